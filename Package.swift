@@ -1,0 +1,125 @@
+// swift-tools-version:6.1
+//
+// session-ledger: rebuilds Apache Livy sessions from Livy, YARN and CloudTrail logs into one
+// SQLite file and writes reports. A thin executable over one library module per stage:
+//
+//   session-ledger → LedgerCommands → LedgerPipeline → {LedgerDiscover, LedgerFormats,
+//                                                      LedgerStore, LedgerDerive, LedgerReports}
+//                                                    → LedgerModel
+//
+// Dependencies point down only; ARCHITECTURE.md has the one-page picture.
+
+import PackageDescription
+
+let package = Package(
+    name: "session-ledger",
+    products: [
+        .executable(name: "session-ledger", targets: ["session-ledger"])
+    ],
+    dependencies: [
+        // SQLite: migrations, prepared statements, read-only connections.
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // CLI: the command tree, help, usage errors.
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Diagnostics logging to stderr.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // SHA-256 of every input file (BoringSSL's assembly, several hundred MB/s).
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // The config file (TOML 1.0, with line numbers in parse errors).
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // MARK: System libraries
+
+        /** zlib, for streaming gzip inflate (`zlib1g-dev`). */
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: Model
+
+        /** Value types every stage shares: provenance, diagnostics, table batches, instants. */
+        .target(name: "LedgerModel"),
+
+        // MARK: Stages
+
+        /** discover + decode: walk inputs, layout context, fingerprints, gzip inflate, lines. */
+        .target(
+            name: "LedgerDiscover",
+            dependencies: [
+                "LedgerModel", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        /** parse: recognise a format by content; one parser per format → typed table rows. */
+        .target(name: "LedgerFormats", dependencies: ["LedgerModel"]),
+        /** load: the SQLite schema (frozen migrations) and the single ordered writer. */
+        .target(
+            name: "LedgerStore",
+            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        /** derive: rebuild derived tables from staging tables in one transaction. */
+        .target(
+            name: "LedgerDerive",
+            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        /** report: run read-only SQL and render result tables. */
+        .target(
+            name: "LedgerReports",
+            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+
+        // MARK: Orchestration & CLI
+
+        /** The pipeline: config, ordered stages, parallel parse with one writer, run summary. */
+        .target(
+            name: "LedgerPipeline",
+            dependencies: [
+                "LedgerModel", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
+                "LedgerReports",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        /** The command tree (ingest, status, query, report, run, verify, demo). */
+        .target(
+            name: "LedgerCommands",
+            dependencies: [
+                "LedgerPipeline", "LedgerReports", "LedgerStore", "LedgerModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        /** The executable: one file that calls the command tree. */
+        .executableTarget(
+            name: "session-ledger",
+            dependencies: ["LedgerCommands", .product(name: "Logging", package: "swift-log")]),
+
+        // MARK: Tests
+
+        /** Fixtures, real gzip writing and temporary directories for the tests. */
+        .target(
+            name: "LedgerTestSupport",
+            dependencies: ["CZlib"],
+            path: "Tests/LedgerTestSupport",
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "LedgerModelTests",
+            dependencies: ["LedgerModel"]),
+        .testTarget(
+            name: "LedgerDiscoverTests",
+            dependencies: ["LedgerDiscover", "LedgerTestSupport"]),
+        .testTarget(
+            name: "LedgerFormatsTests",
+            dependencies: ["LedgerFormats", "LedgerTestSupport"]),
+        .testTarget(
+            name: "LedgerStoreTests",
+            dependencies: ["LedgerStore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "LedgerPipelineTests",
+            dependencies: ["LedgerPipeline", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "LedgerCommandsTests",
+            // Runs the built executable, as a user would.
+            dependencies: ["session-ledger", "LedgerTestSupport"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import LedgerModel
+import LedgerPipeline
+import LedgerReports
+import LedgerStore
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run everything built so far on the bundled samples/ and show the result.",
+        discussion: "Starts from an empty ledger in the output directory each time, so it can be run again.")
+
+    @Option(help: ArgumentHelp("Where the demo writes its ledger (and, later, its reports).", valueName: "dir"))
+    var out = "session-ledger-demo"
+
+    func run() async throws {
+        try await withExitCodes {
+            let samples = try Samples.locate()
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let database = out + "/ledger.sqlite"
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: database + suffix)
+            }
+            let configuration = try Configuration.load(path: samples + "/session-ledger.toml")
+            let ledger = try LedgerStore(path: database)
+            let summary = try await Ingestor(store: ledger, configuration: configuration).ingest(configuration.inputs)
+
+            print("session-ledger demo: read the bundled samples (\(samples)) into \(database)\n")
+            print(IngestReport.text(summary, database: database))
+            print("Expected problems in the samples (they show how bad input is reported):")
+            for d in summary.diagnostics { print("  " + d.description) }
+            let readOnly = try ReadOnlyLedger(path: database)
+            print("\nYARN applications per cluster (from ResourceManager ApplicationSummary lines)")
+            print(TableRenderer.render(try QueryRunner.run(sql: Self.perCluster, on: readOnly), as: .table))
+            print("""
+                Next:
+                  session-ledger status --db \(database)
+                  session-ledger query --db \(database) "select app_id, name, user, state, vcore_seconds from yarn_app"
+
+                Built so far: discover, decode, the yarn-rm parser, the store and the cluster table.
+                Not yet: Livy and CloudTrail parsers, sessions, costs and the reports (see README.md).
+                """)
+        }
+    }
+
+    static let perCluster = """
+        SELECT coalesce(cluster_id, '(none)') AS cluster_id, count(*) AS apps,
+               sum(state = 'FINISHED') AS finished, sum(state = 'KILLED') AS killed,
+               sum(state = 'FAILED') AS failed, sum(vcore_seconds) AS vcore_seconds,
+               sum(memory_seconds) AS memory_mb_seconds
+        FROM yarn_app GROUP BY cluster_id ORDER BY cluster_id
+        """
+}
+
+/// Finds the bundled `samples/` directory: in the current directory (a checkout), else next to
+/// the sources this binary was built from.
+enum Samples {
+    static func locate() throws(LedgerError) -> String {
+        let marker = "/session-ledger.toml"
+        if FileManager.default.fileExists(atPath: "samples" + marker) { return "samples" }
+        let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("samples").path
+        if FileManager.default.fileExists(atPath: built + marker) { return built }
+        throw .input(path: "samples", message: "the bundled samples are not here; run the demo from the project's checkout")
+    }
+}

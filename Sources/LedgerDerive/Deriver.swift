@@ -1,0 +1,26 @@
+import GRDB
+import LedgerModel
+
+/// Rebuilds the derived tables from the staging tables, deterministically, inside the caller's
+/// transaction (the pipeline runs it in one write transaction at the end of every ingest).
+///
+/// Derived so far:
+/// - `cluster`: one row per cluster id seen in the manifest, with its file count and `as_of`,
+///   the latest event time in any of its inputs (SPEC §4).
+///
+/// Sessions, identities, the policy timeline and findings are derived here as their sources
+/// arrive (see ARCHITECTURE.md).
+public enum Deriver {
+    public static func rebuild(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM cluster")
+        try db.execute(
+            sql: """
+                INSERT INTO cluster (cluster_id, files, as_of)
+                SELECT cluster_id, count(*), max(last_event)
+                FROM input_file
+                WHERE cluster_id IS NOT NULL
+                GROUP BY cluster_id
+                ORDER BY cluster_id
+                """)
+    }
+}

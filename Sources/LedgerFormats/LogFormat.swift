@@ -1,0 +1,114 @@
+import LedgerModel
+
+/// A parser for one log format: recognises the format from a file's first lines, then turns
+/// the file's lines into rows of its staging tables.
+///
+/// A new format is one file that conforms to this protocol, one line in ``FormatRegistry``,
+/// a migration for its table in the store, and its samples and tests.
+///
+/// ## Topics
+/// - ``FormatRegistry``
+/// - ``ParseContext``
+/// - ``ParsedFile``
+public protocol LogFormat {
+    /// The name used by `--format`, the manifest (`input_file.format`) and diagnostics.
+    static var name: String { get }
+    /// One sentence for `--help` and the docs.
+    static var summary: String { get }
+    /// Whether the first lines of a file are this format. Must not claim other formats'
+    /// files: the registry tests feed every format's samples (and real foreign logs) to all.
+    static func recognizes(_ head: HeadSample) -> Bool
+
+    init(context: ParseContext)
+    /// Consumes one line. `bytes` is valid only during the call. `isOverlong` means the line
+    /// was longer than the reader's limit and `bytes` is only its start.
+    mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool)
+    /// Returns everything parsed from the file.
+    mutating func finish() -> ParsedFile
+}
+
+/// The first lines of a file, decoded as UTF-8 (invalid bytes replaced), for recognition.
+public struct HeadSample: Sendable {
+    public var lines: [String]
+
+    public init(lines: [String]) { self.lines = lines }
+
+    /// Builds a sample from raw decoded bytes: at most `maxLines` lines.
+    public init(bytes: [UInt8], maxLines: Int = 2000) {
+        var lines: [String] = []
+        for piece in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(maxLines) {
+            var s = piece[...]
+            if s.last == 0x0D { s = s.dropLast() }
+            lines.append(String(decoding: s, as: UTF8.self))
+        }
+        if lines.last == "" { lines.removeLast() }
+        self.lines = lines
+    }
+}
+
+/// What a parser knows about the file it reads.
+public struct ParseContext: Sendable {
+    /// The file's path, for diagnostics.
+    public var path: String
+    /// Cluster, account, region and the time zone of wall-clock timestamps.
+    public var input: InputContext
+    /// Converts the file's wall-clock timestamps to UTC.
+    public var clock: LocalTimeConverter
+
+    public init(path: String, input: InputContext, clock: LocalTimeConverter) {
+        self.path = path
+        self.input = input
+        self.clock = clock
+    }
+}
+
+/// Everything one parser produced for one file.
+public struct ParsedFile: Sendable, Equatable {
+    public var batches: [TableBatch] = []
+    /// A sample of the rejected lines (at most ``ParseTally/quarantineSampleLimit``).
+    public var quarantine: [QuarantineEntry] = []
+    /// Lines read.
+    public var lines = 0
+    /// Rows produced (before the store drops duplicates).
+    public var records = 0
+    /// Lines that looked like this format's records but could not be parsed.
+    public var rejected = 0
+    /// Earliest and latest event time seen in the file, UTC milliseconds.
+    public var firstEventMillis: Int64?
+    public var lastEventMillis: Int64?
+
+    public init() {}
+}
+
+/// Counts and quarantine sampling shared by every parser.
+public struct ParseTally: Sendable {
+    /// Rejected lines kept per file; all are counted.
+    public static let quarantineSampleLimit = 100
+
+    public private(set) var file = ParsedFile()
+
+    public init() {}
+
+    public mutating func sawLine() { file.lines += 1 }
+
+    public mutating func sawEvent(atMillis t: Int64) {
+        if let first = file.firstEventMillis { file.firstEventMillis = min(first, t) } else { file.firstEventMillis = t }
+        if let last = file.lastEventMillis { file.lastEventMillis = max(last, t) } else { file.lastEventMillis = t }
+    }
+
+    public mutating func produced(_ n: Int = 1) { file.records += n }
+
+    public mutating func reject(line: Int, reason: String, bytes: UnsafeRawBufferPointer) {
+        file.rejected += 1
+        if file.quarantine.count < Self.quarantineSampleLimit {
+            file.quarantine.append(QuarantineEntry(line: line, reason: reason, bytes: bytes))
+        }
+    }
+
+    /// The result, with the given batches (empty batches are dropped).
+    public func finish(batches: [TableBatch]) -> ParsedFile {
+        var out = file
+        out.batches = batches.filter { $0.rowCount > 0 }
+        return out
+    }
+}

@@ -1,0 +1,213 @@
+import LedgerModel
+
+/// `yarn-rm`: Hadoop YARN ResourceManager logs (`yarn-yarn-resourcemanager-<host>.log[.N][.gz]`,
+/// `rm-appsummary.log`, `rm-audit.log`), formats.md §2.
+///
+/// Reads the `RMAppManager$ApplicationSummary` line that the ResourceManager writes once per
+/// application when it completes (resources used, times, final state) into `yarn_app`.
+/// Every timestamped line also counts towards the file's first and last event time.
+/// (`RMAuditLogger` lines, who submitted or killed an app, are read with the Livy work.)
+public struct YarnResourceManagerFormat: LogFormat {
+    public static let name = "yarn-rm"
+    public static let summary = "Hadoop YARN ResourceManager log: application summaries (resources used per app)"
+
+    /// Recognised when a log4j line of the first ones comes from a ResourceManager logger —
+    /// the full `org.apache.hadoop.yarn.server.resourcemanager.` package (the default `%c`),
+    /// its `%c{2}` form `resourcemanager.…` (rm-appsummary.log, rm-audit.log), or the bare
+    /// `RMAuditLogger` / `RMAppManager$ApplicationSummary` of vendor `%c{1}` layouts.
+    public static func recognizes(_ head: HeadSample) -> Bool {
+        for line in head.lines {
+            var line = line
+            let found = line.withUTF8 { utf8 -> Bool in
+                let b = UnsafeRawBufferPointer(utf8)
+                guard let l = Log4jLine.parse(b) else { return false }
+                return isResourceManagerLogger(b, l.logger)
+            }
+            if found { return true }
+        }
+        return false
+    }
+
+    static func isResourceManagerLogger(_ b: UnsafeRawBufferPointer, _ logger: Range<Int>) -> Bool {
+        b.contains("yarn.server.resourcemanager.", in: logger)
+            || b.string(logger).hasPrefix("resourcemanager.")
+            || b.hasSuffix("RMAppManager$ApplicationSummary", in: logger)
+            || isBareLogger(b, logger, "RMAuditLogger")
+    }
+
+    private static func isBareLogger(_ b: UnsafeRawBufferPointer, _ logger: Range<Int>, _ name: StaticString) -> Bool {
+        logger.count == name.utf8CodeUnitCount && b.hasSuffix(name, in: logger)
+    }
+
+    /// The `yarn_app` staging table, in column order (the store adds `file_id` and `line`).
+    public static let appColumns = [
+        "app_id", "cluster_id", "logged_at", "name", "user", "queue", "state", "final_status",
+        "tracking_url", "app_master_host", "submit_time", "start_time", "launch_time",
+        "finish_time", "memory_seconds", "vcore_seconds", "preempted_memory_seconds",
+        "preempted_vcore_seconds", "preempted_am_containers", "preempted_non_am_containers",
+        "preempted_resources", "application_type", "resource_seconds",
+        "preempted_resource_seconds", "application_tags", "application_node_label",
+        "diagnostics", "total_allocated_containers", "extra",
+    ]
+
+    private var context: ParseContext
+    private var tally = ParseTally()
+    private var apps = TableBatch(table: "yarn_app", columns: appColumns)
+
+    public init(context: ParseContext) {
+        self.context = context
+    }
+
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
+        tally.sawLine()
+        guard let line = Log4jLine.parse(bytes) else { return }  // stack traces, continuations
+        let utc = context.clock.utcMillis(localMillis: line.localMillis)
+        tally.sawEvent(atMillis: utc)
+        guard bytes.hasSuffix("RMAppManager$ApplicationSummary", in: line.logger) else { return }
+        if isOverlong {
+            tally.reject(line: lineNumber, reason: "yarn-rm: application summary longer than the line limit", bytes: bytes)
+            return
+        }
+        do {
+            let summary = try ApplicationSummary.parse(bytes, line.message).get()
+            apps.append(line: lineNumber, try summary.row(clusterID: context.input.clusterID, loggedAt: utc))
+            tally.produced()
+        } catch let problem as ApplicationSummary.Problem {
+            tally.reject(line: lineNumber, reason: "yarn-rm: \(problem.reason)", bytes: bytes)
+        } catch {
+            tally.reject(line: lineNumber, reason: "yarn-rm: \(error)", bytes: bytes)
+        }
+    }
+
+    public mutating func finish() -> ParsedFile {
+        tally.finish(batches: [apps])
+    }
+}
+
+/// One `RMAppManager$ApplicationSummary` message, unescaped.
+///
+/// The message is `key=value` pairs joined by `,`; values were escaped by Hadoop's
+/// `StringUtils.escapeString` (`\,` `\=` `\\`) and then had line breaks written as `\n` / `\r`
+/// (formats.md §2.3). Keys appear in a fixed order that grew over Hadoop versions; any prefix of
+/// the list is accepted, and keys this code does not know are kept in `extra` (JSON).
+struct ApplicationSummary {
+    struct Problem: Error {
+        let reason: String
+    }
+
+    var fields: [(key: String, value: String)]
+
+    /// Splits and unescapes the message bytes in `range`.
+    static func parse(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Result<ApplicationSummary, Problem> {
+        var fields: [(key: String, value: String)] = []
+        var key: [UInt8] = []
+        var value: [UInt8] = []
+        var inValue = false
+        var orphan = false  // a piece without `=`: Hadoop 2.0 did not escape commas in values
+
+        func close() {
+            if inValue {
+                fields.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            } else if !key.isEmpty {
+                // `a,b` with an unescaped comma: the piece belongs to the previous value.
+                if let last = fields.popLast() {
+                    fields.append((last.key, last.value + "," + String(decoding: key, as: UTF8.self)))
+                } else {
+                    orphan = true
+                }
+            }
+            key.removeAll(keepingCapacity: true)
+            value.removeAll(keepingCapacity: true)
+            inValue = false
+        }
+
+        var i = range.lowerBound
+        while i < range.upperBound {
+            var c = b[i]
+            if c == 0x5C, i + 1 < range.upperBound {  // backslash escape
+                i += 1
+                switch b[i] {
+                case 0x6E: c = 0x0A  // \n
+                case 0x72: c = 0x0D  // \r
+                default: c = b[i]  // \, \= \\ and anything else: the character itself
+                }
+                if inValue { value.append(c) } else { key.append(c) }
+            } else if c == 0x2C {  // unescaped comma ends a field
+                close()
+            } else if c == 0x3D && !inValue {  // first unescaped = splits key and value
+                inValue = true
+            } else if inValue {
+                value.append(c)
+            } else {
+                key.append(c)
+            }
+            i += 1
+        }
+        close()
+        if orphan { return .failure(Problem(reason: "application summary starts with a field without '='")) }
+        guard !fields.isEmpty else { return .failure(Problem(reason: "empty application summary")) }
+        return .success(ApplicationSummary(fields: fields))
+    }
+
+    /// The `yarn_app` row; throws the first problem (no appId, a number that is not one).
+    func row(clusterID: String?, loggedAt: Int64) throws(Problem) -> [SQLValue] {
+        var text: [String: String] = [:]
+        var extra: [(String, String)] = []
+        for (k, v) in fields {
+            if Self.known.contains(k) {
+                if text[k] == nil { text[k] = v }
+            } else {
+                extra.append((k, v))
+            }
+        }
+        guard let appID = text["appId"], Self.isApplicationID(appID) else {
+            throw Problem(reason: "application summary without a valid appId (\(text["appId"].map { "'\($0)'" } ?? "none"))")
+        }
+        func integer(_ key: String) throws(Problem) -> SQLValue {
+            guard let raw = text[key] else { return .null }
+            guard let v = Int64(raw) else { throw Problem(reason: "\(key) is not an integer: '\(raw)'") }
+            return .integer(v)
+        }
+        func time(_ key: String) throws(Problem) -> SQLValue {
+            guard let raw = text[key] else { return .null }
+            guard let v = Int64(raw), v >= 0 else { throw Problem(reason: "\(key) is not epoch milliseconds: '\(raw)'") }
+            return v == 0 ? .null : .text(UTCTime.iso8601(millis: v))  // 0 = never happened
+        }
+        func string(_ key: String) -> SQLValue { .optionalText(text[key]) }
+        return [
+            .text(appID), .optionalText(clusterID), .text(UTCTime.iso8601(millis: loggedAt)),
+            string("name"), string("user"), string("queue"), string("state"), string("finalStatus"),
+            string("trackingUrl"), string("appMasterHost"),
+            try time("submitTime"), try time("startTime"), try time("launchTime"), try time("finishTime"),
+            try integer("memorySeconds"), try integer("vcoreSeconds"),
+            try integer("preemptedMemorySeconds"), try integer("preemptedVcoreSeconds"),
+            try integer("preemptedAMContainers"), try integer("preemptedNonAMContainers"),
+            string("preemptedResources"), string("applicationType"), string("resourceSeconds"),
+            string("preemptedResourceSeconds"), string("applicationTags"),
+            string("applicationNodeLabel"), string("diagnostics"),
+            try integer("totalAllocatedContainers"),
+            extra.isEmpty ? .null : .text(JSONText.object(extra)),
+        ]
+    }
+
+    static let known: Set<String> = [
+        "appId", "name", "user", "queue", "state", "trackingUrl", "appMasterHost", "submitTime",
+        "startTime", "launchTime", "finishTime", "finalStatus", "memorySeconds", "vcoreSeconds",
+        "preemptedMemorySeconds", "preemptedVcoreSeconds", "preemptedAMContainers",
+        "preemptedNonAMContainers", "preemptedResources", "applicationType", "resourceSeconds",
+        "preemptedResourceSeconds", "applicationTags", "applicationNodeLabel", "diagnostics",
+        "totalAllocatedContainers",
+    ]
+
+    /// `application_<cluster timestamp>_<sequence>` (formats.md §2.2).
+    static func isApplicationID(_ s: String) -> Bool {
+        let parts = s.split(separator: "_", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0] == "application"
+            && !parts[1].isEmpty && parts[1].allSatisfy(\.isASCIIDigit)
+            && !parts[2].isEmpty && parts[2].allSatisfy(\.isASCIIDigit)
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Instants as the store keeps them: UTC, ISO 8601 text with milliseconds and `Z`
+/// (`2021-11-23T10:06:56.714Z`), which sorts as text and which SQLite's date functions read.
+///
+/// Written by hand because this runs for every log line: Foundation's formatters cost
+/// microseconds per call, this costs nanoseconds.
+public enum UTCTime {
+    /// Seconds since 1970-01-01T00:00:00Z of a proleptic-Gregorian civil date-time read as UTC.
+    /// (Howard Hinnant's `days_from_civil`.)
+    @inlinable
+    public static func epochSeconds(
+        year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
+    ) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = Int64(era) * 146_097 + Int64(doe) - 719_468
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.sssZ` for milliseconds since the epoch.
+    public static func iso8601(millis: Int64) -> String {
+        var ms = millis % 1000
+        var secs = millis / 1000
+        if ms < 0 { ms += 1000; secs -= 1 }
+        var (days, rem) = secs.quotientAndRemainder(dividingBy: 86_400)
+        if rem < 0 { rem += 86_400; days -= 1 }
+        let (y, m, d) = civil(fromDays: days)
+        let hh = Int(rem / 3600), mm = Int(rem % 3600 / 60), ss = Int(rem % 60)
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        func put(_ v: Int, _ width: Int) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var v = v
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digits[i] = UInt8(0x30 + v % 10)
+                v /= 10
+            }
+            out += digits
+        }
+        put(y, 4); out.append(0x2D); put(m, 2); out.append(0x2D); put(d, 2)
+        out.append(0x54)
+        put(hh, 2); out.append(0x3A); put(mm, 2); out.append(0x3A); put(ss, 2)
+        out.append(0x2E); put(Int(ms), 3); out.append(0x5A)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (second precision, as every CSV of the reports uses).
+    public static func iso8601Seconds(millis: Int64) -> String {
+        let full = iso8601(millis: millis)
+        return String(full.prefix(19)) + "Z"
+    }
+
+    /// Civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    @usableFromInline
+    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+}
+
+/// Turns wall-clock times of a log written in a known time zone into UTC.
+///
+/// Livy and YARN timestamps carry no zone (SPEC §2); each input has one (default UTC). The
+/// offset is cached per local hour, so converting a line costs a dictionary lookup at most.
+/// In the hour repeated when clocks go back, the earlier of the two instants is chosen.
+public struct LocalTimeConverter: Sendable {
+    public let timeZone: TimeZone
+    private let fixedOffset: Int64?
+    private var cache: [Int64: Int64] = [:]
+
+    /// - Throws: ``LedgerError/unknownTimeZone(_:)`` for a name Foundation does not know.
+    public init(identifier: String) throws(LedgerError) {
+        guard let tz = TimeZone(identifier: identifier) else { throw .unknownTimeZone(identifier) }
+        self.init(timeZone: tz)
+    }
+
+    public init(timeZone: TimeZone) {
+        self.timeZone = timeZone
+        // A zone without transitions (UTC, Etc/GMT+5, fixed offsets) needs no lookup per hour.
+        let probe = Date(timeIntervalSince1970: 0)
+        if timeZone.nextDaylightSavingTimeTransition(after: probe) == nil {
+            fixedOffset = Int64(timeZone.secondsFromGMT(for: probe))
+        } else {
+            fixedOffset = nil
+        }
+    }
+
+    /// UTC milliseconds for local wall-clock milliseconds (the local time read as if UTC).
+    public mutating func utcMillis(localMillis: Int64) -> Int64 {
+        if let fixedOffset { return localMillis - fixedOffset * 1000 }
+        // Zone transitions fall on whole quarter hours, so the offset is constant per bucket.
+        let bucketMillis: Int64 = 900_000
+        let bucket = localMillis >= 0 ? localMillis / bucketMillis : (localMillis - bucketMillis + 1) / bucketMillis
+        if let offset = cache[bucket] { return localMillis - offset * 1000 }
+        let offset = offsetSeconds(localSeconds: bucket * bucketMillis / 1000)
+        if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+        cache[bucket] = offset
+        return localMillis - offset * 1000
+    }
+
+    /// The UTC offset in force at a local wall-clock time: of the offsets in force a day before
+    /// and a day after, those that map the local time back onto themselves; the earlier instant
+    /// wins (the repeated hour when clocks go back). In the hour skipped when clocks go forward
+    /// no offset fits, and the offset from before the change is used (02:30 → 03:30).
+    private func offsetSeconds(localSeconds: Int64) -> Int64 {
+        func offset(at utc: Int64) -> Int64 {
+            Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc))))
+        }
+        let before = offset(at: localSeconds - 86_400)
+        let after = offset(at: localSeconds + 86_400)
+        let valid = [before, after].filter { offset(at: localSeconds - $0) == $0 }
+        // Earliest instant = largest offset.
+        return valid.max() ?? before
+    }
+}

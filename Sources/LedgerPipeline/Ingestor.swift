@@ -1,0 +1,291 @@
+import Foundation
+import LedgerDerive
+import LedgerDiscover
+import LedgerFormats
+import LedgerModel
+import LedgerStore
+import Logging
+
+/// What happened to one file in one ingest.
+public struct FileReport: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        /// Size and mtime as stored, or same bytes as stored: not read again.
+        case unchanged
+        /// Read and stored for the first time.
+        case loaded
+        /// Read again because its content changed; its old rows were replaced.
+        case replaced
+    }
+
+    public var path: String
+    public var action: Action
+    public var status: FileStatus
+    public var format: String?
+    public var records: Int
+    public var duplicates: Int
+    public var rejected: Int
+    public var detail: String?
+}
+
+/// The outcome of one ingest: per-file reports and diagnostics, in input order.
+public struct IngestSummary: Sendable {
+    public var files: [FileReport] = []
+    public var diagnostics: [Diagnostic] = []
+    /// Whether the derived tables were rebuilt (only when something was stored).
+    public var derived = false
+
+    public func count(_ action: FileReport.Action) -> Int { files.filter { $0.action == action }.count }
+    public var records: Int { files.reduce(0) { $0 + $1.records } }
+    public var duplicates: Int { files.reduce(0) { $0 + $1.duplicates } }
+    public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
+    public func count(_ status: FileStatus) -> Int { files.filter { $0.action != .unchanged && $0.status == status }.count }
+}
+
+/// Stages 1–5 for a set of inputs: discover → decode → parse → load → derive.
+///
+/// 1. discover: list the files under every input (all paths are checked before anything is
+///    read); a file whose size and mtime match the manifest is not opened again.
+/// 2. decode + 3. parse: in parallel, one task per file, at most `workers` files in flight;
+///    each file is read once (hash, inflate, split lines, parse in one pass) after a short
+///    look at its head to recognise the format.
+/// 4. load: one writer stores the results in input order, one transaction per file; a file
+///    whose bytes are already stored under another path is recorded as a duplicate.
+/// 5. derive: the derived tables are rebuilt in one transaction, when anything was stored.
+public struct Ingestor: Sendable {
+    public let store: LedgerStore
+    public let configuration: Configuration
+    public var workers: Int
+    public var logger: Logger
+
+    /// Bytes of decoded content looked at to recognise a format.
+    static let sniffBytes = 256 * 1024
+
+    public init(store: LedgerStore, configuration: Configuration, workers: Int? = nil, logger: Logger? = nil) {
+        self.store = store
+        self.configuration = configuration
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.logger = logger ?? Logger(label: "session-ledger.ingest")
+    }
+
+    /// A file to read, with the settings of the input it was found under.
+    struct Job: Sendable {
+        let index: Int
+        let file: DiscoveredFile
+        let format: String?
+        let context: InputContext
+    }
+
+    public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
+        // Check everything that can be wrong with the request before reading a byte.
+        for input in inputs {
+            if let f = input.format { _ = try FormatRegistry.format(named: f) }
+            _ = try LocalTimeConverter(identifier: input.timeZone ?? configuration.timeZone)
+        }
+        var jobs: [Job] = []
+        var claimed = Set<String>()
+        for input in inputs {
+            for file in try InputWalker.discover([input.path]) where claimed.insert(file.path).inserted {
+                var context = file.context
+                if let cluster = input.cluster { context.clusterID = cluster }
+                context.timeZone = input.timeZone ?? configuration.timeZone
+                jobs.append(Job(index: jobs.count, file: file, format: input.format, context: context))
+            }
+        }
+        jobs.sort { $0.file.path.utf8.lexicographicallyPrecedes($1.file.path.utf8) }
+        jobs = jobs.enumerated().map { Job(index: $0, file: $1.file, format: $1.format, context: $1.context) }
+
+        var summary = IngestSummary()
+        let manifest = try store.manifest()
+        var reports = [FileReport?](repeating: nil, count: jobs.count)
+        var toRead: [Job] = []
+        for job in jobs {
+            if let known = manifest[job.file.path], known.size == job.file.size, known.mtimeNanos == job.file.mtimeNanos {
+                reports[job.index] = FileReport(
+                    path: job.file.path, action: .unchanged, status: known.status, format: nil,
+                    records: 0, duplicates: 0, rejected: 0, detail: nil)
+            } else {
+                toRead.append(job)
+            }
+        }
+
+        var writer = Writer(store: store, manifest: manifest)
+        let window = workers * 2
+        let failure: LedgerError? = await withTaskGroup(of: (Int, FileLoad).self) { group in
+            var next = 0
+            var pending: [Int: FileLoad] = [:]
+            var written = 0
+            func schedule() {
+                while next < toRead.count, next - written < window {
+                    let job = toRead[next]
+                    let position = next
+                    group.addTask { (position, Self.read(job)) }
+                    next += 1
+                }
+            }
+            schedule()
+            while let (position, load) = await group.next() {
+                pending[position] = load
+                while let ready = pending.removeValue(forKey: written) {
+                    let job = toRead[written]
+                    do throws(LedgerError) {
+                        reports[job.index] = try writer.write(ready)
+                    } catch {
+                        group.cancelAll()
+                        return error
+                    }
+                    written += 1
+                }
+                schedule()
+            }
+            return nil
+        }
+        if let failure { throw failure }
+        summary.files = reports.compactMap { $0 }
+        for report in summary.files where report.action != .unchanged {
+            if report.status.isProblem {
+                summary.diagnostics.append(Diagnostic(.error, path: report.path, report.detail ?? report.status.rawValue))
+            } else if report.rejected > 0 {
+                summary.diagnostics.append(
+                    Diagnostic(.warning, path: report.path, "\(report.rejected) line(s) could not be parsed; see the quarantine table"))
+            }
+        }
+        if writer.storedAnything {
+            try store.write { db in try Deriver.rebuild(db) }
+            summary.derived = true
+        }
+        return summary
+    }
+
+    /// The single writer: decides, in input order, what each read file becomes in the store.
+    struct Writer {
+        let store: LedgerStore
+        let manifest: [String: ManifestEntry]
+        /// SHA-256 → the path stored with those bytes.
+        var pathByHash: [String: String] = [:]
+        var storedAnything = false
+
+        init(store: LedgerStore, manifest: [String: ManifestEntry]) {
+            self.store = store
+            self.manifest = manifest
+            for entry in manifest.values.sorted(by: { $0.id < $1.id }) {
+                if let sha = entry.sha256, entry.status != .duplicate, pathByHash[sha] == nil {
+                    pathByHash[sha] = entry.path
+                }
+            }
+        }
+
+        mutating func write(_ load: FileLoad) throws(LedgerError) -> FileReport {
+            let known = manifest[load.path]
+            if let sha = load.sha256, let known, known.sha256 == sha {
+                // Touched, not changed: keep its rows, remember the new mtime.
+                try store.touch(path: load.path, size: load.size, mtimeNanos: load.mtimeNanos)
+                return FileReport(
+                    path: load.path, action: .unchanged, status: known.status, format: load.format,
+                    records: 0, duplicates: 0, rejected: 0, detail: nil)
+            }
+            var load = load
+            if let sha = load.sha256, let other = pathByHash[sha], other != load.path {
+                load = FileLoad(
+                    path: load.path, size: load.size, mtimeNanos: load.mtimeNanos, sha256: sha,
+                    format: load.format, compression: load.compression, status: .duplicate,
+                    context: load.context, lines: 0, detail: "same bytes as \(other)")
+            } else if let sha = load.sha256 {
+                pathByHash[sha] = load.path
+            }
+            let outcome = try store.load(load)
+            storedAnything = true
+            return FileReport(
+                path: load.path, action: outcome.replaced ? .replaced : .loaded, status: load.status,
+                format: load.format, records: outcome.records, duplicates: outcome.duplicates,
+                rejected: load.rejected, detail: load.detail)
+        }
+    }
+
+    /// Decode and parse one file. Never throws: every problem becomes the file's status.
+    static func read(_ job: Job) -> FileLoad {
+        let file = job.file
+        var load = FileLoad(
+            path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
+            compression: Compression.none.rawValue, status: .ok, context: job.context)
+
+        // Recognise the format from the head of the decoded content (unless forced).
+        var format: (any LogFormat.Type)?
+        if let forced = job.format {
+            format = try? FormatRegistry.format(named: forced)
+        } else {
+            var head: [UInt8] = []
+            let peek = InputDecoder.decode(path: file.path, hashing: false, limit: sniffBytes) { head.append(contentsOf: $0) }
+            if case .unreadable(let why) = peek.problem {
+                load.status = .unreadable
+                load.detail = "cannot read: \(why)"
+                return load
+            }
+            format = FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(sniffBytes))))
+        }
+
+        guard let format else {
+            // Still hashed: an unrecognised file is recorded once, and skipped when unchanged.
+            let result = InputDecoder.decode(path: file.path, hashing: true) { _ in }
+            load.sha256 = result.sha256
+            load.compression = result.compression.rawValue
+            if let problem = result.problem {
+                apply(problem, to: &load, lines: 0)
+            } else if result.decodedBytes == 0 {
+                load.status = .empty
+            } else {
+                load.status = .unrecognised
+                load.detail = "matches no known format (\(FormatRegistry.names.joined(separator: ", "))); use --format to force one"
+            }
+            return load
+        }
+        return parse(format, job: job, into: load)
+    }
+
+    /// Reads the whole file through `F` (generic, so the per-line calls are direct).
+    static func parse<F: LogFormat>(_: F.Type, job: Job, into load: FileLoad) -> FileLoad {
+        var load = load
+        load.format = F.name
+        // The time zone was checked before any file was read.
+        let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
+        var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
+        var splitter = LineSplitter()
+        let result = InputDecoder.decode(path: job.file.path, hashing: true) { chunk in
+            splitter.feed(chunk) { line in
+                parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
+            }
+        }
+        if result.problem == nil {
+            splitter.finish { line in
+                parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
+            }
+        } else {
+            splitter.discardPartialLine()  // the piece after the last line break is not a whole line
+        }
+        let parsed = parser.finish()
+        load.sha256 = result.sha256
+        load.compression = result.compression.rawValue
+        load.lines = parsed.lines
+        load.rejected = parsed.rejected
+        load.batches = parsed.batches
+        load.quarantine = parsed.quarantine
+        load.firstEvent = parsed.firstEventMillis.map(UTCTime.iso8601(millis:))
+        load.lastEvent = parsed.lastEventMillis.map(UTCTime.iso8601(millis:))
+        if let problem = result.problem {
+            apply(problem, to: &load, lines: parsed.lines)
+        } else if result.decodedBytes == 0 {
+            load.status = .empty
+        }
+        return load
+    }
+
+    static func apply(_ problem: DecodeProblem, to load: inout FileLoad, lines: Int) {
+        switch problem {
+        case .unreadable: load.status = .unreadable
+        case .truncated: load.status = .truncated
+        case .corrupt: load.status = .corrupt
+        }
+        let kept = lines > 0 ? "; the \(lines) whole line(s) before it were read" : ""
+        load.detail = "\(problem)\(kept)"
+        load.quarantine.append(QuarantineEntry(line: lines + 1, reason: "\(problem)", excerpt: ""))
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+import LedgerModel
+
+/// The manifest row of one input file, as the store keeps it.
+public struct ManifestEntry: Sendable, Equatable {
+    public var id: Int64
+    public var path: String
+    public var size: Int64
+    public var mtimeNanos: Int64
+    public var sha256: String?
+    public var status: FileStatus
+
+    public init(id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus) {
+        self.id = id
+        self.path = path
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+        self.sha256 = sha256
+        self.status = status
+    }
+}
+
+/// One file's manifest row and what was read from it: written in one transaction.
+public struct FileLoad: Sendable {
+    public var path: String
+    public var size: Int64
+    public var mtimeNanos: Int64
+    public var sha256: String?
+    public var format: String?
+    public var compression: String
+    public var status: FileStatus
+    public var context: InputContext
+    public var lines: Int
+    public var rejected: Int
+    public var firstEvent: String?
+    public var lastEvent: String?
+    public var detail: String?
+    public var batches: [TableBatch]
+    public var quarantine: [QuarantineEntry]
+
+    public init(
+        path: String, size: Int64, mtimeNanos: Int64, sha256: String?, format: String?,
+        compression: String, status: FileStatus, context: InputContext, lines: Int = 0,
+        rejected: Int = 0, firstEvent: String? = nil, lastEvent: String? = nil,
+        detail: String? = nil, batches: [TableBatch] = [], quarantine: [QuarantineEntry] = []
+    ) {
+        self.path = path
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+        self.sha256 = sha256
+        self.format = format
+        self.compression = compression
+        self.status = status
+        self.context = context
+        self.lines = lines
+        self.rejected = rejected
+        self.firstEvent = firstEvent
+        self.lastEvent = lastEvent
+        self.detail = detail
+        self.batches = batches
+        self.quarantine = quarantine
+    }
+}
+
+/// What loading one file did.
+public struct LoadOutcome: Sendable, Equatable {
+    public var fileID: Int64
+    /// Rows stored.
+    public var records: Int
+    /// Rows dropped because their natural key was already stored.
+    public var duplicates: Int
+    /// The file replaced an earlier version of itself (same path, other content).
+    public var replaced: Bool
+
+    public init(fileID: Int64, records: Int, duplicates: Int, replaced: Bool) {
+        self.fileID = fileID
+        self.records = records
+        self.duplicates = duplicates
+        self.replaced = replaced
+    }
+}
+
+/// The SQLite file: schema, the single writer, and read-only connections.
+///
+/// All writes go through one `DatabaseQueue`, one transaction per file together with its
+/// manifest row, so a crash never leaves half a file.
+public struct LedgerStore: Sendable {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens (creating, readable by its owner only) and migrates the database at `path`.
+    public init(path: String) throws(LedgerError) {
+        self.path = path
+        do {
+            if !FileManager.default.fileExists(atPath: path) {
+                let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+                guard fd >= 0 else {
+                    throw LedgerError.database(path: path, message: "cannot create the database: \(String(cString: strerror(errno)))")
+                }
+                close(fd)
+            }
+            var config = Configuration()
+            config.foreignKeysEnabled = true
+            config.label = "session-ledger"
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try Schema.migrator.migrate(queue)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .database(path: path, message: "cannot open the database: \(error)")
+        }
+    }
+
+    /// The manifest, by path.
+    public func manifest() throws(LedgerError) -> [String: ManifestEntry] {
+        try read { db in
+            var out: [String: ManifestEntry] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status FROM input_file")
+            while let row = try rows.next() {
+                let entry = ManifestEntry(
+                    id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
+                    status: FileStatus(rawValue: row[5]) ?? .ok)
+                out[entry.path] = entry
+            }
+            return out
+        }
+    }
+
+    /// Records a new size / mtime for a file whose content did not change.
+    public func touch(path: String, size: Int64, mtimeNanos: Int64) throws(LedgerError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE input_file SET size = ?, mtime_ns = ? WHERE path = ?",
+                arguments: [size, mtimeNanos, path])
+        }
+    }
+
+    /// Writes one file in one transaction: its manifest row (replacing an earlier version of
+    /// the same path and everything read from it) and its rows. Rows whose natural key is
+    /// already stored are dropped and counted.
+    public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
+        try write { db in
+            var replaced = false
+            let fileID: Int64
+            let manifestValues: [any DatabaseValueConvertible & Sendable] = [
+                file.size, file.mtimeNanos, file.sha256.databaseValue, file.format.databaseValue,
+                file.compression, file.status.rawValue, file.context.clusterID.databaseValue,
+                file.context.instanceID.databaseValue, file.context.accountID.databaseValue,
+                file.context.region.databaseValue, file.context.timeZone, file.lines, 0, file.rejected,
+                0, file.firstEvent.databaseValue, file.lastEvent.databaseValue,
+                file.detail.databaseValue,
+            ]
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
+                replaced = true
+                fileID = existing
+                for table in Schema.stagingTables {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE file_id = ?", arguments: [fileID])
+                }
+                try db.execute(
+                    sql: """
+                        UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
+                          compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
+                          region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
+                          first_event = ?, last_event = ?, detail = ?
+                        WHERE id = ?
+                        """,
+                    arguments: StatementArguments(manifestValues + [fileID]))
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO input_file (path, size, mtime_ns, sha256, format, compression, status,
+                          cluster_id, instance_id, account_id, region, timezone, lines, records, rejected,
+                          duplicates, first_event, last_event, detail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: StatementArguments([file.path] + manifestValues))
+                fileID = db.lastInsertedRowID
+            }
+
+            var records = 0
+            var duplicates = 0
+            for batch in file.batches {
+                precondition(Schema.stagingTables.contains(batch.table), "no staging table \(batch.table)")
+                let columns = ["file_id", "line"] + batch.columns
+                precondition(columns.allSatisfy(Self.isIdentifier), "bad column name in \(batch.table)")
+                let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+                let statement = try db.cachedStatement(
+                    sql: "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING")
+                for index in 0..<batch.rowCount {
+                    var values: [DatabaseValue] = [fileID.databaseValue, batch.lines[index].databaseValue]
+                    values.reserveCapacity(columns.count)
+                    for value in batch.row(index) { values.append(value.databaseValue) }
+                    statement.setUncheckedArguments(StatementArguments(values))
+                    try statement.execute()
+                    if db.changesCount == 1 { records += 1 } else { duplicates += 1 }
+                }
+            }
+            let quarantine = try db.cachedStatement(
+                sql: "INSERT INTO quarantine (file_id, line, reason, excerpt) VALUES (?, ?, ?, ?)")
+            for entry in file.quarantine {
+                try quarantine.execute(arguments: [fileID, entry.line, entry.reason, entry.excerpt])
+            }
+            try db.execute(
+                sql: "UPDATE input_file SET records = ?, duplicates = ? WHERE id = ?",
+                arguments: [records, duplicates, fileID])
+            return LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced)
+        }
+    }
+
+    /// Runs `body` in one write transaction (derive uses this).
+    public func write<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do {
+            return try queue.write(body)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .database(path: path, message: "write failed: \(error)")
+        }
+    }
+
+    /// Runs `body` on the writer's connection without writing.
+    public func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do {
+            return try queue.read(body)
+        } catch {
+            throw .database(path: path, message: "read failed: \(error)")
+        }
+    }
+
+    private static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) }
+    }
+}
+
+extension SQLValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let i): i.databaseValue
+        case .real(let d): d.databaseValue
+        case .text(let s): s.databaseValue
+        }
+    }
+}

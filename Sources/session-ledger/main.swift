@@ -1,0 +1,5 @@
+import LedgerCommands
+import Logging
+
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+await SessionLedgerCommand.start()

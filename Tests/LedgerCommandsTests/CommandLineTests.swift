@@ -1,0 +1,184 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// Runs the built `session-ledger` binary, as a user or cron would.
+struct CLI {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The executable sits next to the test bundle in SwiftPM's build directory.
+    static let executable: String = {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("session-ledger").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return Fixtures.project + "/.build/debug/session-ledger"
+    }()
+
+    static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite("The command line, run as a user would")
+struct CommandLineTests {
+    /// A ledger with the three ResourceManager fixtures ingested.
+    func ledger() throws -> (TemporaryDirectory, String) {
+        let dir = try TemporaryDirectory("ledger-cli")
+        try dir.write("logs/hadoop2/rm-appsummary.log", try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
+        try dir.write("logs/emr/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/hadoop-yarn/rm.log.gz",
+                      Gzip.compress(try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log")))
+        let db = dir.path + "/ledger.sqlite"
+        let r = try CLI.run(["ingest", dir.path + "/logs", "--db", db])
+        #expect(r.status == 0, "\(r.stderr)")
+        return (dir, db)
+    }
+
+    @Test("ingest says what it did on stderr; a second run finds everything unchanged")
+    func ingestTwice() throws {
+        let (dir, db) = try ledger()
+        defer { dir.remove() }
+        let again = try CLI.run(["ingest", dir.path + "/logs", "--db", db])
+        #expect(again.status == 0)
+        #expect(again.stdout == "")
+        #expect(again.stderr == "ingest → \(db): 2 file(s): 0 new, 0 replaced, 2 unchanged\n")
+    }
+
+    @Test("ingest --json prints a machine-readable summary on stdout")
+    func ingestJSON() throws {
+        let dir = try TemporaryDirectory("ledger-cli")
+        defer { dir.remove() }
+        try dir.write("rm.log", try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
+        let r = try CLI.run(["ingest", dir.path + "/rm.log", "--db", dir.path + "/l.sqlite", "--json"])
+        #expect(r.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["files_new"] as? Int == 1)
+        #expect(object["records"] as? Int == 2)
+        let files = try #require(object["files"] as? [[String: Any]])
+        #expect(files.first?["format"] as? String == "yarn-rm")
+    }
+
+    @Test("query prints a table (NULL shown as NULL, numbers right-aligned); csv and json on request")
+    func queryFormats() throws {
+        let (dir, db) = try ledger()
+        defer { dir.remove() }
+        let sql = "select app_id, name, vcore_seconds from yarn_app order by app_id"
+        let table = try CLI.run(["query", sql, "--db", db])
+        #expect(table.status == 0)
+        #expect(table.stdout == """
+            app_id                          name                vcore_seconds
+            ------------------------------  ------------------  -------------
+            application_1349427720398_0001  QuasiMonteCarlo              NULL
+            application_1488460948013_0003  word count, part 2             54
+            application_1590702911576_0016  livy-session-3                326
+            (3 rows)
+
+            """)
+        let csv = try CLI.run(["query", sql, "--db", db, "--format", "csv"])
+        #expect(csv.stdout == "app_id,name,vcore_seconds\r\napplication_1349427720398_0001,QuasiMonteCarlo,\r\napplication_1488460948013_0003,\"word count, part 2\",54\r\napplication_1590702911576_0016,livy-session-3,326\r\n")
+        let json = try CLI.run(["query", "select app_id, vcore_seconds from yarn_app where vcore_seconds > 100", "--db", db, "--format", "json"])
+        #expect(json.stdout == "[{\"app_id\":\"application_1590702911576_0016\",\"vcore_seconds\":326}]\n")
+    }
+
+    @Test("query refuses any statement that would write, and the ledger is unchanged", arguments: [
+        "delete from yarn_app",
+        "update yarn_app set user = 'x'",
+        "drop table yarn_app",
+        "insert into cluster values ('x', 1, null)",
+        "pragma user_version = 7",
+        "select 1; delete from yarn_app",
+    ])
+    func queryRefusesWrites(sql: String) throws {
+        let (dir, db) = try ledger()
+        defer { dir.remove() }
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let r = try CLI.run(["query", sql, "--db", db])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("error: query: "))
+        #expect(r.stdout == "")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        let count = try CLI.run(["query", "select count(*) as n from yarn_app", "--db", db, "--format", "csv"])
+        #expect(count.stdout == "n\r\n3\r\n")
+    }
+
+    @Test("status shows every input file with its format and status, the clusters and integrity")
+    func statusShowsManifest() throws {
+        let (dir, db) = try ledger()
+        defer { dir.remove() }
+        try dir.write("logs/junk.bin", [0x00, 0xFF, 0x13, 0x37])
+        _ = try CLI.run(["ingest", dir.path + "/logs", "--db", db])
+        let r = try CLI.run(["status", "--db", db])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") && $0.contains("yarn-rm  ok") })
+        #expect(lines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
+        #expect(lines.contains { $0.hasPrefix("j-2AXXXXXXGAPLF") && $0.hasSuffix("2020-06-20T20:11:48.001Z") })
+        #expect(lines.last == "Integrity: ok (PRAGMA quick_check)")
+    }
+
+    @Test("usage and config errors exit 2 naming what is wrong; a missing database exits 1")
+    func exitCodes() throws {
+        let dir = try TemporaryDirectory("ledger-cli")
+        defer { dir.remove() }
+        let config = try dir.write("c.toml", "[[inputs]]\npath = \"logs\"\nformat = \"yarn-rm\"\ncluster = 7\n")
+        let badConfig = try CLI.run(["ingest", "--config", config])
+        #expect(badConfig.status == 2)
+        #expect(badConfig.stderr == "error: \(config):4: 'inputs.cluster' must be a string\n")
+        let badFormat = try CLI.run(["ingest", dir.path, "--format", "nope", "--db", dir.path + "/l.sqlite"])
+        #expect(badFormat.status == 2)
+        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: yarn-rm\n")
+        let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.hasPrefix("error: \(dir.path)/nothing-here: cannot read: No such file or directory"))
+        let noDB = try CLI.run(["query", "select 1", "--db", dir.path + "/none.sqlite"])
+        #expect(noDB.status == 1)
+        #expect(noDB.stderr.contains("no database here"))
+        let noArgs = try CLI.run(["ingest"])
+        #expect(noArgs.status == 64)  // ArgumentParser's usage error (EX_USAGE)
+    }
+
+    @Test("commands whose stage is not built say so and exit 1", arguments: ["report", "run", "verify"])
+    func unbuiltCommandsSaySo(command: String) throws {
+        let r = try CLI.run([command])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("error: '\(command)' is not built yet: "))
+    }
+
+    @Test("demo ingests the bundled samples and reports the cut file among them")
+    func demoRuns() throws {
+        let dir = try TemporaryDirectory("ledger-demo")
+        defer { dir.remove() }
+        let r = try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("4 file(s): 4 new, 0 replaced, 0 unchanged; 9 record(s) stored"))
+        #expect(r.stdout.contains("log.1.gz: error: truncated gzip"))
+        // Sample apps per cluster, counted from samples/README.md: 4 on j-1K48XQ2ZJ0ABC, 2 + 1
+        // whole line before the cut on j-2M7TPL9WQ4DEF, 2 on the Glue endpoint.
+        #expect(r.stdout.contains("glue-analytics-dev     2"))
+        #expect(r.stdout.contains("j-1K48XQ2ZJ0ABC        4"))
+        #expect(r.stdout.contains("j-2M7TPL9WQ4DEF        3"))
+        // Run again: starts from an empty ledger, same result.
+        let again = try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project)
+        #expect(again.stdout == r.stdout)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+import LedgerModel
+import LedgerStore
+import LedgerTestSupport
+import Testing
+
+@Suite("The store: schema, one transaction per file, duplicates, replacement")
+struct LedgerStoreTests {
+    static func app(_ id: String, name: String) -> [SQLValue] {
+        var row = [SQLValue](repeating: .null, count: columns.count)
+        row[0] = .text(id)
+        row[2] = .text("2024-01-01T00:00:00.000Z")
+        row[3] = .text(name)
+        return row
+    }
+
+    static let columns = ["app_id", "cluster_id", "logged_at", "name"]
+
+    static func load(_ path: String, sha: String, apps: [(Int, String, String)], quarantine: [QuarantineEntry] = []) -> FileLoad {
+        var batch = TableBatch(table: "yarn_app", columns: columns)
+        for (line, id, name) in apps { batch.append(line: line, app(id, name: name)) }
+        return FileLoad(
+            path: path, size: 10, mtimeNanos: 1, sha256: sha, format: "yarn-rm", compression: "none",
+            status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 5, batches: [batch],
+            quarantine: quarantine)
+    }
+
+    @Test("every table is STRICT and the database file is readable by its owner only")
+    func createsStrictPrivateDatabase() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        let strict = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
+                .map { "\($0["name"] as String)=\($0["strict"] as Int)" }
+        }
+        #expect(strict == ["cluster=1", "input_file=1", "quarantine=1", "yarn_app=1"])
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/l.sqlite")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test("rows keep their provenance; a second copy of an app id is dropped and counted")
+    func storesProvenanceAndDropsDuplicates() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        let first = try store.load(Self.load("a.log", sha: "aa", apps: [(3, "application_1_0001", "x"), (7, "application_1_0002", "y")]))
+        #expect(first == LoadOutcome(fileID: 1, records: 2, duplicates: 0, replaced: false))
+        let second = try store.load(Self.load("b.log", sha: "bb", apps: [(1, "application_1_0002", "other"), (2, "application_1_0003", "z")]))
+        #expect(second == LoadOutcome(fileID: 2, records: 1, duplicates: 1, replaced: false))
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT app_id, file_id, line, name FROM yarn_app ORDER BY app_id").map {
+                "\($0["app_id"] as String) \($0["file_id"] as Int):\($0["line"] as Int) \($0["name"] as String)"
+            }
+        }
+        #expect(rows == ["application_1_0001 1:3 x", "application_1_0002 1:7 y", "application_1_0003 2:2 z"])
+        let counts = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT path, records, duplicates FROM input_file ORDER BY id").map {
+                "\($0["path"] as String) \($0["records"] as Int) \($0["duplicates"] as Int)"
+            }
+        }
+        #expect(counts == ["a.log 2 0", "b.log 1 1"])
+    }
+
+    @Test("loading a changed file replaces its rows and quarantine, keeping its id")
+    func replacesAChangedFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try store.load(Self.load("a.log", sha: "v1", apps: [(1, "application_1_0001", "old"), (2, "application_1_0002", "gone")],
+                                     quarantine: [QuarantineEntry(line: 4, reason: "bad", excerpt: "x")]))
+        let outcome = try store.load(Self.load("a.log", sha: "v2", apps: [(1, "application_1_0001", "new")]))
+        #expect(outcome == LoadOutcome(fileID: 1, records: 1, duplicates: 0, replaced: true))
+        let (names, quarantined, manifest) = try store.read { db in
+            (try String.fetchAll(db, sql: "SELECT name FROM yarn_app ORDER BY app_id"),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine"),
+             try Row.fetchOne(db, sql: "SELECT id, sha256 FROM input_file"))
+        }
+        #expect(names == ["new"])
+        #expect(quarantined == 0)
+        #expect(manifest?["id"] == 1 && manifest?["sha256"] == "v2")
+    }
+
+    @Test("the manifest reads back what was stored")
+    func readsManifest() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try store.load(Self.load("a.log", sha: "aa", apps: []))
+        try store.touch(path: "a.log", size: 99, mtimeNanos: 42)
+        #expect(try store.manifest() == ["a.log": ManifestEntry(id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok)])
+    }
+
+    @Test("a database that cannot be created is a typed error naming it")
+    func reportsUnopenableDatabase() {
+        #expect(throws: LedgerError.self) { try LedgerStore(path: "/nonexistent-dir/l.sqlite") }
+    }
+}
