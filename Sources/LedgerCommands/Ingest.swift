@@ -49,6 +49,9 @@ struct Ingest: AsyncParsableCommand {
                     return input
                 }
                 : paths.map { Configuration.Input(path: $0, format: format, cluster: cluster, timeZone: timezone) }
+            if inputs.isEmpty, let config = store.config {
+                throw LedgerError.config(path: config, line: nil, message: "nothing to ingest: give paths, or [[inputs]] in the config file")
+            }
             let ledger = try LedgerStore(path: store.databasePath(configuration))
             let summary = try await Ingestor(store: ledger, configuration: configuration).ingest(inputs)
             for diagnostic in summary.diagnostics { printError(diagnostic.description) }

@@ -99,7 +99,10 @@ public struct Ingestor: Sendable {
         var reports = [FileReport?](repeating: nil, count: jobs.count)
         var toRead: [Job] = []
         for job in jobs {
-            if let known = manifest[job.file.path], known.size == job.file.size, known.mtimeNanos == job.file.mtimeNanos {
+            // An unreadable file is tried again (permissions change without touching mtime).
+            if let known = manifest[job.file.path], known.size == job.file.size,
+                known.mtimeNanos == job.file.mtimeNanos, known.status != .unreadable
+            {
                 reports[job.index] = FileReport(
                     path: job.file.path, action: .unchanged, status: known.status, format: nil,
                     records: 0, duplicates: 0, rejected: 0, detail: nil)

@@ -122,3 +122,24 @@ struct InputDecoderTests {
         #expect(Array(Self.text.prefix(out.count)) == out)
     }
 }
+
+@Suite("Damaged gzip never crashes the decoder")
+struct GzipMutationTests {
+    @Test("hundreds of damaged .gz files end in a result, each with its hash")
+    func survivesDamagedGzip() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var rng = SeededGenerator(seed: 7)
+        let original = Gzip.compress(InputDecoderTests.text) + Gzip.compress(Array("second member\n".utf8))
+        var problems = 0
+        for round in 0..<400 {
+            let damaged = mutate(original, using: &rng)
+            let path = try dir.write("d\(round).gz", damaged)
+            let result = InputDecoder.decode(path: path, hashing: true, chunkSize: 4096) { _ in }
+            #expect(result.rawBytes == damaged.count)
+            #expect(result.sha256?.count == 64)
+            if result.problem != nil { problems += 1 }
+        }
+        #expect(problems > 300, "most mutations must be detected, \(problems) were")
+    }
+}

@@ -228,3 +228,29 @@ struct IngestTests {
         #expect(summary.files.allSatisfy { $0.status == .unrecognised && $0.records == 0 })
     }
 }
+
+@Suite("ingest: files that could not be read")
+struct UnreadableFileTests {
+    // Root reads every file whatever its mode, so the unreadable state is put in the manifest
+    // directly, as a file removed between discovery and reading would leave it.
+    @Test("a file recorded as unreadable is read again even though its size and mtime match")
+    func retriesUnreadableFiles() async throws {
+        let s = try Scenario()
+        defer { s.dir.remove() }
+        let path = s.logs + String(Scenario.hadoop2File.dropFirst(4))
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let size = Int64(try #require(attributes[.size] as? Int))
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        let store = try LedgerStore(path: s.database)
+        _ = try store.load(FileLoad(
+            path: path, size: size, mtimeNanos: mtime, sha256: nil, format: nil, compression: "none",
+            status: .unreadable, context: InputContext(), detail: "cannot read: Permission denied"))
+        let again = try await s.ingest([path])
+        let report = try #require(again.files.first)
+        #expect(report.action == .replaced)
+        #expect(report.status == .ok)
+        #expect(report.records == 2)
+    }
+}

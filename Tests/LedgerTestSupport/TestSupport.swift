@@ -73,3 +73,35 @@ public struct TemporaryDirectory: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// A small seeded generator (SplitMix64), so that mutation tests repeat exactly.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Damages bytes the ways real files get damaged: flipped bytes, cut, inserted junk and breaks.
+public func mutate(_ bytes: [UInt8], using rng: inout SeededGenerator) -> [UInt8] {
+    var out = bytes
+    for _ in 0..<Int.random(in: 1...8, using: &rng) {
+        guard !out.isEmpty else { break }
+        let at = Int.random(in: 0..<out.count, using: &rng)
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0: out[at] = UInt8.random(in: 0...255, using: &rng)
+        case 1: out.removeSubrange(at..<min(out.count, at + Int.random(in: 1...64, using: &rng)))
+        case 2: out.insert(contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: at)
+        case 3: out.insert(0x0A, at: at)
+        default: out = Array(out.prefix(at))
+        }
+    }
+    return out
+}

@@ -1,0 +1,40 @@
+import LedgerFormats
+import LedgerModel
+import LedgerTestSupport
+import Testing
+
+@Suite("Damaged input never crashes the yarn-rm parser")
+struct MutationTests {
+    // How this was seen to fail: with the bounds check on the millisecond digits removed from
+    // Log4jLine.parse, cut lines such as "2021-11-23 10:06:56,7" trapped within the first
+    // few hundred mutations.
+    @Test("thousands of mutated ResourceManager logs parse to counts that add up")
+    func survivesMutatedLogs() throws {
+        var rng = SeededGenerator(seed: 0x5EED)
+        let originals = try [
+            "rm/hadoop3/yarn-liuxy-resourcemanager-LAPTOP-GCQQL01V.log",
+            "rm/hadoop2/rm-appsummary.log",
+            "rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log",
+        ].map(Fixtures.bytes)
+        for round in 0..<3000 {
+            let damaged = mutate(originals[round % originals.count], using: &rng)
+            let parsed = try parseRM(String(decoding: damaged, as: UTF8.self))
+            let summaries = damaged.split(separator: 0x0A).filter { line in
+                String(decoding: line, as: UTF8.self).contains("RMAppManager$ApplicationSummary")
+            }.count
+            #expect(parsed.records + parsed.rejected <= summaries, "round \(round)")
+            #expect(parsed.quarantine.count == min(parsed.rejected, ParseTally.quarantineSampleLimit))
+        }
+    }
+
+    @Test("random bytes are not recognised as any format and do not crash it")
+    func ignoresRandomBytes() throws {
+        var rng = SeededGenerator(seed: 42)
+        for _ in 0..<500 {
+            let junk = (0..<Int.random(in: 0...4096, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(FormatRegistry.recognise(HeadSample(bytes: junk)) == nil)
+            let parsed = try parseRM(String(decoding: junk, as: UTF8.self))
+            #expect(parsed.records == 0)
+        }
+    }
+}
