@@ -117,6 +117,15 @@ let package = Package(
     ]
 )
 
+// Each stage module's README.md states its boundary; it is documentation, not a resource.
+let documentedModules: Set<String> = [
+    "LedgerModel", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
+    "LedgerPipeline", "LedgerCommands",
+]
+for target in package.targets where documentedModules.contains(target.name) {
+    target.exclude.append("README.md")
+}
+
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -3,6 +3,7 @@ import Foundation
 import LedgerModel
 import LedgerPipeline
 import LedgerStore
+import Logging
 
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,9 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Print a machine-readable summary on stdout.")
     var json = false
 
+    @Flag(help: "Log what happened to every file on stderr.")
+    var verbose = false
+
     func validate() throws {
         if paths.isEmpty && store.config == nil {
             throw ValidationError("give at least one path to read (or --config with [[inputs]])")
@@ -53,7 +57,9 @@ struct Ingest: AsyncParsableCommand {
                 throw LedgerError.config(path: config, line: nil, message: "nothing to ingest: give paths, or [[inputs]] in the config file")
             }
             let ledger = try LedgerStore(path: store.databasePath(configuration))
-            let summary = try await Ingestor(store: ledger, configuration: configuration).ingest(inputs)
+            var logger = Logger(label: "session-ledger.ingest")
+            logger.logLevel = verbose ? .debug : .notice
+            let summary = try await Ingestor(store: ledger, configuration: configuration, logger: logger).ingest(inputs)
             for diagnostic in summary.diagnostics { printError(diagnostic.description) }
             if json {
                 print(IngestReport.json(summary, database: ledger.path))

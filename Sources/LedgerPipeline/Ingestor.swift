@@ -144,6 +144,15 @@ public struct Ingestor: Sendable {
         }
         if let failure { throw failure }
         summary.files = reports.compactMap { $0 }
+        for report in summary.files {
+            logger.debug(
+                "\(report.action.rawValue): \(report.path)",
+                metadata: [
+                    "status": "\(report.status.rawValue)", "format": "\(report.format ?? "-")",
+                    "records": "\(report.records)", "duplicates": "\(report.duplicates)",
+                    "rejected": "\(report.rejected)",
+                ])
+        }
         for report in summary.files where report.action != .unchanged {
             if report.status.isProblem {
                 summary.diagnostics.append(Diagnostic(.error, path: report.path, report.detail ?? report.status.rawValue))

@@ -39,10 +39,11 @@ public enum TableRenderer {
             for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) }
         }
         func line(_ values: [String], numeric: [Bool]) -> String {
-            values.enumerated().map { i, v in
+            let joined = values.enumerated().map { i, v in
                 let pad = String(repeating: " ", count: widths[i] - v.count)
                 return numeric[i] ? pad + v : v + pad
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "  ")
+            return String(joined.reversed().drop { $0 == " " }.reversed())
         }
         let numeric = table.columns.indices.map { i in
             !table.rows.isEmpty && table.rows.allSatisfy {
