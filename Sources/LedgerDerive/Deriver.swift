@@ -4,14 +4,15 @@ import LedgerModel
 /// Rebuilds the derived tables from the staging tables, deterministically, inside the caller's
 /// transaction (the pipeline runs it in one write transaction at the end of every ingest).
 ///
-/// Derived so far:
-/// - `cluster`: one row per cluster id seen in the manifest, with its file count and `as_of`,
-///   the latest event time in any of its inputs (SPEC §4).
+/// Derived so far, in this order (sessions need each cluster's `as_of`):
+/// 1. `cluster`: one row per cluster id seen in the manifest, with its file count and `as_of`,
+///    the latest event time in any of its inputs (SPEC §4).
+/// 2. `session`: one row per Livy session (``SessionDeriver``).
 ///
-/// Sessions, identities, the policy timeline and findings are derived here as their sources
-/// arrive (see ARCHITECTURE.md).
+/// Identities, background time, the policy timeline and findings are derived here as their
+/// sources arrive (see ARCHITECTURE.md).
 public enum Deriver {
-    public static func rebuild(_ db: Database) throws {
+    public static func rebuild(_ db: Database, settings: DeriveSettings) throws {
         try db.execute(sql: "DELETE FROM cluster")
         try db.execute(
             sql: """
@@ -22,5 +23,6 @@ public enum Deriver {
                 GROUP BY cluster_id
                 ORDER BY cluster_id
                 """)
+        try SessionDeriver.rebuild(db, settings: settings)
     }
 }

@@ -3,11 +3,15 @@ import LedgerModel
 /// Every format the tool reads, in the order they are tried when recognising a file.
 public enum FormatRegistry {
     /// Keep sorted by name; one line per format.
-    public static let all: [any LogFormat.Type] = [
-        // START SORT
-        YarnResourceManagerFormat.self,
-        // END SORT
-    ]
+    public static var all: [any LogFormat.Type] {
+        [
+            // START SORT
+            LivyRequestFormat.self,
+            LivyServerFormat.self,
+            YarnResourceManagerFormat.self,
+            // END SORT
+        ]
+    }
 
     public static var names: [String] { all.map { $0.name } }
 

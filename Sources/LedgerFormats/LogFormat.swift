@@ -105,6 +105,14 @@ public struct ParseTally: Sendable {
         }
     }
 
+    /// Rejects a line with an excerpt the parser prepared (redacted, say).
+    public mutating func reject(line: Int, reason: String, excerpt: String) {
+        file.rejected += 1
+        if file.quarantine.count < Self.quarantineSampleLimit {
+            file.quarantine.append(QuarantineEntry(line: line, reason: reason, excerpt: excerpt))
+        }
+    }
+
     /// The result, with the given batches (empty batches are dropped).
     public func finish(batches: [TableBatch]) -> ParsedFile {
         var out = file

@@ -1,12 +1,13 @@
+import Foundation
 import LedgerModel
 
 /// `yarn-rm`: Hadoop YARN ResourceManager logs (`yarn-yarn-resourcemanager-<host>.log[.N][.gz]`,
 /// `rm-appsummary.log`, `rm-audit.log`), formats.md §2.
 ///
 /// Reads the `RMAppManager$ApplicationSummary` line that the ResourceManager writes once per
-/// application when it completes (resources used, times, final state) into `yarn_app`.
+/// application when it completes (resources used, times, final state) into `yarn_app`, and the
+/// `RMAuditLogger` lines (who submitted or killed which application) into `yarn_audit`.
 /// Every timestamped line also counts towards the file's first and last event time.
-/// (`RMAuditLogger` lines, who submitted or killed an app, are read with the Livy work.)
 public struct YarnResourceManagerFormat: LogFormat {
     public static let name = "yarn-rm"
     public static let summary = "Hadoop YARN ResourceManager log: application summaries (resources used per app)"
@@ -53,6 +54,61 @@ public struct YarnResourceManagerFormat: LogFormat {
     private var context: ParseContext
     private var tally = ParseTally()
     private var apps = TableBatch(table: "yarn_app", columns: appColumns)
+    private var audits = TableBatch(table: "yarn_audit", columns: auditColumns)
+
+    /// The `yarn_audit` staging table: who asked the ResourceManager for what (formats.md §2.4).
+    public static let auditColumns = [
+        "cluster_id", "at", "user", "ip", "operation", "target", "result", "app_id", "queue", "description",
+    ]
+
+    /// `USER=…<TAB>IP=…<TAB>OPERATION=…<TAB>TARGET=…<TAB>RESULT=…[<TAB>APPID=…]…`: tab-separated,
+    /// values never escaped. Pages that turned the tabs into runs of spaces are read too, by
+    /// splitting before each known `KEY=`.
+    private mutating func audit(_ lineNumber: Int, _ at: Int64, _ bytes: UnsafeRawBufferPointer, _ line: Log4jLine) {
+        let message = bytes.string(line.message)
+        var fields: [String: String] = [:]
+        let pieces: [Substring] =
+            message.contains("\t")
+            ? message.split(separator: "\t")
+            : Self.splitOnKeys(message)
+        for piece in pieces {
+            guard let eq = piece.firstIndex(of: "=") else { continue }
+            let key = piece[..<eq].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil { fields[key] = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces) }
+        }
+        guard let operation = fields["OPERATION"], let user = fields["USER"] else {
+            tally.reject(line: lineNumber, reason: "yarn-rm: audit line without USER and OPERATION", bytes: bytes)
+            return
+        }
+        audits.append(line: lineNumber, [
+            .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(user),
+            .optionalText(fields["IP"]), .text(operation), .optionalText(fields["TARGET"]),
+            .optionalText(fields["RESULT"]), .optionalText(fields["APPID"]), .optionalText(fields["QUEUENAME"]),
+            .optionalText(fields["DESCRIPTION"]),
+        ])
+        tally.produced()
+    }
+
+    static let auditKeys = [
+        "USER", "IP", "OPERATION", "TARGET", "RESULT", "DESCRIPTION", "PERMISSIONS", "APPID",
+        "APPATTEMPTID", "CONTAINERID", "RESOURCE", "CALLERCONTEXT", "CALLERSIGNATURE", "QUEUENAME",
+        "NODELABEL", "INCLUDEAPPS", "INCLUDECHILDQUEUES", "RECURSIVE",
+    ]
+
+    static func splitOnKeys(_ message: String) -> [Substring] {
+        var cuts: [String.Index] = []
+        for key in auditKeys {
+            var search = message.startIndex
+            while let r = message.range(of: key + "=", range: search..<message.endIndex) {
+                if r.lowerBound == message.startIndex || message[message.index(before: r.lowerBound)] == " " {
+                    cuts.append(r.lowerBound)
+                }
+                search = r.upperBound
+            }
+        }
+        cuts.sort()
+        return cuts.enumerated().map { i, start in message[start..<(i + 1 < cuts.count ? cuts[i + 1] : message.endIndex)] }
+    }
 
     public init(context: ParseContext) {
         self.context = context
@@ -63,6 +119,10 @@ public struct YarnResourceManagerFormat: LogFormat {
         guard let line = Log4jLine.parse(bytes) else { return }  // stack traces, continuations
         let utc = context.clock.utcMillis(localMillis: line.localMillis)
         tally.sawEvent(atMillis: utc)
+        if bytes.hasSuffix("RMAuditLogger", in: line.logger) {
+            audit(lineNumber, utc, bytes, line)
+            return
+        }
         guard bytes.hasSuffix("RMAppManager$ApplicationSummary", in: line.logger) else { return }
         if isOverlong {
             tally.reject(line: lineNumber, reason: "yarn-rm: application summary longer than the line limit", bytes: bytes)
@@ -72,15 +132,13 @@ public struct YarnResourceManagerFormat: LogFormat {
             let summary = try ApplicationSummary.parse(bytes, line.message).get()
             apps.append(line: lineNumber, try summary.row(clusterID: context.input.clusterID, loggedAt: utc))
             tally.produced()
-        } catch let problem as ApplicationSummary.Problem {
-            tally.reject(line: lineNumber, reason: "yarn-rm: \(problem.reason)", bytes: bytes)
         } catch {
-            tally.reject(line: lineNumber, reason: "yarn-rm: \(error)", bytes: bytes)
+            tally.reject(line: lineNumber, reason: "yarn-rm: \(error.reason)", bytes: bytes)
         }
     }
 
     public mutating func finish() -> ParsedFile {
-        tally.finish(batches: [apps])
+        tally.finish(batches: [apps, audits])
     }
 }
 

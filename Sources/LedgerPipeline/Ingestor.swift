@@ -162,7 +162,10 @@ public struct Ingestor: Sendable {
             }
         }
         if writer.storedAnything {
-            try store.write { db in try Deriver.rebuild(db) }
+            let settings = DeriveSettings(
+                abandonAfterSeconds: configuration.abandonAfterSeconds,
+                rates: configuration.rates.map { DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD) })
+            try store.write { db in try Deriver.rebuild(db, settings: settings) }
             summary.derived = true
         }
         return summary

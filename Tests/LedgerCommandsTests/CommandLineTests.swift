@@ -73,7 +73,7 @@ struct CommandLineTests {
         #expect(r.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(object["files_new"] as? Int == 1)
-        #expect(object["records"] as? Int == 2)
+        #expect(object["records"] as? Int == 3)  // 2 summaries and 1 audit line
         let files = try #require(object["files"] as? [[String: Any]])
         #expect(files.first?["format"] as? String == "yarn-rm")
     }
@@ -146,7 +146,7 @@ struct CommandLineTests {
         #expect(badConfig.stderr == "error: \(config):4: 'inputs.cluster' must be a string\n")
         let badFormat = try CLI.run(["ingest", dir.path, "--format", "nope", "--db", dir.path + "/l.sqlite"])
         #expect(badFormat.status == 2)
-        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: yarn-rm\n")
+        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: livy-request, livy-server, yarn-rm\n")
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("error: \(dir.path)/nothing-here: cannot read: No such file or directory"))
@@ -170,7 +170,9 @@ struct CommandLineTests {
         defer { dir.remove() }
         let r = try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("4 file(s): 4 new, 0 replaced, 0 unchanged; 9 record(s) stored"))
+        // Records, counted in samples/: j-1K48XQ2ZJ0ABC 4 summaries + 4 audit lines; j-2M7TPL9WQ4DEF
+        // 2 summaries + 1 audit line, and 1 summary before the cut; Glue 2 summaries: 14.
+        #expect(r.stdout.contains("4 file(s): 4 new, 0 replaced, 0 unchanged; 14 record(s) stored"))
         #expect(r.stdout.contains("log.1.gz: error: truncated gzip"))
         // Sample apps per cluster, counted from samples/README.md: 4 on j-1K48XQ2ZJ0ABC, 2 + 1
         // whole line before the cut on j-2M7TPL9WQ4DEF, 2 on the Glue endpoint.

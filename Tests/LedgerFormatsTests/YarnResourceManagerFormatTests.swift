@@ -96,7 +96,7 @@ struct YarnResourceManagerFormatTests {
         let parsed = try parseRM(text)
         #expect(apps(parsed).keys.sorted() == ["application_1637633166384_0001", "application_1637633166384_0002"])
         #expect(parsed.rejected == 1)
-        #expect(parsed.records == 2)
+        #expect(parsed.records == 4)  // 2 summaries and 2 RMAuditLogger lines
         #expect(parsed.quarantine.map(\.line) == [15])
         #expect(parsed.quarantine.first?.reason == "yarn-rm: memorySeconds is not an integer: '12a'")
         #expect(parsed.lines == 17)  // 16 lines and the empty piece after the last break
@@ -176,14 +176,11 @@ struct RecognitionTests {
     }
 
     // Real logs by others (../shared/realdata): a MapReduce AM log and a Spark executor log on
-    // YARN are log4j too, but no ResourceManager wrote them; Livy server fragments are not RM
-    // logs either; CloudTrail JSON is not text of this kind at all.
-    @Test("real log4j logs that are not ResourceManager logs are not claimed", arguments: [
+    // YARN are log4j too, but neither a ResourceManager nor a Livy server wrote them; CloudTrail
+    // JSON is not text of this kind at all.
+    @Test("real logs that no format of ours wrote are not claimed", arguments: [
         "loghub-hadoop-spark/Hadoop_2k.log",
         "loghub-hadoop-spark/Spark_2k.log",
-        "livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log",
-        "livy-log-fragments/hdinsight-livy-zookeeper-fatal-2019-06-19.log",
-        "livy-log-fragments/unattributed-livy-0.5-session-start-2018-06-09.log",
         "trailscraper-fixtures/events-for-smoke-test.json",
         "stratus-red-team-detonation-logs/aws.execution.ssm-send-command.json",
     ])
@@ -192,9 +189,23 @@ struct RecognitionTests {
         #expect(FormatRegistry.recognise(try head(path)) == nil)
     }
 
+    // Real Livy server output (HDInsight articles, a blog post): start-up with a stack trace,
+    // a ZooKeeper fatal error, 0.5's `LineBufferedStream: stdout:` lines.
+    @Test("real Livy server fragments are recognised as livy-server", arguments: [
+        "livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log",
+        "livy-log-fragments/hdinsight-livy-zookeeper-fatal-2019-06-19.log",
+        "livy-log-fragments/unattributed-livy-0.5-session-start-2018-06-09.log",
+    ])
+    func recognisesRealLivyFragments(file: String) throws {
+        let format = try #require(FormatRegistry.recognise(try head(Fixtures.realdata + "/" + file)))
+        #expect(format.name == "livy-server")
+    }
+
     @Test("--format names are checked")
     func checksFormatNames() throws {
         #expect(try FormatRegistry.format(named: "yarn-rm").name == "yarn-rm")
-        #expect(throws: LedgerError.unknownFormat("yarn", known: ["yarn-rm"])) { try FormatRegistry.format(named: "yarn") }
+        #expect(throws: LedgerError.unknownFormat("yarn", known: ["livy-request", "livy-server", "yarn-rm"])) {
+            try FormatRegistry.format(named: "yarn")
+        }
     }
 }

@@ -35,7 +35,10 @@ struct LedgerStoreTests {
             try Row.fetchAll(db, sql: "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
                 .map { "\($0["name"] as String)=\($0["strict"] as Int)" }
         }
-        #expect(strict == ["cluster=1", "input_file=1", "quarantine=1", "yarn_app=1"])
+        #expect(strict == [
+            "cluster=1", "input_file=1", "livy_event=1", "livy_request=1", "quarantine=1", "session=1",
+            "yarn_app=1", "yarn_audit=1",
+        ])
         let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/l.sqlite")[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
