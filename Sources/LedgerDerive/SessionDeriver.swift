@@ -299,7 +299,8 @@ enum SessionDeriver {
         let endedAt = ended?.0
         let end = endedAt ?? asOf
         let duration = max(0, end - b.created)
-        let idleTail = max(0, end - last)
+        // Batch sessions run a job, not a person's notebook: listed, never idle (SPEC §4).
+        let idleTail = b.type == "batch" ? 0 : max(0, end - last)
 
         // Cost (SPEC §4): from the YARN summary, else from the requested resources, else none.
         let day = String(iso(b.created).prefix(10))
@@ -323,7 +324,7 @@ enum SessionDeriver {
             reason, evidence, iso(last), activitySource, statements.count, duration, idleTail,
             app?.vcoreSeconds, app?.memorySeconds, requested.vcores, requested.memoryMB, basis,
             basis == "none" ? nil : rate?.effective, cost, idleCost,
-            idleTail >= settings.abandonAfterSeconds && b.type == "interactive" ? 1 : 0, b.fileID, b.line,
+            idleTail >= settings.abandonAfterSeconds ? 1 : 0, b.fileID, b.line,
         ]
     }
 

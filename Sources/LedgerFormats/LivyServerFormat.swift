@@ -247,10 +247,11 @@ struct CreateRequest {
     /// Conf as a JSON object, secret-looking values replaced by `***`.
     var confJSON: String?
 
+    /// Keys of `CreateInteractiveRequest.toString` and `CreateBatchRequest.toString`.
     static let requestKeys = [
-        "kind", "proxyUser", "jars", "pyFiles", "files", "archives", "driverMemory", "driverCores",
-        "executorMemory", "executorCores", "numExecutors", "queue", "name", "conf",
-        "heartbeatTimeoutInSecond", "ttl", "idleTimeout",
+        "kind", "proxyUser", "file", "className", "args", "jars", "pyFiles", "files", "archives",
+        "driverMemory", "driverCores", "executorMemory", "executorCores", "numExecutors", "queue",
+        "name", "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout",
     ]
 
     init(_ text: String) {

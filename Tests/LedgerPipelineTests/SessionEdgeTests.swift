@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+import LedgerModel
+import LedgerPipeline
+import LedgerStore
+import LedgerTestSupport
+import Testing
+
+/// A cluster made of the given files (relative to its node's `applications/` folder), ingested.
+func ingestCluster(_ files: [String: String]) async throws -> (TemporaryDirectory, [Row]) {
+    let dir = try TemporaryDirectory("ledger-edge")
+    for (path, text) in files {
+        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/" + path, text)
+    }
+    let store = try LedgerStore(path: dir.path + "/l.sqlite")
+    _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([Configuration.Input(path: dir.path + "/logs")])
+    let rows = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+        try Row.fetchAll(db, sql: "SELECT * FROM session ORDER BY session_key")
+    }
+    return (dir, rows)
+}
+
+@Suite("Sessions: recovery, batches, no request log")
+struct SessionEdgeTests {
+    // Run 1 starts 08:00:02, session 0 created 09:00:00, ready 09:00:30. The server restarts at
+    // 10:00:01 and recovers 1 session: session 0 lives on under its first identity, and its
+    // deletion at 11:00:00 (DELETE request, Deleted line) ends it.
+    @Test("a session recovered across a restart keeps its identity and is not ended by the restart")
+    func recoveredSessionContinues() async throws {
+        let (dir, rows) = try await ingestCluster([
+            "livy/livy-livy-server.out.1": """
+                25/03/05 08:00:01 INFO InteractiveSessionManager: Recovered 0 interactive sessions. Next session id: 0
+                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(lena), heartbeatTimeoutInSecond: 0]]
+                25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0001, owner: knox, proxyUser: Some(lena), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+                """,
+            "livy/livy-livy-server.out": """
+                25/03/05 10:00:01 INFO InteractiveSessionManager: Recovered 1 interactive sessions. Next session id: 1
+                25/03/05 10:00:02 INFO WebServer: Starting server on http://h:8998
+                25/03/05 11:00:00 INFO InteractiveSessionManager: Deleting session 0
+                25/03/05 11:00:00 INFO InteractiveSessionManager: Deleted session 0
+                25/03/05 12:00:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: knox, request: [kind: pyspark, proxyUser: Some(max), heartbeatTimeoutInSecond: 0]]
+                """,
+            "livy/2025_03_05.request.log": """
+                10.0.0.5 - - [05/Mar/2025:09:20:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
+                10.0.0.5 - - [05/Mar/2025:10:30:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
+                10.0.0.5 - - [05/Mar/2025:11:00:00 +0000] "DELETE /sessions/0 HTTP/1.1" 200 17
+                """,
+        ])
+        defer { dir.remove() }
+        #expect(rows.count == 2)
+        let lena = try #require(rows.first { $0["proxy_user"] == "lena" })
+        #expect(lena["session_key"] == "j-EDGECLUSTER1/2025-03-05T08:00:02Z/0")
+        #expect(lena["end_reason"] == "user_deleted")
+        #expect(lena["ended_at"] == "2025-03-05T11:00:00Z")
+        #expect(lena["statements"] == 2)  // one before, one after the restart
+        #expect(lena["last_activity_at"] == "2025-03-05T10:30:00Z")
+        #expect(lena["duration_s"] == 7200)
+        #expect(lena["idle_tail_s"] == 1800)
+        // max: created 12:00:00 in the second run, never ready, no end by as_of (12:00:00).
+        let max = try #require(rows.first { $0["proxy_user"] == "max" })
+        #expect(max["session_key"] == "j-EDGECLUSTER1/2025-03-05T10:00:02Z/1")
+        #expect(max["end_reason"] == "still_running")
+        #expect(max["duration_s"] == 0)
+    }
+
+    // Batch 0: created 08:10:00, running 08:10:20; its app finished 08:40:00.5 (FINISHED).
+    // 1800 s, never idle. No request log: activity from the ready line.
+    @Test("a batch session is listed and costed but never idle; without a request log activity is the ready time")
+    func batchSession() async throws {
+        let (dir, rows) = try await ingestCluster([
+            "livy/livy-livy-server.out": """
+                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+                25/03/05 08:10:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/daily.py, args: a,b, driverMemory: 1g, numExecutors: 2, conf: spark.app.secret -> x]]
+                25/03/05 08:10:20 INFO BatchSession: Batch session 0 created [appid: application_1741150000000_0007, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+                """,
+            "hadoop-yarn/yarn-yarn-resourcemanager-h.log": """
+                2025-03-05 08:40:00,900 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0007,name=daily.py,user=etl,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741162201000,startTime=1741162201100,finishTime=1741164000500,finalStatus=SUCCEEDED,memorySeconds=5529600,vcoreSeconds=5400,applicationType=SPARK,applicationTags=livy-batch-0-abcdefgh
+                """,
+        ])
+        defer { dir.remove() }
+        let b = try #require(rows.first)
+        #expect(b["session_key"] == "j-EDGECLUSTER1/2025-03-05T08:00:02Z/batch-0")
+        #expect(b["session_type"] == "batch")
+        #expect(b["end_reason"] == "app_finished")
+        #expect(b["ended_at"] == "2025-03-05T08:40:00Z")  // finishTime 1741164000500 ms = 08:40:00.5Z (Python datetime), to the second
+        #expect(b["duration_s"] == 1800)
+        #expect(b["idle_tail_s"] == 0)
+        #expect(b["abandoned"] == 0)
+        #expect(b["activity_source"] == "none")
+        // 5400/3600 × 0.048 + 5529600/1024/3600 × 0.003 = 0.072 + 0.0045 = 0.0765
+        #expect(abs((b["cost_usd"] as Double) - 0.0765) < 1e-9)
+        #expect(b["idle_cost_usd"] == 0.0)
+    }
+}
