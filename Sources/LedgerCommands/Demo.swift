@@ -30,18 +30,29 @@ struct Demo: AsyncParsableCommand {
             print("Expected problems in the samples (they show how bad input is reported):")
             for d in summary.diagnostics { print("  " + d.description) }
             let readOnly = try ReadOnlyLedger(path: database)
-            print("\nYARN applications per cluster (from ResourceManager ApplicationSummary lines)")
+            print("\nLivy sessions (rebuilt from the Livy server and request logs, priced from YARN)")
+            print(TableRenderer.render(try QueryRunner.run(sql: Self.sessions, on: readOnly), as: .table))
+            print("YARN applications per cluster (from ResourceManager ApplicationSummary lines)")
             print(TableRenderer.render(try QueryRunner.run(sql: Self.perCluster, on: readOnly), as: .table))
             print("""
                 Next:
                   session-ledger status --db \(database)
-                  session-ledger query --db \(database) "select app_id, name, user, state, vcore_seconds from yarn_app"
+                  session-ledger query --db \(database) "select * from session"
 
-                Built so far: discover, decode, the yarn-rm parser, the store and the cluster table.
-                Not yet: Livy and CloudTrail parsers, sessions, costs and the reports (see README.md).
+                Built so far: discover, decode, the yarn-rm, livy-server and livy-request parsers, the store,
+                and the session table (end reasons, idle tails, YARN link, cost).
+                Not yet: Livy REST snapshots, CloudTrail (identities, background time), the reports (see README.md).
                 """)
         }
     }
+
+    static let sessions = """
+        SELECT cluster_id, livy_session_id AS id, proxy_user AS user, created_at, end_reason,
+               duration_s, idle_tail_s, abandoned, cost_basis,
+               iif(cost_usd IS NULL, NULL, printf('%.2f', cost_usd)) AS cost_usd,
+               iif(idle_cost_usd IS NULL, NULL, printf('%.2f', idle_cost_usd)) AS idle_cost_usd
+        FROM session ORDER BY cluster_id, created_at
+        """
 
     static let perCluster = """
         SELECT coalesce(cluster_id, '(none)') AS cluster_id, count(*) AS apps,

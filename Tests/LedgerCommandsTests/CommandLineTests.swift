@@ -170,9 +170,14 @@ struct CommandLineTests {
         defer { dir.remove() }
         let r = try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project)
         #expect(r.status == 0, "\(r.stderr)")
-        // Records, counted in samples/: j-1K48XQ2ZJ0ABC 4 summaries + 4 audit lines; j-2M7TPL9WQ4DEF
-        // 2 summaries + 1 audit line, and 1 summary before the cut; Glue 2 summaries: 14.
-        #expect(r.stdout.contains("4 file(s): 4 new, 0 replaced, 0 unchanged; 14 record(s) stored"))
+        // Records, counted in samples/: j-1K48XQ2ZJ0ABC 4 summaries + 4 audit lines, 27 Livy
+        // lifecycle lines, 11 requests that change something (the GET is skipped); j-2M7TPL9WQ4DEF
+        // 2 summaries + 1 audit line, and 1 summary before the cut; Glue 2 summaries: 52.
+        #expect(r.stdout.contains("6 file(s): 6 new, 0 replaced, 0 unchanged; 52 record(s) stored"))
+        // The five sessions of samples/README.md, one per end reason there.
+        for reason in ["user_deleted", "app_killed", "idle_timeout", "start_failed", "still_running"] {
+            #expect(r.stdout.contains(reason), "\(reason)")
+        }
         #expect(r.stdout.contains("log.1.gz: error: truncated gzip"))
         // Sample apps per cluster, counted from samples/README.md: 4 on j-1K48XQ2ZJ0ABC, 2 + 1
         // whole line before the cut on j-2M7TPL9WQ4DEF, 2 on the Glue endpoint.

@@ -300,3 +300,29 @@ struct SessionTests {
         #expect(kills == ["2025-03-03T13:00:00.000Z hadoop 10.0.0.10 application_1741000000000_0003"])
     }
 }
+
+@Suite("Idle-timeout what-if over the hand-computed sessions")
+struct WhatIfTests {
+    // Sessions with an idle tail over 60 min (3600 s), from the hand-worked values above:
+    //   alice 28831 s, $0.00006/s    → 25231 s × 0.00006         = 1.51386
+    //   erin  10771 s, $0.27/3600/s  →  7171 s × 0.000075        = 0.537825
+    //   frank  6600 s, $0.153/3600/s →  3000 s × 0.0000425       = 0.1275
+    //   gina   3601 s, $0.102/3600/s →     1 s × 0.0000283333…   = 0.0000283333…
+    //   hank   6841 s, $0.051/3600/s →  3241 s × 0.0000141666…   = 0.0459141666…
+    // saving = 2.2251275; idle hours saved = (25231 + 7171 + 3000 + 1 + 3241) / 3600 = 10.7344…
+    @Test("the 60-minute row matches the SPEC formula to the cent (and beyond)")
+    func matchesHandComputedSaving() async throws {
+        let scenario = try await SessionTests.shared.value
+        let sql = try String(contentsOfFile: Fixtures.project + "/Queries/idle_timeout_whatif.sql", encoding: .utf8)
+        let rows = try await DatabaseQueue(path: scenario.database).read { db in try Row.fetchAll(db, sql: sql) }
+        #expect(rows.map { $0["timeout_minutes"] as Int } == [15, 30, 60, 120, 240, 480])
+        let hour = try #require(rows.first { $0["timeout_minutes"] == 60 })
+        #expect(hour["sessions_affected"] == 5)
+        #expect(abs((hour["cost_saved_usd"] as Double) - 2.2251275) < 1e-9)
+        #expect(abs((hour["idle_hours_saved"] as Double) - 38644.0 / 3600) < 1e-9)
+        // 480 min (28800 s): only alice (28831 s) is affected, by 31 s × 0.00006 = 0.00186.
+        let eight = try #require(rows.first { $0["timeout_minutes"] == 480 })
+        #expect(eight["sessions_affected"] == 1)
+        #expect(abs((eight["cost_saved_usd"] as Double) - 0.00186) < 1e-9)
+    }
+}
