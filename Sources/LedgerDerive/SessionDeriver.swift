@@ -260,9 +260,23 @@ enum SessionDeriver {
         let statements = requests.filter { ($0["action"] as String) == "statement" && ($0["status"] as Int) < 400 }
         let deleteRequest = requests.first { ($0["action"] as String) == "delete" && ($0["status"] as Int) < 400 }
 
+        // Statements from saved REST answers: started within the session's life; their
+        // completion is activity too (SPEC §4).
+        let restStatements = b.type == "batch" ? [] : try Row.fetchAll(db, sql: """
+            SELECT DISTINCT statement_id, started, completed FROM livy_statement
+            WHERE cluster_id = ? AND session_id = ? AND started >= ? AND started < ?
+            """, arguments: [b.clusterID, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
+
         var last = max(b.created, b.ready ?? b.created)
         for s in statements { if let t = seconds(s["at"]) { last = max(last, t) } }
-        let activitySource = requests.isEmpty ? "none" : "request_log"
+        for s in restStatements {
+            for key in ["started", "completed"] {
+                if let text: String = s[key], let t = seconds(text), t <= (ended?.0 ?? asOf) { last = max(last, t) }
+            }
+        }
+        let sources = [requests.isEmpty ? nil : "request_log", restStatements.isEmpty ? nil : "rest"].compactMap { $0 }
+        let activitySource = sources.isEmpty ? "none" : sources.joined(separator: "+")
+        let statementCount = max(statements.count, Set(restStatements.map { $0["statement_id"] as Int64 }).count)
 
         // End reason: the first rule of SPEC §4 that matches.
         let finishedBefore: (Int64) -> Bool = { t in (yarnEnd.map { $0 + tolerance < t } ?? false) }
@@ -321,7 +335,7 @@ enum SessionDeriver {
         return [
             b.key, b.clusterID, b.serverStart.map(iso), b.id, b.type, b.kind, b.owner, b.proxyUser,
             b.appID, b.appLink, app?.queue ?? b.queue, iso(b.created), b.ready.map(iso), endedAt.map(iso),
-            reason, evidence, iso(last), activitySource, statements.count, duration, idleTail,
+            reason, evidence, iso(last), activitySource, statementCount, duration, idleTail,
             app?.vcoreSeconds, app?.memorySeconds, requested.vcores, requested.memoryMB, basis,
             basis == "none" ? nil : rate?.effective, cost, idleCost,
             idleTail >= settings.abandonAfterSeconds ? 1 : 0, b.fileID, b.line,

@@ -7,6 +7,7 @@ public enum FormatRegistry {
         [
             // START SORT
             LivyRequestFormat.self,
+            LivyRestFormat.self,
             LivyServerFormat.self,
             YarnResourceManagerFormat.self,
             // END SORT

@@ -14,11 +14,16 @@ enum Schema {
         migrator.registerMigration("v2: livy_event, livy_request, yarn_audit, session") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3: livy_rest_session, livy_statement") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
     /// The staging tables that hold rows read from a file (all have `file_id`).
-    static let stagingTables = ["livy_event", "livy_request", "quarantine", "yarn_app", "yarn_audit"]
+    static let stagingTables = [
+        "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app", "yarn_audit",
+    ]
 
     static let v1 = """
         -- The manifest: one row per input file seen, whatever happened to it.
@@ -215,5 +220,36 @@ enum Schema {
             line                 INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX session_cluster ON session(cluster_id, created_at);
+        """
+
+    static let v3 = """
+        -- Sessions from saved Livy REST answers (GET /sessions, /sessions/N).
+        CREATE TABLE livy_rest_session (
+            file_id    INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
+            line       INTEGER NOT NULL,
+            cluster_id TEXT,
+            session_id INTEGER NOT NULL,
+            name       TEXT,
+            app_id     TEXT,
+            owner      TEXT,
+            proxy_user TEXT,
+            state      TEXT,
+            kind       TEXT,
+            PRIMARY KEY (file_id, line)
+        ) STRICT;
+
+        -- Statements from saved Livy REST answers (GET /sessions/N/statements); code is not kept.
+        CREATE TABLE livy_statement (
+            file_id      INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
+            line         INTEGER NOT NULL,
+            cluster_id   TEXT,
+            session_id   INTEGER NOT NULL,
+            statement_id INTEGER NOT NULL,
+            state        TEXT,
+            started      TEXT,
+            completed    TEXT,
+            PRIMARY KEY (file_id, line)
+        ) STRICT;
+        CREATE INDEX livy_statement_session ON livy_statement(cluster_id, session_id, started);
         """
 }

@@ -218,3 +218,68 @@ struct YarnAuditTests {
         #expect(r[2]["result"] == .text("FAILURE") && r[2]["description"] == .text("Unauthorized user"))
     }
 }
+
+@Suite("livy-rest: saved REST answers")
+struct LivyRestFormatTests {
+    func parse(_ json: String, path: String) throws -> ParsedFile {
+        let context = ParseContext(path: path, input: InputContext(clusterID: "j-TEST"), clock: try LocalTimeConverter(identifier: "UTC"))
+        var parser = LivyRestFormat(context: context)
+        for (i, line) in json.split(separator: "\n").enumerated() {
+            var s = String(line)
+            s.withUTF8 { parser.consume(lineNumber: i + 1, bytes: UnsafeRawBufferPointer($0), isOverlong: false) }
+        }
+        return parser.finish()
+    }
+
+    func table(_ p: ParsedFile, _ name: String) -> [[String: SQLValue]] {
+        guard let b = p.batches.first(where: { $0.table == name }) else { return [] }
+        return (0..<b.rowCount).map { Dictionary(uniqueKeysWithValues: zip(b.columns, b.row($0))) }
+    }
+
+    // started 1741000000000 = 2025-03-03T11:06:40Z, completed 1741000005500 = 11:06:45.5Z
+    // (Python: datetime.fromtimestamp(ms/1000, timezone.utc)); 0 means "not yet".
+    @Test("statements: ids, states and times; the session id from the file name; code never kept")
+    func readsStatements() throws {
+        let p = try parse("""
+            {"total_statements": 2, "statements": [
+              {"id": 0, "code": "password = 'hunter2'", "state": "available", "output": {"status": "ok", "execution_count": 0, "data": {"text/plain": "ok"}}, "progress": 1.0, "started": 1741000000000, "completed": 1741000005500},
+              {"id": 1, "code": "spark.range(10).count()", "state": "running", "output": null, "progress": 0.5, "started": 1741000010000, "completed": 0}
+            ]}
+            """, path: "rest/j-TEST/sessions-4-statements.json")
+        let s = table(p, "livy_statement")
+        #expect(s.count == 2)
+        #expect(s[0]["session_id"] == .integer(4))
+        #expect(s[0]["started"] == .text("2025-03-03T11:06:40.000Z"))
+        #expect(s[0]["completed"] == .text("2025-03-03T11:06:45.500Z"))
+        #expect(s[1]["state"] == .text("running"))
+        #expect(s[1]["completed"] == .null)
+        #expect(!s.flatMap { $0.values }.contains(.text("password = 'hunter2'")))
+    }
+
+    @Test("the session list and a single session object")
+    func readsSessions() throws {
+        let list = try parse(#"{"from":0,"total":2,"sessions":[{"id":3,"name":null,"appId":null,"owner":"knox","proxyUser":"bob","state":"starting","kind":"pyspark","appInfo":{"driverLogUrl":null,"sparkUiUrl":null},"log":[]},{"id":4,"appId":"application_1_0004","owner":null,"proxyUser":null,"state":"idle","kind":"spark","appInfo":{}}]}"#, path: "sessions.json")
+        let rows = table(list, "livy_rest_session")
+        #expect(rows.map { $0["session_id"] } == [.integer(3), .integer(4)])
+        #expect(rows[0]["proxy_user"] == .text("bob") && rows[0]["state"] == .text("starting"))
+        #expect(rows[1]["app_id"] == .text("application_1_0004") && rows[1]["owner"] == .null)
+        let one = try parse(#"{"id":7,"name":"etl","appId":"application_1_0007","owner":"knox","proxyUser":"eve","state":"dead","kind":"sql","appInfo":{},"log":[]}"#, path: "session-7.json")
+        #expect(table(one, "livy_rest_session").first?["state"] == .text("dead"))
+    }
+
+    @Test("broken JSON and statements of an unknown session are rejected, not guessed")
+    func rejectsWhatItCannotPlace() throws {
+        let cut = try parse(#"{"total_statements": 1, "statements": [{"id": 0, "sta"#, path: "sessions-1-statements.json")
+        #expect(cut.rejected == 1 && cut.records == 0)
+        #expect(cut.quarantine.first?.reason.hasPrefix("livy-rest: not valid JSON") == true)
+        let anonymous = try parse(#"{"total_statements": 0, "statements": []}"#, path: "statements.json")
+        #expect(anonymous.rejected == 1)
+    }
+
+    @Test("recognised by its keys; CloudTrail documents are not REST answers")
+    func recognisesByKeys() {
+        #expect(LivyRestFormat.recognizes(HeadSample(lines: [#"{"total_statements": 0, "statements": []}"#])))
+        #expect(LivyRestFormat.recognizes(HeadSample(lines: [#"{"from":0,"total":0,"sessions":[]}"#])))
+        #expect(!LivyRestFormat.recognizes(HeadSample(lines: [#"{"Records":[{"eventVersion":"1.08","eventSource":"sts.amazonaws.com"}]}"#])))
+    }
+}

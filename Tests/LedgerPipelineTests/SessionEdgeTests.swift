@@ -93,3 +93,34 @@ struct SessionEdgeTests {
         #expect(b["idle_cost_usd"] == 0.0)
     }
 }
+
+@Suite("Sessions: activity from saved REST answers")
+struct RestActivityTests {
+    // Session 0 created 09:00:00, ready 09:00:30, no request log. Its saved statements answer:
+    // statement 0 started 1741165500000 = 09:05:00Z, completed 1741165560000 = 09:06:00Z;
+    // statement 1 started 1741167000000 = 09:30:00Z, completed 1741167900000 = 09:45:00Z
+    // (Python datetime). The session is deleted at 10:00:00.
+    // last activity = 09:45:00 (the last completion); tail = 10:00:00 − 09:45:00 = 900 s.
+    @Test("statement completion times from a REST snapshot date the last activity")
+    func restStatementsAreActivity() async throws {
+        let (dir, rows) = try await ingestCluster([
+            "livy/livy-livy-server.out": """
+                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(nina), heartbeatTimeoutInSecond: 0]]
+                25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: knox, proxyUser: Some(nina), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
+                """,
+            "livy/rest/sessions-0-statements.json": """
+                {"total_statements":2,"statements":[{"id":0,"code":"1+1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000},{"id":1,"code":"df.count()","state":"available","output":null,"progress":1.0,"started":1741167000000,"completed":1741167900000}]}
+                """,
+        ])
+        defer { dir.remove() }
+        let s = try #require(rows.first)
+        #expect(s["activity_source"] == "rest")
+        #expect(s["statements"] == 2)
+        #expect(s["last_activity_at"] == "2025-03-05T09:45:00Z")
+        #expect(s["idle_tail_s"] == 900)
+        #expect(s["end_reason"] == "user_deleted")  // a delete line with no reason line before it
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import LedgerModel
+
+/// `livy-rest`: saved JSON answers of Livy's REST API (formats.md §1.8):
+/// - `GET /sessions` → `{"from": 0, "total": n, "sessions": [Session…]}`
+/// - `GET /sessions/N` → one Session object (`id, name, appId, owner, proxyUser, state, kind, appInfo, log`, more from 0.8)
+/// - `GET /sessions/N/statements` → `{"total_statements": n, "statements": [Statement…]}`
+///
+/// Sessions go to `livy_rest_session`; statements (`id`, `state`, `started` / `completed` epoch
+/// ms, 0 until set) to `livy_statement`, the second record of user activity after the request
+/// log. A statements answer does not say its session: the id is read from the file name
+/// (`sessions-3-statements.json`, `session_3_statements.json`, `…/sessions/3/statements.json`).
+/// Statement code and output are never stored: code may hold secrets.
+///
+/// The document is parsed whole (Foundation's JSON parser): these answers are small, and files
+/// over ``maxDocumentBytes`` are rejected rather than held in memory.
+public struct LivyRestFormat: LogFormat {
+    public static let name = "livy-rest"
+    public static let summary = "Saved Livy REST answers (JSON): session states and statements with start and completion times"
+    public static let maxDocumentBytes = 64 << 20
+
+    public static func recognizes(_ head: HeadSample) -> Bool {
+        let text = head.lines.prefix(50).joined(separator: "\n")
+        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\u{FEFF}" }).first == "{" else { return false }
+        if text.contains("\"total_statements\"") { return true }
+        if text.contains("\"sessions\""), text.contains("\"total\""), text.contains("\"from\"") { return true }
+        return text.contains("\"appInfo\"") && text.contains("\"proxyUser\"") && text.contains("\"state\"")
+    }
+
+    public static let sessionColumns = ["cluster_id", "session_id", "name", "app_id", "owner", "proxy_user", "state", "kind"]
+    public static let statementColumns = ["cluster_id", "session_id", "statement_id", "state", "started", "completed"]
+
+    private var context: ParseContext
+    private var tally = ParseTally()
+    private var document: [UInt8] = []
+    private var tooLarge = false
+
+    public init(context: ParseContext) {
+        self.context = context
+    }
+
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
+        tally.sawLine()
+        guard !tooLarge else { return }
+        if isOverlong || document.count + bytes.count > Self.maxDocumentBytes {
+            tooLarge = true
+            return
+        }
+        document.append(contentsOf: bytes)
+        document.append(0x0A)
+    }
+
+    public mutating func finish() -> ParsedFile {
+        var sessions = TableBatch(table: "livy_rest_session", columns: Self.sessionColumns)
+        var statements = TableBatch(table: "livy_statement", columns: Self.statementColumns)
+        if tooLarge {
+            tally.reject(line: 1, reason: "livy-rest: document larger than \(Self.maxDocumentBytes >> 20) MiB", excerpt: "")
+            return tally.finish(batches: [])
+        }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(document))
+        } catch {
+            tally.reject(line: 1, reason: "livy-rest: not valid JSON (\(Self.describe(error)))", excerpt: String(decoding: document.prefix(200), as: UTF8.self))
+            return tally.finish(batches: [])
+        }
+        guard let root = object as? [String: Any] else {
+            tally.reject(line: 1, reason: "livy-rest: the document is not a JSON object", excerpt: "")
+            return tally.finish(batches: [])
+        }
+        if let list = root["statements"] as? [Any] {
+            guard let sessionID = Self.sessionID(fromPath: context.path) else {
+                tally.reject(line: 1, reason: "livy-rest: a statements answer whose file name does not say the session (name it sessions-N-statements.json)", excerpt: "")
+                return tally.finish(batches: [])
+            }
+            for (index, item) in list.enumerated() {
+                guard let s = item as? [String: Any], let id = Self.integer(s["id"]) else {
+                    tally.reject(line: index + 1, reason: "livy-rest: statement \(index + 1) has no id", excerpt: "")
+                    continue
+                }
+                let started = Self.integer(s["started"]).flatMap { $0 > 0 ? $0 : nil }
+                let completed = Self.integer(s["completed"]).flatMap { $0 > 0 ? $0 : nil }
+                for t in [started, completed].compactMap({ $0 }) { tally.sawEvent(atMillis: t) }
+                statements.append(line: index + 1, [
+                    .optionalText(context.input.clusterID), .integer(sessionID), .integer(id),
+                    .optionalText(s["state"] as? String), .optionalText(started.map(UTCTime.iso8601(millis:))),
+                    .optionalText(completed.map(UTCTime.iso8601(millis:))),
+                ])
+                tally.produced()
+            }
+        } else {
+            let list: [Any] = (root["sessions"] as? [Any]) ?? [root]
+            for (index, item) in list.enumerated() {
+                guard let s = item as? [String: Any], let id = Self.integer(s["id"]) else {
+                    tally.reject(line: index + 1, reason: "livy-rest: session \(index + 1) has no id", excerpt: "")
+                    continue
+                }
+                sessions.append(line: index + 1, [
+                    .optionalText(context.input.clusterID), .integer(id), .optionalText(s["name"] as? String),
+                    .optionalText(s["appId"] as? String), .optionalText(s["owner"] as? String),
+                    .optionalText(s["proxyUser"] as? String), .optionalText(s["state"] as? String),
+                    .optionalText(s["kind"] as? String),
+                ])
+                tally.produced()
+            }
+        }
+        return tally.finish(batches: [sessions, statements])
+    }
+
+    /// The session id in a file name such as `sessions-3-statements.json` or `…/sessions/3/statements.json`.
+    static func sessionID(fromPath path: String) -> Int64? {
+        let parts = path.split(separator: "/").suffix(3).joined(separator: "/")
+        let tokens = parts.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
+        for (i, token) in tokens.enumerated() where token == "sessions" || token == "session" {
+            if i + 1 < tokens.count, let id = Int64(tokens[i + 1]) { return id }
+        }
+        return nil
+    }
+
+    static func integer(_ v: Any?) -> Int64? {
+        switch v {
+        case let i as Int: return Int64(i)
+        case let i as Int64: return i
+        case let d as Double where d.rounded() == d && abs(d) < 9e18: return Int64(d)
+        default: return nil
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.count > 120 ? String(text.prefix(120)) + "…" : text
+    }
+}
