@@ -189,3 +189,48 @@ struct CommandLineTests {
         #expect(again.stdout == r.stdout)
     }
 }
+
+@Suite("query over sessions, as a user runs it")
+struct SessionQueryTests {
+    @Test("'select * from session' on two gzipped clusters in the EMR layout lists each session under its cluster")
+    func listsSessionsPerCluster() throws {
+        let dir = try TemporaryDirectory("ledger-cli-sessions")
+        defer { dir.remove() }
+        let root = Fixtures.path("sessions")
+        for file in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            try dir.write("logs/" + file + ".gz", Gzip.compress(try Fixtures.bytes("sessions/" + file)))
+        }
+        let db = dir.path + "/l.sqlite"
+        let config = try dir.write("c.toml", """
+            [[inputs]]
+            path = "logs/j-07TESTCLUSTER"
+            [[inputs]]
+            path = "logs/j-09TESTCLUSTER"
+            timezone = "America/New_York"
+            """)
+        let ingest = try CLI.run(["ingest", "--config", config, "--db", db])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        let r = try CLI.run(["query", "select * from session order by cluster_id, created_at", "--db", db, "--format", "csv"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = try #require(lines.first)
+        let cluster = try #require(header.firstIndex(of: "cluster_id"))
+        let user = try #require(header.firstIndex(of: "proxy_user"))
+        let reason = try #require(header.firstIndex(of: "end_reason"))
+        // The fixture's sessions, by cluster and creation time (see SessionTests for the values).
+        #expect(lines.dropFirst().map { "\($0[cluster]) \($0[user]) \($0[reason])" } == [
+            "j-07TESTCLUSTER alice idle_timeout",
+            "j-07TESTCLUSTER bob user_deleted",
+            "j-07TESTCLUSTER carol app_killed",
+            "j-07TESTCLUSTER dave start_failed",
+            "j-07TESTCLUSTER erin server_restart",
+            "j-07TESTCLUSTER frank still_running",
+            "j-09TESTCLUSTER gina idle_timeout",
+            "j-09TESTCLUSTER hank heartbeat_expired",
+            "j-09TESTCLUSTER ivy app_killed",
+            "j-09TESTCLUSTER jack app_finished",
+        ])
+    }
+}
