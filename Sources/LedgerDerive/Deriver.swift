@@ -6,22 +6,25 @@ import LedgerModel
 ///
 /// Derived so far, in this order (sessions need each cluster's `as_of`):
 /// 1. `cluster`: one row per cluster id seen in the manifest, with its file count and `as_of`,
-///    the latest event time in any of its inputs (SPEC §4).
+///    the latest event time in any of its inputs (SPEC §4). Files without a cluster id count
+///    as the cluster `unknown`, so that their sessions are still rebuilt.
 /// 2. `session`: one row per Livy session (``SessionDeriver``).
 ///
 /// Identities, background time, the policy timeline and findings are derived here as their
 /// sources arrive (see ARCHITECTURE.md).
 public enum Deriver {
+    /// The cluster of files whose path names none and that were given no `--cluster`.
+    public static let unknownCluster = "unknown"
+
     public static func rebuild(_ db: Database, settings: DeriveSettings) throws {
         try db.execute(sql: "DELETE FROM cluster")
         try db.execute(
             sql: """
                 INSERT INTO cluster (cluster_id, files, as_of)
-                SELECT cluster_id, count(*), max(last_event)
+                SELECT coalesce(cluster_id, '\(unknownCluster)'), count(*), max(last_event)
                 FROM input_file
-                WHERE cluster_id IS NOT NULL
-                GROUP BY cluster_id
-                ORDER BY cluster_id
+                GROUP BY 1
+                ORDER BY 1
                 """)
         try SessionDeriver.rebuild(db, settings: settings)
     }

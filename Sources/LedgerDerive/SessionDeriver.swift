@@ -79,7 +79,7 @@ enum SessionDeriver {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT file_id, line, at, event, session_type, session_id, app_id, owner, proxy_user, kind,
                    driver_memory, driver_cores, executor_memory, executor_cores, num_executors, queue, conf, detail
-            FROM livy_event WHERE cluster_id = ? ORDER BY at, file_id, line
+            FROM livy_event WHERE coalesce(cluster_id, 'unknown') = ? ORDER BY at, file_id, line
             """, arguments: [clusterID])
         var all: [Build] = []
         var active: [String: Int] = [:]  // "type/id" → index in all, for the current server run
@@ -215,14 +215,15 @@ enum SessionDeriver {
             let window: StatementArguments = [b.clusterID, isoMillis(b.created - 60), isoMillis(end + 60)]
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
             row = try Row.fetchOne(db, sql: select + """
-                 WHERE a.cluster_id = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                 WHERE coalesce(a.cluster_id, 'unknown') = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                    AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
                  ORDER BY a.start_time LIMIT 1
                 """, arguments: window + [("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_")])
             if row != nil { b.appLink = "tag" }
             if row == nil, b.type == "interactive" {
                 row = try Row.fetchOne(db, sql: select + """
-                     WHERE a.cluster_id = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ? AND a.name = ?
+                     WHERE coalesce(a.cluster_id, 'unknown') = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                       AND a.name = ?
                      ORDER BY a.start_time LIMIT 1
                     """, arguments: window + ["livy-session-\(b.id)"])
                 if row != nil { b.appLink = "name" }
@@ -254,7 +255,7 @@ enum SessionDeriver {
         let windowEnd = min(ended?.0 ?? asOf, b.nextServerStart ?? Int64.max) + tolerance
         let requests = try Row.fetchAll(db, sql: """
             SELECT at, action, status, file_id, line FROM livy_request
-            WHERE cluster_id = ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
+            WHERE coalesce(cluster_id, 'unknown') = ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
             ORDER BY at
             """, arguments: [b.clusterID, b.type, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
         let statements = requests.filter { ($0["action"] as String) == "statement" && ($0["status"] as Int) < 400 }
@@ -264,7 +265,7 @@ enum SessionDeriver {
         // completion is activity too (SPEC §4).
         let restStatements = b.type == "batch" ? [] : try Row.fetchAll(db, sql: """
             SELECT DISTINCT statement_id, started, completed FROM livy_statement
-            WHERE cluster_id = ? AND session_id = ? AND started >= ? AND started < ?
+            WHERE coalesce(cluster_id, 'unknown') = ? AND session_id = ? AND started >= ? AND started < ?
             """, arguments: [b.clusterID, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
 
         var last = max(b.created, b.ready ?? b.created)

@@ -124,3 +124,25 @@ struct RestActivityTests {
         #expect(s["end_reason"] == "user_deleted")  // a delete line with no reason line before it
     }
 }
+
+@Suite("Sessions: logs outside the EMR layout")
+struct UnknownClusterTests {
+    @Test("Livy logs with no cluster id in their path still give sessions, under the cluster 'unknown'")
+    func rebuildsSessionsWithoutCluster() async throws {
+        let dir = try TemporaryDirectory("ledger-nocluster")
+        defer { dir.remove() }
+        try dir.write("livy/livy-livy-server.out", """
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(olga), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleted session 0
+            """)
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/livy")])
+        let key = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            try String.fetchOne(db, sql: "SELECT session_key || ' ' || end_reason FROM session")
+        }
+        // Never ready, deleted: start_failed.
+        #expect(key == "unknown/2025-03-05T08:00:02Z/0 start_failed")
+    }
+}
