@@ -79,8 +79,8 @@ enum SessionDeriver {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT file_id, line, at, event, session_type, session_id, app_id, owner, proxy_user, kind,
                    driver_memory, driver_cores, executor_memory, executor_cores, num_executors, queue, conf, detail
-            FROM livy_event WHERE coalesce(cluster_id, 'unknown') = ? ORDER BY at, file_id, line
-            """, arguments: [clusterID])
+            FROM livy_event WHERE cluster_id IS ? ORDER BY at, file_id, line
+            """, arguments: [storedClusterID(clusterID)])
         var all: [Build] = []
         var active: [String: Int] = [:]  // "type/id" → index in all, for the current server run
         var carried: [String: Int] = [:]  // sessions alive when the server restarted
@@ -212,17 +212,17 @@ enum SessionDeriver {
             row = try Row.fetchOne(db, sql: select + " WHERE a.app_id = ?", arguments: [id])
         } else {
             let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
-            let window: StatementArguments = [b.clusterID, isoMillis(b.created - 60), isoMillis(end + 60)]
+            let window: StatementArguments = [storedClusterID(b.clusterID), isoMillis(b.created - 60), isoMillis(end + 60)]
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
             row = try Row.fetchOne(db, sql: select + """
-                 WHERE coalesce(a.cluster_id, 'unknown') = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                 WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                    AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
                  ORDER BY a.start_time LIMIT 1
                 """, arguments: window + [("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_")])
             if row != nil { b.appLink = "tag" }
             if row == nil, b.type == "interactive" {
                 row = try Row.fetchOne(db, sql: select + """
-                     WHERE coalesce(a.cluster_id, 'unknown') = ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                     WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                        AND a.name = ?
                      ORDER BY a.start_time LIMIT 1
                     """, arguments: window + ["livy-session-\(b.id)"])
@@ -255,9 +255,9 @@ enum SessionDeriver {
         let windowEnd = min(ended?.0 ?? asOf, b.nextServerStart ?? Int64.max) + tolerance
         let requests = try Row.fetchAll(db, sql: """
             SELECT at, action, status, file_id, line FROM livy_request
-            WHERE coalesce(cluster_id, 'unknown') = ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
+            WHERE cluster_id IS ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
             ORDER BY at
-            """, arguments: [b.clusterID, b.type, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
+            """, arguments: [storedClusterID(b.clusterID), b.type, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
         let statements = requests.filter { ($0["action"] as String) == "statement" && ($0["status"] as Int) < 400 }
         let deleteRequest = requests.first { ($0["action"] as String) == "delete" && ($0["status"] as Int) < 400 }
 
@@ -265,8 +265,8 @@ enum SessionDeriver {
         // completion is activity too (SPEC §4).
         let restStatements = b.type == "batch" ? [] : try Row.fetchAll(db, sql: """
             SELECT DISTINCT statement_id, started, completed FROM livy_statement
-            WHERE coalesce(cluster_id, 'unknown') = ? AND session_id = ? AND started >= ? AND started < ?
-            """, arguments: [b.clusterID, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
+            WHERE cluster_id IS ? AND session_id = ? AND started >= ? AND started < ?
+            """, arguments: [storedClusterID(b.clusterID), b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
 
         var last = max(b.created, b.ready ?? b.created)
         for s in statements { if let t = seconds(s["at"]) { last = max(last, t) } }
@@ -373,6 +373,12 @@ enum SessionDeriver {
             let v = object["spark.executor.instances"]
         else { return nil }
         return Int64(v)
+    }
+
+    /// The `cluster_id` as staging rows store it: NULL for the derived cluster `unknown`
+    /// (compared with `IS ?`, which SQLite answers from the index like `= ?`).
+    static func storedClusterID(_ clusterID: String) -> String? {
+        clusterID == Deriver.unknownCluster ? nil : clusterID
     }
 
     /// Whole seconds of an ISO instant (milliseconds dropped).
