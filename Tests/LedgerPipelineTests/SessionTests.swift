@@ -102,51 +102,162 @@ struct SessionTests {
         ])
     }
 
-    // alice (0.7): created 09:00:00, ready 09:00:40, statements 09:05:00 and 09:30:00,
-    // "inactive for more than 2.88E7 ms" at 17:30:30, Stopped 17:30:31, Deleted 17:30:32,
-    // YARN finish 17:30:33.5. ended = first of stopped/deleted/finish = 17:30:31.
-    // duration = 17:30:31 − 09:00:00 = 8 h 30 min 31 s = 30631 s; idle tail = 17:30:31 − 09:30:00 = 28831 s.
-    // cost (yarn) = 122524/3600 × 0.048 + 250929152/1024/3600 × 0.003
-    //             = 30631 × (4 × 0.048 + 8 × 0.003) / 3600 = 30631 × 0.00006 = 1.83786
-    // idle cost = 1.83786 × 28831 / 30631 = 28831 × 0.00006 = 1.72986
-    @Test("idle timeout (0.7): times, tail, statements and cost to the cent")
-    func idleTimeout07() async throws {
-        let s = try await session("j-07TESTCLUSTER/alice")
-        #expect(s["end_reason"] == "idle_timeout")
-        #expect(s["created_at"] == "2025-03-03T09:00:00Z")
-        #expect(s["ready_at"] == "2025-03-03T09:00:40Z")
-        #expect(s["ended_at"] == "2025-03-03T17:30:31Z")
-        #expect(s["last_activity_at"] == "2025-03-03T09:30:00Z")
-        #expect(s["statements"] == 2)
-        #expect(s["duration_s"] == 30631)
-        #expect(s["idle_tail_s"] == 28831)
-        #expect(s["abandoned"] == 1)
-        #expect(s["app_id"] == "application_1741000000000_0001")
-        #expect(s["app_link"] == "ready_line")
-        #expect(s["owner"] == "knox")
-        #expect(s["kind"] == "pyspark")
-        #expect(s["cost_basis"] == "yarn")
-        #expect(abs((s["cost_usd"] as Double) - 1.83786) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 1.72986) < 1e-9)
-        #expect(s["activity_source"] == "request_log")
+    /// Every derived column of one session, worked out by hand from the fixture lines.
+    struct Expected: Sendable, CustomTestStringConvertible {
+        var key: String  // cluster/proxy user
+        var endReason: String
+        var createdAt: String
+        var readyAt: String?
+        var endedAt: String?
+        var lastActivityAt: String
+        var statements: Int
+        var durationS: Int
+        var idleTailS: Int
+        var abandoned: Int
+        var appID: String?
+        var appLink: String?
+        var vcoreSeconds: Int?
+        var memoryMBSeconds: Int?
+        var costBasis: String
+        var costUSD: Double?
+        var idleCostUSD: Double?
+        var testDescription: String { "\(key) \(endReason)" }
     }
 
-    // bob (0.7): DELETE /sessions/1 at 11:00:00 (request log), Stopped and Deleted 11:00:01,
-    // YARN finish 11:00:02.3. ended 11:00:01; duration 3601 s; last statement 10:10:00 → tail 3001 s.
-    // cost = 3601 × (4 × 0.048 + 4 × 0.003) / 3600 = 3601 × 0.204 / 3600 = 0.20405667
-    // idle cost = 3001 × 0.204 / 3600 = 0.17005667
-    @Test("deleted by the user (DELETE request): not abandoned below an hour of idle")
-    func userDeleted() async throws {
-        let s = try await session("j-07TESTCLUSTER/bob")
-        #expect(s["end_reason"] == "user_deleted")
-        #expect(s["ended_at"] == "2025-03-03T11:00:01Z")
-        #expect(s["duration_s"] == 3601)
-        #expect(s["idle_tail_s"] == 3001)
-        #expect(s["statements"] == 1)
-        #expect(s["abandoned"] == 0)
-        #expect(abs((s["cost_usd"] as Double) - 3601 * 0.204 / 3600) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 3001 * 0.204 / 3600) < 1e-9)
-        #expect((s["end_evidence"] as String).hasPrefix("livy_request "))
+    // Rates: $0.048 per vCPU-hour, $0.003 per GiB-hour. "yarn" cost = vcore_s/3600 × 0.048 +
+    // MB_s/1024/3600 × 0.003; "requested" = (vCPU × 0.048 + GiB × 0.003) × duration/3600;
+    // idle cost = cost × idle tail / duration.
+    static let expected: [Expected] = [
+        // alice (0.7): created 09:00:00, ready 09:00:40, statements 09:05 and 09:30; "inactive for
+        // more than 2.88E7 ms" 17:30:30, Stopped 17:30:31, Deleted 17:30:32, YARN finish 17:30:33.5
+        // → ended 17:30:31. duration 8 h 30 min 31 s = 30631; tail 17:30:31 − 09:30:00 = 28831.
+        // cost = 30631 × (4 × 0.048 + 8 × 0.003) / 3600 = 30631 × 0.00006 = 1.83786 (vcore_s
+        // 122524 = 30631 × 4, MB_s 250929152 = 30631 × 8192); idle = 28831 × 0.00006 = 1.72986.
+        Expected(key: "j-07TESTCLUSTER/alice", endReason: "idle_timeout", createdAt: "2025-03-03T09:00:00Z",
+                 readyAt: "2025-03-03T09:00:40Z", endedAt: "2025-03-03T17:30:31Z", lastActivityAt: "2025-03-03T09:30:00Z",
+                 statements: 2, durationS: 30631, idleTailS: 28831, abandoned: 1,
+                 appID: "application_1741000000000_0001", appLink: "ready_line", vcoreSeconds: 122524,
+                 memoryMBSeconds: 250929152, costBasis: "yarn", costUSD: 1.83786, idleCostUSD: 1.72986),
+        // bob (0.7): DELETE /sessions/1 at 11:00:00 (request log), Stopped/Deleted 11:00:01, YARN
+        // finish 11:00:02.3 → ended 11:00:01; duration 3601; tail from the 10:10:00 statement 3001.
+        // cost = 3601 × (4 × 0.048 + 4 × 0.003) / 3600 = 3601 × 0.204 / 3600; idle = 3001 × 0.204 / 3600.
+        Expected(key: "j-07TESTCLUSTER/bob", endReason: "user_deleted", createdAt: "2025-03-03T10:00:00Z",
+                 readyAt: "2025-03-03T10:00:30Z", endedAt: "2025-03-03T11:00:01Z", lastActivityAt: "2025-03-03T10:10:00Z",
+                 statements: 1, durationS: 3601, idleTailS: 3001, abandoned: 0,
+                 appID: "application_1741000000000_0002", appLink: "ready_line", vcoreSeconds: 14404,
+                 memoryMBSeconds: 14749696, costBasis: "yarn", costUSD: 3601 * 0.204 / 3600, idleCostUSD: 3001 * 0.204 / 3600),
+        // carol (0.7): `hadoop` kills the app at 13:00:00 (audit), finish 13:00:00.2; Livy 0.7
+        // purges the dead session at 13:10:30 with "inactive for more than" — not an idle timeout.
+        // ended 13:00:00; duration 3600; tail from ready 12:00:35 = 3565; the 400 POST is not activity.
+        // cost = 7200/3600 × 0.048 + 7372800/1024/3600 × 0.003 = 0.096 + 0.006 = 0.102; idle = 0.102 × 3565/3600.
+        Expected(key: "j-07TESTCLUSTER/carol", endReason: "app_killed", createdAt: "2025-03-03T12:00:00Z",
+                 readyAt: "2025-03-03T12:00:35Z", endedAt: "2025-03-03T13:00:00Z", lastActivityAt: "2025-03-03T12:00:35Z",
+                 statements: 0, durationS: 3600, idleTailS: 3565, abandoned: 0,
+                 appID: "application_1741000000000_0003", appLink: "ready_line", vcoreSeconds: 7200,
+                 memoryMBSeconds: 7372800, costBasis: "yarn", costUSD: 0.102, idleCostUSD: 0.102 * 3565 / 3600),
+        // dave (0.7): "No YARN application is found with tag livy-session-3-…" at 14:02:00 (stack
+        // trace under an ERROR line); never ready; dead from 14:02:00 → 120 s; nothing to price.
+        Expected(key: "j-07TESTCLUSTER/dave", endReason: "start_failed", createdAt: "2025-03-03T14:00:00Z",
+                 readyAt: nil, endedAt: "2025-03-03T14:02:00Z", lastActivityAt: "2025-03-03T14:00:00Z",
+                 statements: 0, durationS: 120, idleTailS: 120, abandoned: 0,
+                 appID: nil, appLink: nil, vcoreSeconds: nil, memoryMBSeconds: nil, costBasis: "none", costUSD: nil, idleCostUSD: nil),
+        // erin (0.7): created 15:00:00, ready 15:00:30; the server restarts (first start-up line of
+        // the new run 18:00:01, no recovery). No YARN summary → requested: driver 1 core 2g +
+        // 2 executors × (2 cores, 4g) = 5 vCPU, 10 GiB. duration 10801; tail 10771.
+        // cost = 10801 × 0.27 / 3600 = 0.810075; idle = 10771 × 0.27 / 3600 = 0.807825.
+        Expected(key: "j-07TESTCLUSTER/erin", endReason: "server_restart", createdAt: "2025-03-03T15:00:00Z",
+                 readyAt: "2025-03-03T15:00:30Z", endedAt: "2025-03-03T18:00:01Z", lastActivityAt: "2025-03-03T15:00:30Z",
+                 statements: 0, durationS: 10801, idleTailS: 10771, abandoned: 1,
+                 appID: "application_1741000000000_0005", appLink: "ready_line", vcoreSeconds: nil,
+                 memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.810075, idleCostUSD: 0.807825),
+        // frank (0.7, second run, id 0 again): created 18:05:00, statement 18:10:00, no end; as_of =
+        // the RM line at 20:00:00. duration 6900, tail 6600; defaults 1 + 2 × 1 vCPU, 1 + 2 × 1 GiB.
+        // cost = 6900 × 0.153 / 3600 = 0.29325; idle = 6600 × 0.153 / 3600 = 0.2805.
+        Expected(key: "j-07TESTCLUSTER/frank", endReason: "still_running", createdAt: "2025-03-03T18:05:00Z",
+                 readyAt: "2025-03-03T18:05:30Z", endedAt: nil, lastActivityAt: "2025-03-03T18:10:00Z",
+                 statements: 1, durationS: 6900, idleTailS: 6600, abandoned: 1,
+                 appID: "application_1741000000000_0006", appLink: "ready_line", vcoreSeconds: nil,
+                 memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.29325, idleCostUSD: 0.2805),
+        // gina (0.9, EST logs): created 09:00:00 EST = 14:00:00Z; ready 14:00:40Z with `appid: null`;
+        // the app found by its lower-case tag livy-session-0-x9y8z7w6 (its name is custom).
+        // Statements 14:10 and 14:30 (GMT). "inactive for more than 0.0036 secs" 15:30:00Z,
+        // Stopped/Deleted 15:30:01Z. duration 5401; tail 3601 (≥ 3600: abandoned).
+        // cost = 5401 × (2 × 0.048 + 2 × 0.003) / 3600 = 5401 × 0.102 / 3600; idle = 3601 × 0.102 / 3600.
+        Expected(key: "j-09TESTCLUSTER/gina", endReason: "idle_timeout", createdAt: "2025-03-04T14:00:00Z",
+                 readyAt: "2025-03-04T14:00:40Z", endedAt: "2025-03-04T15:30:01Z", lastActivityAt: "2025-03-04T14:30:00Z",
+                 statements: 2, durationS: 5401, idleTailS: 3601, abandoned: 1,
+                 appID: "application_1741100000000_0001", appLink: "tag", vcoreSeconds: 10802,
+                 memoryMBSeconds: 11061248, costBasis: "yarn", costUSD: 5401 * 0.102 / 3600, idleCostUSD: 3601 * 0.102 / 3600),
+        // hank (0.9): "Session 1 expired" 16:00:00Z, Stopped/Deleted 16:00:01Z; duration 14:05:00 →
+        // 16:00:01 = 6901; tail from the 14:06:00 statement = 6841.
+        // cost = 6901 × (0.048 + 0.003) / 3600; idle = 6841 × 0.051 / 3600.
+        Expected(key: "j-09TESTCLUSTER/hank", endReason: "heartbeat_expired", createdAt: "2025-03-04T14:05:00Z",
+                 readyAt: "2025-03-04T14:05:30Z", endedAt: "2025-03-04T16:00:01Z", lastActivityAt: "2025-03-04T14:06:00Z",
+                 statements: 1, durationS: 6901, idleTailS: 6841, abandoned: 1,
+                 appID: "application_1741100000000_0002", appLink: "ready_line", vcoreSeconds: 6901,
+                 memoryMBSeconds: 7066624, costBasis: "yarn", costUSD: 6901 * 0.051 / 3600, idleCostUSD: 6841 * 0.051 / 3600),
+        // ivy (0.9): the app FAILED at 15:20:00Z; 0.9 purges with "finished before 600.0 secs" at
+        // 15:30:30Z. ended 15:20:00; duration 1200; tail from ready 15:00:30 = 1170.
+        // cost = 2400/3600 × 0.048 + 4915200/1024/3600 × 0.003 = 0.032 + 0.004 = 0.036; idle = 0.036 × 1170/1200 = 0.0351.
+        Expected(key: "j-09TESTCLUSTER/ivy", endReason: "app_killed", createdAt: "2025-03-04T15:00:00Z",
+                 readyAt: "2025-03-04T15:00:30Z", endedAt: "2025-03-04T15:20:00Z", lastActivityAt: "2025-03-04T15:00:30Z",
+                 statements: 0, durationS: 1200, idleTailS: 1170, abandoned: 0,
+                 appID: "application_1741100000000_0003", appLink: "ready_line", vcoreSeconds: 2400,
+                 memoryMBSeconds: 4915200, costBasis: "yarn", costUSD: 0.036, idleCostUSD: 0.0351),
+        // jack (0.9): the app FINISHED on its own at 16:05:00Z, before Livy purged the session.
+        // duration 300; tail from the 16:01:00 statement 240.
+        // cost = 600/3600 × 0.048 + 614400/1024/3600 × 0.003 = 0.008 + 0.0005 = 0.0085; idle = 0.0085 × 240/300 = 0.0068.
+        Expected(key: "j-09TESTCLUSTER/jack", endReason: "app_finished", createdAt: "2025-03-04T16:00:00Z",
+                 readyAt: "2025-03-04T16:00:30Z", endedAt: "2025-03-04T16:05:00Z", lastActivityAt: "2025-03-04T16:01:00Z",
+                 statements: 1, durationS: 300, idleTailS: 240, abandoned: 0,
+                 appID: "application_1741100000000_0004", appLink: "ready_line", vcoreSeconds: 600,
+                 memoryMBSeconds: 614400, costBasis: "yarn", costUSD: 0.0085, idleCostUSD: 0.0068),
+    ]
+
+    @Test("every derived column of every session, against the hand-worked values", arguments: expected)
+    func derivesEveryColumn(_ e: Expected) async throws {
+        let s = try await session(e.key)
+        #expect(s["end_reason"] == e.endReason)
+        #expect(s["created_at"] == e.createdAt)
+        #expect(s["ready_at"] == e.readyAt)
+        #expect(s["ended_at"] == e.endedAt)
+        #expect(s["last_activity_at"] == e.lastActivityAt)
+        #expect(s["statements"] == e.statements)
+        #expect(s["duration_s"] == e.durationS)
+        #expect(s["idle_tail_s"] == e.idleTailS)
+        #expect(s["abandoned"] == e.abandoned)
+        #expect(s["app_id"] == e.appID)
+        #expect(s["app_link"] == e.appLink)
+        #expect(s["vcore_seconds"] == e.vcoreSeconds)
+        #expect(s["memory_mb_seconds"] == e.memoryMBSeconds)
+        #expect(s["cost_basis"] == e.costBasis)
+        let cost: Double? = s["cost_usd"]
+        let idle: Double? = s["idle_cost_usd"]
+        #expect((cost == nil) == (e.costUSD == nil))
+        #expect((idle == nil) == (e.idleCostUSD == nil))
+        if let cost, let want = e.costUSD { #expect(abs(cost - want) < 1e-9, "cost \(cost) ≠ \(want)") }
+        if let idle, let want = e.idleCostUSD { #expect(abs(idle - want) < 1e-9, "idle cost \(idle) ≠ \(want)") }
+    }
+
+    @Test("what the other columns say: owners, kinds, evidence, requested resources, queue")
+    func describesSessions() async throws {
+        let alice = try await session("j-07TESTCLUSTER/alice")
+        #expect(alice["owner"] == "knox")
+        #expect(alice["kind"] == "pyspark")
+        #expect(alice["activity_source"] == "request_log")
+        let bob = try await session("j-07TESTCLUSTER/bob")
+        #expect((bob["end_evidence"] as String).hasPrefix("livy_request "))
+        let carol = try await session("j-07TESTCLUSTER/carol")
+        #expect((carol["end_evidence"] as String).hasSuffix("killed by hadoop"))
+        let erin = try await session("j-07TESTCLUSTER/erin")
+        #expect(erin["requested_vcores"] == 5)
+        #expect(erin["requested_memory_mb"] == 10240)
+        #expect(erin["queue"] == "analytics")
+        let frank = try await session("j-07TESTCLUSTER/frank")
+        #expect(frank["session_key"] == "j-07TESTCLUSTER/2025-03-03T18:00:02Z/0")
+        let gina = try await session("j-09TESTCLUSTER/gina")
+        #expect(gina["owner"] == nil as String?)  // `owner: null`: no authentication on that Livy
+        #expect(gina["rate_effective"] == "1970-01-01")
     }
 
     @Test("secrets in a session's conf are stored as *** and appear nowhere in the database")
@@ -159,134 +270,6 @@ struct SessionTests {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: scenario.database))
         #expect(bytes.range(of: Data("AKIAREALSECRET".utf8)) == nil)
         #expect(bytes.range(of: Data("t0k3n".utf8)) == nil)
-    }
-
-    // carol (0.7): the admin `hadoop` kills the app at 13:00:00 (audit), finish 13:00:00.2;
-    // Livy 0.7 purges the dead session at 13:10:30 with the words "inactive for more than"
-    // — not an idle timeout, the session had already finished.
-    // ended 13:00:00; duration 3600 s; tail from ready 12:00:35 = 3565 s.
-    // cost = 7200/3600 × 0.048 + 7372800/1024/3600 × 0.003 = 0.096 + 0.006 = 0.102
-    @Test("a killed app whose later purge line says 'inactive' (0.7) is app_killed, naming who")
-    func appKilled07() async throws {
-        let s = try await session("j-07TESTCLUSTER/carol")
-        #expect(s["end_reason"] == "app_killed")
-        #expect(s["ended_at"] == "2025-03-03T13:00:00Z")
-        #expect(s["duration_s"] == 3600)
-        #expect(s["idle_tail_s"] == 3565)
-        #expect(s["statements"] == 0)  // the 400 POST after the kill is not activity
-        #expect((s["end_evidence"] as String).hasSuffix("killed by hadoop"))
-        #expect(abs((s["cost_usd"] as Double) - 0.102) < 1e-9)
-    }
-
-    // dave (0.7): "No YARN application is found with tag livy-session-3-…" at 14:02:00, in the
-    // stack trace under an ERROR line. Never ready; dead from 14:02:00 → 120 s; nothing to price.
-    @Test("never ready (no YARN application found): start_failed, no cost")
-    func startFailed() async throws {
-        let s = try await session("j-07TESTCLUSTER/dave")
-        #expect(s["end_reason"] == "start_failed")
-        #expect(s["ready_at"] == nil as String?)
-        #expect(s["ended_at"] == "2025-03-03T14:02:00Z")
-        #expect(s["duration_s"] == 120)
-        #expect(s["cost_basis"] == "none")
-        #expect(s["cost_usd"] == nil as Double?)
-    }
-
-    // erin (0.7): created 15:00:00, ready 15:00:30; the server restarts (first start-up line of
-    // the new run at 18:00:01, no recovery). No YARN summary for her app → priced from the
-    // request: driver 1 core 2g + 2 executors × (2 cores, 4g) = 5 vCPU, 10 GiB.
-    // duration 18:00:01 − 15:00:00 = 10801 s; tail 18:00:01 − 15:00:30 = 10771 s.
-    // cost = 10801/3600 × (5 × 0.048 + 10 × 0.003) = 10801 × 0.27 / 3600 = 0.810075
-    // idle cost = 10771 × 0.27 / 3600 = 0.807825
-    @Test("a server restart ends the sessions of the old run; no YARN summary → requested resources")
-    func serverRestartAndRequestedCost() async throws {
-        let s = try await session("j-07TESTCLUSTER/erin")
-        #expect(s["end_reason"] == "server_restart")
-        #expect(s["ended_at"] == "2025-03-03T18:00:01Z")
-        #expect(s["duration_s"] == 10801)
-        #expect(s["idle_tail_s"] == 10771)
-        #expect(s["cost_basis"] == "requested")
-        #expect(s["requested_vcores"] == 5)
-        #expect(s["requested_memory_mb"] == 10240)
-        #expect(s["queue"] == "analytics")
-        #expect(abs((s["cost_usd"] as Double) - 0.810075) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 0.807825) < 1e-9)
-    }
-
-    // frank (0.7, second run, id 0 again): created 18:05:00, statement 18:10:00, no end.
-    // as_of = the latest event of the cluster: the RM line at 20:00:00.
-    // duration 6900 s, tail 6600 s; requested defaults: 1 + 2 × 1 vCPU, 1 + 2 × 1 GiB.
-    // cost = 6900/3600 × (3 × 0.048 + 3 × 0.003) = 6900 × 0.153 / 3600 = 0.29325; idle = 6600 × 0.153 / 3600 = 0.2805
-    @Test("still running at as_of; the reused id 0 gets only its own run's statements")
-    func stillRunning() async throws {
-        let s = try await session("j-07TESTCLUSTER/frank")
-        #expect(s["session_key"] == "j-07TESTCLUSTER/2025-03-03T18:00:02Z/0")
-        #expect(s["end_reason"] == "still_running")
-        #expect(s["ended_at"] == nil as String?)
-        #expect(s["statements"] == 1)
-        #expect(s["duration_s"] == 6900)
-        #expect(s["idle_tail_s"] == 6600)
-        #expect(s["abandoned"] == 1)
-        #expect(abs((s["cost_usd"] as Double) - 0.29325) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 0.2805) < 1e-9)
-    }
-
-    // gina (0.9, EST logs): created 09:00:00 EST = 14:00:00Z; ready with `appid: null`; the
-    // app is found by its lower-case tag livy-session-0-x9y8z7w6 (its name is custom).
-    // Statements 14:10 and 14:30 (GMT request log). "inactive for more than 0.0036 secs" at
-    // 15:30:00Z, Stopped/Deleted 15:30:01Z. duration 5401 s; tail 3601 s (≥ 3600: abandoned).
-    // cost = 5401 × (2 × 0.048 + 2 × 0.003) / 3600 = 5401 × 0.102 / 3600; idle = 3601 × 0.102 / 3600
-    @Test("idle timeout (0.9 number format), local time zone, app linked by tag")
-    func idleTimeout09() async throws {
-        let s = try await session("j-09TESTCLUSTER/gina")
-        #expect(s["end_reason"] == "idle_timeout")
-        #expect(s["created_at"] == "2025-03-04T14:00:00Z")
-        #expect(s["ended_at"] == "2025-03-04T15:30:01Z")
-        #expect(s["last_activity_at"] == "2025-03-04T14:30:00Z")
-        #expect(s["statements"] == 2)
-        #expect(s["duration_s"] == 5401)
-        #expect(s["idle_tail_s"] == 3601)
-        #expect(s["abandoned"] == 1)
-        #expect(s["app_id"] == "application_1741100000000_0001")
-        #expect(s["app_link"] == "tag")
-        #expect(s["owner"] == nil as String?)  // `owner: null`: no authentication on that Livy
-        #expect(abs((s["cost_usd"] as Double) - 5401 * 0.102 / 3600) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 3601 * 0.102 / 3600) < 1e-9)
-    }
-
-    // hank (0.9): "Session 1 expired" at 16:00:00Z; duration 14:05:00 → 16:00:01 = 6901 s;
-    // tail from the statement at 14:06:00 = 6841 s.
-    @Test("heartbeat expiry (0.9)")
-    func heartbeatExpired() async throws {
-        let s = try await session("j-09TESTCLUSTER/hank")
-        #expect(s["end_reason"] == "heartbeat_expired")
-        #expect(s["ended_at"] == "2025-03-04T16:00:01Z")
-        #expect(s["duration_s"] == 6901)
-        #expect(s["idle_tail_s"] == 6841)
-        #expect(abs((s["cost_usd"] as Double) - 6901 * 0.051 / 3600) < 1e-9)
-    }
-
-    // ivy (0.9): the app FAILED at 15:20:00Z; 0.9 purges with "finished before 600.0 secs" at
-    // 15:30:30Z. ended 15:20:00; duration 1200 s; tail from ready 15:00:30 = 1170 s.
-    // cost = 2400/3600 × 0.048 + 4915200/1024/3600 × 0.003 = 0.032 + 0.004 = 0.036
-    @Test("a failed app purged by 0.9 is app_killed")
-    func appFailed09() async throws {
-        let s = try await session("j-09TESTCLUSTER/ivy")
-        #expect(s["end_reason"] == "app_killed")
-        #expect(s["ended_at"] == "2025-03-04T15:20:00Z")
-        #expect(s["duration_s"] == 1200)
-        #expect(s["idle_tail_s"] == 1170)
-        #expect(abs((s["cost_usd"] as Double) - 0.036) < 1e-9)
-        #expect(abs((s["idle_cost_usd"] as Double) - 0.0351) < 1e-9)
-    }
-
-    // jack (0.9): the app FINISHED by itself at 16:05:00Z, before Livy purged the session.
-    @Test("an app that finished on its own before Livy deleted the session is app_finished")
-    func appFinished() async throws {
-        let s = try await session("j-09TESTCLUSTER/jack")
-        #expect(s["end_reason"] == "app_finished")
-        #expect(s["ended_at"] == "2025-03-04T16:05:00Z")
-        #expect(s["duration_s"] == 300)
-        #expect(s["idle_tail_s"] == 240)
     }
 
     @Test("ResourceManager audit lines name who submitted and killed which app")
