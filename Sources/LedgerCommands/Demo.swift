@@ -39,9 +39,9 @@ struct Demo: AsyncParsableCommand {
                   session-ledger status --db \(database)
                   session-ledger query --db \(database) "select * from session"
 
-                Built so far: discover, decode, the yarn-rm, livy-server and livy-request parsers, the store,
-                and the session table (end reasons, idle tails, YARN link, cost).
-                Not yet: Livy REST snapshots, CloudTrail (identities, background time), the reports (see README.md).
+                Built so far: discover, decode, the yarn-rm, livy-server, livy-request and livy-rest parsers,
+                the store, and the session table (end reasons, idle tails, YARN link, cost).
+                Not yet: CloudTrail (identities, background time, policy, findings) and the reports (see README.md).
                 """)
         }
     }
