@@ -6,6 +6,7 @@ public enum FormatRegistry {
     public static var all: [any LogFormat.Type] {
         [
             // START SORT
+            CloudTrailFormat.self,
             LivyRequestFormat.self,
             LivyRestFormat.self,
             LivyServerFormat.self,

@@ -338,6 +338,17 @@ public enum Redaction {
         return pairs.map { isSecret(key: $0.0) ? ($0.0, "***") : $0 }
     }
 
+    /// A JSON value with the values under secret-looking keys replaced by `***`, at any depth.
+    public static func redact(_ value: Any) -> Any {
+        if let object = value as? [String: Any] {
+            var out: [String: Any] = [:]
+            for (k, v) in object { out[k] = isSecret(key: k) ? "***" : redact(v) }
+            return out
+        }
+        if let array = value as? [Any] { return array.map(redact) }
+        return value
+    }
+
     /// A create message with the values of secret-looking conf keys replaced (for excerpts).
     public static func redactConf(in message: String) -> String {
         guard let start = message.range(of: "conf: ") else { return message }

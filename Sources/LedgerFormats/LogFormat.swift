@@ -19,12 +19,32 @@ public protocol LogFormat {
     /// files: the registry tests feed every format's samples (and real foreign logs) to all.
     static func recognizes(_ head: HeadSample) -> Bool
 
+    /// How the pipeline feeds this parser: numbered lines (text logs), or the decoded bytes as
+    /// they come (JSON documents, which often sit on one line of many megabytes).
+    static var inputMode: InputMode { get }
+
     init(context: ParseContext)
+    /// Consumes the next piece of decoded bytes (``InputMode/bytes`` formats only); `bytes` is
+    /// valid only during the call.
+    mutating func consume(chunk bytes: UnsafeRawBufferPointer)
     /// Consumes one line. `bytes` is valid only during the call. `isOverlong` means the line
     /// was longer than the reader's limit and `bytes` is only its start.
     mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool)
     /// Returns everything parsed from the file.
     mutating func finish() -> ParsedFile
+}
+
+/// How a format's parser takes its input.
+public enum InputMode: Sendable {
+    /// Numbered lines, line breaks removed, overlong lines cut (text logs).
+    case lines
+    /// Decoded bytes in chunks of any size (JSON documents).
+    case bytes
+}
+
+extension LogFormat {
+    public static var inputMode: InputMode { .lines }
+    public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {}
 }
 
 /// The first lines of a file, decoded as UTF-8 (invalid bytes replaced), for recognition.
@@ -67,7 +87,7 @@ public struct ParsedFile: Sendable, Equatable {
     public var batches: [TableBatch] = []
     /// A sample of the rejected lines (at most ``ParseTally/quarantineSampleLimit``).
     public var quarantine: [QuarantineEntry] = []
-    /// Lines read.
+    /// Lines read (for JSON formats: records read).
     public var lines = 0
     /// Rows produced (before the store drops duplicates).
     public var records = 0
@@ -90,6 +110,9 @@ public struct ParseTally: Sendable {
     public init() {}
 
     public mutating func sawLine() { file.lines += 1 }
+
+    /// Counts one record of a JSON format (kept in ``ParsedFile/lines``).
+    public mutating func sawRecord() { file.lines += 1 }
 
     public mutating func sawEvent(atMillis t: Int64) {
         if let first = file.firstEventMillis { file.firstEventMillis = min(first, t) } else { file.firstEventMillis = t }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Minimal JSON text writing: the JSON columns parsers fill (unknown fields kept as an object)
 /// and the `--format json` output, without Foundation's encoder for a few strings.
 public enum JSONText {
@@ -26,5 +28,23 @@ public enum JSONText {
     /// A JSON object of string values, keys in the given order.
     public static func object(_ pairs: [(String, String)]) -> String {
         "{" + pairs.map { quote($0.0) + ":" + quote($0.1) }.joined(separator: ",") + "}"
+    }
+
+    /// Any JSON value (as Foundation's parser returns it) as compact text with sorted keys, so
+    /// that the same value is always stored as the same bytes.
+    public static func canonical(_ value: Any) -> String {
+        switch value {
+        case let s as String: return quote(s)
+        case let n as NSNumber:
+            // Foundation's parser gives booleans as NSNumbers of ObjC type `c`, and nothing else.
+            if String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
+            let i = n.int64Value
+            if n.doubleValue == Double(i) { return String(i) }
+            return "\(n.doubleValue)"
+        case let a as [Any]: return "[" + a.map(canonical).joined(separator: ",") + "]"
+        case let o as [String: Any]:
+            return "{" + o.keys.sorted().map { quote($0) + ":" + canonical(o[$0]!) }.joined(separator: ",") + "}"
+        default: return "null"
+        }
     }
 }

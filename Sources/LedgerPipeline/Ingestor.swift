@@ -264,12 +264,16 @@ public struct Ingestor: Sendable {
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
         var splitter = LineSplitter()
+        let byLine = F.inputMode == .lines
         let result = InputDecoder.decode(path: job.file.path, hashing: true) { chunk in
+            guard byLine else { return parser.consume(chunk: chunk) }
             splitter.feed(chunk) { line in
                 parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
             }
         }
-        if result.problem == nil {
+        if !byLine {
+            // The parser saw the bytes as they came; a cut stream shows as an unfinished record.
+        } else if result.problem == nil {
             splitter.finish { line in
                 parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
             }

@@ -17,12 +17,16 @@ enum Schema {
         migrator.registerMigration("v3: livy_rest_session, livy_statement") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4: ct_event") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
 
     /// The staging tables that hold rows read from a file (all have `file_id`).
     static let stagingTables = [
-        "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app", "yarn_audit",
+        "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
+        "yarn_audit",
     ]
 
     static let v1 = """
@@ -251,5 +255,43 @@ enum Schema {
             PRIMARY KEY (file_id, line)
         ) STRICT;
         CREATE INDEX livy_statement_session ON livy_statement(cluster_id, session_id, started);
+        """
+
+    static let v4 = """
+        -- CloudTrail events relevant to sessions, identities and policy; eventID is the natural
+        -- key (CloudTrail delivers some events more than once). JSON parts are stored compact,
+        -- keys sorted, values under secret-looking keys replaced by ***.
+        CREATE TABLE ct_event (
+            event_id               TEXT    NOT NULL PRIMARY KEY,
+            file_id                INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
+            line                   INTEGER NOT NULL,
+            event_time             TEXT    NOT NULL,
+            event_source           TEXT,
+            event_name             TEXT,
+            event_type             TEXT,
+            aws_region             TEXT,
+            recipient_account_id   TEXT,
+            source_ip              TEXT,
+            error_code             TEXT,
+            identity_type          TEXT,
+            principal_id           TEXT,
+            identity_arn           TEXT,
+            identity_account_id    TEXT,
+            user_name              TEXT,
+            session_issuer_arn     TEXT,
+            on_behalf_of_user_id   TEXT,
+            on_behalf_of_store_arn TEXT,
+            credential_id          TEXT,
+            source_identity        TEXT,
+            shared_event_id        TEXT,
+            request_parameters     TEXT,
+            response_elements      TEXT,
+            additional_event_data  TEXT,
+            service_event_details  TEXT,
+            resources              TEXT
+        ) STRICT;
+        CREATE INDEX ct_event_file ON ct_event(file_id);
+        CREATE INDEX ct_event_name ON ct_event(event_source, event_name, event_time);
+        CREATE INDEX ct_event_on_behalf_of ON ct_event(on_behalf_of_user_id, event_time);
         """
 }

@@ -146,7 +146,7 @@ struct CommandLineTests {
         #expect(badConfig.stderr == "error: \(config):4: 'inputs.cluster' must be a string\n")
         let badFormat = try CLI.run(["ingest", dir.path, "--format", "nope", "--db", dir.path + "/l.sqlite"])
         #expect(badFormat.status == 2)
-        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: livy-request, livy-rest, livy-server, yarn-rm\n")
+        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: cloudtrail, livy-request, livy-rest, livy-server, yarn-rm\n")
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("error: \(dir.path)/nothing-here: cannot read: No such file or directory"))

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerFormats
 import LedgerModel
 import LedgerTestSupport
@@ -36,6 +37,26 @@ struct MutationTests {
             #expect(FormatRegistry.recognise(HeadSample(bytes: junk)) == nil)
             let parsed = try parseRM(String(decoding: junk, as: UTF8.self))
             #expect(parsed.records == 0)
+        }
+    }
+}
+
+@Suite("Damaged input never crashes the CloudTrail parser")
+struct CloudTrailMutationTests {
+    @Test("thousands of mutated real CloudTrail files parse to counts that add up")
+    func survivesMutatedTrails() throws {
+        var rng = SeededGenerator(seed: 0xC10D)
+        let originals = try [
+            "trailscraper-fixtures/events-for-smoke-test.json",
+            "elastic-integrations-cloudtrail-fixtures/test-user-authentication.log",
+            "stratus-red-team-detonation-logs/aws.discovery.ec2-download-user-data.json",
+            "aws-cloudtrail-processing-library-fixtures/SerializerTestFileBadJsonFormat.json",
+        ].map { try Data(contentsOf: URL(fileURLWithPath: Fixtures.realdata + "/" + $0)).map { $0 } }
+        for round in 0..<2000 {
+            let damaged = mutate(originals[round % originals.count], using: &rng)
+            let (parsed, rows, skipped) = try parseTrail(String(decoding: damaged, as: UTF8.self), chunk: 1 + round % 4096)
+            #expect(rows.count + skipped <= parsed.lines, "round \(round)")
+            #expect(parsed.rejected <= parsed.lines + 1, "round \(round)")
         }
     }
 }

@@ -176,13 +176,13 @@ struct RecognitionTests {
     }
 
     // Real logs by others (../shared/realdata): a MapReduce AM log and a Spark executor log on
-    // YARN are log4j too, but neither a ResourceManager nor a Livy server wrote them; CloudTrail
-    // JSON is not text of this kind at all.
+    // YARN are log4j too, but neither a ResourceManager nor a Livy server wrote them; SQS
+    // notifications mention CloudTrail files but are not CloudTrail.
     @Test("real logs that no format of ours wrote are not claimed", arguments: [
         "loghub-hadoop-spark/Hadoop_2k.log",
         "loghub-hadoop-spark/Spark_2k.log",
-        "trailscraper-fixtures/events-for-smoke-test.json",
-        "stratus-red-team-detonation-logs/aws.execution.ssm-send-command.json",
+        "aws-cloudtrail-processing-library-fixtures/SQSMessageBody",
+        "aws-cloudtrail-processing-library-fixtures/SQSMessageBodyWrongFormat",
     ])
     func leavesForeignLogsUnclaimed(file: String) throws {
         let path = Fixtures.realdata + "/" + file
@@ -204,7 +204,7 @@ struct RecognitionTests {
     @Test("--format names are checked")
     func checksFormatNames() throws {
         #expect(try FormatRegistry.format(named: "yarn-rm").name == "yarn-rm")
-        #expect(throws: LedgerError.unknownFormat("yarn", known: ["livy-request", "livy-rest", "livy-server", "yarn-rm"])) {
+        #expect(throws: LedgerError.unknownFormat("yarn", known: ["cloudtrail", "livy-request", "livy-rest", "livy-server", "yarn-rm"])) {
             try FormatRegistry.format(named: "yarn")
         }
     }

@@ -1,0 +1,251 @@
+import Foundation
+import LedgerModel
+
+/// `cloudtrail`: AWS CloudTrail log files (formats.md §3): `{"Records": […]}` as CloudTrail
+/// delivers them, bare arrays, single events and one event per line, gzipped or not.
+///
+/// Records are cut out of the stream one at a time (``JSONRecordSplitter``). Most of an
+/// organisation trail has nothing to do with sessions, so each record is first looked at for
+/// its `eventSource` and `eventName` only, and only the relevant ones are decoded and stored
+/// (`ct_event`): sign-in and logout, Identity Center, token exchange, STS role assumptions,
+/// EMR cluster and security-configuration changes, SageMaker jobs and presigned URLs, and any
+/// event that carries `onBehalfOf` or `sourceIdentity`. The rest are counted and skipped.
+///
+/// A record that cannot be read is quarantined and the next one is read; duplicates (the same
+/// `eventID`, which CloudTrail delivers more than once) are dropped by the store and counted.
+/// Values under keys that look like secrets (`credentials`, `sessionToken`, …) are stored as `***`.
+public struct CloudTrailFormat: LogFormat {
+    public static let name = "cloudtrail"
+    public static let summary = "AWS CloudTrail logs (JSON, gzipped or not): sign-ins, identities, roles, EMR and SageMaker events"
+    public static let inputMode = InputMode.bytes
+    /// CloudTrail caps a record's parts at about 250 KB; anything past 4 MiB is not an event.
+    public static let maxRecordBytes = 4 << 20
+
+    /// Recognised by the shape of the first record: a `Records` array, or events with
+    /// `eventVersion`, `eventSource` and `eventTime` (exports that renamed or dropped those,
+    /// such as Logstash's `@timestamp`, are not CloudTrail and are not guessed at). Digest files
+    /// are their own format.
+    public static func recognizes(_ head: HeadSample) -> Bool {
+        let text = head.lines.prefix(400).joined(separator: "\n")
+        let start = text.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\u{FEFF}" }
+        guard let first = start.first, first == "{" || first == "[" else { return false }
+        if text.contains("\"digestStartTime\"") || text.contains("\"digestPublicKeyFingerprint\"") { return false }
+        let compact = start.filter { $0 != " " && $0 != "\n" && $0 != "\r" && $0 != "\t" }
+        if compact.hasPrefix("{\"Records\":[") { return true }
+        return text.contains("\"eventVersion\"") && text.contains("\"eventSource\"") && text.contains("\"eventTime\"")
+    }
+
+    /// Events kept, by source: `*` keeps every event of that source.
+    static let relevant: [String: Set<String>] = [
+        "signin.amazonaws.com": ["*"],
+        "sso.amazonaws.com": ["*"],
+        "sso-oauth.amazonaws.com": ["*"],
+        "sts.amazonaws.com": ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"],
+        "elasticmapreduce.amazonaws.com": [
+            "RunJobFlow", "TerminateJobFlows", "CreateSecurityConfiguration", "DeleteSecurityConfiguration",
+        ],
+        "sagemaker.amazonaws.com": [
+            "CreateTrainingJob", "CreateProcessingJob", "StopTrainingJob", "StopProcessingJob",
+            "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl",
+        ],
+    ]
+
+    public static let eventColumns = [
+        "event_id", "event_time", "event_source", "event_name", "event_type", "aws_region",
+        "recipient_account_id", "source_ip", "error_code", "identity_type", "principal_id", "identity_arn",
+        "identity_account_id", "user_name", "session_issuer_arn", "on_behalf_of_user_id",
+        "on_behalf_of_store_arn", "credential_id", "source_identity", "shared_event_id",
+        "request_parameters", "response_elements", "additional_event_data", "service_event_details", "resources",
+    ]
+
+    private var context: ParseContext
+    private var tally = ParseTally()
+    private var events = TableBatch(table: "ct_event", columns: eventColumns)
+    private var splitter = JSONRecordSplitter(maxRecordBytes: maxRecordBytes)
+    /// Records skipped as irrelevant.
+    public private(set) var skipped = 0
+    /// A record's braces did not balance: from then on the nesting depth is not to be trusted.
+    private var sawBrokenRecord = false
+
+    public init(context: ParseContext) {
+        self.context = context
+    }
+
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
+
+    public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
+        var pieces: [JSONRecordSplitter.Piece] = []
+        splitter.feed(bytes) { pieces.append($0) }
+        for piece in pieces { take(piece) }
+    }
+
+    private mutating func take(_ piece: JSONRecordSplitter.Piece) {
+        switch piece {
+        case .oversized:
+            tally.sawRecord()
+            tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")
+        case .record(let bytes):
+            if (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] {
+                read(bytes[...])
+            } else {
+                // A record that does not parse may have swallowed the ones after it (a missing
+                // brace); give those back and count the broken one.
+                let recovered = JSONRecordSplitter.recover(bytes)
+                sawBrokenRecord = true
+                tally.sawRecord()
+                tally.reject(line: tally.file.lines, reason: "cloudtrail: record is not valid JSON", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+                for slice in recovered { read(slice) }
+            }
+        }
+    }
+
+    /// Looks at one record's source and name; decodes and keeps it if relevant.
+    private mutating func read(_ bytes: ArraySlice<UInt8>) {
+        tally.sawRecord()
+        let index = tally.file.lines
+        guard let source = Self.stringValue(of: "eventSource", in: bytes), let name = Self.stringValue(of: "eventName", in: bytes) else {
+            tally.reject(line: index, reason: "cloudtrail: record without eventSource and eventName strings", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+            return
+        }
+        let wanted = Self.relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
+        guard wanted || Self.contains("\"onBehalfOf\"", in: bytes) || Self.contains("\"sourceIdentity\"", in: bytes) else {
+            skipped += 1
+            if let time = Self.stringValue(of: "eventTime", in: bytes), let t = Self.millis(time) { tally.sawEvent(atMillis: t) }
+            return
+        }
+        guard let record = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            tally.reject(line: index, reason: "cloudtrail: record is not a JSON object", excerpt: "")
+            return
+        }
+        do {
+            let row = try Self.row(record)
+            events.append(line: index, row.values)
+            tally.sawEvent(atMillis: row.time)
+            tally.produced()
+        } catch let problem as Problem {
+            tally.reject(line: index, reason: "cloudtrail: \(problem.reason)", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+        } catch {}
+    }
+
+    struct Problem: Error { let reason: String }
+
+    static func row(_ r: [String: Any]) throws -> (values: [SQLValue], time: Int64) {
+        func string(_ key: String, in d: [String: Any]? = nil) throws -> String? {
+            let v = (d ?? r)[key]
+            if v == nil || v is NSNull { return nil }
+            guard let s = v as? String else { throw Problem(reason: "\(key) is not a string") }
+            return s
+        }
+        func object(_ key: String, in d: [String: Any]? = nil) throws -> [String: Any]? {
+            let v = (d ?? r)[key]
+            if v == nil || v is NSNull { return nil }
+            guard let o = v as? [String: Any] else { throw Problem(reason: "\(key) is not an object") }
+            return o
+        }
+        guard let id = try string("eventID"), !id.isEmpty else { throw Problem(reason: "record without eventID") }
+        guard let timeText = try string("eventTime"), let time = millis(timeText) else {
+            throw Problem(reason: "record without a readable eventTime")
+        }
+        let identity = try object("userIdentity")
+        let session = try identity.flatMap { try object("sessionContext", in: $0) }
+        let issuer = try session.flatMap { try object("sessionIssuer", in: $0) }
+        let onBehalfOf = try identity.flatMap { try object("onBehalfOf", in: $0) }
+        var sourceIdentity = try session.flatMap { try string("sourceIdentity", in: $0) }
+        let request = try object("requestParameters")
+        if sourceIdentity == nil, let s = request?["sourceIdentity"] as? String { sourceIdentity = s }
+        func json(_ key: String) -> SQLValue {
+            guard let v = r[key], !(v is NSNull) else { return .null }
+            return .text(JSONText.canonical(Redaction.redact(v)))
+        }
+        let values: [SQLValue] = [
+            .text(id), .text(UTCTime.iso8601(millis: time)), .optionalText(try string("eventSource")),
+            .optionalText(try string("eventName")), .optionalText(try string("eventType")),
+            .optionalText(try string("awsRegion")), .optionalText(try string("recipientAccountId")),
+            .optionalText(try string("sourceIPAddress")), .optionalText(try string("errorCode")),
+            .optionalText(try identity.flatMap { try string("type", in: $0) }),
+            .optionalText(try identity.flatMap { try string("principalId", in: $0) }),
+            .optionalText(try identity.flatMap { try string("arn", in: $0) }),
+            .optionalText(try identity.flatMap { try string("accountId", in: $0) }),
+            .optionalText(try identity.flatMap { try string("userName", in: $0) }),
+            .optionalText(try issuer.flatMap { try string("arn", in: $0) }),
+            .optionalText(try onBehalfOf.flatMap { try string("userId", in: $0) }),
+            .optionalText(try onBehalfOf.flatMap { try string("identityStoreArn", in: $0) }),
+            .optionalText(try identity.flatMap { try string("credentialId", in: $0) }),
+            .optionalText(sourceIdentity), .optionalText(try string("sharedEventID")),
+            json("requestParameters"), json("responseElements"), json("additionalEventData"),
+            json("serviceEventDetails"), json("resources"),
+        ]
+        return (values, time)
+    }
+
+    /// `2025-09-22T12:29:21Z` (or with fractional seconds) in UTC milliseconds.
+    static func millis(_ text: String) -> Int64? {
+        var s = text
+        guard s.hasSuffix("Z") else { return nil }
+        s.removeLast()
+        return s.withUTF8 { u -> Int64? in
+            let b = UnsafeRawBufferPointer(u)
+            guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
+                let y = Log4jLine.digits(b, 0, 4), let mo = Log4jLine.digits(b, 5, 2), let d = Log4jLine.digits(b, 8, 2),
+                let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2), let sec = Log4jLine.digits(b, 17, 2),
+                Log4jLine.valid(mo, d, h, mi, sec)
+            else { return nil }
+            var ms: Int64 = 0
+            if b.count >= 23, b[19] == 0x2E, let f = Log4jLine.digits(b, 20, 3) { ms = Int64(f) }
+            return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: sec) * 1000 + ms
+        }
+    }
+
+    /// The string value of the first `"key": "…"` in the bytes, unescaped only for the common
+    /// cases (these values are service and API names).
+    static func stringValue(of key: String, in bytes: ArraySlice<UInt8>) -> String? {
+        let needle = Array("\"\(key)\"".utf8)
+        var i = bytes.startIndex
+        while let at = find(needle, in: bytes, from: i) {
+            var j = at + needle.count
+            while j < bytes.endIndex, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+            guard j < bytes.endIndex, bytes[j] == 0x3A else { i = at + 1; continue }
+            j += 1
+            while j < bytes.endIndex, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+            guard j < bytes.endIndex, bytes[j] == 0x22 else { return nil }
+            let start = j + 1
+            var k = start
+            while k < bytes.endIndex, bytes[k] != 0x22 {
+                if bytes[k] == 0x5C { k += 1 }
+                k += 1
+            }
+            guard k < bytes.endIndex else { return nil }
+            return String(decoding: bytes[start..<k], as: UTF8.self)
+        }
+        return nil
+    }
+
+    static func contains(_ needle: String, in bytes: ArraySlice<UInt8>) -> Bool {
+        find(Array(needle.utf8), in: bytes, from: bytes.startIndex) != nil
+    }
+
+    static func find(_ needle: [UInt8], in bytes: ArraySlice<UInt8>, from: Int) -> Int? {
+        guard !needle.isEmpty, bytes.endIndex - from >= needle.count else { return nil }
+        var i = from
+        let last = bytes.endIndex - needle.count
+        while i <= last {
+            if bytes[i] == needle[0] {
+                var k = 1
+                while k < needle.count, bytes[i + k] == needle[k] { k += 1 }
+                if k == needle.count { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    public mutating func finish() -> ParsedFile {
+        if splitter.isInsideRecord {
+            tally.sawRecord()
+            tally.reject(line: tally.file.lines, reason: "cloudtrail: the file ends inside a record (cut JSON)", excerpt: "")
+        } else if splitter.isInsideDocument && !sawBrokenRecord {
+            tally.reject(line: tally.file.lines + 1, reason: "cloudtrail: the file ends before its Records array is closed (cut JSON)", excerpt: "")
+        }
+        return tally.finish(batches: [events])
+    }
+}

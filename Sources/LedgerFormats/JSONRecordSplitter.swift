@@ -1,0 +1,141 @@
+/// Cuts a stream of JSON bytes into records without parsing them, so that a file of any size
+/// is read with one record in memory at a time, and one broken record costs only itself.
+///
+/// Shapes read (formats.md §3.2): `{"Records": [ {…}, … ]}` (CloudTrail files), a bare array
+/// `[ {…}, … ]`, one object per document, and several documents one after another (one per
+/// line, as exports write them). Strings and escapes are tracked, so braces inside strings do
+/// not count.
+///
+/// Written by hand: no JSON library here streams records out of one array; Foundation parses
+/// a document whole.
+struct JSONRecordSplitter {
+    enum Piece {
+        /// A complete record's bytes (an object in the records array, or a whole root object).
+        case record([UInt8])
+        /// A record larger than the limit; skipped.
+        case oversized
+    }
+
+    let maxRecordBytes: Int
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    /// Depth at which records open: 3 inside `{"Records": [`, 2 in a bare array, 1 for root objects.
+    private var recordDepth = 1
+    private var collecting = false
+    private var overflow = false
+    private var buffer: [UInt8] = []
+    /// The first key of the root object, to tell `{"Records": …}` from a single event.
+    private var rootKey: [UInt8]?
+    private var readingRootKey = false
+    private var afterRootKey = false
+
+    init(maxRecordBytes: Int) {
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// Whether the stream stopped inside a record or a records array (a cut file).
+    var isInsideDocument: Bool { depth > 0 }
+    var isInsideRecord: Bool { collecting }
+
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Piece) -> Void) {
+        for c in bytes {
+            if collecting {
+                if buffer.count < maxRecordBytes { buffer.append(c) } else { overflow = true }
+            }
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == 0x5C {
+                    escaped = true
+                } else if c == 0x22 {
+                    inString = false
+                    if readingRootKey { readingRootKey = false; afterRootKey = true }
+                } else if readingRootKey {
+                    rootKey?.append(c)
+                }
+                continue
+            }
+            switch c {
+            case 0x22:  // "
+                inString = true
+                if depth == 1 && recordDepth == 1 && rootKey == nil {
+                    rootKey = []
+                    readingRootKey = true
+                }
+            case 0x5B:  // [
+                depth += 1
+                if depth == 1 { recordDepth = 2 }
+                if depth == 2 && afterRootKey && rootKey == Array("Records".utf8) {
+                    // {"Records": [ … — records are the objects of this array; the root object is not one.
+                    recordDepth = 3
+                    collecting = false
+                    buffer.removeAll(keepingCapacity: true)
+                }
+                afterRootKey = false
+            case 0x7B:  // {
+                depth += 1
+                afterRootKey = false
+                if depth == 1 {
+                    recordDepth = 1
+                    rootKey = nil
+                }
+                if depth == recordDepth && !collecting {
+                    collecting = true
+                    overflow = false
+                    buffer.removeAll(keepingCapacity: true)
+                    buffer.append(c)
+                }
+            case 0x7D, 0x5D:  // } ]
+                depth -= 1
+                if collecting && depth == recordDepth - 1 {
+                    collecting = false
+                    emit(overflow ? .oversized : .record(buffer))
+                }
+                if depth <= 0 {
+                    depth = 0
+                    recordDepth = 1
+                    rootKey = nil
+                }
+            case 0x20, 0x0A, 0x0D, 0x09, 0x3A, 0x2C:  // whitespace : ,
+                break
+            default:
+                afterRootKey = afterRootKey && depth == 1 && c == 0x3A
+            }
+        }
+    }
+
+    /// The pieces of a record that did not parse: wherever another event starts inside it
+    /// (`{` then `"eventVersion"`), the balanced object from there — so that a record with a
+    /// missing brace, which swallows the ones after it, gives them back.
+    static func recover(_ record: [UInt8]) -> [ArraySlice<UInt8>] {
+        let marker = Array("\"eventVersion\"".utf8)
+        var starts: [Int] = []
+        var i = 1
+        while i < record.count {
+            if record[i] == 0x7B {
+                var j = i + 1
+                while j < record.count, record[j] == 0x20 || record[j] == 0x0A || record[j] == 0x0D || record[j] == 0x09 { j += 1 }
+                if j + marker.count <= record.count, Array(record[j..<(j + marker.count)]) == marker { starts.append(i) }
+            }
+            i += 1
+        }
+        return starts.compactMap { start in
+            var depth = 0
+            var inString = false
+            var escaped = false
+            for k in start..<record.count {
+                let c = record[k]
+                if inString {
+                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                    continue
+                }
+                if c == 0x22 { inString = true } else if c == 0x7B { depth += 1 } else if c == 0x7D {
+                    depth -= 1
+                    if depth == 0 { return record[start...k] }
+                }
+            }
+            return nil
+        }
+    }
+}

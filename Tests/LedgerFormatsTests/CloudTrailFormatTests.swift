@@ -1,0 +1,115 @@
+import Foundation
+import LedgerFormats
+import LedgerModel
+import LedgerTestSupport
+import Testing
+
+/// Feeds `text` to the CloudTrail parser in chunks of `chunk` bytes.
+func parseTrail(_ text: String, chunk: Int = 1 << 16) throws -> (ParsedFile, [[String: SQLValue]], skipped: Int) {
+    let context = ParseContext(path: "t.json", input: InputContext(accountID: "111122223333"), clock: try LocalTimeConverter(identifier: "UTC"))
+    var parser = CloudTrailFormat(context: context)
+    let bytes = Array(text.utf8)
+    var i = 0
+    while i < bytes.count {
+        bytes[i..<min(i + chunk, bytes.count)].withUnsafeBytes { parser.consume(chunk: $0) }
+        i += chunk
+    }
+    let skipped = parser.skipped
+    let parsed = parser.finish()
+    guard let b = parsed.batches.first(where: { $0.table == "ct_event" }) else { return (parsed, [], skipped) }
+    let rows = (0..<b.rowCount).map { r in
+        var row = Dictionary(uniqueKeysWithValues: zip(b.columns, b.row(r)))
+        row["line"] = .integer(Int64(b.lines[r]))
+        return row
+    }
+    return (parsed, rows, skipped)
+}
+
+/// A minimal CloudTrail event.
+func event(_ id: String, _ source: String, _ name: String, time: String = "2025-11-24T09:00:00Z", extra: String = "") -> String {
+    #"{"eventVersion":"1.11","userIdentity":{"type":"AssumedRole","principalId":"AROA:alice","arn":"arn:aws:sts::111122223333:assumed-role/EMR_EC2_Role/i-1","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/EMR_EC2_Role"}}\#(extra)},"eventTime":"\#(time)","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","eventID":"\#(id)","recipientAccountId":"111122223333"}"#
+}
+
+@Suite("cloudtrail: records out of a stream, relevant ones kept")
+struct CloudTrailFormatTests {
+    static let file = """
+        {"Records":[
+        \(event("e1", "s3.amazonaws.com", "GetObject")),
+        \(event("e2", "sts.amazonaws.com", "AssumeRole")),
+        \(event("e3", "signin.amazonaws.com", "UserAuthentication", time: "2025-11-24T08:59:00Z")),
+        \(event("e4", "s3.amazonaws.com", "GetObject", extra: #","onBehalfOf":{"userId":"u-1","identityStoreArn":"arn:aws:identitystore::1:identitystore/d-1"}"#)),
+        \(event("e5", "ec2.amazonaws.com", "DescribeInstances", time: "2025-11-24T09:30:00Z"))
+        ]}
+        """
+
+    @Test("the same records whatever the chunk size", arguments: [1, 2, 3, 7, 64, 65536])
+    func splitsIndependentlyOfChunks(chunk: Int) throws {
+        let (parsed, rows, skipped) = try parseTrail(Self.file, chunk: chunk)
+        #expect(parsed.lines == 5)
+        #expect(rows.map { $0["event_id"] } == [.text("e2"), .text("e3"), .text("e4")])
+        #expect(rows.map { $0["line"] } == [.integer(2), .integer(3), .integer(4)])
+        #expect(skipped == 2)
+        #expect(parsed.rejected == 0)
+        // All five count for the file's time span, skipped ones too.
+        #expect(parsed.firstEventMillis.map(UTCTime.iso8601) == "2025-11-24T08:59:00.000Z")
+        #expect(parsed.lastEventMillis.map(UTCTime.iso8601) == "2025-11-24T09:30:00.000Z")
+    }
+
+    @Test("an irrelevant service's event is kept when it carries onBehalfOf; its fields are read")
+    func keepsIdentityEnhancedEvents() throws {
+        let (_, rows, _) = try parseTrail(Self.file)
+        let e4 = try #require(rows.first { $0["event_id"] == .text("e4") })
+        #expect(e4["on_behalf_of_user_id"] == .text("u-1"))
+        #expect(e4["on_behalf_of_store_arn"] == .text("arn:aws:identitystore::1:identitystore/d-1"))
+        #expect(e4["session_issuer_arn"] == .text("arn:aws:iam::111122223333:role/EMR_EC2_Role"))
+        #expect(e4["identity_type"] == .text("AssumedRole"))
+        #expect(e4["event_time"] == .text("2025-11-24T09:00:00.000Z"))
+    }
+
+    @Test("bare arrays, single events and one event per line are read too")
+    func readsOtherShapes() throws {
+        #expect(try parseTrail("[\(event("a", "sts.amazonaws.com", "AssumeRole")), \(event("b", "ec2.amazonaws.com", "X"))]").1.count == 1)
+        #expect(try parseTrail(event("c", "signin.amazonaws.com", "ConsoleLogin")).1.count == 1)
+        let ndjson = [event("d", "sts.amazonaws.com", "AssumeRole"), event("e", "sso.amazonaws.com", "Logout")].joined(separator: "\n") + "\n"
+        let (parsed, rows, _) = try parseTrail(ndjson)
+        #expect(parsed.lines == 2)
+        #expect(rows.map { $0["event_id"] } == [.text("d"), .text("e")])
+    }
+
+    @Test("a record with a wrong type is quarantined; the records around it are kept")
+    func keepsGoodRecordsBesideBadOnes() throws {
+        let bad = #"{"eventVersion":"1.11","eventTime":1732438800,"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"bad"}"#
+        let (parsed, rows, _) = try parseTrail("{\"Records\":[\(event("x", "sts.amazonaws.com", "AssumeRole")),\(bad),\(event("y", "sts.amazonaws.com", "AssumeRole"))]}")
+        #expect(rows.map { $0["event_id"] } == [.text("x"), .text("y")])
+        #expect(parsed.rejected == 1)
+        #expect(parsed.quarantine.first?.line == 2)
+        #expect(parsed.quarantine.first?.reason == "cloudtrail: eventTime is not a string")
+    }
+
+    @Test("a document cut in half keeps every whole record before the cut")
+    func readsCutDocuments() throws {
+        let whole = "{\"Records\":[\(event("p", "sts.amazonaws.com", "AssumeRole")),\(event("q", "sts.amazonaws.com", "AssumeRole"))]}"
+        let cut = String(whole.prefix(whole.count - 60))
+        let (parsed, rows, _) = try parseTrail(cut)
+        #expect(rows.map { $0["event_id"] } == [.text("p")])
+        #expect(parsed.rejected == 1)
+        #expect(parsed.quarantine.first?.reason == "cloudtrail: the file ends inside a record (cut JSON)")
+    }
+
+    @Test("credentials in responses never reach the ledger; JSON parts are stored with sorted keys")
+    func redactsCredentials() throws {
+        let assume = #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"1"},"eventTime":"2025-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"z","requestParameters":{"roleSessionName":"s","roleArn":"arn:aws:iam::2:role/r","sourceIdentity":"alice@example.com","durationSeconds":3600},"responseElements":{"credentials":{"accessKeyId":"ASIAEXAMPLE","sessionToken":"SECRETTOKEN","expiration":"Jan 1, 2025"},"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"}}}"#
+        let (_, rows, _) = try parseTrail(assume)
+        let r = try #require(rows.first)
+        #expect(r["response_elements"] == .text(#"{"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"},"credentials":"***"}"#))
+        #expect(r["request_parameters"] == .text(#"{"durationSeconds":3600,"roleArn":"arn:aws:iam::2:role/r","roleSessionName":"s","sourceIdentity":"alice@example.com"}"#))
+        #expect(r["source_identity"] == .text("alice@example.com"))
+    }
+
+    @Test("digest files and Logstash exports are not CloudTrail logs")
+    func recognisesOnlyLogs() {
+        #expect(!CloudTrailFormat.recognizes(HeadSample(lines: [#"{"awsAccountId":"1","digestStartTime":"2025-01-01T00:00:00Z","logFiles":[]}"#])))
+        #expect(!CloudTrailFormat.recognizes(HeadSample(lines: [#"{"@timestamp":"2020-09-14T01:19:40Z","eventVersion":"1.05","eventSource":"ec2.amazonaws.com"}"#])))
+        #expect(CloudTrailFormat.recognizes(HeadSample(lines: ["{", "  \"Records\": [", "    {"])))
+    }
+}
