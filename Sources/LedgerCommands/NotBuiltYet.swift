@@ -37,16 +37,3 @@ struct Run: AsyncParsableCommand {
         }
     }
 }
-
-struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check CloudTrail digest chains and file hashes (not built yet: comes with the CloudTrail reader).")
-
-    @Argument(help: "CloudTrail log and digest directories.") var paths: [String] = []
-
-    func run() async throws {
-        try await withExitCodes {
-            throw LedgerError.notBuiltYet(command: "verify", detail: "CloudTrail digest validation comes with the CloudTrail reader")
-        }
-    }
-}

@@ -39,6 +39,9 @@ public struct DecodeResult: Sendable, Equatable {
     /// Lower-case hex SHA-256 of the bytes on disk; nil when hashing was not asked for or the
     /// file could not be read to its end.
     public var sha256: String?
+    /// Lower-case hex SHA-256 of the decoded (uncompressed) content, when asked for: what
+    /// CloudTrail digests record.
+    public var decodedSHA256: String?
     public var problem: DecodeProblem?
     /// True when reading stopped at the caller's decoded-byte limit.
     public var stoppedAtLimit = false
@@ -61,8 +64,8 @@ public enum InputDecoder {
     ///   - limit: stop once this many decoded bytes were delivered (for sniffing a format).
     ///   - chunkSize: buffer size; tests vary it to prove the result does not depend on it.
     public static func decode(
-        path: String, hashing: Bool, limit: Int? = nil, chunkSize: Int = defaultChunkSize,
-        _ body: (UnsafeRawBufferPointer) -> Void
+        path: String, hashing: Bool, hashingDecoded: Bool = false, limit: Int? = nil,
+        chunkSize: Int = defaultChunkSize, _ body: (UnsafeRawBufferPointer) -> Void
     ) -> DecodeResult {
         var result = DecodeResult()
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -75,6 +78,7 @@ public enum InputDecoder {
         let input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { input.deallocate() }
         var hasher = hashing ? SHA256() : nil
+        var decodedHasher = hashingDecoded ? SHA256() : nil
         // The magic bytes decide, read apart so that a short first read cannot hide them.
         var magic: (UInt8, UInt8) = (0, 0)
         let gzip: GzipInflater? = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
@@ -101,6 +105,7 @@ public enum InputDecoder {
                 let outcome = gzip.feed(chunk, baseOffset: result.rawBytes) { out in
                     if let limit, result.decodedBytes >= limit { return false }
                     result.decodedBytes += out.count
+                    decodedHasher?.update(bufferPointer: out)
                     body(out)
                     return true
                 }
@@ -120,20 +125,29 @@ public enum InputDecoder {
                     return result
                 }
                 result.decodedBytes += n
+                decodedHasher?.update(bufferPointer: chunk)
                 body(chunk)
             }
         }
         if let g = gzip, !failed, g.isInsideMember {
             result.problem = .truncated(rawBytes: result.rawBytes)
         }
-        if let hasher {
-            result.sha256 = hasher.finalize().map { byte in
-                let hex = Array("0123456789abcdef".utf8)
-                return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]], as: UTF8.self)
-            }.joined()
-        }
+        if let hasher { result.sha256 = hex(hasher.finalize()) }
+        if let decodedHasher, result.problem == nil { result.decodedSHA256 = hex(decodedHasher.finalize()) }
         return result
     }
+}
+
+/// Lower-case hex of a digest.
+private func hex(_ digest: SHA256.Digest) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for byte in digest {
+        out.append(digits[Int(byte >> 4)])
+        out.append(digits[Int(byte & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// A zlib inflate stream that walks gzip member after member.

@@ -7,6 +7,7 @@ public enum FormatRegistry {
         [
             // START SORT
             CloudTrailFormat.self,
+            CloudTrailDigestFormat.self,
             LivyRequestFormat.self,
             LivyRestFormat.self,
             LivyServerFormat.self,

@@ -20,12 +20,15 @@ enum Schema {
         migrator.registerMigration("v4: ct_event") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5: ct_digest, ct_digest_file") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
 
     /// The staging tables that hold rows read from a file (all have `file_id`).
     static let stagingTables = [
-        "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
+        "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
         "yarn_audit",
     ]
 
@@ -293,5 +296,38 @@ enum Schema {
         CREATE INDEX ct_event_file ON ct_event(file_id);
         CREATE INDEX ct_event_name ON ct_event(event_source, event_name, event_time);
         CREATE INDEX ct_event_on_behalf_of ON ct_event(on_behalf_of_user_id, event_time);
+        """
+
+    static let v5 = """
+        -- CloudTrail digest files: the hour each covers and the hash of the previous digest.
+        CREATE TABLE ct_digest (
+            file_id            INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
+            line               INTEGER NOT NULL,
+            account_id         TEXT    NOT NULL,
+            region             TEXT,
+            digest_start       TEXT    NOT NULL,
+            digest_end         TEXT    NOT NULL,
+            digest_s3_bucket   TEXT    NOT NULL,
+            digest_s3_object   TEXT    NOT NULL,
+            previous_s3_bucket TEXT,
+            previous_s3_object TEXT,
+            previous_hash      TEXT,
+            log_files          INTEGER NOT NULL,
+            PRIMARY KEY (file_id, line)
+        ) STRICT;
+
+        -- The log files a digest lists, with the SHA-256 of their uncompressed content.
+        CREATE TABLE ct_digest_file (
+            file_id          INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
+            line             INTEGER NOT NULL,
+            digest_s3_object TEXT    NOT NULL,
+            s3_bucket        TEXT    NOT NULL,
+            s3_object        TEXT    NOT NULL,
+            hash_value       TEXT    NOT NULL,
+            newest_event     TEXT,
+            oldest_event     TEXT,
+            PRIMARY KEY (file_id, line)
+        ) STRICT;
+        CREATE INDEX ct_digest_file_object ON ct_digest_file(s3_object);
         """
 }

@@ -146,7 +146,7 @@ struct CommandLineTests {
         #expect(badConfig.stderr == "error: \(config):4: 'inputs.cluster' must be a string\n")
         let badFormat = try CLI.run(["ingest", dir.path, "--format", "nope", "--db", dir.path + "/l.sqlite"])
         #expect(badFormat.status == 2)
-        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: cloudtrail, livy-request, livy-rest, livy-server, yarn-rm\n")
+        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-rm\n")
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("error: \(dir.path)/nothing-here: cannot read: No such file or directory"))
@@ -157,7 +157,7 @@ struct CommandLineTests {
         #expect(noArgs.status == 64)  // ArgumentParser's usage error (EX_USAGE)
     }
 
-    @Test("commands whose stage is not built say so and exit 1", arguments: ["report", "run", "verify"])
+    @Test("commands whose stage is not built say so and exit 1", arguments: ["report", "run"])
     func unbuiltCommandsSaySo(command: String) throws {
         let r = try CLI.run([command])
         #expect(r.status == 1)
@@ -232,5 +232,40 @@ struct SessionQueryTests {
             "j-09TESTCLUSTER ivy app_killed",
             "j-09TESTCLUSTER jack app_finished",
         ])
+    }
+}
+
+@Suite("verify, as a user runs it")
+struct VerifyCommandTests {
+    @Test("exit 0 and a summary for an intact digest chain; exit 3 naming the changed file")
+    func exitsByFindings() throws {
+        let dir = try TemporaryDirectory("ledger-cli-verify")
+        defer { dir.remove() }
+        let prefix = "AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/"
+        let log = Array(#"{"Records":[{"eventVersion":"1.11","eventTime":"2025-11-24T00:01:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"e"}]}"#.utf8)
+        let logName = prefix + "111122223333_CloudTrail_us-east-1_20251124T0005Z_abcdefghijklmnop.json.gz"
+        try dir.write(logName, Gzip.compress(log))
+        // The hash of the uncompressed log, by coreutils: the digest records it.
+        let plain = try dir.write("plain.json", log)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sha256sum", plain]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let hash = String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+        p.waitUntilExit()
+        try FileManager.default.removeItem(atPath: plain)
+        let digestName = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/11/24/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20251124T010000Z.json.gz"
+        try dir.write(digestName, Gzip.compress(Array("""
+            {"awsAccountId":"111122223333","digestStartTime":"2025-11-24T00:00:00Z","digestEndTime":"2025-11-24T01:00:00Z","digestS3Bucket":"b","digestS3Object":"\(digestName)","previousDigestS3Object":null,"logFiles":[{"s3Bucket":"b","s3Object":"\(logName)","hashValue":"\(hash)","hashAlgorithm":"SHA-256"}]}
+            """.utf8)))
+        let ok = try CLI.run(["verify", dir.path])
+        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.hasPrefix("verify: 1 log file(s), 1 digest(s); 1 verified, 0 newer than the newest digest; 0 finding(s)\n"))
+        try dir.write(logName, Gzip.compress(Array(String(decoding: log, as: UTF8.self).replacingOccurrences(of: "AssumeRole", with: "AssumeRolX").utf8)))
+        let bad = try CLI.run(["verify", dir.path])
+        #expect(bad.status == 3)
+        #expect(bad.stdout.contains("changed  \(dir.path)/\(logName)"))
     }
 }

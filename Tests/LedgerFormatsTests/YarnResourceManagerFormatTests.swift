@@ -204,7 +204,7 @@ struct RecognitionTests {
     @Test("--format names are checked")
     func checksFormatNames() throws {
         #expect(try FormatRegistry.format(named: "yarn-rm").name == "yarn-rm")
-        #expect(throws: LedgerError.unknownFormat("yarn", known: ["cloudtrail", "livy-request", "livy-rest", "livy-server", "yarn-rm"])) {
+        #expect(throws: LedgerError.unknownFormat("yarn", known: ["cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-rm"])) {
             try FormatRegistry.format(named: "yarn")
         }
     }

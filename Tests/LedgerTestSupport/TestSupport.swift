@@ -105,3 +105,18 @@ public func mutate(_ bytes: [UInt8], using rng: inout SeededGenerator) -> [UInt8
     }
     return out
 }
+
+/// Inflates a gzip file with `gzip -dc` (not with the code under test).
+public enum Gunzip {
+    public static func decode(_ path: String) throws -> [UInt8] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["gzip", "-dc", path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Array(data)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import LedgerDiscover
+import LedgerFormats
+import LedgerModel
+
+/// What `verify` found about a set of CloudTrail log and digest files.
+public struct VerifyReport: Sendable {
+    public enum Kind: String, Sendable {
+        /// A log file whose uncompressed content does not hash to what its digest recorded.
+        case changed
+        /// A log file a digest lists that is not in the given paths.
+        case missing
+        /// A log file, delivered in an hour that digests cover, that no digest lists.
+        case notCovered = "not_covered"
+        /// A digest that the next digest's `previousDigestS3Object` names, not in the given paths.
+        case digestMissing = "digest_missing"
+        /// A digest whose content does not hash to what the next digest recorded.
+        case digestChanged = "digest_changed"
+        /// Two digests of one trail that do not meet in time, with nothing else to explain it.
+        case chainGap = "chain_gap"
+        /// A digest file that cannot be read.
+        case digestUnreadable = "digest_unreadable"
+    }
+
+    public struct Finding: Sendable, Equatable {
+        public var kind: Kind
+        /// The local file, or the S3 object when there is no local file.
+        public var subject: String
+        public var detail: String
+    }
+
+    public var logFiles = 0
+    public var digests = 0
+    /// Log files whose hash matched their digest.
+    public var verified = 0
+    /// Log files delivered after the newest digest of their trail: not covered yet.
+    public var pending = 0
+    public var findings: [Finding] = []
+}
+
+/// Checks CloudTrail log files against their digests (formats.md §3.10): every listed file is
+/// present and hashes (SHA-256 of the uncompressed content) to the recorded value; every
+/// digest's predecessor is present and hashes to what the successor recorded; no log file of a
+/// covered hour is missing from the digests.
+///
+/// Signatures are not checked: CloudTrail keeps them in S3 object metadata, which a synced
+/// directory does not have.
+public enum DigestVerifier {
+    public static func verify(paths: [String]) throws(LedgerError) -> VerifyReport {
+        var report = VerifyReport()
+        struct Log { let path: String; let hash: String?; let key: String; let delivered: String? }
+        struct Digest { let path: String; let digest: CloudTrailDigest; let hash: String?; let key: String }
+        var logs: [Log] = []
+        var digests: [Digest] = []
+
+        for file in try InputWalker.discover(paths) {
+            var head: [UInt8] = []
+            _ = InputDecoder.decode(path: file.path, hashing: false, limit: 64 * 1024) { head.append(contentsOf: $0) }
+            guard let format = FormatRegistry.recognise(HeadSample(bytes: head)) else { continue }
+            if format == CloudTrailFormat.self {
+                let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { _ in }
+                logs.append(Log(path: file.path, hash: r.decodedSHA256, key: objectKey(file.path), delivered: deliveryTime(file.path)))
+            } else if format == CloudTrailDigestFormat.self {
+                var content: [UInt8] = []
+                let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { content.append(contentsOf: $0) }
+                do throws(CloudTrailDigest.Problem) {
+                    let d = try CloudTrailDigest.parse(Data(content))
+                    digests.append(Digest(path: file.path, digest: d, hash: r.decodedSHA256, key: objectKey(file.path)))
+                } catch {
+                    report.findings.append(.init(kind: .digestUnreadable, subject: file.path, detail: error.reason))
+                }
+            }
+        }
+        report.logFiles = logs.count
+        report.digests = digests.count
+
+        let logByKey = Dictionary(logs.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let digestByKey = Dictionary(digests.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        var covered = Set<String>()
+        for d in digests.sorted(by: { $0.digest.digestEndTime < $1.digest.digestEndTime }) {
+            for f in d.digest.logFiles {
+                let key = objectKey(f.s3Object)
+                covered.insert(key)
+                guard let log = logByKey[key] else {
+                    report.findings.append(.init(kind: .missing, subject: f.s3Object, detail: "listed in \(d.path), not found"))
+                    continue
+                }
+                if log.hash == f.hashValue {
+                    report.verified += 1
+                } else {
+                    report.findings.append(.init(
+                        kind: .changed, subject: log.path,
+                        detail: "SHA-256 of its content is \(log.hash ?? "unreadable"), \(d.path) recorded \(f.hashValue)"))
+                }
+            }
+        }
+
+        // The chain, per trail (the digest object name without its time).
+        let trails = Dictionary(grouping: digests, by: { trailKey($0.key) })
+        var newestEnd: [String: String] = [:]  // account/region → newest digest end
+        for (_, chain) in trails.sorted(by: { $0.key < $1.key }) {
+            let ordered = chain.sorted { $0.digest.digestEndTime < $1.digest.digestEndTime }
+            for (i, d) in ordered.enumerated() {
+                let scope = scopeKey(d.key)
+                if (newestEnd[scope] ?? "") < d.digest.digestEndTime { newestEnd[scope] = d.digest.digestEndTime }
+                guard let previous = d.digest.previousDigestS3Object else { continue }
+                let previousKey = objectKey(previous)
+                if let p = digestByKey[previousKey] {
+                    if let want = d.digest.previousDigestHashValue, p.hash != want {
+                        report.findings.append(.init(
+                            kind: .digestChanged, subject: p.path,
+                            detail: "SHA-256 of its content is \(p.hash ?? "unreadable"), \(d.path) recorded \(want)"))
+                    }
+                } else {
+                    report.findings.append(.init(
+                        kind: .digestMissing, subject: previous,
+                        detail: "named as the previous digest by \(d.path), not found"))
+                }
+                if i > 0, ordered[i - 1].digest.digestEndTime != d.digest.digestStartTime, digestByKey[previousKey] != nil {
+                    report.findings.append(.init(
+                        kind: .chainGap, subject: d.path,
+                        detail: "starts \(d.digest.digestStartTime), the digest before it ends \(ordered[i - 1].digest.digestEndTime)"))
+                }
+            }
+        }
+
+        for log in logs where !covered.contains(log.key) {
+            if let delivered = log.delivered, let end = newestEnd[scopeKey(log.key)], delivered < end {
+                report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "delivered \(delivered), before the newest digest (\(end)), but listed in none"))
+            } else {
+                report.pending += 1
+            }
+        }
+        report.findings.sort { ($0.kind.rawValue, $0.subject) < ($1.kind.rawValue, $1.subject) }
+        return report
+    }
+
+    /// The part of a path or S3 key from `AWSLogs/` on (the same in S3 and in a synced copy),
+    /// else the file name.
+    static func objectKey(_ path: String) -> String {
+        if let r = path.range(of: "AWSLogs/", options: .backwards) { return String(path[r.lowerBound...]) }
+        return URL(fileURLWithPath: path).lastPathComponent
+    }
+
+    /// A digest's trail: its key without the `_YYYYMMDDTHHmmssZ.json.gz` time.
+    static func trailKey(_ key: String) -> String {
+        let name = URL(fileURLWithPath: key).lastPathComponent
+        guard let underscore = name.lastIndex(of: "_") else { return name }
+        return String(name[..<underscore])
+    }
+
+    /// `AWSLogs/…/<account>/CloudTrail[-Digest]/<region>` → `account/region`.
+    static func scopeKey(_ key: String) -> String {
+        let parts = key.split(separator: "/").map(String.init)
+        guard let ct = parts.firstIndex(where: { $0.hasPrefix("CloudTrail") }), ct >= 1, ct + 1 < parts.count else { return "" }
+        return parts[ct - 1] + "/" + parts[ct + 1]
+    }
+
+    /// The delivery time in a log file's name (`…_YYYYMMDDTHHmmZ_…`), as `YYYY-MM-DDTHH:mm:00Z`.
+    static func deliveryTime(_ path: String) -> String? {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        for part in name.split(separator: "_") where part.count >= 14 {
+            let u = Array(part.utf8)
+            guard u[8] == UInt8(ascii: "T"), u[13] == UInt8(ascii: "Z"),
+                u[0..<8].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u[9..<13].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            else { continue }
+            let s = String(decoding: u, as: UTF8.self)
+            func at(_ i: Int, _ n: Int) -> Substring { s.dropFirst(i).prefix(n) }
+            return "\(at(0, 4))-\(at(4, 2))-\(at(6, 2))T\(at(9, 2)):\(at(11, 2)):00Z"
+        }
+        return nil
+    }
+}
