@@ -17,10 +17,22 @@ public struct DeriveSettings: Sendable, Equatable {
     public var abandonAfterSeconds: Int
     /// The rate card, any order.
     public var rates: [Rate]
+    /// How long a sign-in counts as interactive when no logout follows (SPEC §4), seconds.
+    public var interactiveSessionDurationSeconds: Int
+    /// Users from `identities.csv`.
+    public var identities: [Identity]
+    /// IAM role ARNs (or names) per cluster, from the config, besides those `RunJobFlow` names.
+    public var clusterRoles: [String: [String]]
 
-    public init(abandonAfterSeconds: Int = 3600, rates: [Rate]) {
+    public init(
+        abandonAfterSeconds: Int = 3600, rates: [Rate], interactiveSessionDurationSeconds: Int = 8 * 3600,
+        identities: [Identity] = [], clusterRoles: [String: [String]] = [:]
+    ) {
         self.abandonAfterSeconds = abandonAfterSeconds
         self.rates = rates.sorted { $0.effective < $1.effective }
+        self.interactiveSessionDurationSeconds = interactiveSessionDurationSeconds
+        self.identities = identities
+        self.clusterRoles = clusterRoles
     }
 
     /// The rate in force on `day` (`YYYY-MM-DD`): the latest entry effective on or before it;

@@ -9,9 +9,11 @@ import LedgerModel
 ///    the latest event time in any of its inputs (SPEC §4). Files without a cluster id count
 ///    as the cluster `unknown`, so that their sessions are still rebuilt.
 /// 2. `session`: one row per Livy session (``SessionDeriver``).
+/// 3. `identity`, `emr_cluster`, `security_configuration`, `policy_change`, and the session
+///    columns CloudTrail fills: user, interactive and background time, policy, identity status
+///    (``IdentityDeriver``).
 ///
-/// Identities, background time, the policy timeline and findings are derived here as their
-/// sources arrive (see ARCHITECTURE.md).
+/// SageMaker jobs and findings are derived here as they are built (see ARCHITECTURE.md).
 public enum Deriver {
     /// The cluster of files whose path names none and that were given no `--cluster`.
     public static let unknownCluster = "unknown"
@@ -27,5 +29,6 @@ public enum Deriver {
                 ORDER BY 1
                 """)
         try SessionDeriver.rebuild(db, settings: settings)
+        try IdentityDeriver.rebuild(db, settings: settings)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerDerive
 import LedgerModel
 import TOMLKit
 
@@ -55,6 +56,8 @@ public struct Configuration: Sendable, Equatable {
     public var gates = Gates()
     /// `identities.csv` (userId, userName, email, costCenter), if any.
     public var identitiesFile: String?
+    /// IAM roles of each cluster, besides those its `RunJobFlow` names (`[[clusters]]`).
+    public var clusterRoles: [String: [String]] = [:]
     /// The config file this was read from, if any.
     public var sourcePath: String?
 
@@ -92,7 +95,7 @@ public struct Configuration: Sendable, Equatable {
         config.sourcePath = path
         let base = (path as NSString).deletingLastPathComponent
 
-        try reader.allow(table, section: nil, keys: ["database", "timezone", "inputs", "thresholds", "rates", "gates", "identities"])
+        try reader.allow(table, section: nil, keys: ["database", "timezone", "inputs", "thresholds", "rates", "gates", "identities", "clusters"])
         if let v = try reader.string(table, "database", section: nil) { config.database = resolve(v, base: base) }
         if let v = try reader.string(table, "timezone", section: nil) {
             try reader.checkTimeZone(v, key: "timezone", section: nil)
@@ -143,6 +146,21 @@ public struct Configuration: Sendable, Equatable {
             config.gates.maxQuarantinedFiles = try reader.int(g, "max_quarantined_files", section: section)
             config.gates.maxCoverageGaps = try reader.int(g, "max_coverage_gaps", section: section)
             config.gates.minIdentityCoverage = try reader.number(g, "min_identity_coverage", section: section)
+        }
+        for (index, cluster) in try reader.tables(table, "clusters").enumerated() {
+            let section = "[[clusters]]"
+            try reader.allow(cluster, section: section, index: index, keys: ["id", "roles"])
+            guard let id = try reader.string(cluster, "id", section: section, index: index) else {
+                throw reader.error("clusters[\(index)] has no id", section: section, index: index, key: nil)
+            }
+            var roles: [String] = []
+            if let list = cluster["roles"] {
+                guard let array = list.array, array.allSatisfy({ $0.string != nil }) else {
+                    throw reader.error("'clusters.roles' must be a list of role ARNs or names", section: section, index: index, key: "roles")
+                }
+                roles = array.compactMap { $0.string }
+            }
+            config.clusterRoles[id, default: []].append(contentsOf: roles)
         }
         if let i = try reader.table(table, "identities") {
             let section = "[identities]"
@@ -282,5 +300,17 @@ struct ConfigReader {
         guard TimeZone(identifier: name) != nil else {
             throw error("unknown time zone '\(name)': use an IANA name such as UTC or Europe/Berlin", section: section, index: index, key: key)
         }
+    }
+}
+
+extension Configuration {
+    /// What derivation needs: thresholds, rates, users from `identities.csv`, cluster roles.
+    public func deriveSettings() throws(LedgerError) -> DeriveSettings {
+        DeriveSettings(
+            abandonAfterSeconds: abandonAfterSeconds,
+            rates: rates.map { DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD) },
+            interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
+            identities: try identitiesFile.map(IdentitiesFile.load) ?? [],
+            clusterRoles: clusterRoles)
     }
 }

@@ -77,6 +77,7 @@ public struct Ingestor: Sendable {
 
     public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
         // Check everything that can be wrong with the request before reading a byte.
+        _ = try configuration.deriveSettings()
         for input in inputs {
             if let f = input.format { _ = try FormatRegistry.format(named: f) }
             _ = try LocalTimeConverter(identifier: input.timeZone ?? configuration.timeZone)
@@ -162,9 +163,7 @@ public struct Ingestor: Sendable {
             }
         }
         if writer.storedAnything {
-            let settings = DeriveSettings(
-                abandonAfterSeconds: configuration.abandonAfterSeconds,
-                rates: configuration.rates.map { DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD) })
+            let settings = try configuration.deriveSettings()
             try store.write { db in try Deriver.rebuild(db, settings: settings) }
             summary.derived = true
         }
