@@ -19,6 +19,8 @@ public struct DeriveSettings: Sendable, Equatable {
     public var rates: [Rate]
     /// How long a sign-in counts as interactive when no logout follows (SPEC §4), seconds.
     public var interactiveSessionDurationSeconds: Int
+    /// The user background session duration in force, seconds.
+    public var backgroundSessionDurationSeconds: Int
     /// Users from `identities.csv`.
     public var identities: [Identity]
     /// IAM role ARNs (or names) per cluster, from the config, besides those `RunJobFlow` names.
@@ -26,8 +28,10 @@ public struct DeriveSettings: Sendable, Equatable {
 
     public init(
         abandonAfterSeconds: Int = 3600, rates: [Rate], interactiveSessionDurationSeconds: Int = 8 * 3600,
-        identities: [Identity] = [], clusterRoles: [String: [String]] = [:]
+        backgroundSessionDurationSeconds: Int = 7 * 86_400, identities: [Identity] = [],
+        clusterRoles: [String: [String]] = [:]
     ) {
+        self.backgroundSessionDurationSeconds = backgroundSessionDurationSeconds
         self.abandonAfterSeconds = abandonAfterSeconds
         self.rates = rates.sorted { $0.effective < $1.effective }
         self.interactiveSessionDurationSeconds = interactiveSessionDurationSeconds

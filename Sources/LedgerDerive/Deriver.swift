@@ -13,7 +13,7 @@ import LedgerModel
 ///    columns CloudTrail fills: user, interactive and background time, policy, identity status
 ///    (``IdentityDeriver``).
 ///
-/// SageMaker jobs and findings are derived here as they are built (see ARCHITECTURE.md).
+/// 4. `sagemaker_job` and `finding` (``FindingsDeriver``).
 public enum Deriver {
     /// The cluster of files whose path names none and that were given no `--cluster`.
     public static let unknownCluster = "unknown"
@@ -30,5 +30,6 @@ public enum Deriver {
                 """)
         try SessionDeriver.rebuild(db, settings: settings)
         try IdentityDeriver.rebuild(db, settings: settings)
+        try FindingsDeriver.rebuild(db, settings: settings)
     }
 }

@@ -314,17 +314,22 @@ struct PolicyTimeline {
         }
     }
 
+    /// Whether the Identity Center applications in force at `at` allow background sessions:
+    /// nil when none is known or they disagree.
+    func applicationAllowsBackground(at: String) -> Bool? {
+        var latest: [String: String] = [:]
+        for (time, app, status) in applicationStatus where time <= at { latest[app] = status }
+        let statuses = Set(latest.values)
+        return statuses.count == 1 ? statuses.first == "ENABLED" : nil
+    }
+
     /// `background`, `interactive` or `unknown` for a session created at `at` (ISO) on `cluster`:
     /// background only if the Identity Center application allows it, the cluster's security
     /// configuration enables it and the release is emr-7.11.0 or later; interactive if any of
     /// these is known to be false. Several applications in force that disagree: unknown.
     func mode(cluster clusterID: String, at: String) -> String {
         let stamp = at.replacingOccurrences(of: "Z", with: ".000Z")
-        var facts: [Bool?] = []
-        var latest: [String: String] = [:]
-        for (time, app, status) in applicationStatus where time <= stamp { latest[app] = status }
-        let statuses = Set(latest.values)
-        facts.append(statuses.count == 1 ? statuses.first == "ENABLED" : nil)
+        var facts: [Bool?] = [applicationAllowsBackground(at: stamp)]
         if let cluster = clusters[clusterID] {
             facts.append(cluster.release.flatMap(Self.releaseAllowsBackground))
             if let name = cluster.securityConfiguration {

@@ -51,6 +51,9 @@ public struct Configuration: Sendable, Equatable {
     public var abandonAfterSeconds = 3600
     /// How long a sign-in counts as interactive without a logout (SPEC §4), seconds.
     public var interactiveSessionDurationSeconds = 8 * 3600
+    /// The Identity Center user background session duration in force (default 7 days; the
+    /// instance setting is not visible in CloudTrail), seconds.
+    public var backgroundSessionDurationSeconds = 7 * 86_400
     /// The rate card, sorted by date.
     public var rates: [Rate] = Configuration.defaultRates
     public var gates = Gates()
@@ -118,10 +121,13 @@ public struct Configuration: Sendable, Equatable {
         }
         if let t = try reader.table(table, "thresholds") {
             let section = "[thresholds]"
-            try reader.allow(t, section: section, keys: ["abandon_after", "interactive_session_duration"])
+            try reader.allow(t, section: section, keys: ["abandon_after", "interactive_session_duration", "background_session_duration"])
             if let v = try reader.seconds(t, "abandon_after", section: section) { config.abandonAfterSeconds = v }
             if let v = try reader.seconds(t, "interactive_session_duration", section: section) {
                 config.interactiveSessionDurationSeconds = v
+            }
+            if let v = try reader.seconds(t, "background_session_duration", section: section) {
+                config.backgroundSessionDurationSeconds = v
             }
         }
         let rates = try reader.tables(table, "rates")
@@ -310,6 +316,7 @@ extension Configuration {
             abandonAfterSeconds: abandonAfterSeconds,
             rates: rates.map { DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD) },
             interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
+            backgroundSessionDurationSeconds: backgroundSessionDurationSeconds,
             identities: try identitiesFile.map(IdentitiesFile.load) ?? [],
             clusterRoles: clusterRoles)
     }

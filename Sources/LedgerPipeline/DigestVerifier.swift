@@ -135,12 +135,7 @@ public enum DigestVerifier {
         return report
     }
 
-    /// The part of a path or S3 key from `AWSLogs/` on (the same in S3 and in a synced copy),
-    /// else the file name.
-    static func objectKey(_ path: String) -> String {
-        if let r = path.range(of: "AWSLogs/", options: .backwards) { return String(path[r.lowerBound...]) }
-        return URL(fileURLWithPath: path).lastPathComponent
-    }
+    static func objectKey(_ path: String) -> String { CloudTrailNames.objectKey(path) }
 
     /// A digest's trail: its key without the `_YYYYMMDDTHHmmssZ.json.gz` time.
     static func trailKey(_ key: String) -> String {
@@ -156,18 +151,5 @@ public enum DigestVerifier {
         return parts[ct - 1] + "/" + parts[ct + 1]
     }
 
-    /// The delivery time in a log file's name (`…_YYYYMMDDTHHmmZ_…`), as `YYYY-MM-DDTHH:mm:00Z`.
-    static func deliveryTime(_ path: String) -> String? {
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        for part in name.split(separator: "_") where part.count >= 14 {
-            let u = Array(part.utf8)
-            guard u[8] == UInt8(ascii: "T"), u[13] == UInt8(ascii: "Z"),
-                u[0..<8].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u[9..<13].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
-            else { continue }
-            let s = String(decoding: u, as: UTF8.self)
-            func at(_ i: Int, _ n: Int) -> Substring { s.dropFirst(i).prefix(n) }
-            return "\(at(0, 4))-\(at(4, 2))-\(at(6, 2))T\(at(9, 2)):\(at(11, 2)):00Z"
-        }
-        return nil
-    }
+    static func deliveryTime(_ path: String) -> String? { CloudTrailNames.deliveryTime(path) }
 }

@@ -264,7 +264,9 @@ public struct Ingestor: Sendable {
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
         var splitter = LineSplitter()
         let byLine = F.inputMode == .lines
-        let result = InputDecoder.decode(path: job.file.path, hashing: true) { chunk in
+        // CloudTrail digests record the hash of the uncompressed content.
+        let hashContent = F.name == CloudTrailFormat.name
+        let result = InputDecoder.decode(path: job.file.path, hashing: true, hashingDecoded: hashContent) { chunk in
             guard byLine else { return parser.consume(chunk: chunk) }
             splitter.feed(chunk) { line in
                 parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
@@ -281,6 +283,7 @@ public struct Ingestor: Sendable {
         }
         let parsed = parser.finish()
         load.sha256 = result.sha256
+        load.contentSHA256 = result.decodedSHA256
         load.compression = result.compression.rawValue
         load.lines = parsed.lines
         load.rejected = parsed.rejected

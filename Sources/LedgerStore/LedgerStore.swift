@@ -27,6 +27,8 @@ public struct FileLoad: Sendable {
     public var size: Int64
     public var mtimeNanos: Int64
     public var sha256: String?
+    /// SHA-256 of the uncompressed content, where a format needs it (CloudTrail logs).
+    public var contentSHA256: String?
     public var format: String?
     public var compression: String
     public var status: FileStatus
@@ -149,7 +151,7 @@ public struct LedgerStore: Sendable {
                 file.context.instanceID.databaseValue, file.context.accountID.databaseValue,
                 file.context.region.databaseValue, file.context.timeZone, file.lines, 0, file.rejected,
                 0, file.firstEvent.databaseValue, file.lastEvent.databaseValue,
-                file.detail.databaseValue,
+                file.detail.databaseValue, file.contentSHA256.databaseValue,
             ]
             if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
                 replaced = true
@@ -162,7 +164,7 @@ public struct LedgerStore: Sendable {
                         UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
                           compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
                           region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
-                          first_event = ?, last_event = ?, detail = ?
+                          first_event = ?, last_event = ?, detail = ?, content_sha256 = ?
                         WHERE id = ?
                         """,
                     arguments: StatementArguments(manifestValues + [fileID]))
@@ -171,8 +173,8 @@ public struct LedgerStore: Sendable {
                     sql: """
                         INSERT INTO input_file (path, size, mtime_ns, sha256, format, compression, status,
                           cluster_id, instance_id, account_id, region, timezone, lines, records, rejected,
-                          duplicates, first_event, last_event, detail)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                          duplicates, first_event, last_event, detail, content_sha256)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: StatementArguments([file.path] + manifestValues))
                 fileID = db.lastInsertedRowID

@@ -1,0 +1,213 @@
+import Foundation
+import GRDB
+import LedgerModel
+
+/// SageMaker jobs with their limits, and the findings of SPEC §4, each with its evidence.
+///
+/// Runs last: it reads the sessions, identities and policy that the other derivers wrote.
+enum FindingsDeriver {
+    static func rebuild(_ db: Database, settings: DeriveSettings) throws {
+        try db.execute(sql: "DELETE FROM finding")
+        try db.execute(sql: "DELETE FROM sagemaker_job")
+        var findings: [(String, String, String, String, String)] = []
+        func add(_ severity: String, _ code: String, _ subject: String, _ detail: String, _ evidence: String) {
+            findings.append((severity, code, subject, detail, evidence))
+        }
+
+        try sessionFindings(db, settings: settings, add)
+        try policyFindings(db, add)
+        try crossAccountFindings(db, add)
+        try logIntegrityFindings(db, add)
+        try coverageFindings(db, add)
+        try SageMakerJobs.rebuild(db, settings: settings, add)
+
+        findings.sort { ($0.1, $0.2, $0.3, $0.4) < ($1.1, $1.2, $1.3, $1.4) }
+        let insert = try db.makeStatement(sql: "INSERT INTO finding (severity, code, subject, detail, evidence) VALUES (?, ?, ?, ?, ?)")
+        for f in findings { try insert.execute(arguments: [f.0, f.1, f.2, f.3, f.4]) }
+    }
+
+    typealias Add = (String, String, String, String, String) -> Void
+
+    /// `path:line` of a session's create line.
+    static let sessionSQL = """
+        SELECT s.session_key, s.proxy_user, s.owner, s.user_name, s.background_s, s.mode_policy, s.identity_status,
+               f.path || ':' || s.line AS evidence
+        FROM session s JOIN input_file f ON f.id = s.file_id
+        ORDER BY s.session_key
+        """
+
+    static func sessionFindings(_ db: Database, settings: DeriveSettings, _ add: Add) throws {
+        for s in try Row.fetchAll(db, sql: sessionSQL) {
+            let key: String = s["session_key"]
+            let evidence: String = s["evidence"]
+            let who: String = s["user_name"] ?? s["proxy_user"] ?? s["owner"] ?? "the Livy service user"
+            if let background: Int64 = s["background_s"] {
+                if (s["mode_policy"] as String?) == "interactive" && background > IdentityDeriver.backgroundGraceSeconds {
+                    add("high", "unexpected_background", key,
+                        "\(who)'s session ran \(background) s after the sign-in ended; policy at creation: interactive", evidence)
+                }
+                if background > Int64(settings.backgroundSessionDurationSeconds) {
+                    add("medium", "background_over_limit", key,
+                        "\(who)'s session ran \(background) s in background; the limit in force is \(settings.backgroundSessionDurationSeconds) s", evidence)
+                }
+            }
+            switch s["identity_status"] as String? {
+            case "missing":
+                add("high", "identity_missing", key, "no proxyUser and no owner: the session ran as the Livy service user", evidence)
+            case "unresolved":
+                add("medium", "identity_unresolved", key, "'\(who)' maps to no Identity Center user", evidence)
+            default: break
+            }
+        }
+    }
+
+    static func policyFindings(_ db: Database, _ add: Add) throws {
+        for p in try Row.fetchAll(db, sql: "SELECT * FROM policy_change ORDER BY event_time, event_id") {
+            let actor: String = p["actor"] ?? "unknown"
+            let old: String = p["old_value"] ?? "(none)"
+            let new: String = p["new_value"] ?? "(none)"
+            add("info", "policy_change", p["target"] ?? "",
+                "\(p["event_time"] as String): \(actor) \(p["event_name"] as String) \(p["setting"] as String) \(old) → \(new)",
+                "eventID \(p["event_id"] as String)")
+        }
+    }
+
+    /// `AssumeRole` into a role of another account than the caller's. Both accounts' copies of
+    /// one call share `sharedEventID`: counted once.
+    static func crossAccountFindings(_ db: Database, _ add: Add) throws {
+        var seen = Set<String>()
+        for e in try Row.fetchAll(db, sql: """
+            SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters
+            FROM ct_event
+            WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
+            ORDER BY event_time, event_id
+            """) {
+            guard let role = JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
+                let caller: String = e["identity_account_id"]
+            else { continue }
+            let parts = role.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count >= 6 else { continue }
+            let roleAccount = String(parts[4])
+            guard !roleAccount.isEmpty, roleAccount != caller else { continue }
+            let id: String = e["shared_event_id"] ?? e["event_id"]
+            guard seen.insert(id).inserted else { continue }
+            let who: String = e["identity_arn"] ?? "account \(caller)"
+            let source = (e["source_identity"] as String?).map { " (source identity \($0))" } ?? ""
+            add("medium", "cross_account_role", role,
+                "\(e["event_time"] as String): \(who) from account \(caller) assumed a role of account \(roleAccount)\(source)",
+                "eventID \(e["event_id"] as String)")
+        }
+    }
+
+    /// CloudTrail files that no digest covers, and files whose content does not match their digest.
+    static func logIntegrityFindings(_ db: Database, _ add: Add) throws {
+        var listed: [String: String] = [:]  // object key → hash
+        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value FROM ct_digest_file") {
+            listed[CloudTrailNames.objectKey(r["s3_object"])] = r["hash_value"]
+        }
+        var uncovered: [String: [String]] = [:]
+        for f in try Row.fetchAll(db, sql: """
+            SELECT path, account_id, region, content_sha256 FROM input_file
+            WHERE format = 'cloudtrail' AND status NOT IN ('duplicate', 'unreadable') ORDER BY path
+            """) {
+            let path: String = f["path"]
+            if let want = listed[CloudTrailNames.objectKey(path)] {
+                if let have: String = f["content_sha256"], have != want {
+                    add("high", "unverified_logs", path, "its content hashes to \(have), its digest recorded \(want)", path)
+                }
+            } else {
+                uncovered["\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")", default: []].append(path)
+            }
+        }
+        for (scope, paths) in uncovered.sorted(by: { $0.key < $1.key }) {
+            add("medium", "unverified_logs", scope,
+                "\(paths.count) CloudTrail file(s) covered by no digest in the data", paths.prefix(5).joined(separator: "; ") + (paths.count > 5 ? "; …" : ""))
+        }
+    }
+
+    /// Hours without a CloudTrail file for an account and region that had files before and after.
+    static func coverageFindings(_ db: Database, _ add: Add) throws {
+        var hours: [String: [(Int64, String)]] = [:]
+        for f in try Row.fetchAll(db, sql: """
+            SELECT path, account_id, region, first_event FROM input_file
+            WHERE format = 'cloudtrail' AND status != 'duplicate' ORDER BY path
+            """) {
+            let path: String = f["path"]
+            guard let account: String = f["account_id"], let region: String = f["region"] else { continue }
+            let stamp = CloudTrailNames.deliveryTime(path) ?? (f["first_event"] as String?)
+            guard let stamp, let t = SessionDeriver.seconds(stamp) else { continue }
+            hours["\(account)/\(region)", default: []].append((t / 3600, path))
+        }
+        for (scope, list) in hours.sorted(by: { $0.key < $1.key }) {
+            let sorted = list.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            for (a, b) in zip(sorted, sorted.dropFirst()) where b.0 - a.0 > 1 {
+                let from = SessionDeriver.iso((a.0 + 1) * 3600), to = SessionDeriver.iso(b.0 * 3600)
+                add("low", "coverage_gap", scope, "no CloudTrail file from \(from) to \(to) (\(b.0 - a.0 - 1) h)", "\(a.1); \(b.1)")
+            }
+        }
+    }
+}
+
+/// SageMaker training and processing jobs (SPEC §4): started with an identity-enhanced session
+/// they carry `onBehalfOf`. With user background sessions a job runs at most
+/// min(MaxRuntimeInSeconds, the background session duration); without them it stops within
+/// 15 minutes of the user's sign-in ending.
+enum SageMakerJobs {
+    static func rebuild(_ db: Database, settings: DeriveSettings, _ add: FindingsDeriver.Add) throws {
+        let policy = try PolicyTimeline(db)
+        let directory = IdentityDirectory(try Row.fetchAll(db, sql: "SELECT user_id, user_name, email FROM identity").map {
+            Identity(userID: $0["user_id"], userName: $0["user_name"], email: $0["email"])
+        })
+        let windows = try IdentityDeriver.signInWindows(db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
+        var stops: [String: [Int64]] = [:]
+        for r in try Row.fetchAll(db, sql: """
+            SELECT event_time, event_name, request_parameters FROM ct_event
+            WHERE event_source = 'sagemaker.amazonaws.com' AND event_name IN ('StopTrainingJob', 'StopProcessingJob') AND error_code IS NULL
+            """) {
+            let request = JSONValue.object(r["request_parameters"])
+            guard let name = JSONValue.string(request, "trainingJobName") ?? JSONValue.string(request, "processingJobName"),
+                let t = SessionDeriver.seconds(r["event_time"])
+            else { continue }
+            stops[name, default: []].append(t)
+        }
+        let insert = try db.makeStatement(sql: """
+            INSERT OR REPLACE INTO sagemaker_job (job_name, job_type, account_id, created_at, ended_at, user_id, user_name,
+              identity_status, max_runtime_s, session_limit_s, effective_limit_s, event_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for r in try Row.fetchAll(db, sql: """
+            SELECT event_id, event_time, event_name, recipient_account_id, on_behalf_of_user_id, request_parameters FROM ct_event
+            WHERE event_source = 'sagemaker.amazonaws.com' AND event_name IN ('CreateTrainingJob', 'CreateProcessingJob') AND error_code IS NULL
+            ORDER BY event_time, event_id
+            """) {
+            let training = (r["event_name"] as String) == "CreateTrainingJob"
+            let request = JSONValue.object(r["request_parameters"])
+            guard let name = JSONValue.string(request, training ? "trainingJobName" : "processingJobName"),
+                let created = SessionDeriver.seconds(r["event_time"])
+            else { continue }
+            let stopping = JSONValue.member(request, training ? "stoppingCondition" : "stoppingCondition") as? [String: Any]
+            let maxRuntime = (JSONValue.member(stopping, "maxRuntimeInSeconds") as? NSNumber)?.int64Value
+            let user: String? = r["on_behalf_of_user_id"]
+            // The limit the user's session puts on the job.
+            var sessionLimit: Int64?
+            if policy.applicationAllowsBackground(at: r["event_time"]) == true {
+                sessionLimit = Int64(settings.backgroundSessionDurationSeconds)
+            } else if let user, let w = windows[user] {
+                let open = w.filter { $0.0 <= created && created < $0.1 }.map(\.1).max()
+                sessionLimit = (open.map { $0 - created } ?? 0) + IdentityDeriver.backgroundGraceSeconds
+            }
+            let effective = [maxRuntime, sessionLimit].compactMap { $0 }.min()
+            let ended = stops[name]?.filter { $0 >= created }.min()
+            try insert.execute(arguments: [
+                name, training ? "training" : "processing", r["recipient_account_id"], SessionDeriver.iso(created),
+                ended.map(SessionDeriver.iso), user, user.flatMap { directory.user(id: $0)?.userName }, user == nil ? "missing" : "propagated",
+                maxRuntime, sessionLimit, effective, r["event_id"],
+            ])
+            if let ended, let effective, let maxRuntime, maxRuntime > effective, abs((ended - created) - effective) <= 300 {
+                add("medium", "job_cut_by_session", name,
+                    "ran \(ended - created) s, stopped at the session limit of \(effective) s although its own limit was \(maxRuntime) s",
+                    "eventID \(r["event_id"] as String)")
+            }
+        }
+    }
+}
