@@ -56,7 +56,8 @@ struct IdentityScenario {
             create("13:40:00", 5, "mallory"), ready("13:40:30", 5, "mallory"),
             create("14:30:00", 6, "bob"), ready("14:30:30", 6, "bob"),
         ] + deleted("14:50:00", 4) + deleted("14:55:00", 5) + deleted("15:00:00", 6) + deleted("18:00:00", 1)),
-        "j-BGTESTCLUSTR2": livy("primary-2", [create("09:00:00", 0, "bob"), ready("09:00:30", 0, "bob")] + deleted("09:30:00", 0)),
+        "j-BGTESTCLUSTR2": livy("primary-2", [create("09:00:00", 0, "bob"), ready("09:00:30", 0, "bob")] + deleted("09:30:00", 0)
+            + [create("10:00:00", 1, "dora"), ready("10:00:30", 1, "dora")] + deleted("10:30:00", 1)),
         "j-BGTESTCLUSTR3": livy("primary-3", [create("09:00:00", 0, "bob"), ready("09:00:30", 0, "bob")] + deleted("09:30:00", 0)),
         "j-BGTESTCLUSTR4": livy("primary-4", [create("09:00:00", 0, "bob"), ready("09:00:30", 0, "bob")] + deleted("09:30:00", 0)),
         "j-BGTESTCLUSTR5": livy("primary-5", [create("09:00:00", 0, "bob"), ready("09:00:30", 0, "bob")] + deleted("09:30:00", 0)),
@@ -91,6 +92,10 @@ struct IdentityScenario {
            extra: #","serviceEventDetails":{"UserAuthentication":"Success"}"#),
         ct("in-b2", "09:00:00", "signin.amazonaws.com", "UserAuthentication", identity: #"{"type":"Unknown","userName":"bob"}"#,
            extra: #","serviceEventDetails":{"UserAuthentication":"Success"}"#),
+        // dora is not in identities.csv; her sign-in names her and carries her user id.
+        ct("in-d", "09:50:00", "signin.amazonaws.com", "UserAuthentication",
+           identity: #"{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u-dora","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#,
+           extra: #","additionalEventData":{"UserName":"dora@example.com"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
         ct("s3-a", "09:30:00", "s3.amazonaws.com", "GetObject",
            identity: #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/EMR_EC2_DefaultRole/i-1","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/EMR_EC2_DefaultRole"}},"onBehalfOf":{"userId":"u-alice","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#),
         ct("out-a", "10:00:00", "sso.amazonaws.com", "Logout",
@@ -101,6 +106,31 @@ struct IdentityScenario {
            request: #"{"applicationArn":"arn:aws:sso::111122223333:application/ssoins-1/apl-X","userBackgroundSessionApplicationStatus":"DISABLED"}"#),
         ct("app3", "14:00:00", "sso.amazonaws.com", "PutApplicationSessionConfiguration",
            request: #"{"applicationArn":"arn:aws:sso::111122223333:application/ssoins-1/apl-Y","userBackgroundSessionApplicationStatus":"ENABLED"}"#),
+        // A studio account's role assumes a role of this account: both accounts' copies of the
+        // call (one sharedEventID); and a same-account AssumeRole, which is no finding.
+        ct("xa-1", "09:40:00", "sts.amazonaws.com", "AssumeRole",
+           identity: #"{"type":"AssumedRole","arn":"arn:aws:sts::999988887777:assumed-role/StudioUser/alice","accountId":"999988887777"}"#,
+           request: #"{"roleArn":"arn:aws:iam::111122223333:role/EMRStudioAccess","roleSessionName":"alice","sourceIdentity":"alice@example.com"}"#,
+           extra: #","sharedEventID":"shared-1""#),
+        ct("xa-2", "09:40:00", "sts.amazonaws.com", "AssumeRole",
+           identity: #"{"type":"AWSAccount","principalId":"AROA:alice","accountId":"999988887777"}"#,
+           request: #"{"roleArn":"arn:aws:iam::111122223333:role/EMRStudioAccess","roleSessionName":"alice","sourceIdentity":"alice@example.com"}"#,
+           extra: #","sharedEventID":"shared-1""#),
+        ct("same-1", "09:41:00", "sts.amazonaws.com", "AssumeRole",
+           identity: #"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ops","accountId":"111122223333"}"#,
+           request: #"{"roleArn":"arn:aws:iam::111122223333:role/Admin","roleSessionName":"ops"}"#),
+        // SageMaker: alice's training job (her own limit 1 day) stopped after 3000 s, the
+        // background session limit in force (50 min, config); bob's processing job after the
+        // 12:00 DISABLED, still running; a job with no identity.
+        ct("sm-1", "09:45:00", "sagemaker.amazonaws.com", "CreateTrainingJob",
+           identity: #"{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/SageMakerExecution"}},"onBehalfOf":{"userId":"u-alice","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#,
+           request: #"{"trainingJobName":"churn-train","stoppingCondition":{"maxRuntimeInSeconds":86400}}"#),
+        ct("sm-2", "10:35:00", "sagemaker.amazonaws.com", "StopTrainingJob", request: #"{"trainingJobName":"churn-train"}"#),
+        ct("sm-3", "12:30:00", "sagemaker.amazonaws.com", "CreateProcessingJob",
+           identity: #"{"type":"AssumedRole","onBehalfOf":{"userId":"u-bob","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#,
+           request: #"{"processingJobName":"features","stoppingCondition":{"maxRuntimeInSeconds":7200}}"#),
+        ct("sm-4", "12:31:00", "sagemaker.amazonaws.com", "CreateTrainingJob",
+           request: #"{"trainingJobName":"anon","stoppingCondition":{"maxRuntimeInSeconds":3600}}"#),
     ].joined(separator: ",\n") + "]}"
 
     init() async throws {
@@ -110,8 +140,12 @@ struct IdentityScenario {
         }
         try dir.write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T2355Z_abcdefghijklmnop.json.gz",
                       Gzip.compress(Array(Self.trail.utf8)))
+        // An early file (delivered 03:05) and then nothing until 23:55: a coverage gap.
+        try dir.write("logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T0305Z_qrstuvwxyzabcdef.json.gz",
+                      Gzip.compress(Array(("{\"Records\":[" + Self.ct("early", "03:01:00", "ec2.amazonaws.com", "DescribeInstances") + "]}").utf8)))
         try dir.write("identities.csv", "userId,userName,email,costCenter\nu-alice,alice,alice@example.com,CC-100\nu-bob,bob,bob@example.com,CC-200\nu-carl,carl,carl@example.com,CC-300\n")
-        let config = try Configuration.parse("[identities]\nfile = \"identities.csv\"\n", path: dir.path + "/c.toml")
+        let config = try Configuration.parse(
+            "[thresholds]\nbackground_session_duration = \"50m\"\n[identities]\nfile = \"identities.csv\"\n", path: dir.path + "/c.toml")
         let store = try LedgerStore(path: database)
         _ = try await Ingestor(store: store, configuration: config).ingest([Configuration.Input(path: dir.path + "/logs")])
     }
@@ -266,11 +300,102 @@ struct IdentityTests {
         #expect(actor == "arn:aws:sts::111122223333:assumed-role/Admin/ops")
     }
 
-    @Test("identities come from identities.csv (with cost centres)")
+    @Test("identities come from identities.csv (with cost centres), else from sign-ins that name the user")
     func identities() async throws {
         let rows = try await DatabaseQueue(path: Self.scenario.value.database).read { db in
             try String.fetchAll(db, sql: "SELECT user_id || ' ' || user_name || ' ' || coalesce(cost_center, '-') || ' ' || source FROM identity ORDER BY user_id")
         }
-        #expect(rows == ["u-alice alice CC-100 identities.csv", "u-bob bob CC-200 identities.csv", "u-carl carl CC-300 identities.csv"])
+        #expect(rows == [
+            "u-alice alice CC-100 identities.csv", "u-bob bob CC-200 identities.csv", "u-carl carl CC-300 identities.csv",
+            "u-dora dora@example.com - cloudtrail",
+        ])
+        // dora's session (proxy user "dora", the local part of the name she typed) resolves to her.
+        let dora = try await Self.scenario.value.session("j-BGTESTCLUSTR2", 1, created: "10:00:00")
+        #expect(dora.userID == "u-dora")
+        #expect(dora.interactive == 1800)  // signed in 09:50, session 10:00–10:30
+        #expect(dora.status == "asserted")
+    }
+}
+
+@Suite("Findings and SageMaker jobs over the hand-built scenario")
+struct FindingTests {
+    func findings(_ code: String) async throws -> [[String]] {
+        try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
+            try Row.fetchAll(db, sql: "SELECT severity, subject, detail, evidence FROM finding WHERE code = ? ORDER BY subject, detail", arguments: [code]).map {
+                [$0["severity"], $0["subject"], $0["detail"], $0["evidence"]]
+            }
+        }
+    }
+
+    @Test("unexpected background: alice's 13:00 session ran 1200 s after her sign-in ended, with policy interactive")
+    func unexpectedBackground() async throws {
+        let rows = try await findings("unexpected_background")
+        #expect(rows.map { [$0[0], $0[1], $0[2]] } == [[
+            "high", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/3",
+            "alice's session ran 1200 s after the sign-in ended; policy at creation: interactive",
+        ]])
+        // The create line: 1 start line, 6 lines for sessions 0–2, 4 delete lines, then line 12.
+        #expect(rows.first?[3].hasSuffix("livy-livy-server.out.gz:12") == true)
+    }
+
+    // Limit in force: 50 min = 3000 s. alice's session 0 and bob's session 1 ran 3600 s in background.
+    @Test("background over the limit in force")
+    func backgroundOverLimit() async throws {
+        let rows = try await findings("background_over_limit")
+        #expect(rows.map { $0[1] } == ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/0", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/1"])
+        #expect(rows.first?[2] == "alice's session ran 3600 s in background; the limit in force is 3000 s")
+    }
+
+    @Test("missing and unresolved identities")
+    func identityFindings() async throws {
+        #expect(try await findings("identity_missing").map { $0[1] } == ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/4"])
+        let unresolved = try await findings("identity_unresolved")
+        #expect(unresolved.map { [$0[1], $0[2]] } == [["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/5", "'mallory' maps to no Identity Center user"]])
+    }
+
+    @Test("every policy change is a finding with its event")
+    func policyChanges() async throws {
+        let rows = try await findings("policy_change")
+        #expect(rows.count == 5)
+        #expect(rows.contains { $0[2] == "2025-11-24T12:00:00.000Z: arn:aws:sts::111122223333:assumed-role/Admin/ops PutApplicationSessionConfiguration UserBackgroundSessionApplicationStatus ENABLED → DISABLED" && $0[3] == "eventID app2" })
+    }
+
+    @Test("a cross-account role assumption, counted once for both accounts' copies")
+    func crossAccount() async throws {
+        let rows = try await findings("cross_account_role")
+        #expect(rows.map { [$0[1], $0[2], $0[3]] } == [[
+            "arn:aws:iam::111122223333:role/EMRStudioAccess",
+            "2025-11-24T09:40:00.000Z: arn:aws:sts::999988887777:assumed-role/StudioUser/alice from account 999988887777 assumed a role of account 111122223333 (source identity alice@example.com)",
+            "eventID xa-1",
+        ]])
+    }
+
+    @Test("log files no digest covers, and the hours with no file at all")
+    func integrityAndCoverage() async throws {
+        let unverified = try await findings("unverified_logs")
+        #expect(unverified.map { [$0[0], $0[1], $0[2]] } == [["medium", "111122223333/us-east-1", "2 CloudTrail file(s) covered by no digest in the data"]])
+        let gaps = try await findings("coverage_gap")
+        #expect(gaps.map { [$0[1], $0[2]] } == [["111122223333/us-east-1", "no CloudTrail file from 2025-11-24T04:00:00Z to 2025-11-24T23:00:00Z (19 h)"]])
+    }
+
+    // churn-train: created 09:45 (app X ENABLED) → session limit = the background duration,
+    // 3000 s; its own limit 86400 s; effective 3000 s; stopped 10:35 = 3000 s later: cut.
+    // features: created 12:30 after DISABLED; bob's window [08:00, 17:00] → the session limit is
+    // 17:00 − 12:30 + 900 s = 17100 s; its own 7200 s is smaller. anon: no onBehalfOf.
+    @Test("SageMaker jobs: user, identity status, own, session and effective limits; a job cut by the session")
+    func sageMakerJobs() async throws {
+        let jobs = try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at").map {
+                [$0["job_name"], $0["job_type"], $0["user_name"] ?? "-", $0["identity_status"], $0["ended_at"] ?? "-",
+                 "\($0["max_runtime_s"] as Int? ?? -1)", "\($0["session_limit_s"] as Int? ?? -1)", "\($0["effective_limit_s"] as Int? ?? -1)"] as [String]
+            }
+        }
+        #expect(jobs == [
+            ["churn-train", "training", "alice", "propagated", "2025-11-24T10:35:00Z", "86400", "3000", "3000"],
+            ["features", "processing", "bob", "propagated", "-", "7200", "17100", "7200"],
+            ["anon", "training", "-", "missing", "-", "3600", "-1", "3600"],
+        ])
+        let cut = try await findings("job_cut_by_session")
+        #expect(cut.map { [$0[1], $0[2]] } == [["churn-train", "ran 3000 s, stopped at the session limit of 3000 s although its own limit was 86400 s"]])
     }
 }
