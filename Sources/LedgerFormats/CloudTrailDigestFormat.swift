@@ -83,8 +83,7 @@ public struct CloudTrailDigestFormat: LogFormat {
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var document: [UInt8] = []
-    private var tooLarge = false
+    private var document = DocumentBuffer(limit: maxDocumentBytes)
 
     public init(context: ParseContext) {
         self.context = context
@@ -93,21 +92,19 @@ public struct CloudTrailDigestFormat: LogFormat {
     public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
 
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
-        guard !tooLarge else { return }
-        if document.count + bytes.count > Self.maxDocumentBytes { tooLarge = true; return }
-        document.append(contentsOf: bytes)
+        document.append(bytes)
     }
 
     public mutating func finish() -> ParsedFile {
         var digests = TableBatch(table: "ct_digest", columns: Self.digestColumns)
         var files = TableBatch(table: "ct_digest_file", columns: Self.fileColumns)
         tally.sawRecord()
-        guard !tooLarge else {
+        guard !document.tooLarge else {
             tally.reject(line: 1, reason: "cloudtrail-digest: document larger than 64 MiB", excerpt: "")
             return tally.finish(batches: [])
         }
         do throws(CloudTrailDigest.Problem) {
-            let d = try CloudTrailDigest.parse(Data(document))
+            let d = try CloudTrailDigest.parse(Data(document.bytes))
             digests.append(line: 1, [
                 .text(d.accountID), .optionalText(context.input.region), .text(d.digestStartTime), .text(d.digestEndTime),
                 .text(d.digestS3Bucket), .text(d.digestS3Object), .optionalText(d.previousDigestS3Bucket),
@@ -123,7 +120,7 @@ public struct CloudTrailDigestFormat: LogFormat {
             if let t = CloudTrailFormat.millis(d.digestEndTime) { tally.sawEvent(atMillis: t) }
             if let t = CloudTrailFormat.millis(d.digestStartTime) { tally.sawEvent(atMillis: t) }
         } catch {
-            tally.reject(line: 1, reason: "cloudtrail-digest: \(error.reason)", excerpt: String(decoding: document.prefix(200), as: UTF8.self))
+            tally.reject(line: 1, reason: "cloudtrail-digest: \(error.reason)", excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
         }
         return tally.finish(batches: [digests, files])
     }

@@ -32,36 +32,33 @@ public struct LivyRestFormat: LogFormat {
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var document: [UInt8] = []
-    private var tooLarge = false
+    private var document = DocumentBuffer(limit: maxDocumentBytes)
 
     public init(context: ParseContext) {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
-        tally.sawLine()
-        guard !tooLarge else { return }
-        if isOverlong || document.count + bytes.count > Self.maxDocumentBytes {
-            tooLarge = true
-            return
-        }
-        document.append(contentsOf: bytes)
-        document.append(0x0A)
+    public static let inputMode = InputMode.bytes
+
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
+
+    public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
+        document.append(bytes)
     }
 
     public mutating func finish() -> ParsedFile {
         var sessions = TableBatch(table: "livy_rest_session", columns: Self.sessionColumns)
         var statements = TableBatch(table: "livy_statement", columns: Self.statementColumns)
-        if tooLarge {
+        tally.sawRecord()
+        if document.tooLarge {
             tally.reject(line: 1, reason: "livy-rest: document larger than \(Self.maxDocumentBytes >> 20) MiB", excerpt: "")
             return tally.finish(batches: [])
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: Data(document))
+            object = try JSONSerialization.jsonObject(with: Data(document.bytes))
         } catch {
-            tally.reject(line: 1, reason: "livy-rest: not valid JSON (\(Self.describe(error)))", excerpt: String(decoding: document.prefix(200), as: UTF8.self))
+            tally.reject(line: 1, reason: "livy-rest: not valid JSON (\(Self.describe(error)))", excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
             return tally.finish(batches: [])
         }
         guard let root = object as? [String: Any] else {

@@ -27,16 +27,7 @@ public struct LivyServerFormat: LogFormat {
     ]
 
     public static func recognizes(_ head: HeadSample) -> Bool {
-        for line in head.lines {
-            var line = line
-            let found = line.withUTF8 { utf8 -> Bool in
-                let b = UnsafeRawBufferPointer(utf8)
-                guard let l = Log4jLine.parse(b) else { return false }
-                return livyLoggers.contains(lastComponent(b.string(l.logger)))
-            }
-            if found { return true }
-        }
-        return false
+        head.containsLog4jLine { b, line in livyLoggers.contains(lastComponent(b.string(line.logger))) }
     }
 
     static func lastComponent(_ logger: String) -> String {

@@ -173,3 +173,19 @@ extension UnsafeRawBufferPointer {
         String(decoding: UnsafeRawBufferPointer(rebasing: self[range]), as: UTF8.self)
     }
 }
+
+extension HeadSample {
+    /// Whether one of the sample's lines is a log4j line that `matches` accepts.
+    func containsLog4jLine(where matches: (UnsafeRawBufferPointer, Log4jLine) -> Bool) -> Bool {
+        for line in lines {
+            var line = line
+            let found = line.withUTF8 { utf8 -> Bool in
+                let b = UnsafeRawBufferPointer(utf8)
+                guard let parsed = Log4jLine.parse(b) else { return false }
+                return matches(b, parsed)
+            }
+            if found { return true }
+        }
+        return false
+    }
+}

@@ -143,3 +143,23 @@ public struct ParseTally: Sendable {
         return out
     }
 }
+
+/// The whole decoded content of a small JSON document (REST answers, digests), up to a cap:
+/// a larger file is refused rather than held in memory.
+struct DocumentBuffer {
+    let limit: Int
+    private(set) var bytes: [UInt8] = []
+    private(set) var tooLarge = false
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+        guard !tooLarge else { return }
+        if bytes.count + chunk.count > limit {
+            tooLarge = true
+            bytes = []
+            return
+        }
+        bytes.append(contentsOf: chunk)
+    }
+}

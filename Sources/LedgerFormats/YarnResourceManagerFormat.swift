@@ -17,16 +17,7 @@ public struct YarnResourceManagerFormat: LogFormat {
     /// its `%c{2}` form `resourcemanager.…` (rm-appsummary.log, rm-audit.log), or the bare
     /// `RMAuditLogger` / `RMAppManager$ApplicationSummary` of vendor `%c{1}` layouts.
     public static func recognizes(_ head: HeadSample) -> Bool {
-        for line in head.lines {
-            var line = line
-            let found = line.withUTF8 { utf8 -> Bool in
-                let b = UnsafeRawBufferPointer(utf8)
-                guard let l = Log4jLine.parse(b) else { return false }
-                return isResourceManagerLogger(b, l.logger)
-            }
-            if found { return true }
-        }
-        return false
+        head.containsLog4jLine { b, line in isResourceManagerLogger(b, line.logger) }
     }
 
     static func isResourceManagerLogger(_ b: UnsafeRawBufferPointer, _ logger: Range<Int>) -> Bool {

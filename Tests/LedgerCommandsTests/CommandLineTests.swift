@@ -246,16 +246,7 @@ struct VerifyCommandTests {
         let logName = prefix + "111122223333_CloudTrail_us-east-1_20251124T0005Z_abcdefghijklmnop.json.gz"
         try dir.write(logName, Gzip.compress(log))
         // The hash of the uncompressed log, by coreutils: the digest records it.
-        let plain = try dir.write("plain.json", log)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sha256sum", plain]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let hash = String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
-        p.waitUntilExit()
-        try FileManager.default.removeItem(atPath: plain)
+        let hash = try sha256sum(log)
         let digestName = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/11/24/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20251124T010000Z.json.gz"
         try dir.write(digestName, Gzip.compress(Array("""
             {"awsAccountId":"111122223333","digestStartTime":"2025-11-24T00:00:00Z","digestEndTime":"2025-11-24T01:00:00Z","digestS3Bucket":"b","digestS3Object":"\(digestName)","previousDigestS3Object":null,"logFiles":[{"s3Bucket":"b","s3Object":"\(logName)","hashValue":"\(hash)","hashAlgorithm":"SHA-256"}]}

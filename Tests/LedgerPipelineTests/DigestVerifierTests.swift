@@ -6,22 +6,6 @@ import LedgerStore
 import LedgerTestSupport
 import Testing
 
-/// SHA-256 by coreutils' `sha256sum`, not by the code under test.
-func sha256sum(_ bytes: [UInt8]) throws -> String {
-    let dir = try TemporaryDirectory("sha")
-    defer { dir.remove() }
-    let path = try dir.write("x", bytes)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["sha256sum", path]
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return String(String(decoding: data, as: UTF8.self).prefix(64))
-}
-
 /// Three hourly CloudTrail log files and the three digests that cover them, chained, in the
 /// real layout (formats.md §3.1, §3.10); hashes from `sha256sum` of the uncompressed content.
 struct DigestChain {

@@ -120,3 +120,19 @@ public enum Gunzip {
         return Array(data)
     }
 }
+
+/// SHA-256 by coreutils' `sha256sum`, not by the code under test.
+public func sha256sum(_ bytes: [UInt8]) throws -> String {
+    let dir = try TemporaryDirectory("sha")
+    defer { dir.remove() }
+    let path = try dir.write("x", bytes)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["sha256sum", path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(String(decoding: data, as: UTF8.self).prefix(64))
+}
