@@ -4,7 +4,7 @@ import LedgerReports
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the manifest (every input file and what became of it), clusters, quarantine and integrity.")
+        abstract: "Show the manifest (every input file and what became of it), clusters, sessions, findings, quarantine and integrity.")
 
     @OptionGroup var store: StoreOptions
 
@@ -27,6 +27,12 @@ enum StatusReport {
         """
     static let statusSQL = "SELECT status, count(*) AS files, sum(records) AS records, sum(rejected) AS rejected FROM input_file GROUP BY status ORDER BY status"
     static let clusterSQL = "SELECT cluster_id, files, as_of FROM cluster ORDER BY cluster_id"
+    static let sessionSQL = """
+        SELECT cluster_id, count(*) AS sessions, sum(end_reason = 'still_running') AS running, sum(abandoned) AS abandoned,
+               printf('%.2f', coalesce(sum(cost_usd), 0)) AS cost_usd
+        FROM session GROUP BY cluster_id ORDER BY cluster_id
+        """
+    static let findingSQL = "SELECT severity, code, count(*) AS findings FROM finding GROUP BY severity, code ORDER BY code"
     static let quarantineSQL = """
         SELECT f.path, q.line, q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id
         ORDER BY f.path, q.line LIMIT 20
@@ -37,6 +43,8 @@ enum StatusReport {
         out += "Input files\n" + TableRenderer.render(try QueryRunner.run(sql: manifestSQL, on: queue), as: .table) + "\n"
         out += "By status\n" + TableRenderer.render(try QueryRunner.run(sql: statusSQL, on: queue), as: .table) + "\n"
         out += "Clusters\n" + TableRenderer.render(try QueryRunner.run(sql: clusterSQL, on: queue), as: .table) + "\n"
+        out += "Sessions\n" + TableRenderer.render(try QueryRunner.run(sql: sessionSQL, on: queue), as: .table) + "\n"
+        out += "Findings\n" + TableRenderer.render(try QueryRunner.run(sql: findingSQL, on: queue), as: .table) + "\n"
         let quarantined = try QueryRunner.run(sql: "SELECT count(*) FROM quarantine", on: queue).rows.first?.first
         let count = if case .integer(let n) = quarantined { n } else { Int64(0) }
         out += "Quarantine (\(count) line(s) kept; the first 20)\n"
