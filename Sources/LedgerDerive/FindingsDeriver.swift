@@ -112,8 +112,11 @@ enum FindingsDeriver {
             """) {
             let path: String = f["path"]
             if let want = listed[CloudTrailNames.objectKey(path)] {
-                if let have: String = f["content_sha256"], have != want {
-                    add("high", "unverified_logs", path, "its content hashes to \(have), its digest recorded \(want)", path)
+                let have: String? = f["content_sha256"]
+                if have != want {
+                    add("high", "unverified_logs", path,
+                        have.map { "its content hashes to \($0), its digest recorded \(want)" }
+                            ?? "its content could not be read to the end; its digest recorded \(want)", path)
                 }
             } else {
                 uncovered["\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")", default: []].append(path)

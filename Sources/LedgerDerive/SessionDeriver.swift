@@ -297,7 +297,8 @@ enum SessionDeriver {
             !finishedBefore(del.0)
         {
             (reason, evidence) = ("user_deleted", del.1)
-        } else if let app, let end = yarnEnd, app.state == "KILLED" || app.state == "FAILED", end <= (livyEnd ?? asOf) + tolerance {
+        } else if let app, let end = yarnEnd, app.state == "KILLED" || app.state == "FAILED", end <= (ended?.0 ?? asOf) + tolerance {
+            // The app's end is what ended the session (not an orphan killed after a restart).
             (reason, evidence) = ("app_killed", app.killedBy.map { "\(app.evidence); killed by \($0)" } ?? app.evidence)
         } else if let app, yarnEnd != nil, ended?.1 == app.evidence {
             (reason, evidence) = ("app_finished", app.evidence)
