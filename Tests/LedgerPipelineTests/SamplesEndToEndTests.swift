@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import LedgerModel
+import LedgerPipeline
+import LedgerStore
+import LedgerTestSupport
+import Testing
+
+/// The bundled scenario, end to end: `samples/` ingested through its own config, every session
+/// compared with `samples/expected/sessions.json`, which `samples/generate.py` computed from
+/// its model with SPEC §4's definitions — Python that shares no code with the pipeline.
+@Suite("samples/: the pipeline agrees with the generator's answers")
+struct SamplesEndToEndTests {
+    static let samples = Fixtures.project + "/samples"
+
+    static let ledger = Task { () throws -> TemporaryDirectory in
+        let dir = try TemporaryDirectory("ledger-samples")
+        let config = try Configuration.load(path: samples + "/session-ledger.toml")
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try await Ingestor(store: store, configuration: config).ingest(config.inputs)
+        return dir
+    }
+
+    static func expected() throws -> [[String: JSONValue]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: samples + "/expected/sessions.json"))
+        return try JSONDecoder().decode([[String: JSONValue]].self, from: data)
+    }
+
+    enum JSONValue: Decodable, Equatable, CustomStringConvertible {
+        case null, int(Int64), double(Double), string(String)
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null } else if let i = try? c.decode(Int64.self) { self = .int(i) } else if let d = try? c.decode(Double.self) { self = .double(d) } else { self = .string(try c.decode(String.self)) }
+        }
+        var description: String {
+            switch self {
+            case .null: "null"
+            case .int(let i): "\(i)"
+            case .double(let d): "\(d)"
+            case .string(let s): s
+            }
+        }
+    }
+
+    @Test("every session of the scenario, every column the generator worked out")
+    func matchesExpectedSessions() async throws {
+        let dir = try await Self.ledger.value
+        let expected = try Self.expected()
+        #expect(expected.count == 16)
+        let rows: [String: [String: JSONValue]] = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            var out: [String: [String: JSONValue]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM session") {
+                var values: [String: JSONValue] = [:]
+                for column in row.columnNames {
+                    switch (row[column] as DatabaseValue).storage {
+                    case .null: values[column] = .null
+                    case .int64(let i): values[column] = .int(i)
+                    case .double(let d): values[column] = .double(d)
+                    case .string(let s): values[column] = .string(s)
+                    case .blob: values[column] = .string("<blob>")
+                    }
+                }
+                out[row["session_key"]] = values
+            }
+            return out
+        }
+        #expect(rows.count == expected.count)
+        for session in expected {
+            guard case .string(let key) = session["session_key"] else { Issue.record("no key"); continue }
+            guard let row = rows[key] else { Issue.record("session \(key) not derived"); continue }
+            for (column, want) in session {
+                let have = row[column] ?? .null
+                switch (want, have) {
+                case (.double(let w), .double(let h)): #expect(abs(w - h) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")
+                case (.double(let w), .int(let h)): #expect(abs(w - Double(h)) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")
+                case (.int(let w), .double(let h)): #expect(abs(Double(w) - h) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")  // JSON 0.0 reads as 0
+                default: #expect(want == have, "\(key) \(column): \(have) ≠ \(want)")
+                }
+            }
+        }
+    }
+
+    @Test("the scenario's anomalies are found: the cut file, the duplicates, the gap, the forbidden background")
+    func findsTheAnomalies() async throws {
+        let dir = try await Self.ledger.value
+        let (statuses, duplicates, codes) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (try String.fetchAll(db, sql: "SELECT status FROM input_file WHERE status != 'ok' ORDER BY status"),
+             try Int.fetchOne(db, sql: "SELECT sum(duplicates) FROM input_file") ?? 0,
+             try String.fetchAll(db, sql: "SELECT DISTINCT code FROM finding ORDER BY code"))
+        }
+        #expect(statuses == ["truncated"])  // one CloudTrail file cut in transit
+        #expect(duplicates == 3)  // three sign-ins delivered twice
+        // No background run reaches the 7-day limit, so no background_over_limit.
+        #expect(codes == [
+            "coverage_gap", "cross_account_role", "identity_missing", "identity_unresolved", "job_cut_by_session",
+            "policy_change", "unexpected_background", "unverified_logs",
+        ])
+    }
+
+    @Test("samples/ is exactly what generate.py writes (re-run it after changing the scenario)")
+    func samplesAreGenerated() throws {
+        let dir = try TemporaryDirectory("ledger-regenerate")
+        defer { dir.remove() }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.samples + "/generate.py", "--out", dir.path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let fresh = try FileManager.default.subpathsOfDirectory(atPath: dir.path).filter { !$0.hasSuffix("/") }.sorted()
+        for file in fresh {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir.path + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            let a = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + file))
+            let b = try? Data(contentsOf: URL(fileURLWithPath: Self.samples + "/" + file))
+            #expect(a == b, "\(file) differs from the committed samples/")
+        }
+    }
+}

@@ -1,0 +1,647 @@
+#!/usr/bin/env python3
+"""Writes samples/: a week of Livy, YARN and CloudTrail logs on two EMR clusters and a Glue
+development endpoint, in the real directory layouts, and the answers the pipeline must find.
+
+    python3 samples/generate.py [--out samples] [--seed 7]
+
+The scenario is a model (who opened which session when, what they ran, when they signed in
+and out, which policy was in force); the logs are rendered from it in the formats of
+../shared/reference/formats.md, and samples/expected/sessions.json is computed from the same
+model with SPEC §4's definitions, written here again on purpose: this file shares no code with
+the Swift pipeline, so the end-to-end test compares two independent derivations.
+
+Standard library only. Output is byte-stable: gzip members carry no name and mtime 0, and
+every random choice comes from the seeded generator.
+"""
+
+import argparse
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+
+UTC = dt.timezone.utc
+ACCOUNT = "111122223333"
+STUDIO_ACCOUNT = "444455556666"
+REGION = "us-east-1"
+IDENTITY_STORE = f"arn:aws:identitystore::{ACCOUNT}:identitystore/d-9067e1a2b3"
+APP_ARN = f"arn:aws:sso::{ACCOUNT}:application/ssoins-72238f4c3a9d1e07/apl-5a1f2e3d4c5b6a70"
+RATE_VCPU_HOUR = 0.048
+RATE_GB_HOUR = 0.003
+ABANDON_AFTER = 3600
+INTERACTIVE_DURATION = 8 * 3600
+GRACE = 900
+
+USERS = [
+    # user id, user name, e-mail, cost centre
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a01", "alice", "alice@example.com", "CC-ANALYTICS"),
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a02", "bob", "bob@example.com", "CC-ANALYTICS"),
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a03", "carol", "carol@example.com", "CC-FINANCE"),
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a04", "dan", "dan@example.com", "CC-FINANCE"),
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a05", "erin", "erin@example.com", "CC-RISK"),
+    ("906712ab-1c2d-4e5f-8a9b-0c1d2e3f4a06", "frank", "frank@example.com", "CC-RISK"),
+]
+USER_ID = {u[1]: u[0] for u in USERS}
+
+CLUSTERS = {
+    # EMR 7.11, Livy 0.9, a security configuration that allows user background sessions.
+    "j-1ANALYTICSW47": dict(release="emr-7.11.0", livy="0.9", security="tip-background",
+                           instance="i-0a1b2c3d4e5f60718", host="ip-10-0-1-17.ec2.internal",
+                           cluster_ts=1763337600000, tz="UTC"),
+    # EMR 6.15, Livy 0.7: too old for background sessions.
+    "j-2REPORTINGB83": dict(release="emr-6.15.0", livy="0.7", security="tip-interactive",
+                           instance="i-0f9e8d7c6b5a40312", host="ip-10-0-2-9.ec2.internal",
+                           cluster_ts=1763337600001, tz="UTC"),
+    # A Glue development endpoint: no EMR layout, no RunJobFlow, New York time.
+    "glue-dev-shared": dict(release=None, livy="0.7", security=None, instance=None,
+                            host="ip-172-32-5-20.ec2.internal", cluster_ts=1763337600002,
+                            tz="America/New_York"),
+}
+
+START = dt.datetime(2025, 11, 17, tzinfo=UTC)  # Monday
+END = dt.datetime(2025, 11, 24, tzinfo=UTC)    # the data ends here (as_of comes from the logs)
+
+
+def t(day, hh, mm=0, ss=0):
+    return START + dt.timedelta(days=day, hours=hh, minutes=mm, seconds=ss)
+
+
+def iso(x):
+    return x.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch_ms(x):
+    return int(round(x.timestamp() * 1000))
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+class Session:
+    def __init__(self, cluster, sid, user, created, *, kind="pyspark", statements=(), end=None,
+                 reason="user_deleted", cores=4, memory_gb=16, executors=2, exec_cores=2,
+                 exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True):
+        self.cluster, self.sid, self.user, self.created = cluster, sid, user, created
+        self.kind, self.statements, self.end, self.reason = kind, list(statements), end, reason
+        self.no_proxy = no_proxy
+        self.ready = None if reason == "start_failed" else created + dt.timedelta(seconds=ready_after)
+        # What YARN allocates while the app runs: driver + executors.
+        self.vcores = 1 + executors * exec_cores
+        self.memory_mb = 2048 + executors * exec_memory_gb * 1024
+        self.executors, self.exec_cores, self.exec_memory_gb = executors, exec_cores, exec_memory_gb
+        self.yarn_summary = yarn_summary
+        self.app_seq = None
+        self.server_start = None
+
+
+def build(seed):
+    rnd = random.Random(seed)
+    sessions = []
+    signins = []      # (user, time)
+    logouts = []      # (user, time)
+    restarts = {}     # cluster -> [restart times]
+
+    A, B, G = "j-1ANALYTICSW47", "j-2REPORTINGB83", "glue-dev-shared"
+
+    def stmts(start, minutes):
+        return [start + dt.timedelta(minutes=m) for m in minutes]
+
+    # --- Cluster A: background allowed until Thursday 12:00 ---------------------------------
+    # Monday: alice works 09:00-11:00, deletes her session.
+    signins.append(("alice", t(0, 8, 50)))
+    logouts.append(("alice", t(0, 17, 30)))
+    sessions.append(Session(A, 0, "alice", t(0, 9), statements=stmts(t(0, 9), [5, 30, 95]),
+                            end=t(0, 11, 0, 1), reason="user_deleted"))
+    # Monday: bob logs off at 12:00 while his session runs on until 15:10 (background).
+    signins.append(("bob", t(0, 9, 55)))
+    logouts.append(("bob", t(0, 12)))
+    sessions.append(Session(A, 1, "bob", t(0, 10), statements=stmts(t(0, 10), [10, 90, 185]),
+                            end=t(0, 15, 10, 1), reason="user_deleted"))
+    # Tuesday: carol forgets her session; Livy 0.9 times it out 8 h after the last statement.
+    signins.append(("carol", t(1, 8)))
+    sessions.append(Session(A, 2, "carol", t(1, 8, 30), statements=stmts(t(1, 8, 30), [15, 40]),
+                            end=None, reason="idle_timeout"))
+    # Wednesday: a session without a proxy user (a service account notebook).
+    sessions.append(Session(A, 3, None, t(2, 10), statements=stmts(t(2, 10), [5]),
+                            end=t(2, 11, 0, 1), reason="user_deleted", no_proxy=True))
+    # Wednesday: dan's notebook goes away (heartbeat expiry).
+    signins.append(("dan", t(2, 13)))
+    sessions.append(Session(A, 4, "dan", t(2, 13, 10), statements=stmts(t(2, 13, 10), [5, 20]),
+                            end=t(2, 15, 0, 1), reason="heartbeat_expired"))
+    # Thursday 12:00: background sessions are switched off for the application (see policy).
+    # Thursday 14:00: alice signs in, logs off 15:00, her session runs until 16:30: that is now
+    # background the policy forbids.
+    signins.append(("alice", t(3, 13, 50)))
+    logouts.append(("alice", t(3, 15)))
+    sessions.append(Session(A, 5, "alice", t(3, 14), statements=stmts(t(3, 14), [10, 50]),
+                            end=t(3, 16, 30, 1), reason="user_deleted"))
+    # Friday: erin's session, still running (and idle) when the data ends; she logs off at 11:00.
+    signins.append(("erin", t(4, 9)))
+    logouts.append(("erin", t(4, 11)))
+    sessions.append(Session(A, 6, "erin", t(4, 9, 15), statements=stmts(t(4, 9, 15), [20]),
+                            end=None, reason="still_running", yarn_summary=False))
+
+    # --- Cluster B: Livy 0.7, no background sessions; a server restart reuses ids ------------
+    signins.append(("frank", t(0, 7, 45)))
+    sessions.append(Session(B, 0, "frank", t(0, 8), kind="spark", statements=stmts(t(0, 8), [10, 50]),
+                            end=None, reason="idle_timeout"))
+    signins.append(("dan", t(1, 9)))
+    sessions.append(Session(B, 1, "dan", t(1, 9, 30), kind="sql", statements=stmts(t(1, 9, 30), [5]),
+                            end=None, reason="server_restart"))
+    restarts[B] = [t(1, 12)]
+    # After the restart the ids start again from 0.
+    signins.append(("frank", t(1, 13)))
+    sessions.append(Session(B, 0, "frank", t(1, 13, 5), kind="spark", statements=stmts(t(1, 13, 5), [10]),
+                            end=None, reason="app_killed"))
+    signins.append(("erin", t(2, 9)))
+    sessions.append(Session(B, 1, "erin", t(2, 9, 30), statements=stmts(t(2, 9, 30), [5, 65]),
+                            end=t(2, 11, 0, 1), reason="user_deleted"))
+    # A service account that is no Identity Center user.
+    sessions.append(Session(B, 2, "svc-etl", t(2, 14), kind="spark", statements=stmts(t(2, 14), [5]),
+                            end=t(2, 14, 30, 1), reason="user_deleted"))
+
+    # --- Glue endpoint: shared, YARN contention, sessions that fail to start -----------------
+    for i, (user, day, hh) in enumerate([("bob", 1, 14), ("carol", 1, 14), ("dan", 1, 14), ("alice", 2, 16)]):
+        if user != "alice":
+            signins.append((user, t(day, hh - 1)))
+        reason = "start_failed" if i in (1, 2) else "user_deleted"
+        created = t(day, hh, 2 * i)
+        sessions.append(Session(G, i, user, created, statements=stmts(created, [5, 25]) if reason != "start_failed" else [],
+                                end=created + dt.timedelta(minutes=50, seconds=1) if reason == "user_deleted" else None,
+                                reason=reason))
+    # alice's Glue session came without her signing in that day: asserted, not observed.
+
+    # Background-policy change mid-week, SageMaker jobs, cross-account role: see render_cloudtrail.
+    return sessions, signins, logouts, restarts
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering helpers
+
+
+def gz(data):
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0) as g:
+        g.write(data)
+    return buf.getvalue()
+
+
+def write(root, rel, data, compress=True):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(gz(data) if compress else data)
+
+
+def local(x, tz):
+    if tz == "UTC":
+        return x
+    # America/New_York in November 2025: EST, UTC-5 (DST ended 2025-11-02).
+    return x - dt.timedelta(hours=5)
+
+
+def livy_ts(x, tz):
+    return local(x, tz).strftime("%y/%m/%d %H:%M:%S")
+
+
+def rm_ts(x, tz):
+    y = local(x, tz)
+    return y.strftime("%Y-%m-%d %H:%M:%S,") + f"{y.microsecond // 1000:03d}"
+
+
+def ncsa(x):
+    return x.strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycles: what each end reason writes, and when the session ended (SPEC §4)
+
+LIVY_TIMEOUT = dt.timedelta(hours=8)
+
+
+def lifecycle(s, cluster, restart_at):
+    """Fills in s.ended (SPEC's ended_at), s.livy_lines [(time, logger, message)], s.requests
+    [(time, method, path, status)], s.yarn (finish, state, killer) or None."""
+    c = CLUSTERS[cluster]
+    v09 = c["livy"] == "0.9"
+    ref = f"InteractiveSession {s.sid}" if v09 else f"session {s.sid}"
+    lines, requests = [], [(s.created, "POST", "/sessions", 201)]
+    requests += [(x, "POST", f"/sessions/{s.sid}/statements", 201) for x in s.statements]
+    last = max([s.created] + ([s.ready] if s.ready else []) + s.statements)
+    s.last_activity = last
+    s.yarn = None
+    if s.reason == "user_deleted":
+        d = s.end - dt.timedelta(seconds=1)
+        requests.append((d, "DELETE", f"/sessions/{s.sid}", 200))
+        lines += [(d, "InteractiveSessionManager", f"Deleting {ref}"), (d, "InteractiveSession", f"Stopping InteractiveSession {s.sid}..."),
+                  (s.end, "InteractiveSession", f"Stopped InteractiveSession {s.sid}."), (s.end, "InteractiveSessionManager", f"Deleted {ref}")]
+        s.ended = s.end
+        s.yarn = (s.end + dt.timedelta(milliseconds=1500), "FINISHED", None)
+    elif s.reason == "idle_timeout":
+        idle = last + LIVY_TIMEOUT + dt.timedelta(seconds=25)  # the GC thread runs every 60 s
+        words = "0.0288 secs" if v09 else "2.88E7 ms"
+        lines += [(idle, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than {words}."),
+                  (idle, "InteractiveSessionManager", f"Deleting {ref}"), (idle, "InteractiveSession", f"Stopping InteractiveSession {s.sid}..."),
+                  (idle + dt.timedelta(seconds=1), "InteractiveSession", f"Stopped InteractiveSession {s.sid}."),
+                  (idle + dt.timedelta(seconds=1), "InteractiveSessionManager", f"Deleted {ref}")]
+        s.ended = idle + dt.timedelta(seconds=1)
+        s.yarn = (idle + dt.timedelta(milliseconds=3200), "FINISHED", None)
+    elif s.reason == "heartbeat_expired":
+        h = s.end - dt.timedelta(seconds=1)
+        lines += [(h, "InteractiveSessionManager", f"Session {s.sid} expired. Last heartbeat is at {(h - dt.timedelta(minutes=10)).strftime('%a %b %d %H:%M:%S UTC %Y')}."),
+                  (h, "InteractiveSessionManager", f"Deleting {ref}"), (s.end, "InteractiveSession", f"Stopped InteractiveSession {s.sid}."),
+                  (s.end, "InteractiveSessionManager", f"Deleted {ref}")]
+        s.ended = s.end
+        s.yarn = (s.end + dt.timedelta(seconds=2), "FINISHED", None)
+    elif s.reason == "app_killed":
+        k = s.created + dt.timedelta(hours=2, minutes=30)
+        s.ended = k  # the YARN finish time, to the second
+        s.yarn = (k + dt.timedelta(milliseconds=200), "KILLED", "hadoop")
+        purge = k + dt.timedelta(minutes=10, seconds=30)  # Livy 0.7 purges the dead session with the "inactive" words
+        lines += [(purge, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than 2.88E7 ms."),
+                  (purge, "InteractiveSessionManager", f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), "InteractiveSessionManager", f"Deleted {ref}")]
+    elif s.reason == "server_restart":
+        s.ended = restart_at
+        s.yarn = (restart_at + dt.timedelta(seconds=30), "KILLED", None)  # the orphaned app, killed later
+    elif s.reason == "start_failed":
+        f = s.created + dt.timedelta(seconds=120)
+        s.ended = f
+        lines += [(f, "SparkYarnApp", "Error whiling refreshing YARN state", "ERROR",
+                   [f"java.lang.IllegalStateException: No YARN application is found with tag livy-session-{s.sid}-{s.tag} in 120 seconds. This may be because 1) spark-submit fail to submit application to YARN; or 2) YARN cluster doesn't have enough resources to start the application in time. Please check Livy log and YARN log to know the details.",
+                    "\tat org.apache.livy.utils.SparkYarnApp.getAppIdFromTag(SparkYarnApp.scala:182)"])]
+        purge = f + dt.timedelta(minutes=10, seconds=30)
+        lines += [(purge, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than 2.88E7 ms."),
+                  (purge, "InteractiveSessionManager", f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), "InteractiveSessionManager", f"Deleted {ref}")]
+    else:  # still_running
+        s.ended = None
+    if not s.yarn_summary:
+        s.yarn = None
+    s.livy_lines, s.requests = lines, requests
+
+
+def create_line(s, cluster):
+    v09 = CLUSTERS[cluster]["livy"] == "0.9"
+    proxy = "None" if s.no_proxy else f"Some({s.user})"
+    tail = "heartbeatTimeoutInSecond: 0, ]" if v09 else "heartbeatTimeoutInSecond: 0]"
+    return (f"Creating Interactive session {s.sid}: [owner: null, request: [kind: {s.kind}, proxyUser: {proxy}, "
+            f"driverMemory: 2g, driverCores: 1, executorMemory: {s.exec_memory_gb}g, executorCores: {s.exec_cores}, "
+            f"numExecutors: {s.executors}, conf: spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret, {tail}]")
+
+
+def ready_line(s, cluster):
+    c = CLUSTERS[cluster]
+    proxy = "None" if s.no_proxy else f"Some({s.user})"
+    app = f"application_{c['cluster_ts']}_{s.app_seq:04d}"
+    info = "{driverLogUrl=null, sparkUiUrl=null, executorLogUrls=null}" if c["livy"] == "0.9" else "{driverLogUrl=null, sparkUiUrl=null}"
+    return f"Interactive session {s.sid} created [appid: {app}, owner: null, proxyUser: {proxy}, state: idle, kind: {s.kind}, info: {info}]"
+
+
+def render_livy(root, cluster, sessions, restarts, base):
+    c = CLUSTERS[cluster]
+    tz = c["tz"]
+    runs = [START - dt.timedelta(hours=1)] + restarts.get(cluster, [])
+    files = []
+    for n, run_start in enumerate(runs):
+        # A run starts with the session managers' recovery lines, then the web server (formats.md §1.3).
+        events = [(run_start, "BatchSessionManager", "Recovered 0 batch sessions. Next session id: 0"),
+                  (run_start, "InteractiveSessionManager", "Recovered 0 interactive sessions. Next session id: 0"),
+                  (run_start + dt.timedelta(seconds=2), "WebServer", f"Starting server on http://{c['host']}:8998")]
+        run_end = runs[n + 1] if n + 1 < len(runs) else END
+        for s in sessions:
+            if not (run_start <= s.created < run_end):
+                continue
+            s.server_start = run_start + dt.timedelta(seconds=2)
+            events.append((s.created, "InteractiveSession$", create_line(s, cluster)))
+            if s.ready:
+                events.append((s.ready, "InteractiveSession", ready_line(s, cluster)))
+            for e in s.livy_lines:
+                if e[0] < run_end:
+                    events.append(e)
+        events.sort(key=lambda e: e[0])
+        out = []
+        for e in events:
+            level = e[3] if len(e) > 3 else "INFO"
+            out.append(f"{livy_ts(e[0], tz)} {level} {e[1]}: {e[2]}")
+            if len(e) > 4:
+                out += e[4]
+        files.append("\n".join(out) + "\n")
+    # Rotation at server start: the newest run is .out, the one before .out.1.
+    for i, text in enumerate(reversed(files)):
+        write(root, f"{base}/livy-livy-server.out" + (f".{i}" if i else "") + ".gz", text.encode())
+
+
+def render_requests(root, sessions, base):
+    by_day = {}
+    for s in sessions:
+        for (x, method, path, status) in s.requests:
+            ip = f"10.0.3.{10 + (USER_ID.get(s.user, 'x')[-1:] == '1') + len(s.user or '')}"
+            by_day.setdefault(x.date(), []).append((x, f'{ip} - - [{ncsa(x)}] "{method} {path} HTTP/1.1" {status} {57 if method == "POST" else 17}'))
+            # Notebooks poll for results: GETs the tool must count and skip.
+            by_day[x.date()].append((x + dt.timedelta(seconds=2), f'{ip} - - [{ncsa(x + dt.timedelta(seconds=2))}] "GET /sessions/{s.sid}/statements HTTP/1.1" 200 300'))
+    for day, entries in sorted(by_day.items()):
+        entries.sort(key=lambda e: e[0])
+        write(root, f"{base}/{day.strftime('%Y_%m_%d')}.request.log.gz", ("\n".join(e[1] for e in entries) + "\n").encode())
+
+
+def render_yarn(root, cluster, sessions, base):
+    c = CLUSTERS[cluster]
+    tz = c["tz"]
+    thread = " (ResourceManager Event Processor)" if c["instance"] else ""
+    audit_thread = " (IPC Server handler 7 on default port 8032)" if c["instance"] else ""
+    S = "org.apache.hadoop.yarn.server.resourcemanager"
+    lines = [(START - dt.timedelta(hours=1, minutes=5), f"INFO {S}.ResourceManager{thread}: STARTUP_MSG: ")]
+    for s in sessions:
+        if s.app_seq is None:
+            continue
+        app = f"application_{c['cluster_ts']}_{s.app_seq:04d}"
+        submit = s.created + dt.timedelta(seconds=3)
+        lines.append((submit, f"INFO {S}.RMAuditLogger{audit_thread}: USER=livy\tIP=10.0.1.17\tOPERATION=Submit Application Request\tTARGET=ClientRMService\tRESULT=SUCCESS\tAPPID={app}\tQUEUENAME=default"))
+        if s.yarn is None:
+            continue
+        finish, state, killer = s.yarn
+        if killer:
+            lines.append((finish - dt.timedelta(milliseconds=200), f"INFO {S}.RMAuditLogger{audit_thread}: USER={killer}\tIP=10.0.1.17\tOPERATION=Kill Application Request\tTARGET=ClientRMService\tRESULT=SUCCESS\tAPPID={app}"))
+        start = submit + dt.timedelta(milliseconds=100)
+        seconds = (finish - start).total_seconds()
+        s.vcore_seconds = int(round(s.vcores * seconds))
+        s.memory_seconds = int(round(s.memory_mb * seconds))
+        final = {"FINISHED": "SUCCEEDED", "KILLED": "KILLED"}[state]
+        diag = f"Application {app} was killed by user {killer} at 10.0.1.17" if killer else ""
+        summary = (f"appId={app},name=livy-session-{s.sid},user={s.user or 'livy'},queue=default,state={state},"
+                   f"trackingUrl=http://{c['host']}:20888/proxy/{app}/,appMasterHost={c['host']},submitTime={epoch_ms(submit)},"
+                   f"startTime={epoch_ms(start)},launchTime={epoch_ms(start) + 2000},finishTime={epoch_ms(finish)},finalStatus={final},"
+                   f"memorySeconds={s.memory_seconds},vcoreSeconds={s.vcore_seconds},preemptedMemorySeconds=0,preemptedVcoreSeconds=0,"
+                   f"preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK,"
+                   f"resourceSeconds={s.memory_seconds} MB-seconds\\, {s.vcore_seconds} vcore-seconds,preemptedResourceSeconds=0 MB-seconds\\, 0 vcore-seconds,"
+                   f"applicationTags=livy-session-{s.sid}-{s.tag},applicationNodeLabel=,diagnostics={diag},totalAllocatedContainers={1 + s.executors}")
+        lines.append((finish + dt.timedelta(milliseconds=600), f"INFO {S}.RMAppManager$ApplicationSummary{thread}: {summary}"))
+    lines.append((END - dt.timedelta(minutes=1), f"INFO {S}.scheduler.capacity.CapacityScheduler{thread}: Release container container_{c['cluster_ts']}_0001_01_000001"))
+    lines.sort(key=lambda e: e[0])
+    write(root, f"{base}/yarn-yarn-resourcemanager-{c['host']}.log.gz", ("\n".join(f"{rm_ts(x, tz)} {m}" for x, m in lines) + "\n").encode())
+
+
+# ---------------------------------------------------------------------------------------------
+# CloudTrail
+
+
+ADMIN = {"type": "AssumedRole", "principalId": "AROA5EXAMPLEADMIN:ops", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/PlatformAdmin/ops",
+         "accountId": ACCOUNT, "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/PlatformAdmin"}}}
+
+
+def idc_user(user):
+    return {"type": "IdentityCenterUser", "accountId": ACCOUNT,
+            "onBehalfOf": {"userId": USER_ID[user], "identityStoreArn": IDENTITY_STORE}, "credentialId": f"cred-{user}"}
+
+
+def role_on_behalf_of(role, user):
+    return {"type": "AssumedRole", "principalId": f"AROA5EXAMPLE{role.upper()[:6]}:i-1", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/i-1",
+            "accountId": ACCOUNT, "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}"}},
+            "onBehalfOf": {"userId": USER_ID[user], "identityStoreArn": IDENTITY_STORE}}
+
+
+def event(rnd, when, source, name, identity, request=None, response=None, **extra):
+    e = {"eventVersion": "1.11", "userIdentity": identity, "eventTime": iso(when), "eventSource": source, "eventName": name,
+         "awsRegion": REGION, "sourceIPAddress": "10.0.9.9", "userAgent": "aws-sdk-java/2.29", "requestParameters": request,
+         "responseElements": response, "requestID": "%08x-0000-4000-8000-%012x" % (rnd.getrandbits(32), rnd.getrandbits(48)),
+         "eventID": "%08x-%04x-4%03x-8%03x-%012x" % (rnd.getrandbits(32), rnd.getrandbits(16), rnd.getrandbits(12), rnd.getrandbits(12), rnd.getrandbits(48)),
+         "readOnly": False, "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT, "eventCategory": "Management"}
+    e.update(extra)
+    return e
+
+
+def cloudtrail_events(rnd, sessions, signins, logouts):
+    ev = []
+    sec = lambda flag_key, flag: json.dumps({"AuthenticationConfiguration": {"IdentityCenterConfiguration": {
+        "EnableIdentityCenter": True, "IdentityCenterInstanceARN": "arn:aws:sso:::instance/ssoins-72238f4c3a9d1e07", flag_key: flag}}})
+    ev.append(event(rnd, t(0, 0, 10), "elasticmapreduce.amazonaws.com", "CreateSecurityConfiguration", ADMIN,
+                    {"name": "tip-background", "securityConfiguration": sec("EnableUserBackgroundSession", True)}, {"name": "tip-background"}))
+    ev.append(event(rnd, t(0, 0, 11), "elasticmapreduce.amazonaws.com", "CreateSecurityConfiguration", ADMIN,
+                    {"name": "tip-interactive", "securityConfiguration": sec("userBackgroundSessionsEnabled", False)}, {"name": "tip-interactive"}))
+    ev.append(event(rnd, t(0, 0, 12), "sso.amazonaws.com", "PutApplicationSessionConfiguration", ADMIN,
+                    {"applicationArn": APP_ARN, "userBackgroundSessionApplicationStatus": "ENABLED"}))
+    for cid, minute in (("j-1ANALYTICSW47", 20), ("j-2REPORTINGB83", 21)):
+        c = CLUSTERS[cid]
+        ev.append(event(rnd, t(0, 0, minute), "elasticmapreduce.amazonaws.com", "RunJobFlow", ADMIN,
+                        {"name": cid, "releaseLabel": c["release"], "securityConfiguration": c["security"],
+                         "serviceRole": "EMR_DefaultRole", "jobFlowRole": "EMR_EC2_DefaultRole", "visibleToAllUsers": True},
+                        {"jobFlowId": cid, "clusterArn": f"arn:aws:elasticmapreduce:{REGION}:{ACCOUNT}:cluster/{cid}"}))
+    # Thursday noon: background sessions switched off for the application.
+    ev.append(event(rnd, t(3, 12), "sso.amazonaws.com", "PutApplicationSessionConfiguration", ADMIN,
+                    {"applicationArn": APP_ARN, "userBackgroundSessionApplicationStatus": "DISABLED"}))
+    for user, when in signins:
+        ev.append(event(rnd, when, "signin.amazonaws.com", "UserAuthentication", idc_user(user),
+                        additionalEventData={"AuthWorkflowID": "wf-1", "UserName": user, "CredentialType": "PASSWORD",
+                                             "LoginTo": "https://d-9067e1a2b3.awsapps.com/start/"},
+                        serviceEventDetails={"UserAuthentication": "Success"}, eventType="AwsServiceEvent"))
+    for user, when in logouts:
+        ev.append(event(rnd, when, "sso.amazonaws.com", "Logout", idc_user(user), eventType="AwsServiceEvent"))
+    # Work the cluster's instance role did on each user's behalf (trusted identity propagation).
+    for s in sessions:
+        if s.cluster == "j-1ANALYTICSW47" and s.user and not s.no_proxy:
+            when = s.created + dt.timedelta(minutes=20)
+            ev.append(event(rnd, when, "s3.amazonaws.com", "GetObject", role_on_behalf_of("EMR_EC2_DefaultRole", s.user),
+                            {"bucketName": "analytics-lake", "key": f"curated/{s.user}/part-0000.parquet"},
+                            managementEvent=False, eventCategory="Data", readOnly=True))
+    # A studio account assumes a role of this account (both accounts' copies of the call).
+    shared = "5f1e2d3c-4b5a-4968-8776-655443322110"
+    role = f"arn:aws:iam::{ACCOUNT}:role/EMRStudio-Access"
+    studio = {"type": "AssumedRole", "principalId": "AROASTUDIO:alice", "arn": f"arn:aws:sts::{STUDIO_ACCOUNT}:assumed-role/StudioUser/alice",
+              "accountId": STUDIO_ACCOUNT}
+    ev.append(event(rnd, t(0, 8, 55), "sts.amazonaws.com", "AssumeRole", studio,
+                    {"roleArn": role, "roleSessionName": "alice", "sourceIdentity": "alice@example.com"},
+                    {"credentials": {"accessKeyId": "ASIASAMPLE", "sessionToken": "sample-session-token", "expiration": "Nov 17, 2025, 9:55:00 AM"},
+                     "sourceIdentity": "alice@example.com"}, sharedEventID=shared))
+    ev.append(event(rnd, t(0, 8, 55), "sts.amazonaws.com", "AssumeRole", {"type": "AWSAccount", "principalId": "AROASTUDIO:alice", "accountId": STUDIO_ACCOUNT},
+                    {"roleArn": role, "roleSessionName": "alice", "sourceIdentity": "alice@example.com"}, sharedEventID=shared))
+    # SageMaker: alice's long job while background sessions are allowed; erin's job after they
+    # were switched off, stopped 15 minutes after her 11:00 logout.
+    ev.append(event(rnd, t(0, 16), "sagemaker.amazonaws.com", "CreateTrainingJob", role_on_behalf_of("SageMakerStudioExecution", "alice"),
+                    {"trainingJobName": "churn-model-v3", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
+    ev.append(event(rnd, t(4, 9, 30), "sagemaker.amazonaws.com", "CreateTrainingJob", role_on_behalf_of("SageMakerStudioExecution", "erin"),
+                    {"trainingJobName": "risk-scoring", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
+    ev.append(event(rnd, t(4, 11, 15), "sagemaker.amazonaws.com", "StopTrainingJob", ADMIN, {"trainingJobName": "risk-scoring"}))
+    return ev
+
+
+def render_cloudtrail(root, rnd, sessions, signins, logouts):
+    """Hourly files (delivered at :05 after their hour), two hours missing (Saturday 03:00 and
+    04:00), three events delivered twice, one file cut in transit, and the digest chain."""
+    relevant = cloudtrail_events(rnd, sessions, signins, logouts)
+    by_hour = {}
+    for e in relevant:
+        by_hour.setdefault(e["eventTime"][:13], []).append(e)
+    monitor = {"type": "AssumedRole", "principalId": "AROAMONITOR:collector", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/Monitoring/collector",
+               "accountId": ACCOUNT, "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/Monitoring"}}}
+    gap = {t(5, 3), t(5, 4)}
+    cut = t(2, 2)
+    duplicates = [e for e in relevant if e["eventName"] == "UserAuthentication"][:3]
+    digests = []
+    previous = None
+    hour = START
+    prefix = f"AWSLogs/{ACCOUNT}/CloudTrail/{REGION}"
+    dprefix = f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}"
+    while hour < END:
+        key = hour.strftime("%Y-%m-%dT%H")
+        events = by_hour.get(key, []) + [
+            event(rnd, hour + dt.timedelta(minutes=m), "ec2.amazonaws.com", "DescribeInstances", monitor, {"maxResults": 1000}, readOnly=True)
+            for m in (7, 37)]
+        # Duplicates: CloudTrail may deliver an event again in a later file.
+        events += [d for d in duplicates if d["eventTime"][:13] == (hour - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H")]
+        events.sort(key=lambda e: (e["eventTime"], e["eventID"]))
+        delivered = hour + dt.timedelta(hours=1, minutes=5)
+        logs = []
+        if hour not in gap:
+            name = f"{prefix}/{delivered:%Y/%m/%d}/{ACCOUNT}_CloudTrail_{REGION}_{delivered:%Y%m%dT%H%M}Z_{''.join(rnd.choice('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') for _ in range(16))}.json.gz"
+            content = json.dumps({"Records": events}, separators=(",", ":")).encode()
+            compressed = gz(content)
+            if hour == cut:
+                compressed = compressed[: len(compressed) * 6 // 10]  # cut in transit
+            write(root, name, compressed, compress=False)
+            logs.append({"s3Bucket": "org-trail-logs", "s3Object": name, "hashValue": hashlib.sha256(content).hexdigest(),
+                         "hashAlgorithm": "SHA-256", "newestEventTime": events[-1]["eventTime"], "oldestEventTime": events[0]["eventTime"]})
+        # The digest for the hour the file was delivered in.
+        start, end = delivered.replace(minute=0), delivered.replace(minute=0) + dt.timedelta(hours=1)
+        dname = f"{dprefix}/{end:%Y/%m/%d}/{ACCOUNT}_CloudTrail-Digest_{REGION}_org-trail_{REGION}_{end:%Y%m%dT%H%M%S}Z.json.gz"
+        digest = {"awsAccountId": ACCOUNT, "digestStartTime": iso(start), "digestEndTime": iso(end), "digestS3Bucket": "org-trail-logs",
+                  "digestS3Object": dname, "digestPublicKeyFingerprint": "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "digestSignatureAlgorithm": "SHA256withRSA",
+                  "newestEventTime": logs[0]["newestEventTime"] if logs else None, "oldestEventTime": logs[0]["oldestEventTime"] if logs else None,
+                  "previousDigestS3Bucket": "org-trail-logs" if previous else None, "previousDigestS3Object": previous[0] if previous else None,
+                  "previousDigestHashValue": previous[1] if previous else None, "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+                  "previousDigestSignature": "00ff" * 8 if previous else None, "logFiles": logs}
+        dcontent = json.dumps(digest, separators=(",", ":")).encode()
+        write(root, dname, dcontent)
+        previous = (dname, hashlib.sha256(dcontent).hexdigest())
+        hour += dt.timedelta(hours=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The answers, from the model (SPEC §4)
+
+
+def windows(user, signins, logouts):
+    out = []
+    for u, start in signins:
+        if u != user:
+            continue
+        later = [x for v, x in logouts if v == user and x >= start]
+        out.append((start, min([start + dt.timedelta(seconds=INTERACTIVE_DURATION)] + later)))
+    return out
+
+
+def covered(ws, a, b):
+    spans = sorted((max(s, a), min(e, b)) for s, e in ws if max(s, a) < min(e, b))
+    total, cur = 0, None
+    for s, e in spans:
+        if cur and s <= cur[1]:
+            cur = (cur[0], max(cur[1], e))
+        else:
+            if cur:
+                total += (cur[1] - cur[0]).total_seconds()
+            cur = (s, e)
+    if cur:
+        total += (cur[1] - cur[0]).total_seconds()
+    return int(total)
+
+
+def expected(sessions, signins, logouts):
+    as_of = END - dt.timedelta(minutes=1)  # every cluster's last line: its ResourceManager log
+    disabled = t(3, 12)
+    propagated_users = {}  # (cluster, user) -> event times
+    out = []
+    for s in sessions:
+        end = s.ended or as_of
+        duration = int((end - s.created).total_seconds())
+        idle = max(0, int((end - s.last_activity).total_seconds()))
+        if s.yarn is not None and s.app_seq is not None:
+            basis = "yarn"
+            cost = s.vcore_seconds / 3600 * RATE_VCPU_HOUR + s.memory_seconds / 1024 / 3600 * RATE_GB_HOUR
+        elif s.reason == "start_failed":
+            basis, cost = "none", None
+        else:
+            basis = "requested"
+            cost = (s.vcores * RATE_VCPU_HOUR + s.memory_mb / 1024 * RATE_GB_HOUR) * duration / 3600
+        if s.no_proxy:
+            status, user_id = "missing", None
+        elif s.user in USER_ID:
+            user_id = USER_ID[s.user]
+            # The only events on a user's behalf are the instance role's, on the analytics cluster.
+            on_behalf = s.cluster == "j-1ANALYTICSW47" and s.created + dt.timedelta(minutes=20) < end
+            status = "propagated" if on_behalf else "asserted"
+        else:
+            status, user_id = "unresolved", None
+        ws = windows(s.user, signins, logouts) if user_id else []
+        interactive = covered(ws, s.created, end) if ws else None
+        background = duration - interactive if interactive is not None else None
+        observed = "unknown" if background is None else ("background" if background > GRACE else "interactive")
+        if s.cluster == "j-1ANALYTICSW47":
+            policy = "background" if s.created < disabled else "interactive"
+        elif s.cluster == "j-2REPORTINGB83":
+            policy = "interactive"  # emr-6.15.0 predates user background sessions
+        else:
+            policy = "unknown"      # no RunJobFlow for a Glue endpoint
+        out.append({
+            "session_key": f"{s.cluster}/{iso(s.server_start)}/{s.sid}",
+            "cluster_id": s.cluster, "livy_session_id": s.sid, "proxy_user": None if s.no_proxy else s.user,
+            "user_id": user_id, "created_at": iso(s.created), "ready_at": iso(s.ready) if s.ready else None,
+            "ended_at": iso(s.ended) if s.ended else None, "end_reason": s.reason, "last_activity_at": iso(s.last_activity),
+            "statements": len(s.statements), "duration_s": duration, "idle_tail_s": idle,
+            "abandoned": 1 if idle >= ABANDON_AFTER else 0, "interactive_s": interactive, "background_s": background,
+            "mode_observed": observed, "mode_policy": policy, "identity_status": status, "cost_basis": basis,
+            "cost_usd": None if cost is None else round(cost, 6),
+            "idle_cost_usd": None if cost is None else round(cost * idle / duration if duration else 0, 6),
+            "background_cost_usd": None if cost is None or background is None else round(cost * background / duration if duration else 0, 6),
+        })
+    out.sort(key=lambda e: e["session_key"])
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    rnd = random.Random(args.seed)
+    root = args.out
+    for sub in ("emr-logs", "glue", "AWSLogs", "expected"):
+        shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
+
+    sessions, signins, logouts = build(args.seed)[:3]
+    restarts = build(args.seed)[3]
+    letters = "abcdefghijklmnopqrstuvwxyz0123456789"
+    seq = {}
+    for s in sorted(sessions, key=lambda s: (s.cluster, s.created)):
+        s.tag = "".join(rnd.choice(letters) for _ in range(8))
+        if s.reason != "start_failed":
+            seq[s.cluster] = seq.get(s.cluster, 0) + 1
+            s.app_seq = seq[s.cluster]
+        restart = next((r for r in restarts.get(s.cluster, []) if r > s.created), None)
+        lifecycle(s, s.cluster, restart)
+
+    for cid, c in CLUSTERS.items():
+        mine = [s for s in sessions if s.cluster == cid]
+        if c["instance"]:
+            base = f"emr-logs/{cid}/node/{c['instance']}/applications"
+        else:
+            base = f"glue/{cid}"
+        render_livy(root, cid, mine, restarts, f"{base}/livy")
+        render_requests(root, mine, f"{base}/livy")
+        render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
+    render_cloudtrail(root, rnd, sessions, signins, logouts)
+
+    with open(os.path.join(root, "identities.csv"), "w") as f:
+        f.write("userId,userName,email,costCenter\n")
+        for u in USERS:
+            f.write(",".join(u) + "\n")
+    os.makedirs(os.path.join(root, "expected"), exist_ok=True)
+    with open(os.path.join(root, "expected", "sessions.json"), "w") as f:
+        json.dump(expected(sessions, signins, logouts), f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
