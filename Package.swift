@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         // The config file (TOML 1.0, with line numbers in parse errors).
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        // Report templates a company can reword without touching code.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // MARK: System libraries
@@ -58,10 +60,13 @@ let package = Package(
         .target(
             name: "LedgerDerive",
             dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        /** report: run read-only SQL and render result tables. */
+        /** report: run read-only SQL and render result tables, CSV files and the Markdown report. */
         .target(
             name: "LedgerReports",
-            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
 
         // MARK: Orchestration & CLI
 

@@ -7,10 +7,10 @@ import LedgerStore
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run everything built so far on the bundled samples/ and show the result.",
+        abstract: "Run the whole pipeline on the bundled samples/: ingest, derive, report.",
         discussion: "Starts from an empty ledger in the output directory each time, so it can be run again.")
 
-    @Option(help: ArgumentHelp("Where the demo writes its ledger (and, later, its reports).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Where the demo writes its ledger and its reports.", valueName: "dir"))
     var out = "session-ledger-demo"
 
     func run() async throws {
@@ -32,16 +32,18 @@ struct Demo: AsyncParsableCommand {
             let readOnly = try ReadOnlyLedger(path: database)
             print("\nLivy sessions (rebuilt from the Livy server and request logs, priced from YARN)")
             print(TableRenderer.render(try QueryRunner.run(sql: Self.sessions, on: readOnly), as: .table))
-            print("YARN applications per cluster (from ResourceManager ApplicationSummary lines)")
-            print(TableRenderer.render(try QueryRunner.run(sql: Self.perCluster, on: readOnly), as: .table))
+            let written = try ReportAssets.reporting(configuration).write(
+                database: database, configuration: configuration, to: out, window: .all, only: [],
+                toolVersion: SessionLedgerCommand.version)
+            let report = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
+            let opening = report.split(separator: "\n", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+            print(opening)
             print("""
+
+                Reports in \(out)/: \(written.joined(separator: ", ")).
                 Next:
                   session-ledger status --db \(database)
-                  session-ledger query --db \(database) "select * from session"
-
-                Built so far: discover, decode, the yarn-rm, livy-server, livy-request and livy-rest parsers,
-                the store, and the session table (end reasons, idle tails, YARN link, cost).
-                Not yet: CloudTrail (identities, background time, policy, findings) and the reports (see README.md).
+                  session-ledger query --db \(database) "select * from finding"
                 """)
         }
     }
@@ -54,13 +56,7 @@ struct Demo: AsyncParsableCommand {
         FROM session ORDER BY cluster_id, created_at
         """
 
-    static let perCluster = """
-        SELECT coalesce(cluster_id, '(none)') AS cluster_id, count(*) AS apps,
-               sum(state = 'FINISHED') AS finished, sum(state = 'KILLED') AS killed,
-               sum(state = 'FAILED') AS failed, sum(vcore_seconds) AS vcore_seconds,
-               sum(memory_seconds) AS memory_mb_seconds
-        FROM yarn_app GROUP BY cluster_id ORDER BY cluster_id
-        """
+
 }
 
 /// Finds the bundled `samples/` directory: in the current directory (a checkout), else next to

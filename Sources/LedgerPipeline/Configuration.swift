@@ -61,6 +61,12 @@ public struct Configuration: Sendable, Equatable {
     public var identitiesFile: String?
     /// IAM roles of each cluster, besides those its `RunJobFlow` names (`[[clusters]]`).
     public var clusterRoles: [String: [String]] = [:]
+    /// Where `run` writes the reports (`[report] out`).
+    public var reportDirectory = "reports"
+    /// Report queries and templates of the company's own (`[report] queries`, `templates`);
+    /// nil: the ones that come with the tool.
+    public var reportQueries: String?
+    public var reportTemplates: String?
     /// The config file this was read from, if any.
     public var sourcePath: String?
 
@@ -98,7 +104,7 @@ public struct Configuration: Sendable, Equatable {
         config.sourcePath = path
         let base = (path as NSString).deletingLastPathComponent
 
-        try reader.allow(table, section: nil, keys: ["database", "timezone", "inputs", "thresholds", "rates", "gates", "identities", "clusters"])
+        try reader.allow(table, section: nil, keys: ["database", "timezone", "inputs", "thresholds", "rates", "gates", "identities", "clusters", "report"])
         if let v = try reader.string(table, "database", section: nil) { config.database = resolve(v, base: base) }
         if let v = try reader.string(table, "timezone", section: nil) {
             try reader.checkTimeZone(v, key: "timezone", section: nil)
@@ -167,6 +173,13 @@ public struct Configuration: Sendable, Equatable {
                 roles = array.compactMap { $0.string }
             }
             config.clusterRoles[id, default: []].append(contentsOf: roles)
+        }
+        if let r = try reader.table(table, "report") {
+            let section = "[report]"
+            try reader.allow(r, section: section, keys: ["out", "queries", "templates"])
+            if let v = try reader.string(r, "out", section: section) { config.reportDirectory = resolve(v, base: base) }
+            config.reportQueries = try reader.string(r, "queries", section: section).map { resolve($0, base: base) }
+            config.reportTemplates = try reader.string(r, "templates", section: section).map { resolve($0, base: base) }
         }
         if let i = try reader.table(table, "identities") {
             let section = "[identities]"

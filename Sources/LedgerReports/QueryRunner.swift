@@ -28,19 +28,26 @@ public struct ReadOnlyLedger: Sendable {
 /// A statement that would write is refused before it runs (SQLite's own `sqlite3_stmt_readonly`),
 /// and the connection is read-only besides, so nothing typed into `query` can change the ledger.
 public enum QueryRunner {
-    public static func run(sql: String, on ledger: ReadOnlyLedger) throws(LedgerError) -> ResultTable {
+    /// - Parameter arguments: values for named parameters (`:from`); those the SQL does not use
+    ///   are left out.
+    public static func run(sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil) throws(LedgerError) -> ResultTable {
+        let origin = file.map { "\($0): " } ?? "query: "
         do {
             return try ledger.queue.read { db in
                 let statements = try db.allStatements(sql: sql)
                 guard let statement = try statements.next() else {
-                    throw LedgerError.query(message: "query: the SQL holds no statement")
+                    throw LedgerError.query(message: "\(origin)the SQL holds no statement")
                 }
                 guard try statements.next() == nil else {
-                    throw LedgerError.query(message: "query: give one statement at a time")
+                    throw LedgerError.query(message: "\(origin)give one statement at a time")
                 }
                 guard statement.isReadonly else {
                     throw LedgerError.query(
-                        message: "query: refused, this statement would write: \(statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)). The ledger is changed only by ingest.")
+                        message: "\(origin)refused, this statement would write: \(statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)). The ledger is changed only by ingest.")
+                }
+                if !arguments.isEmpty {
+                    let used = arguments.filter { statement.sql.contains(":" + $0.key) }
+                    try statement.setArguments(StatementArguments(used.mapValues { $0 as (any DatabaseValueConvertible)? }))
                 }
                 let columns = statement.columnNames
                 var rows: [[SQLValue]] = []
@@ -53,9 +60,9 @@ public enum QueryRunner {
         } catch let error as LedgerError {
             throw error
         } catch let error as DatabaseError {
-            throw .query(message: "query: SQLite error \(error.resultCode.rawValue): \(error.message ?? "\(error)")")
+            throw .query(message: "\(origin)SQLite error \(error.resultCode.rawValue): \(error.message ?? "\(error)")")
         } catch {
-            throw .query(message: "query: \(error)")
+            throw .query(message: "\(origin)\(error)")
         }
     }
 }

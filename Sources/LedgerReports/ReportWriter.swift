@@ -1,0 +1,164 @@
+import Foundation
+import LedgerModel
+import Mustache
+
+/// Where a report's numbers came from, printed at its foot (SPEC §5).
+public struct Provenance: Sendable {
+    public var toolVersion: String
+    /// `2025-11-17 … 2025-11-23`, or `all data`.
+    public var window: String
+    /// `input → time zone`.
+    public var timeZones: [String]
+    /// `from YYYY-MM-DD: $x per vCPU-hour, $y per GiB-hour`.
+    public var rateCard: [String]
+    public var configDigest: String
+    public var manifestDigest: String
+
+    public init(toolVersion: String, window: String, timeZones: [String], rateCard: [String], configDigest: String, manifestDigest: String) {
+        self.toolVersion = toolVersion
+        self.window = window
+        self.timeZones = timeZones
+        self.rateCard = rateCard
+        self.configDigest = configDigest
+        self.manifestDigest = manifestDigest
+    }
+}
+
+/// Runs the report queries on a read-only ledger and writes their CSV files and `report.md`.
+///
+/// Every file is written to a temporary name in the output directory and renamed, so a reader
+/// never sees half a report; the same ledger, window and templates give the same bytes.
+public struct ReportWriter: Sendable {
+    public let queries: [ReportDefinition]
+    /// `report.md.mustache`, `section.md.mustache` and optional `<report>.md.mustache` overrides.
+    public let templatesDirectory: String
+    /// Rows of each report shown in `report.md` (all are in its CSV).
+    public var topRows = 10
+
+    public init(queriesDirectory: String, templatesDirectory: String) throws(LedgerError) {
+        queries = try ReportDefinition.load(directory: queriesDirectory)
+        self.templatesDirectory = templatesDirectory
+    }
+
+    /// The report names `--only` accepts.
+    public var names: [String] { queries.filter { $0.csv != nil }.map(\.name) }
+
+    /// Writes the reports; returns the files written, in order.
+    public func write(
+        ledger: ReadOnlyLedger, to directory: String, from: String, to: String, only: Set<String> = [], provenance: Provenance
+    ) throws(LedgerError) -> [String] {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .input(path: directory, message: "cannot create the output directory: \(error.localizedDescription)")
+        }
+        let arguments = ["from": from, "to": to]
+        var written: [String] = []
+        var sections: [[String: Any]] = []
+        for report in queries where report.csv != nil && (only.isEmpty || only.contains(report.name)) {
+            let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
+            let csv = report.csv!
+            try Self.atomicWrite(CellFormat.csv(table), to: directory + "/" + csv)
+            written.append(csv)
+            let shown = ResultTable(columns: table.columns, rows: Array(table.rows.prefix(topRows)))
+            var section: [String: Any] = [
+                "name": report.name, "title": report.title, "description": report.description, "csv": csv,
+                "rows": table.rows.count, "table": table.rows.isEmpty ? "_No rows._" : CellFormat.markdown(shown),
+            ]
+            if table.rows.count > topRows { section["more"] = table.rows.count - topRows }
+            section["body"] = try render(template: report.name, fallback: "section", section)
+            sections.append(section)
+        }
+        var context: [String: Any] = [
+            "sections": sections,
+            "tool_version": provenance.toolVersion, "window": provenance.window,
+            "time_zones": provenance.timeZones.joined(separator: "; "), "rate_card": provenance.rateCard.joined(separator: "; "),
+            "config_digest": provenance.configDigest, "manifest_digest": provenance.manifestDigest,
+        ]
+        if let summary = queries.first(where: { $0.name == "summary" }) {
+            let table = try QueryRunner.run(sql: summary.sql, on: ledger, arguments: arguments, file: summary.path)
+            if let row = table.rows.first {
+                for (column, value) in zip(table.columns, row) { context[column] = CellFormat.markdownCell(value, column: column) }
+                if case .real(let cost) = row[table.columns.firstIndex(of: "cost_usd") ?? 0],
+                    case .real(let idle) = row[table.columns.firstIndex(of: "idle_cost_usd") ?? 0], cost > 0
+                {
+                    context["idle_percent"] = String(format: "%.0f", idle / cost * 100)
+                } else {
+                    context["idle_percent"] = "0"
+                }
+            }
+        }
+        try Self.atomicWrite(try render(template: "report", fallback: nil, context), to: directory + "/report.md")
+        written.append("report.md")
+        return written
+    }
+
+    private func render(template name: String, fallback: String?, _ context: [String: Any]) throws(LedgerError) -> String {
+        let candidates = [name] + (fallback.map { [$0] } ?? [])
+        for candidate in candidates {
+            let path = templatesDirectory + "/" + candidate + ".md.mustache"
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            do {
+                return try MustacheTemplate(string: text).render(context)
+            } catch {
+                throw .query(message: "\(path): not a valid template: \(error)")
+            }
+        }
+        throw .input(path: templatesDirectory + "/" + name + ".md.mustache", message: "no such report template")
+    }
+
+    /// Writes `text` to `path` by way of a temporary file in the same directory.
+    static func atomicWrite(_ text: String, to path: String) throws(LedgerError) {
+        let temporary = path + ".partial"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .input(path: path, message: "cannot write the report: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// How values are written: money (`*_usd`) with 4 decimals in CSV and 2 in Markdown (SPEC §5),
+/// other fractions with 4 and 2; NULL as nothing.
+public enum CellFormat {
+    public static func csvCell(_ value: SQLValue, column: String) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let i): String(i)
+        case .real(let d): String(format: "%.4f", d)
+        case .text(let s): s
+        }
+    }
+
+    public static func markdownCell(_ value: SQLValue, column: String) -> String {
+        switch value {
+        case .null: ""
+        case .integer(let i): String(i)
+        case .real(let d): String(format: "%.2f", d)
+        case .text(let s): s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+    }
+
+    public static func csv(_ table: ResultTable) -> String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = table.columns.map(field).joined(separator: ",") + "\r\n"
+        for row in table.rows {
+            out += zip(table.columns, row).map { field(csvCell($1, column: $0)) }.joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+
+    public static func markdown(_ table: ResultTable) -> String {
+        var out = "| " + table.columns.joined(separator: " | ") + " |\n"
+        out += "|" + table.columns.map { _ in " --- |" }.joined() + "\n"
+        for row in table.rows {
+            out += "| " + zip(table.columns, row).map { markdownCell($1, column: $0) }.joined(separator: " | ") + " |\n"
+        }
+        return out
+    }
+}
