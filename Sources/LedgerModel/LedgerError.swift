@@ -17,8 +17,6 @@ public enum LedgerError: Error, LocalizedError, Equatable {
     case input(path: String, message: String)
     /// A `--format` name that no parser has.
     case unknownFormat(String, known: [String])
-    /// A part of the product that is not built yet; says where it is tracked.
-    case notBuiltYet(command: String, detail: String)
 
     public var errorDescription: String? {
         switch self {
@@ -35,8 +33,6 @@ public enum LedgerError: Error, LocalizedError, Equatable {
             return "\(path): \(message)"
         case .unknownFormat(let name, let known):
             return "unknown format '\(name)'; known formats: \(known.joined(separator: ", "))"
-        case .notBuiltYet(let command, let detail):
-            return "'\(command)' is not built yet: \(detail)"
         }
     }
 }

@@ -157,13 +157,6 @@ struct CommandLineTests {
         #expect(noArgs.status == 64)  // ArgumentParser's usage error (EX_USAGE)
     }
 
-    @Test("commands whose stage is not built say so and exit 1", arguments: ["run"])
-    func unbuiltCommandsSaySo(command: String) throws {
-        let r = try CLI.run([command])
-        #expect(r.status == 1)
-        #expect(r.stderr.hasPrefix("error: '\(command)' is not built yet: "))
-    }
-
     @Test("demo ingests the bundled samples and reports the cut file among them")
     func demoRuns() throws {
         let dir = try TemporaryDirectory("ledger-demo")
@@ -296,5 +289,80 @@ struct ReportDriftTests {
         #expect(try header("sagemaker_jobs.csv") == "job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s")
         #expect(try header("contention.csv") == "cluster_id,hour,max_concurrent_sessions,sessions_started,sessions_start_failed")
         #expect(try header("data_quality.csv") == "path,format,status,records,rejected,duplicates,first_event,last_event,detail")
+    }
+}
+
+@Suite("run, as cron runs it")
+struct RunCommandTests {
+    /// A config over the session fixtures (two clusters) and one cut .gz, with the given gates.
+    func setUp(gates: String) throws -> (TemporaryDirectory, String) {
+        let dir = try TemporaryDirectory("ledger-run")
+        let root = Fixtures.path("sessions")
+        for file in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            try dir.write("logs/" + file, try Fixtures.bytes("sessions/" + file))
+        }
+        let whole = Gzip.compress(try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
+        try dir.write("logs/old/rm-appsummary.log.gz", Array(whole.prefix(whole.count / 2)))
+        let config = try dir.write("ledger.toml", """
+            database = "state/ledger.sqlite"
+            [[inputs]]
+            path = "logs"
+            [report]
+            out = "reports"
+            [gates]
+            \(gates)
+            """)
+        try FileManager.default.createDirectory(atPath: dir.path + "/state", withIntermediateDirectories: true)
+        return (dir, config)
+    }
+
+    @Test("a gate that holds: exit 0, nothing on stderr (not a terminal), the reports written")
+    func gateHolds() throws {
+        let (dir, config) = try setUp(gates: "max_quarantined_files = 5")
+        defer { dir.remove() }
+        let r = try CLI.run(["run", "--config", config])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr == "")
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/report.md"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/sessions.csv"))
+    }
+
+    @Test("a gate that fails: exit 3, and why on stderr; --json says so too")
+    func gateFails() throws {
+        let (dir, config) = try setUp(gates: "max_quarantined_files = 0\nmin_identity_coverage = 0.5")
+        defer { dir.remove() }
+        let r = try CLI.run(["run", "--config", config, "--json"])
+        #expect(r.status == 3)
+        // The cut .gz is the one damaged file; no identities are known, so coverage is 0 of 10.
+        #expect(r.stderr.contains("data-quality gate failed: 1 input file(s) with quarantined lines or damage, more than max_quarantined_files = 0 (see data_quality.csv)"))
+        #expect(r.stderr.contains("data-quality gate failed: identity coverage 0 % (0 of 10 sessions), below min_identity_coverage = 50 % (see identity_audit.csv)"))
+        #expect(r.stderr.contains("old/rm-appsummary.log.gz: error: truncated gzip"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(object["exit_code"] as? Int == 3)
+        #expect((object["gate_failures"] as? [String])?.count == 2)
+    }
+
+    @Test("a second run while one holds the lock exits 4 and names the lock")
+    func secondRunIsRefused() throws {
+        let (dir, config) = try setUp(gates: "")
+        defer { dir.remove() }
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["flock", dir.path + "/state/ledger.sqlite.lock", "sleep", "5"]
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        // Wait for the holder to take the lock.
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: dir.path + "/state/ledger.sqlite.lock") { usleep(20_000) }
+        usleep(200_000)
+        let r = try CLI.run(["run", "--config", config])
+        #expect(r.status == 4)
+        #expect(r.stderr.hasPrefix("error: another run holds the lock \(dir.path)/state/ledger.sqlite.lock"))
+        holder.terminate()
+        holder.waitUntilExit()
+        // The holder is gone: its lock went with it, and the next run proceeds.
+        let again = try CLI.run(["run", "--config", config])
+        #expect(again.status == 0, "\(again.stderr)")
     }
 }

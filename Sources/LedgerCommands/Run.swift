@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LedgerModel
+import LedgerPipeline
+import LedgerStore
+import Logging
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The cron entry: ingest the configured inputs, derive, write the reports, check the data-quality gates.",
+        discussion: """
+            Quiet when all is well and stderr is not a terminal; says what is wrong otherwise. Exit codes: \
+            0 success; 1 the run failed; 2 config error; 3 finished, but a data-quality gate failed; \
+            4 another run holds the lock.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The TOML config file.", valueName: "file"))
+    var config: String
+
+    @Flag(help: "Print a machine-readable run summary on stdout.")
+    var json = false
+
+    func run() async throws {
+        try await withExitCodes {
+            let configuration = try Configuration.load(path: config)
+            guard !configuration.inputs.isEmpty else {
+                throw LedgerError.config(path: config, line: nil, message: "nothing to ingest: add [[inputs]]")
+            }
+            let lock = try RunLock(database: configuration.database)
+            if let held = try lock.acquire() {
+                printError("error: another run holds the lock \(held.path) (process \(held.holder)); try again when it has finished")
+                throw ExitCode(4)
+            }
+            let store = try LedgerStore(path: configuration.database)
+            var logger = Logger(label: "session-ledger.run")
+            logger.logLevel = .notice
+            let summary = try await Ingestor(store: store, configuration: configuration, logger: logger).ingest(configuration.inputs)
+            let written = try ReportAssets.reporting(configuration).write(
+                database: configuration.database, configuration: configuration, to: configuration.reportDirectory,
+                window: .all, only: [], toolVersion: SessionLedgerCommand.version)
+            let failures = try Gates.failures(database: configuration.database, gates: configuration.gates)
+
+            let terminal = isatty(STDERR_FILENO) == 1
+            for diagnostic in summary.diagnostics where terminal || !failures.isEmpty { printError(diagnostic.description) }
+            if terminal {
+                printError(IngestReport.text(summary, database: configuration.database))
+                printError("report → \(configuration.reportDirectory): \(written.count) file(s)")
+            }
+            for failure in failures { printError("data-quality gate failed: \(failure)") }
+            if json {
+                let gates = failures.map(JSONText.quote).joined(separator: ",")
+                let ingest = IngestReport.json(summary, database: configuration.database)
+                print("{\"ingest\":\(ingest),\"reports\":\(JSONText.quote(configuration.reportDirectory)),\"gate_failures\":[\(gates)],\"exit_code\":\(failures.isEmpty ? 0 : 3)}")
+            }
+            if !failures.isEmpty { throw ExitCode(3) }
+        }
+    }
+}
