@@ -10,7 +10,7 @@ select coalesce(user_name, proxy_user, owner, '(no user)') as user_name,
        case when sum(interactive_s) + sum(background_s) > 0
             then 1.0 * sum(background_s) / (sum(interactive_s) + sum(background_s)) end as background_share,
        coalesce(sum(background_cost_usd), 0.0) as background_cost_usd,
-       sum(mode_policy = 'interactive' and background_s > 900) as unexpected_background_sessions
+       coalesce(sum(mode_policy = 'interactive' and background_s > 900), 0) as unexpected_background_sessions
 from session
 where created_at >= :from and created_at < :to
 group by 1, 2
