@@ -11,6 +11,8 @@ public struct ReportDefinition: Sendable, Equatable {
     public var csv: String?
     /// Place in `report.md` (`-- order:`); reports without one come last, by name.
     public var order: Int
+    /// `line` or `bar`: the query's rows (series, x, y) are drawn as a Mermaid chart in `report.md`.
+    public var chart: String?
     public var sql: String
     public var path: String
 
@@ -49,7 +51,7 @@ public struct ReportDefinition: Sendable, Equatable {
         }
         return ReportDefinition(
             name: name, title: title, description: header["description"] ?? "", csv: csv,
-            order: header["order"].flatMap { Int($0) } ?? Int.max, sql: sql, path: path)
+            order: header["order"].flatMap { Int($0) } ?? Int.max, chart: header["chart"], sql: sql, path: path)
     }
 
     static func isPlainFileName(_ s: String) -> Bool {

@@ -55,9 +55,17 @@ public struct ReportWriter: Sendable {
         let arguments = ["from": from, "to": to]
         var written: [String] = []
         var sections: [[String: Any]] = []
+        for report in queries where report.chart != nil && only.isEmpty {
+            let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
+            let section: [String: Any] = [
+                "name": report.name, "title": report.title, "description": report.description,
+                "chart": Chart.mermaid(table, kind: report.chart ?? "line", title: report.title),
+            ]
+            sections.append(section.merging(["body": try render(template: report.name, fallback: "chart", section)]) { a, _ in a })
+        }
         for report in queries where report.csv != nil && (only.isEmpty || only.contains(report.name)) {
             let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
-            let csv = report.csv!
+            guard let csv = report.csv else { continue }
             try Self.atomicWrite(CellFormat.csv(table), to: directory + "/" + csv)
             written.append(csv)
             let shown = ResultTable(columns: table.columns, rows: Array(table.rows.prefix(topRows)))
@@ -69,6 +77,12 @@ public struct ReportWriter: Sendable {
             section["body"] = try render(template: report.name, fallback: "section", section)
             sections.append(section)
         }
+        let order = Dictionary(queries.map { ($0.name, $0.order) }, uniquingKeysWith: { a, _ in a })
+        func key(_ section: [String: Any]) -> (Int, String) {
+            let name = section["name"] as? String ?? ""
+            return (order[name] ?? Int.max, name)
+        }
+        sections.sort { key($0) < key($1) }
         var context: [String: Any] = [
             "sections": sections,
             "tool_version": provenance.toolVersion, "window": provenance.window,
@@ -159,6 +173,47 @@ public enum CellFormat {
         for row in table.rows {
             out += "| " + zip(table.columns, row).map { markdownCell($1, column: $0) }.joined(separator: " | ") + " |\n"
         }
+        return out
+    }
+}
+
+/// Mermaid charts (`xychart-beta`), which Markdown viewers such as GitHub's draw in place.
+enum Chart {
+    /// Rows of (series, x, y) → one line (or bar) per series over the x values in query order.
+    static func mermaid(_ table: ResultTable, kind: String, title: String) -> String {
+        func text(_ v: SQLValue) -> String {
+            switch v {
+            case .text(let s): s
+            case .integer(let i): String(i)
+            case .real(let d): String(format: "%.2f", d)
+            case .null: ""
+            }
+        }
+        func number(_ v: SQLValue) -> Double {
+            switch v {
+            case .integer(let i): Double(i)
+            case .real(let d): d
+            default: 0
+            }
+        }
+        var xs: [String] = []
+        var series: [String] = []
+        var values: [String: [String: Double]] = [:]
+        for row in table.rows where row.count >= 3 {
+            let s = text(row[0]), x = text(row[1])
+            if !xs.contains(x) { xs.append(x) }
+            if !series.contains(s) { series.append(s) }
+            values[s, default: [:]][x] = number(row[2])
+        }
+        guard !xs.isEmpty else { return "_No data._" }
+        let mark = kind == "bar" ? "bar" : "line"
+        var out = "```mermaid\nxychart-beta\n    title \"\(title)\"\n"
+        out += "    x-axis [" + xs.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
+        for s in series {
+            let ys = xs.map { String(format: "%.2f", values[s]?[$0] ?? 0) }
+            out += "    \(mark) [" + ys.joined(separator: ", ") + "]\n"
+        }
+        out += "```\n\nSeries, in order: " + series.joined(separator: ", ") + "."
         return out
     }
 }

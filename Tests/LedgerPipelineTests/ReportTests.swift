@@ -214,6 +214,15 @@ struct ReportTests {
         #expect(text.contains("4 sessions cost $3.63; $2.35 of it (65 %) was idle tail, $2.10 of that in 2 abandoned sessions. 1 sessions ran in background although policy forbade it, 1 ran without a resolved identity, and 1 were still running at the end of the data. 1 findings are of high severity."))
         #expect(text.contains("| s2 | c1 | bob | 2025-01-01T09:30:00Z | 2025-01-01T10:00:00Z | 2025-01-01T11:30:00Z | idle_timeout | 5400 | 1.50 |"))
         #expect(text.contains("Rate card: from 1970-01-01: $0.0480 per vCPU-hour, $0.0030 per GiB-hour."))
+        // Charts: the day's background, idle and total cost; sessions open at once per cluster
+        // and hour (c1: two in each of 09, 10, 11; c2: one at 11).
+        #expect(text.contains("""
+            x-axis ["2025-01-01"]
+                line [1.50]
+                line [2.35]
+                line [3.63]
+            """))
+        #expect(text.contains("x-axis [\"01-01T09\", \"01-01T10\", \"01-01T11\"]\n    line [2.00, 2.00, 2.00]\n    line [0.00, 0.00, 1.00]"))
     }
 
     @Test("the same ledger gives the same bytes; a window keeps the sessions created in it")
