@@ -59,7 +59,10 @@ struct Ingest: AsyncParsableCommand {
             let ledger = try LedgerStore(path: store.databasePath(configuration))
             var logger = Logger(label: "session-ledger.ingest")
             logger.logLevel = verbose ? .debug : .notice
-            let summary = try await Ingestor(store: ledger, configuration: configuration, logger: logger).ingest(inputs)
+            var ingestor = Ingestor(store: ledger, configuration: configuration, logger: logger)
+            ingestor.progress = ProgressLine.forTerminal()
+            let summary = try await ingestor.ingest(inputs)
+            ProgressLine.clear()
             for diagnostic in summary.diagnostics { printError(diagnostic.description) }
             if json {
                 print(IngestReport.json(summary, database: ledger.path))

@@ -34,7 +34,10 @@ struct Run: AsyncParsableCommand {
             let store = try LedgerStore(path: configuration.database)
             var logger = Logger(label: "session-ledger.run")
             logger.logLevel = .notice
-            let summary = try await Ingestor(store: store, configuration: configuration, logger: logger).ingest(configuration.inputs)
+            var ingestor = Ingestor(store: store, configuration: configuration, logger: logger)
+            ingestor.progress = ProgressLine.forTerminal()
+            let summary = try await ingestor.ingest(configuration.inputs)
+            ProgressLine.clear()
             let written = try ReportAssets.reporting(configuration).write(
                 database: configuration.database, configuration: configuration, to: configuration.reportDirectory,
                 window: .all, only: [], toolVersion: SessionLedgerCommand.version)

@@ -64,3 +64,23 @@ func withExitCodes(_ body: () async throws -> Void) async throws {
         }
     }
 }
+
+/// Progress on stderr while a terminal watches (files, MB/s, ETA); nothing under cron.
+enum ProgressLine {
+    static func forTerminal() -> (@Sendable (Ingestor.Progress) -> Void)? {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        let start = Date()
+        return { p in
+            let seconds = max(Date().timeIntervalSince(start), 0.001)
+            let rate = Double(p.bytes) / 1_048_576 / seconds
+            let eta = p.done > 0 ? seconds / Double(p.done) * Double(p.total - p.done) : 0
+            let text = String(format: "\r%d/%d files, %.1f MB/s, about %.0f s left ", p.done, p.total, rate, eta)
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+
+    static func clear() {
+        guard isatty(STDERR_FILENO) == 1 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

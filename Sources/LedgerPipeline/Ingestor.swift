@@ -56,6 +56,15 @@ public struct Ingestor: Sendable {
     public let configuration: Configuration
     public var workers: Int
     public var logger: Logger
+    /// Called after each file is stored: files done, files to read, bytes read so far.
+    public var progress: (@Sendable (Progress) -> Void)?
+
+    /// How far an ingest is.
+    public struct Progress: Sendable {
+        public var done: Int
+        public var total: Int
+        public var bytes: Int64
+    }
 
     /// Bytes of decoded content looked at to recognise a format.
     static let sniffBytes = 256 * 1024
@@ -113,6 +122,7 @@ public struct Ingestor: Sendable {
         }
 
         var writer = Writer(store: store, manifest: manifest)
+        var bytesRead: Int64 = 0
         let window = workers * 2
         let failure: LedgerError? = await withTaskGroup(of: (Int, FileLoad).self) { group in
             var next = 0
@@ -133,6 +143,8 @@ public struct Ingestor: Sendable {
                     let job = toRead[written]
                     do throws(LedgerError) {
                         reports[job.index] = try writer.write(ready)
+                        bytesRead += job.file.size
+                        progress?(Progress(done: written + 1, total: toRead.count, bytes: bytesRead))
                     } catch {
                         group.cancelAll()
                         return error
