@@ -74,7 +74,7 @@ enum ProgressLine {
             let seconds = max(Date().timeIntervalSince(start), 0.001)
             let rate = Double(p.bytes) / 1_048_576 / seconds
             let eta = p.done > 0 ? seconds / Double(p.done) * Double(p.total - p.done) : 0
-            let text = String(format: "\r%d/%d files, %.1f MB/s, about %.0f s left ", p.done, p.total, rate, eta)
+            let text = "\r\(p.done)/\(p.total) files, " + String(format: "%.2f MB/s, about %.0f s left ", rate, eta)
             FileHandle.standardError.write(Data(text.utf8))
         }
     }
