@@ -156,13 +156,16 @@ public enum CellFormat {
         }
     }
 
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    public static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// A report CSV: lines end in CRLF, values formatted by ``csvCell(_:column:)``.
     public static func csv(_ table: ResultTable) -> String {
-        func field(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
-        var out = table.columns.map(field).joined(separator: ",") + "\r\n"
+        var out = table.columns.map(csvField).joined(separator: ",") + "\r\n"
         for row in table.rows {
-            out += zip(table.columns, row).map { field(csvCell($1, column: $0)) }.joined(separator: ",") + "\r\n"
+            out += zip(table.columns, row).map { csvField(csvCell($1, column: $0)) }.joined(separator: ",") + "\r\n"
         }
         return out
     }

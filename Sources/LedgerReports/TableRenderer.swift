@@ -60,16 +60,11 @@ public enum TableRenderer {
         return out
     }
 
+    /// CSV with values at full precision (reports round money; `query` shows what is stored).
     static func csv(_ table: ResultTable) -> String {
-        func field(_ s: String) -> String {
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        }
-        var out = table.columns.map(field).joined(separator: ",") + "\r\n"
+        var out = table.columns.map(CellFormat.csvField).joined(separator: ",") + "\r\n"
         for row in table.rows {
-            out += row.map { field(text($0)) }.joined(separator: ",") + "\r\n"
+            out += row.map { CellFormat.csvField(text($0)) }.joined(separator: ",") + "\r\n"
         }
         return out
     }
