@@ -77,7 +77,8 @@ struct Ingest: AsyncParsableCommand {
 enum IngestReport {
     static func text(_ s: IngestSummary, database: String) -> String {
         let read = s.count(.loaded) + s.count(.replaced)
-        var parts = ["\(s.files.count) file(s): \(s.count(.loaded)) new, \(s.count(.replaced)) replaced, \(s.count(.unchanged)) unchanged"]
+        let moved = s.count(.moved) > 0 ? ", \(s.count(.moved)) moved" : ""
+        var parts = ["\(s.files.count) file(s): \(s.count(.loaded)) new, \(s.count(.replaced)) replaced, \(s.count(.unchanged)) unchanged\(moved)"]
         if read > 0 {
             parts.append("\(s.records) record(s) stored, \(s.duplicates) duplicate(s) dropped, \(s.rejected) line(s) rejected")
         }

@@ -15,6 +15,9 @@ public struct FileReport: Sendable, Equatable {
         case loaded
         /// Read again because its content changed; its old rows were replaced.
         case replaced
+        /// The bytes of a stored file, now under another name (a rotated log): its rows were
+        /// kept and the manifest follows the new name.
+        case moved
     }
 
     public var path: String
@@ -105,7 +108,7 @@ public struct Ingestor: Sendable {
         jobs = jobs.enumerated().map { Job(index: $0, file: $1.file, format: $1.format, context: $1.context) }
 
         var summary = IngestSummary()
-        let manifest = try store.manifest()
+        var manifest = try store.manifest()
         var reports = [FileReport?](repeating: nil, count: jobs.count)
         var toRead: [Job] = []
         for job in jobs {
@@ -121,6 +124,38 @@ public struct Ingestor: Sendable {
             }
         }
 
+        // Moves first: a stored file's bytes under a new name, while its old name was not found
+        // as it was (log rotation renames `.out` to `.out.1` and starts a new `.out`). The rows
+        // stay and follow the new name; the old name, if it has new bytes, is then a new file.
+        let unchanged = Set(reports.compactMap { $0?.path })
+        var sources: [String: String] = [:]  // SHA-256 → a stored path whose bytes may have moved
+        var sourceSizes = Set<Int64>()  // a moved file keeps its size: only those are hashed twice
+        for entry in manifest.values.sorted(by: { $0.id < $1.id })
+        where !unchanged.contains(entry.path) && entry.status != .duplicate && entry.status != .unreadable {
+            if let sha = entry.sha256, sources[sha] == nil {
+                sources[sha] = entry.path
+                sourceSizes.insert(entry.size)
+            }
+        }
+        if !sources.isEmpty {
+            var remaining: [Job] = []
+            for job in toRead {
+                guard manifest[job.file.path] == nil, sourceSizes.contains(job.file.size) else { remaining.append(job); continue }
+                let hash = InputDecoder.decode(path: job.file.path, hashing: true) { _ in }.sha256
+                if let hash, let old = sources.removeValue(forKey: hash) {
+                    try store.move(from: old, to: job.file.path, size: job.file.size, mtimeNanos: job.file.mtimeNanos)
+                    reports[job.index] = FileReport(
+                        path: job.file.path, action: .moved, status: manifest[old]?.status ?? .ok, format: nil,
+                        records: 0, duplicates: 0, rejected: 0, detail: "moved from \(old)")
+                } else {
+                    remaining.append(job)
+                }
+            }
+            if remaining.count != toRead.count {
+                toRead = remaining
+                manifest = try store.manifest()
+            }
+        }
         var writer = Writer(store: store, manifest: manifest)
         var bytesRead: Int64 = 0
         let window = workers * 2
@@ -143,6 +178,7 @@ public struct Ingestor: Sendable {
                     let job = toRead[written]
                     do throws(LedgerError) {
                         reports[job.index] = try writer.write(ready)
+                        CrashPoint.reached(.afterFile(written + 1))
                         bytesRead += job.file.size
                         progress?(Progress(done: written + 1, total: toRead.count, bytes: bytesRead))
                     } catch {
@@ -174,9 +210,15 @@ public struct Ingestor: Sendable {
                     Diagnostic(.warning, path: report.path, "\(report.rejected) line(s) could not be parsed; see the quarantine table"))
             }
         }
-        if writer.storedAnything {
+        // Derive when anything was stored now, or was stored by a run that died before deriving.
+        let stale = try store.needsDerive()
+        if writer.storedAnything || stale {
             let settings = try configuration.deriveSettings()
-            try store.write { db in try Deriver.rebuild(db, settings: settings) }
+            CrashPoint.reached(.beforeDerive)
+            try store.derive { db in
+                try Deriver.rebuild(db, settings: settings)
+                CrashPoint.reached(.insideDerive)
+            }
             summary.derived = true
         }
         return summary
@@ -320,5 +362,28 @@ public struct Ingestor: Sendable {
         let kept = lines > 0 ? "; the \(lines) whole line(s) before it were read" : ""
         load.detail = "\(problem)\(kept)"
         load.quarantine.append(QuarantineEntry(line: lines + 1, reason: "\(problem)", excerpt: ""))
+    }
+}
+
+/// Kill switches for the crash tests, and nothing else: `SESSION_LEDGER_CRASH_AT` set to
+/// `file:N` (after the N-th file is stored), `before-derive` or `inside-derive` makes the
+/// process SIGKILL itself there, so a test can stop a real run at an exact point.
+enum CrashPoint {
+    enum Point: Equatable {
+        case afterFile(Int)
+        case beforeDerive
+        case insideDerive
+    }
+
+    static let target: Point? = {
+        guard let value = ProcessInfo.processInfo.environment["SESSION_LEDGER_CRASH_AT"] else { return nil }
+        if value == "before-derive" { return .beforeDerive }
+        if value == "inside-derive" { return .insideDerive }
+        if value.hasPrefix("file:"), let n = Int(value.dropFirst(5)) { return .afterFile(n) }
+        return nil
+    }()
+
+    static func reached(_ point: Point) {
+        if let target, target == point { kill(getpid(), SIGKILL) }
     }
 }

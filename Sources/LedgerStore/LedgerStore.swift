@@ -129,6 +129,34 @@ public struct LedgerStore: Sendable {
         }
     }
 
+    /// Whether files were stored since the derived tables were last rebuilt (a run that died
+    /// before deriving leaves this true).
+    public func needsDerive() throws(LedgerError) -> Bool {
+        try read { db in
+            let generation = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'generation'") ?? 0
+            let derived = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'derived'") ?? 0
+            return generation != derived
+        }
+    }
+
+    /// Rebuilds the derived tables with `body` and records that they are current, in one transaction.
+    public func derive(_ body: (Database) throws -> Void) throws(LedgerError) {
+        try write { db in
+            try body(db)
+            try db.execute(sql: "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'generation') WHERE key = 'derived'")
+        }
+    }
+
+    /// Gives a stored file a new path: the same bytes moved (a log rotated from `.out` to
+    /// `.out.1`); its rows stay, under the new name.
+    public func move(from old: String, to new: String, size: Int64, mtimeNanos: Int64) throws(LedgerError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE input_file SET path = ?, size = ?, mtime_ns = ? WHERE path = ?",
+                arguments: [new, size, mtimeNanos, old])
+        }
+    }
+
     /// Records a new size / mtime for a file whose content did not change.
     public func touch(path: String, size: Int64, mtimeNanos: Int64) throws(LedgerError) {
         try write { db in
@@ -206,6 +234,7 @@ public struct LedgerStore: Sendable {
             try db.execute(
                 sql: "UPDATE input_file SET records = ?, duplicates = ? WHERE id = ?",
                 arguments: [records, duplicates, fileID])
+            try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
             return LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced)
         }
     }

@@ -29,6 +29,9 @@ enum Schema {
         migrator.registerMigration("v7: content_sha256, sagemaker_job, finding") { db in
             try db.execute(sql: v7)
         }
+        migrator.registerMigration("v8: meta") { db in
+            try db.execute(sql: v8)
+        }
         return migrator
     }
 
@@ -418,5 +421,16 @@ enum Schema {
             evidence TEXT NOT NULL
         ) STRICT;
         CREATE INDEX finding_code ON finding(code, subject);
+        """
+
+    static let v8 = """
+        -- Counters that make a crash harmless: `generation` goes up with every stored file (in
+        -- the file's own transaction), `derived` is the generation the derived tables were
+        -- rebuilt at. A run that died between the two is finished by the next one.
+        CREATE TABLE meta (
+            key   TEXT    NOT NULL PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO meta (key, value) VALUES ('generation', 0), ('derived', 0);
         """
 }
