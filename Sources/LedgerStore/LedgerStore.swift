@@ -223,7 +223,15 @@ public struct LedgerStore: Sendable {
                     for value in batch.row(index) { values.append(value.databaseValue) }
                     statement.setUncheckedArguments(StatementArguments(values))
                     try statement.execute()
-                    if db.changesCount == 1 { records += 1 } else { duplicates += 1 }
+                    if db.changesCount == 1 {
+                        records += 1
+                    } else if let key = Schema.naturalKey[batch.table],
+                        try takeOver(db, table: batch.table, key: key, value: batch.row(index).first, from: file.path, fileID: fileID, statement: statement)
+                    {
+                        records += 1
+                    } else {
+                        duplicates += 1
+                    }
                 }
             }
             let quarantine = try db.cachedStatement(
@@ -257,6 +265,26 @@ public struct LedgerStore: Sendable {
         } catch {
             throw .database(path: path, message: "read failed: \(error)")
         }
+    }
+
+    /// A row whose natural key is stored already belongs to the file with the smaller path,
+    /// whichever was read first, so that the same files give the same ledger in any order or
+    /// split of runs. Returns true when this file takes the row over from the other one.
+    private func takeOver(
+        _ db: Database, table: String, key: String, value: SQLValue?, from path: String, fileID: Int64, statement: Statement
+    ) throws -> Bool {
+        guard let value else { return false }
+        guard let owner = try Row.fetchOne(
+            db, sql: "SELECT t.file_id, f.path FROM \(table) t JOIN input_file f ON f.id = t.file_id WHERE t.\(key) = ?",
+            arguments: [value.databaseValue])
+        else { return false }
+        let ownerPath: String = owner["path"]
+        guard ownerPath.utf8.lexicographicallyPrecedes(path.utf8) == false, ownerPath != path else { return false }
+        let ownerID: Int64 = owner["file_id"]
+        try db.execute(sql: "DELETE FROM \(table) WHERE \(key) = ?", arguments: [value.databaseValue])
+        try statement.execute()
+        try db.execute(sql: "UPDATE input_file SET records = records - 1, duplicates = duplicates + 1 WHERE id = ?", arguments: [ownerID])
+        return true
     }
 
     private static func isIdentifier(_ s: String) -> Bool {

@@ -35,6 +35,10 @@ enum Schema {
         return migrator
     }
 
+    /// Staging tables whose rows have a natural key of their own (the batch's first column);
+    /// the others are keyed by (`file_id`, `line`).
+    static let naturalKey = ["yarn_app": "app_id", "ct_event": "event_id"]
+
     /// The staging tables that hold rows read from a file (all have `file_id`).
     static let stagingTables = [
         "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
