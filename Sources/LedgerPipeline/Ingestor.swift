@@ -303,6 +303,7 @@ public struct Ingestor: Sendable {
             } else {
                 load.status = .unrecognised
                 load.detail = "matches no known format (\(FormatRegistry.names.joined(separator: ", "))); use --format to force one"
+                load.quarantine = [QuarantineEntry(line: 0, reason: "unrecognised: \(load.detail ?? "")", excerpt: "")]
             }
             return load
         }
