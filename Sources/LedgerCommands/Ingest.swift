@@ -76,8 +76,8 @@ struct Ingest: AsyncParsableCommand {
 /// How an ingest is told to a person (stderr) or a program (`--json`).
 enum IngestReport {
     static func text(_ s: IngestSummary, database: String) -> String {
-        let read = s.count(.loaded) + s.count(.replaced)
-        let moved = s.count(.moved) > 0 ? ", \(s.count(.moved)) moved" : ""
+        let read = s.count(.loaded) + s.count(.replaced) + s.count(.appended)
+        let moved = (s.count(.moved) > 0 ? ", \(s.count(.moved)) moved" : "") + (s.count(.appended) > 0 ? ", \(s.count(.appended)) read on" : "")
         var parts = ["\(s.files.count) file(s): \(s.count(.loaded)) new, \(s.count(.replaced)) replaced, \(s.count(.unchanged)) unchanged\(moved)"]
         if read > 0 {
             parts.append("\(s.records) record(s) stored, \(s.duplicates) duplicate(s) dropped, \(s.rejected) line(s) rejected")

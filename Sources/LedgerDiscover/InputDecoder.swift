@@ -63,8 +63,9 @@ public enum InputDecoder {
     ///     after a gzip error, so the hash always covers the file).
     ///   - limit: stop once this many decoded bytes were delivered (for sniffing a format).
     ///   - chunkSize: buffer size; tests vary it to prove the result does not depend on it.
+    ///   - from: start at this byte of a plain (not gzip) file; nothing is hashed then.
     public static func decode(
-        path: String, hashing: Bool, hashingDecoded: Bool = false, limit: Int? = nil,
+        path: String, hashing: Bool, hashingDecoded: Bool = false, limit: Int? = nil, from offset: Int = 0,
         chunkSize: Int = defaultChunkSize, _ body: (UnsafeRawBufferPointer) -> Void
     ) -> DecodeResult {
         var result = DecodeResult()
@@ -84,6 +85,14 @@ public enum InputDecoder {
         let gzip: GzipInflater? = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
             && magic == (0x1F, 0x8B) ? GzipInflater(outputSize: chunkSize) : nil
         if gzip != nil { result.compression = .gzip }
+        if offset > 0 {
+            guard gzip == nil, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+                result.problem = .unreadable("cannot read from byte \(offset)")
+                return result
+            }
+            hasher = nil
+            decodedHasher = nil
+        }
         var failed = false  // stop delivering after a gzip error, keep hashing
 
         while true {

@@ -22,8 +22,10 @@ public struct LineSplitter {
     private var carryIsOverlong = false
     public private(set) var lineNumber = 0
 
-    public init(maxLineLength: Int = defaultMaxLineLength) {
+    /// - Parameter lineNumber: lines already read before the first byte fed (a grown file read on).
+    public init(maxLineLength: Int = defaultMaxLineLength, lineNumber: Int = 0) {
         self.maxLineLength = maxLineLength
+        self.lineNumber = lineNumber
     }
 
     /// Feeds one chunk; calls `body` for every line completed by it.

@@ -18,6 +18,8 @@ public struct FileReport: Sendable, Equatable {
         /// The bytes of a stored file, now under another name (a rotated log): its rows were
         /// kept and the manifest follows the new name.
         case moved
+        /// A plain file that grew (a live Livy `.out`): only what was added was read.
+        case appended
     }
 
     public var path: String
@@ -85,6 +87,8 @@ public struct Ingestor: Sendable {
         let file: DiscoveredFile
         let format: String?
         let context: InputContext
+        /// What the manifest has for this path, if anything.
+        var previous: ManifestEntry? = nil
     }
 
     public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
@@ -120,6 +124,8 @@ public struct Ingestor: Sendable {
                     path: job.file.path, action: .unchanged, status: known.status, format: nil,
                     records: 0, duplicates: 0, rejected: 0, detail: nil)
             } else {
+                var job = job
+                job.previous = manifest[job.file.path]
                 toRead.append(job)
             }
         }
@@ -263,7 +269,7 @@ public struct Ingestor: Sendable {
             let outcome = try store.load(load)
             storedAnything = true
             return FileReport(
-                path: load.path, action: outcome.replaced ? .replaced : .loaded, status: load.status,
+                path: load.path, action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded), status: load.status,
                 format: load.format, records: outcome.records, duplicates: outcome.duplicates,
                 rejected: load.rejected, detail: load.detail)
         }
@@ -275,6 +281,17 @@ public struct Ingestor: Sendable {
         var load = FileLoad(
             path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
             compression: Compression.none.rawValue, status: .ok, context: job.context)
+
+        // A plain file that only grew since it was stored (same bytes up to the old size, ending
+        // in a line break there) is read on from where the last run stopped.
+        if let previous = job.previous, previous.status == .ok, previous.compression == Compression.none.rawValue,
+            let name = job.format ?? previous.format, let format = try? FormatRegistry.format(named: name),
+            format.inputMode == .lines, file.size > previous.size, previous.size > 0,
+            Fingerprint.byte(path: file.path, at: Int(previous.size) - 1) == 0x0A,
+            let prefix = Fingerprint.sha256Hex(path: file.path, length: Int(previous.size)), prefix == previous.sha256
+        {
+            return parse(format, job: job, into: load, from: previous)
+        }
 
         // Recognise the format from the head of the decoded content (unless forced).
         var format: (any LogFormat.Type)?
@@ -311,17 +328,18 @@ public struct Ingestor: Sendable {
     }
 
     /// Reads the whole file through `F` (generic, so the per-line calls are direct).
-    static func parse<F: LogFormat>(_: F.Type, job: Job, into load: FileLoad) -> FileLoad {
+    static func parse<F: LogFormat>(_: F.Type, job: Job, into load: FileLoad, from previous: ManifestEntry? = nil) -> FileLoad {
         var load = load
         load.format = F.name
         // The time zone was checked before any file was read.
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
-        var splitter = LineSplitter()
+        var splitter = LineSplitter(lineNumber: previous?.lines ?? 0)
         let byLine = F.inputMode == .lines
         // CloudTrail digests record the hash of the uncompressed content.
         let hashContent = F.name == CloudTrailFormat.name
-        let result = InputDecoder.decode(path: job.file.path, hashing: true, hashingDecoded: hashContent) { chunk in
+        let offset = previous.map { Int($0.size) } ?? 0
+        var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: hashContent, from: offset) { chunk in
             guard byLine else { return parser.consume(chunk: chunk) }
             splitter.feed(chunk) { line in
                 parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
@@ -337,6 +355,11 @@ public struct Ingestor: Sendable {
             splitter.discardPartialLine()  // the piece after the last line break is not a whole line
         }
         let parsed = parser.finish()
+        if let previous {
+            // The hash covers the whole file, as for any other.
+            result.sha256 = Fingerprint.sha256Hex(path: job.file.path, length: Int(job.file.size))
+            load.appendedAfterLine = previous.lines
+        }
         load.sha256 = result.sha256
         load.contentSHA256 = result.decodedSHA256
         load.compression = result.compression.rawValue

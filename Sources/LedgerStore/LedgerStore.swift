@@ -10,14 +10,24 @@ public struct ManifestEntry: Sendable, Equatable {
     public var mtimeNanos: Int64
     public var sha256: String?
     public var status: FileStatus
+    public var format: String?
+    public var compression: String
+    /// Lines read so far (a grown file is read on from here).
+    public var lines: Int
 
-    public init(id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus) {
+    public init(
+        id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus,
+        format: String? = nil, compression: String = "none", lines: Int = 0
+    ) {
         self.id = id
         self.path = path
         self.size = size
         self.mtimeNanos = mtimeNanos
         self.sha256 = sha256
         self.status = status
+        self.format = format
+        self.compression = compression
+        self.lines = lines
     }
 }
 
@@ -29,6 +39,9 @@ public struct FileLoad: Sendable {
     public var sha256: String?
     /// SHA-256 of the uncompressed content, where a format needs it (CloudTrail logs).
     public var contentSHA256: String?
+    /// Set when only the part of a grown file after this many lines was read: its rows are added
+    /// to those stored, and the manifest's counts grow by what was read.
+    public var appendedAfterLine: Int?
     public var format: String?
     public var compression: String
     public var status: FileStatus
@@ -118,11 +131,11 @@ public struct LedgerStore: Sendable {
     public func manifest() throws(LedgerError) -> [String: ManifestEntry] {
         try read { db in
             var out: [String: ManifestEntry] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status FROM input_file")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines FROM input_file")
             while let row = try rows.next() {
                 let entry = ManifestEntry(
                     id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
-                    status: FileStatus(rawValue: row[5]) ?? .ok)
+                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8])
                 out[entry.path] = entry
             }
             return out
@@ -181,7 +194,19 @@ public struct LedgerStore: Sendable {
                 0, file.firstEvent.databaseValue, file.lastEvent.databaseValue,
                 file.detail.databaseValue, file.contentSHA256.databaseValue,
             ]
-            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
+            if file.appendedAfterLine != nil, let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
+                // A grown file read on: keep its rows; sizes, hash and counts follow the file.
+                fileID = existing
+                try db.execute(
+                    sql: """
+                        UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, lines = lines + ?, rejected = rejected + ?,
+                          first_event = CASE WHEN first_event IS NULL OR (? IS NOT NULL AND ? < first_event) THEN coalesce(?, first_event) ELSE first_event END,
+                          last_event = CASE WHEN last_event IS NULL OR (? IS NOT NULL AND ? > last_event) THEN coalesce(?, last_event) ELSE last_event END
+                        WHERE id = ?
+                        """,
+                    arguments: [file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
+                                file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent, fileID])
+            } else if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
                 replaced = true
                 fileID = existing
                 for table in Schema.stagingTables {
@@ -239,9 +264,15 @@ public struct LedgerStore: Sendable {
             for entry in file.quarantine {
                 try quarantine.execute(arguments: [fileID, entry.line, entry.reason, entry.excerpt])
             }
-            try db.execute(
-                sql: "UPDATE input_file SET records = ?, duplicates = ? WHERE id = ?",
-                arguments: [records, duplicates, fileID])
+            if file.appendedAfterLine != nil {
+                try db.execute(
+                    sql: "UPDATE input_file SET records = records + ?, duplicates = duplicates + ? WHERE id = ?",
+                    arguments: [records, duplicates, fileID])
+            } else {
+                try db.execute(
+                    sql: "UPDATE input_file SET records = ?, duplicates = ? WHERE id = ?",
+                    arguments: [records, duplicates, fileID])
+            }
             try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
             return LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced)
         }

@@ -79,4 +79,48 @@ struct ReliabilityTests {
         #expect(next.derived)
         #expect(try store.needsDerive() == false)
     }
+
+    // How this was seen to fail: with the read-on path switched off, the grown file was read
+    // again from its start ("replaced"): the result was right, and the action check failed.
+    // The manifest and event comparisons hold the read-on path to the result of one full read.
+    @Test("a live Livy .out that grew is read on from where the last run stopped, with the same result as one read")
+    func readsOnAGrowingFile() async throws {
+        let dir = try TemporaryDirectory("ledger-grow")
+        defer { dir.remove() }
+        let run1 = String(decoding: try Fixtures.bytes(Self.cluster + "/livy/livy-livy-server.out.1"), as: UTF8.self)
+        let lines = run1.split(separator: "\n", omittingEmptySubsequences: false)
+        let cut = lines.count / 2
+        let base = "j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications"
+        for name in ["clean", "live"] {
+            try dir.write("\(name)/\(base)/livy/2025_03_03.request.log", try Fixtures.bytes(Self.cluster + "/livy/2025_03_03.request.log"))
+            try dir.write("\(name)/\(base)/hadoop-yarn/rm.log", try Fixtures.bytes(Self.cluster + "/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-10.log"))
+        }
+        try dir.write("clean/\(base)/livy/livy-livy-server.out", run1)
+        let live = try dir.write("live/\(base)/livy/livy-livy-server.out", lines[..<cut].joined(separator: "\n") + "\n")
+        func ingest(_ name: String) async throws -> IngestSummary {
+            let store = try LedgerStore(path: dir.path + "/\(name).sqlite")
+            return try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/" + name)])
+        }
+        _ = try await ingest("clean")
+        _ = try await ingest("live")
+        // The server writes on.
+        let handle = try #require(FileHandle(forWritingAtPath: live))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(lines[cut...].joined(separator: "\n").utf8))
+        try handle.close()
+        let second = try await ingest("live")
+        let grown = try #require(second.files.first { $0.path == live })
+        #expect(grown.action == .appended)
+        #expect(try sessionRows(dir.path + "/live.sqlite") == (try sessionRows(dir.path + "/clean.sqlite")))
+        let manifest = { (db: String) throws -> [String] in
+            try DatabaseQueue(path: db).read { d in
+                try String.fetchAll(d, sql: "SELECT format || ' ' || lines || ' ' || records || ' ' || rejected || ' ' || first_event || ' ' || last_event || ' ' || sha256 FROM input_file WHERE path LIKE '%server.out'")
+            }
+        }
+        #expect(try manifest(dir.path + "/live.sqlite") == (try manifest(dir.path + "/clean.sqlite")))
+        let events = { (db: String) throws -> [String] in
+            try DatabaseQueue(path: db).read { d in try String.fetchAll(d, sql: "SELECT line || ' ' || event || ' ' || at FROM livy_event ORDER BY line") }
+        }
+        #expect(try events(dir.path + "/live.sqlite") == (try events(dir.path + "/clean.sqlite")))
+    }
 }
