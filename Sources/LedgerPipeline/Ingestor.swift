@@ -335,22 +335,32 @@ public struct Ingestor: Sendable {
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
         var splitter = LineSplitter(lineNumber: previous?.lines ?? 0)
+        // A line past the reader's limit (1 MiB) is no log line we read: it is counted, sampled
+        // into the quarantine, and skipped, whatever the format.
+        var overlong: [QuarantineEntry] = []
+        var overlongCount = 0
+        func feed(_ line: Line) {
+            if line.isOverlong {
+                overlongCount += 1
+                if overlong.count < ParseTally.quarantineSampleLimit {
+                    overlong.append(QuarantineEntry(line: line.number, reason: "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB, skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
+                }
+                return
+            }
+            parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: false)
+        }
         let byLine = F.inputMode == .lines
         // CloudTrail digests record the hash of the uncompressed content.
         let hashContent = F.name == CloudTrailFormat.name
         let offset = previous.map { Int($0.size) } ?? 0
         var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: hashContent, from: offset) { chunk in
             guard byLine else { return parser.consume(chunk: chunk) }
-            splitter.feed(chunk) { line in
-                parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
-            }
+            splitter.feed(chunk, feed)
         }
         if !byLine {
             // The parser saw the bytes as they came; a cut stream shows as an unfinished record.
         } else if result.problem == nil {
-            splitter.finish { line in
-                parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: line.isOverlong)
-            }
+            splitter.finish(feed)
         } else {
             splitter.discardPartialLine()  // the piece after the last line break is not a whole line
         }
@@ -364,9 +374,9 @@ public struct Ingestor: Sendable {
         load.contentSHA256 = result.decodedSHA256
         load.compression = result.compression.rawValue
         load.lines = parsed.lines
-        load.rejected = parsed.rejected
+        load.rejected = parsed.rejected + overlongCount
         load.batches = parsed.batches
-        load.quarantine = parsed.quarantine
+        load.quarantine = Array((overlong + parsed.quarantine).sorted { $0.line < $1.line }.prefix(ParseTally.quarantineSampleLimit))
         load.firstEvent = parsed.firstEventMillis.map(UTCTime.iso8601(millis:))
         load.lastEvent = parsed.lastEventMillis.map(UTCTime.iso8601(millis:))
         if let problem = result.problem {

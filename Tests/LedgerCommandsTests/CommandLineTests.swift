@@ -100,6 +100,9 @@ struct CommandLineTests {
         #expect(json.stdout == "[{\"app_id\":\"application_1590702911576_0016\",\"vcore_seconds\":326}]\n")
     }
 
+    // Two layers guard this: the statement's sqlite3_stmt_readonly check and the read-only
+    // connection under it. Removing either one alone leaves this test green (the other still
+    // refuses); it fails only when both are gone, which is the user-visible promise it states.
     @Test("query refuses any statement that would write, and the ledger is unchanged", arguments: [
         "delete from yarn_app",
         "update yarn_app set user = 'x'",
@@ -344,6 +347,8 @@ struct RunCommandTests {
         #expect((object["gate_failures"] as? [String])?.count == 2)
     }
 
+    // How this was seen to fail: with RunLock's flock call bypassed, the second run exited 0
+    // while the lock was held, not 4.
     @Test("a second run while one holds the lock exits 4 and names the lock")
     func secondRunIsRefused() throws {
         let (dir, config) = try setUp(gates: "")

@@ -123,4 +123,33 @@ struct ReliabilityTests {
         }
         #expect(try events(dir.path + "/live.sqlite") == (try events(dir.path + "/clean.sqlite")))
     }
+
+    // How this was seen to fail: before the pipeline took overlong lines out, a 3 MB line in a
+    // Livy log reached the parser cut and was dropped without a word (no quarantine row).
+    @Test("a very long line is quarantined by name and line; the lines around it are read")
+    func quarantinesOverlongLines() async throws {
+        let dir = try TemporaryDirectory("ledger-long")
+        defer { dir.remove() }
+        let log = """
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:10:00 WARN SparkYarnApp: \(String(repeating: "x", count: 3 << 20))
+            25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 09:20:00 INFO InteractiveSessionManager: Deleted session 0
+
+            """
+        try dir.write("logs/j-LONGLINE0001/node/i-0e0e0e0e0e0e0e0e5/applications/livy/livy-livy-server.out", log)
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let file = try #require(summary.files.first)
+        #expect(file.status == .ok)
+        #expect(file.rejected == 1)
+        #expect(file.records == 4)  // server start, create, deleting, deleted
+        let (reasons, sessions) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (try String.fetchAll(db, sql: "SELECT line || ': ' || reason FROM quarantine"),
+             try String.fetchAll(db, sql: "SELECT end_reason FROM session"))
+        }
+        #expect(reasons == ["3: line longer than 1 MiB, skipped"])
+        #expect(sessions == ["start_failed"])  // created, never ready, deleted
+    }
 }

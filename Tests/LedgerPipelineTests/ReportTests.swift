@@ -242,3 +242,37 @@ struct ReportTests {
         #expect(!FileManager.default.fileExists(atPath: a.dir.path + "/v/findings.csv"))  // --only
     }
 }
+
+@Suite("Report names and output paths")
+struct ReportPathTests {
+    // How this was seen to fail: with the plain-file-name check removed from
+    // ReportDefinition.parse, this query's CSV was written one directory above --out.
+    @Test("a query whose CSV name leaves the output directory is refused, naming the file")
+    func refusesEscapingNames() throws {
+        let dir = try TemporaryDirectory("ledger-escape")
+        defer { dir.remove() }
+        let queries = dir.path + "/queries"
+        try dir.write("queries/evil.sql", "-- title: Evil\n-- csv: ../escaped.csv\nselect 1 as x\n")
+        let ledger = try HandLedger()
+        defer { ledger.dir.remove() }
+        let reporting = Reporting(queriesDirectory: queries, templatesDirectory: Fixtures.project + "/Reports/templates")
+        #expect(throws: LedgerError.query(message: "\(queries)/evil.sql: '-- csv: ../escaped.csv' must be a plain file name such as evil.csv")) {
+            try reporting.write(database: ledger.database, configuration: Configuration(), to: dir.path + "/out", window: .all, only: [], toolVersion: "t")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/escaped.csv"))
+    }
+
+    @Test("--only with a name that is no report is a usage error listing the reports")
+    func refusesUnknownReports() throws {
+        let ledger = try HandLedger()
+        defer { ledger.dir.remove() }
+        let reporting = Reporting(queriesDirectory: Fixtures.project + "/Queries", templatesDirectory: Fixtures.project + "/Reports/templates")
+        do {
+            _ = try reporting.write(database: ledger.database, configuration: Configuration(), to: ledger.dir.path + "/o", window: .all, only: ["nope"], toolVersion: "t")
+            Issue.record("expected an error")
+        } catch {
+            guard case .config(_, _, let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.hasPrefix("no report 'nope'; reports: "))
+        }
+    }
+}

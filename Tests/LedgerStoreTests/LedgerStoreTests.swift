@@ -26,6 +26,8 @@ struct LedgerStoreTests {
             quarantine: quarantine)
     }
 
+    // How this was seen to fail: with the store creating the file 0o644, the mode read back
+    // was 420, not 384 (0o600).
     @Test("every table is STRICT and the database file is readable by its owner only")
     func createsStrictPrivateDatabase() throws {
         let dir = try TemporaryDirectory()
