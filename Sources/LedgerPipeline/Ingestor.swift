@@ -335,15 +335,23 @@ public struct Ingestor: Sendable {
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
         var splitter = LineSplitter(lineNumber: previous?.lines ?? 0)
-        // A line past the reader's limit (1 MiB) is no log line we read: it is counted, sampled
-        // into the quarantine, and skipped, whatever the format.
-        var overlong: [QuarantineEntry] = []
-        var overlongCount = 0
+        // A line past the reader's limit (1 MiB), or one that is not text (control bytes,
+        // invalid UTF-8), is no log line we read: it is counted, sampled into the quarantine, and
+        // skipped, whatever the format.
+        var notRead: [QuarantineEntry] = []
+        var notReadCount = 0
         func feed(_ line: Line) {
             if line.isOverlong {
-                overlongCount += 1
-                if overlong.count < ParseTally.quarantineSampleLimit {
-                    overlong.append(QuarantineEntry(line: line.number, reason: "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB, skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
+                notReadCount += 1
+                if notRead.count < ParseTally.quarantineSampleLimit {
+                    notRead.append(QuarantineEntry(line: line.number, reason: "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB, skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
+                }
+                return
+            }
+            if let problem = TextCheck.problem(in: line.bytes) {
+                notReadCount += 1
+                if notRead.count < ParseTally.quarantineSampleLimit {
+                    notRead.append(QuarantineEntry(line: line.number, reason: problem + ", skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
                 }
                 return
             }
@@ -373,14 +381,16 @@ public struct Ingestor: Sendable {
         load.sha256 = result.sha256
         load.contentSHA256 = result.decodedSHA256
         load.compression = result.compression.rawValue
-        load.lines = parsed.lines
-        load.rejected = parsed.rejected + overlongCount
+        // Lines read this time, the skipped ones included (a grown file's next read starts here).
+        let lines = byLine ? splitter.lineNumber - (previous?.lines ?? 0) : parsed.lines
+        load.lines = lines
+        load.rejected = parsed.rejected + notReadCount
         load.batches = parsed.batches
-        load.quarantine = Array((overlong + parsed.quarantine).sorted { $0.line < $1.line }.prefix(ParseTally.quarantineSampleLimit))
+        load.quarantine = Array((notRead + parsed.quarantine).sorted { $0.line < $1.line }.prefix(ParseTally.quarantineSampleLimit))
         load.firstEvent = parsed.firstEventMillis.map(UTCTime.iso8601(millis:))
         load.lastEvent = parsed.lastEventMillis.map(UTCTime.iso8601(millis:))
         if let problem = result.problem {
-            apply(problem, to: &load, lines: parsed.lines)
+            apply(problem, to: &load, lines: lines)
         } else if result.decodedBytes == 0 {
             load.status = .empty
         }

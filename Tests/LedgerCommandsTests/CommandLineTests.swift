@@ -347,6 +347,10 @@ struct RunCommandTests {
         #expect((object["gate_failures"] as? [String])?.count == 2)
     }
 
+    /// Takes an exclusive flock on `$0` and becomes `sleep` holding it: one process holds the
+    /// lock, so killing it frees the lock at once (flock(1) would leave a child holding it).
+    static let holdLock = #"exec 9<>"$0" && flock 9 && exec sleep 30"#
+
     // How this was seen to fail: with RunLock's flock call bypassed, the second run exited 0
     // while the lock was held, not 4.
     @Test("a second run while one holds the lock exits 4 and names the lock")
@@ -354,21 +358,43 @@ struct RunCommandTests {
         let (dir, config) = try setUp(gates: "")
         defer { dir.remove() }
         let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["flock", dir.path + "/state/ledger.sqlite.lock", "sleep", "5"]
+        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
+        holder.arguments = ["-c", Self.holdLock, dir.path + "/state/ledger.sqlite.lock"]
         try holder.run()
-        defer { holder.terminate(); holder.waitUntilExit() }
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
         // Wait for the holder to take the lock.
         for _ in 0..<50 where !FileManager.default.fileExists(atPath: dir.path + "/state/ledger.sqlite.lock") { usleep(20_000) }
         usleep(200_000)
         let r = try CLI.run(["run", "--config", config])
         #expect(r.status == 4)
         #expect(r.stderr.hasPrefix("error: another run holds the lock \(dir.path)/state/ledger.sqlite.lock"))
-        holder.terminate()
+        kill(holder.processIdentifier, SIGKILL)  // SIGTERM may be ignored under the test runner
         holder.waitUntilExit()
         // The holder is gone: its lock went with it, and the next run proceeds.
         let again = try CLI.run(["run", "--config", config])
         #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    // How this was seen to fail: with acquire() changed to treat a lock file that names a
+    // process as held (a pid file without a liveness check), this run exited 4, not 0.
+    @Test("a lock left by a killed run (its file still naming the dead process) is taken over")
+    func staleLockIsTakenOver() throws {
+        let (dir, config) = try setUp(gates: "")
+        defer { dir.remove() }
+        let lock = dir.path + "/state/ledger.sqlite.lock"
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
+        holder.arguments = ["-c", Self.holdLock, lock]
+        try holder.run()
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: lock) { usleep(20_000) }
+        usleep(200_000)
+        try Data("\(holder.processIdentifier)\n".utf8).write(to: URL(fileURLWithPath: lock))
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        #expect(try String(contentsOfFile: lock, encoding: .utf8) == "\(holder.processIdentifier)\n")
+        let r = try CLI.run(["run", "--config", config])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stderr.contains("lock"))
     }
 }
 

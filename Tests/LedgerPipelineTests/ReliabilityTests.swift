@@ -152,4 +152,51 @@ struct ReliabilityTests {
         #expect(reasons == ["3: line longer than 1 MiB, skipped"])
         #expect(sessions == ["start_failed"])  // created, never ready, deleted
     }
+
+    // How this was seen to fail: before the pipeline checked lines for text, the NUL block and
+    // the junk line were taken for stack-trace lines and dropped without a word, and the
+    // Latin-1 line was read with U+FFFD in it: no quarantine rows, rejected = 0.
+    @Test("binary junk, a NUL block and invalid UTF-8 inside text logs are quarantined by line; the rest is read")
+    func quarantinesJunkLines() async throws {
+        let dir = try TemporaryDirectory("ledger-junk")
+        defer { dir.remove() }
+        var livy = Array("""
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
+
+            """.utf8)
+        livy += [UInt8](repeating: 0, count: 4096) + [0x0A]                       // line 3: a crash's zero block
+        livy += [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x08, 0x08, 0xE9, 0x0A]        // line 4: zip bytes
+        livy += Array("25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0\n".utf8)
+        livy += Array("25/03/05 09:20:00 INFO InteractiveSessionManager: Deleted session 0\n".utf8)
+        try dir.write("logs/j-JUNKLINES0001/node/i-0e0e0e0e0e0e0e0e5/applications/livy/livy-livy-server.out", livy)
+        var rm = Array("2025-03-05 09:30:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0001,name=caf".utf8)
+        rm += [0xE9]  // Latin-1 'é', not UTF-8
+        rm += Array(",user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n".utf8)
+        rm += Array("2025-03-05 09:31:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0002,name=ok,user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n".utf8)
+        try dir.write("logs/j-JUNKLINES0001/node/i-0e0e0e0e0e0e0e0e5/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-5.log", rm)
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let byFormat = Dictionary(uniqueKeysWithValues: summary.files.map { ($0.format ?? "", $0) })
+        let livyFile = try #require(byFormat["livy-server"])
+        #expect(livyFile.status == .ok)
+        #expect(livyFile.rejected == 2)
+        let rmFile = try #require(byFormat["yarn-rm"])
+        #expect(rmFile.rejected == 1)
+        let (lines, reasons, sessions, apps) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (try String.fetchAll(db, sql: "SELECT format || '=' || lines FROM input_file ORDER BY format"),
+             try String.fetchAll(db, sql: "SELECT f.format || ':' || q.line || ': ' || q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id ORDER BY f.format, q.line"),
+             try String.fetchAll(db, sql: "SELECT end_reason FROM session"),
+             try String.fetchAll(db, sql: "SELECT app_id FROM yarn_app"))
+        }
+        #expect(lines == ["livy-server=6", "yarn-rm=2"])  // every line counted, the skipped ones too
+        #expect(reasons == [
+            "livy-server:3: control byte 0x00 at column 1, not a line of text, skipped",
+            "livy-server:4: control byte 0x03 at column 3, not a line of text, skipped",
+            "yarn-rm:1: invalid UTF-8 at column 154, not a line of text, skipped",
+        ])
+        #expect(sessions == ["start_failed"])
+        #expect(apps == ["application_1741160000000_0002"])
+    }
 }
+
