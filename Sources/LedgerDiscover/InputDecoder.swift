@@ -85,6 +85,9 @@ public enum InputDecoder {
         let gzip: GzipInflater? = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
             && magic == (0x1F, 0x8B) ? GzipInflater(outputSize: chunkSize) : nil
         if gzip != nil { result.compression = .gzip }
+        // A plain file's content is its bytes: hash them once.
+        let contentIsBytes = gzip == nil && hasher != nil && decodedHasher != nil
+        if contentIsBytes { decodedHasher = nil }
         if offset > 0 {
             guard gzip == nil, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
                 result.problem = .unreadable("cannot read from byte \(offset)")
@@ -143,6 +146,7 @@ public enum InputDecoder {
         }
         if let hasher { result.sha256 = hex(hasher.finalize()) }
         if let decodedHasher, result.problem == nil { result.decodedSHA256 = hex(decodedHasher.finalize()) }
+        if contentIsBytes, result.problem == nil { result.decodedSHA256 = result.sha256 }
         return result
     }
 }

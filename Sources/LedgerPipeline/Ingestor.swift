@@ -236,6 +236,8 @@ public struct Ingestor: Sendable {
         let manifest: [String: ManifestEntry]
         /// SHA-256 → the path stored with those bytes.
         var pathByHash: [String: String] = [:]
+        /// SHA-256 of decoded content → the path stored with it (plain or gzip).
+        var pathByContent: [String: String] = [:]
         var storedAnything = false
 
         init(store: LedgerStore, manifest: [String: ManifestEntry]) {
@@ -244,6 +246,9 @@ public struct Ingestor: Sendable {
             for entry in manifest.values.sorted(by: { $0.id < $1.id }) {
                 if let sha = entry.sha256, entry.status != .duplicate, pathByHash[sha] == nil {
                     pathByHash[sha] = entry.path
+                }
+                if let content = entry.contentSHA256, entry.status == .ok, pathByContent[content] == nil {
+                    pathByContent[content] = entry.path
                 }
             }
         }
@@ -263,8 +268,31 @@ public struct Ingestor: Sendable {
                     path: load.path, size: load.size, mtimeNanos: load.mtimeNanos, sha256: sha,
                     format: load.format, compression: load.compression, status: .duplicate,
                     context: load.context, lines: 0, detail: "same bytes as \(other)")
-            } else if let sha = load.sha256 {
+            } else if known == nil, load.status == .ok, let content = load.contentSHA256,
+                let other = pathByContent[content], other != load.path
+            {
+                // The same content in other bytes: a stored log gzipped after rotation.
+                if FileManager.default.fileExists(atPath: other) {
+                    load = FileLoad(
+                        path: load.path, size: load.size, mtimeNanos: load.mtimeNanos, sha256: load.sha256,
+                        format: load.format, compression: load.compression, status: .duplicate,
+                        context: load.context, lines: 0, detail: "same content as \(other)")
+                } else {
+                    // The original is gone (logrotate deletes it): its rows follow the new name.
+                    try store.move(from: other, to: load.path, size: load.size, mtimeNanos: load.mtimeNanos,
+                                   sha256: load.sha256, compression: load.compression)
+                    pathByContent[content] = load.path
+                    if let sha = load.sha256 { pathByHash[sha] = load.path }
+                    return FileReport(
+                        path: load.path, action: .moved, status: .ok, format: load.format,
+                        records: 0, duplicates: 0, rejected: 0, detail: "moved from \(other), compressed")
+                }
+            }
+            if load.status != .duplicate, let sha = load.sha256, pathByHash[sha] == nil {
                 pathByHash[sha] = load.path
+            }
+            if load.status == .ok, let content = load.contentSHA256, pathByContent[content] == nil {
+                pathByContent[content] = load.path
             }
             let outcome = try store.load(load)
             storedAnything = true
@@ -358,10 +386,10 @@ public struct Ingestor: Sendable {
             parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: false)
         }
         let byLine = F.inputMode == .lines
-        // CloudTrail digests record the hash of the uncompressed content.
-        let hashContent = F.name == CloudTrailFormat.name
+        // The hash of the decoded content: CloudTrail digests record it, and a gzipped copy of a
+        // stored log (logrotate's `.out.1.gz`) is known by it. For a plain file it is the bytes' own.
         let offset = previous.map { Int($0.size) } ?? 0
-        var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: hashContent, from: offset) { chunk in
+        var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: true, from: offset) { chunk in
             guard byLine else { return parser.consume(chunk: chunk) }
             splitter.feed(chunk, feed)
         }

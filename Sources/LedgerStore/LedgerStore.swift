@@ -14,11 +14,15 @@ public struct ManifestEntry: Sendable, Equatable {
     public var compression: String
     /// Lines read so far (a grown file is read on from here).
     public var lines: Int
+    /// SHA-256 of the decoded content: of the bytes for a plain file, of what they inflate to
+    /// for a gzip file (when known). A gzipped copy of a stored log has the same.
+    public var contentSHA256: String?
 
     public init(
         id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus,
-        format: String? = nil, compression: String = "none", lines: Int = 0
+        format: String? = nil, compression: String = "none", lines: Int = 0, contentSHA256: String? = nil
     ) {
+        self.contentSHA256 = contentSHA256
         self.id = id
         self.path = path
         self.size = size
@@ -131,11 +135,11 @@ public struct LedgerStore: Sendable {
     public func manifest() throws(LedgerError) -> [String: ManifestEntry] {
         try read { db in
             var out: [String: ManifestEntry] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines FROM input_file")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines, CASE WHEN compression = 'none' THEN sha256 ELSE content_sha256 END FROM input_file")
             while let row = try rows.next() {
                 let entry = ManifestEntry(
                     id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
-                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8])
+                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8], contentSHA256: row[9])
                 out[entry.path] = entry
             }
             return out
@@ -162,11 +166,22 @@ public struct LedgerStore: Sendable {
 
     /// Gives a stored file a new path: the same bytes moved (a log rotated from `.out` to
     /// `.out.1`); its rows stay, under the new name.
-    public func move(from old: String, to new: String, size: Int64, mtimeNanos: Int64) throws(LedgerError) {
+    ///
+    /// When the content moved into other bytes (gzipped by logrotate), `sha256` and
+    /// `compression` give the new file's. Derived evidence names paths, so derive runs again.
+    public func move(
+        from old: String, to new: String, size: Int64, mtimeNanos: Int64, sha256: String? = nil, compression: String? = nil
+    ) throws(LedgerError) {
         try write { db in
             try db.execute(
-                sql: "UPDATE input_file SET path = ?, size = ?, mtime_ns = ? WHERE path = ?",
-                arguments: [new, size, mtimeNanos, old])
+                sql: """
+                    UPDATE input_file SET path = ?, size = ?, mtime_ns = ?, sha256 = coalesce(?, sha256),
+                      content_sha256 = CASE WHEN ? IS NULL THEN content_sha256 WHEN compression = 'none' THEN sha256 ELSE content_sha256 END,
+                      compression = coalesce(?, compression)
+                    WHERE path = ?
+                    """,
+                arguments: [new, size, mtimeNanos, sha256, sha256, compression, old])
+            try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         }
     }
 

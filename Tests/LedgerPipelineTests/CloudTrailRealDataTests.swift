@@ -40,9 +40,10 @@ struct CloudTrailRealDataTests {
     /// (file, format or nil, records seen, stored, rejected, duplicates)
     static let expected: [(String, String?, Int, Int, Int, Int)] = [
         // trailscraper: 2 records (autoscaling DescribeLaunchConfigurations, sts AssumeRole);
-        // the .gz holds the same 2; the smoke-test file repeats both eventIDs and adds apigateway.
+        // the .gz inflates to the very same bytes (`gunzip -c … | cmp`), so it is a duplicate
+        // file, not read into rows; the smoke-test file repeats both eventIDs and adds apigateway.
         ("111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json", "cloudtrail", 2, 1, 0, 0),
-        ("111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz", "cloudtrail", 2, 0, 0, 1),
+        ("111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz", "cloudtrail", 0, 0, 0, 0),
         ("events-for-smoke-test.json", "cloudtrail", 3, 0, 0, 1),
         // processing library: made-up services (eventSource1…), skipped; a record with null or
         // renamed eventSource/eventName is rejected; the broken-JSON file loses its first record
@@ -54,7 +55,7 @@ struct CloudTrailRealDataTests {
         ("SerializerTestFileBadFieldName.json", "cloudtrail", 2, 0, 1, 0),
         ("SerializerTestFileBadJsonFormat.json", "cloudtrail", 2, 0, 1, 0),
         ("SerializerTestFileCompact.json", "cloudtrail", 6, 0, 0, 0),
-        ("SerializerTestFileCompact.json.gz", "cloudtrail", 6, 0, 0, 0),
+        ("SerializerTestFileCompact.json.gz", "cloudtrail", 0, 0, 0, 0),  // the .json, gzipped: a duplicate
         ("SerializerTestFileLocation.json", "cloudtrail", 6, 0, 0, 0),
         ("SerializerTestFileMissField.json", "cloudtrail", 4, 0, 0, 0),
         ("SerializerTestFileNewFieldAtRandomPlaces.json", "cloudtrail", 2, 0, 0, 0),
@@ -84,7 +85,7 @@ struct CloudTrailRealDataTests {
         let rows = try await Self.result.value.1
         let row = try #require(rows[file], "\(file) not in the manifest")
         #expect(row.format == format, "\(file)")
-        #expect(row.status == (format == nil ? "unrecognised" : "ok"), "\(file)")
+        #expect(row.status == (format == nil ? "unrecognised" : file.hasSuffix(".json.gz") ? "duplicate" : "ok"), "\(file)")
         #expect(row.lines == seen, "\(file)")
         #expect(row.records == stored, "\(file)")
         #expect(row.rejected == rejected, "\(file)")

@@ -162,7 +162,7 @@ struct IngestTests {
         #expect(try s.query { db in try Int64.fetchOne(db, sql: "SELECT mtime_ns FROM input_file WHERE path = ?", arguments: [path]) } == 1_000_000_000_000_000)
     }
 
-    @Test("a changed file replaces its old rows; a copy under another name is a duplicate")
+    @Test("a changed file replaces its old rows; a copy under another name, zipped or not, is a duplicate")
     func replacesChangedFilesAndSpotsCopies() async throws {
         let s = try Scenario()
         defer { s.dir.remove() }
@@ -172,12 +172,18 @@ struct IngestTests {
         let lines = String(decoding: try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"), as: UTF8.self).split(separator: "\n")
         let changed = lines[0] + "\n" + lines[1] + "\n" + "2017-03-02 15:00:00,000 INFO resourcemanager.RMAppManager$ApplicationSummary: appId=application_1488460948013_0009,name=new,user=hadoop,queue=default,state=FAILED,startTime=1488466000000,finishTime=1488466800000\n"
         try s.dir.write(Scenario.hadoop2File, changed)
-        try s.dir.write("logs/copy/rm-appsummary-copy.log", try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log"))
+        // A plain log that shares the EMR file's summary line (its content plus one more line),
+        // and a plain copy of the EMR .gz's exact content (the same log, unzipped).
+        try s.dir.write("logs/copy/rm-appsummary-copy.log", try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log") + Array("\n".utf8))
+        try s.dir.write("logs/copy/emr-unzipped.log", try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log"))
         try s.dir.write("logs/copy/emr.log.gz", try Data(contentsOf: URL(fileURLWithPath: s.logs + String(Scenario.emrFile.dropFirst(4)))).map { $0 })
         let again = try await s.ingest()
         #expect(again.files.first { $0.path == path }?.action == .replaced)
         #expect(again.files.first { $0.path.hasSuffix("copy/emr.log.gz") }?.status == .duplicate)
-        #expect(again.files.first { $0.path.hasSuffix("copy/rm-appsummary-copy.log") }?.status == .ok)  // other bytes (plain)
+        #expect(again.files.first { $0.path.hasSuffix("copy/rm-appsummary-copy.log") }?.status == .ok)  // other content
+        let unzipped = again.files.first { $0.path.hasSuffix("copy/emr-unzipped.log") }
+        #expect(unzipped?.status == .duplicate)
+        #expect(unzipped?.detail == "same content as \(s.logs + String(Scenario.emrFile.dropFirst(4)))")
         // The same app id in two files belongs to the one with the smaller path, whatever the
         // order they were read in: logs/copy/… < logs/elasticmapreduce/…, so the copy takes the
         // app over and the EMR file, read first, now counts it as a duplicate.

@@ -22,8 +22,9 @@ struct ReliabilityTests {
 
     // How this was seen to fail: before moves were recognised, the rotated `.out.1` was taken
     // for a duplicate of the stored `.out`, and the new `.out` then replaced the old rows —
-    // every session of the first server run was lost.
-    @Test("a rotated Livy log (.out → .out.1, a new .out) keeps its rows and counts nothing twice")
+    // every session of the first server run was lost. Before content hashes, the later
+    // `.out.1.gz` was read as a new file: 30 records stored again, every session twice.
+    @Test("a rotated Livy log (.out → .out.1, a new .out, later .out.1.gz) keeps its rows and counts nothing twice")
     func rotationKeepsRows() async throws {
         let dir = try TemporaryDirectory("ledger-rotate")
         defer { dir.remove() }
@@ -58,6 +59,27 @@ struct ReliabilityTests {
         #expect(second.files.first { $0.path.hasSuffix(".out") }?.action == .loaded)
         #expect(try sessionRows(dir.path + "/staged.sqlite") == (try sessionRows(dir.path + "/clean.sqlite")))
         #expect(try sessionRows(dir.path + "/clean.sqlite").count == 6)
+        // Later, logrotate gzips the old log: .out.1 becomes .out.1.gz.
+        try dir.write("staged/" + base + "/livy/livy-livy-server.out.1.gz", Gzip.compress(run1))
+        try FileManager.default.removeItem(atPath: livy + "livy-livy-server.out.1")
+        // And someone keeps a gzipped copy of the live log beside it (`gzip -k`).
+        try dir.write("staged/" + base + "/livy/livy-livy-server.out.gz", Gzip.compress(run2))
+        let third = try await ingest("staged")
+        let moved = try #require(third.files.first { $0.path.hasSuffix(".out.1.gz") })
+        #expect(moved.action == .moved)
+        #expect(moved.detail == "moved from \(livy)livy-livy-server.out.1, compressed")
+        let copy = try #require(third.files.first { $0.path.hasSuffix(".out.gz") })
+        #expect(copy.status == .duplicate)
+        #expect(copy.records == 0)
+        #expect(try sessionRows(dir.path + "/staged.sqlite") == (try sessionRows(dir.path + "/clean.sqlite")))
+        // The moved row now describes the .gz on disk: the next run finds nothing to read.
+        let fourth = try await ingest("staged")
+        #expect(fourth.files.allSatisfy { $0.action == .unchanged })
+        #expect(!fourth.derived)
+        let stored = try await DatabaseQueue(path: dir.path + "/staged.sqlite").read { db in
+            try String.fetchAll(db, sql: "SELECT compression || ' ' || status FROM input_file WHERE path LIKE '%.out.1.gz'")
+        }
+        #expect(stored == ["gzip ok"])
     }
 
     // How this was seen to fail: with derive run only after something new was stored, a ledger

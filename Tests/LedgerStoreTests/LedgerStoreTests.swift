@@ -96,7 +96,7 @@ struct LedgerStoreTests {
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try store.load(Self.load("a.log", sha: "aa", apps: []))
         try store.touch(path: "a.log", size: 99, mtimeNanos: 42)
-        #expect(try store.manifest() == ["a.log": ManifestEntry(id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok, format: "yarn-rm", compression: "none", lines: 5)])
+        #expect(try store.manifest() == ["a.log": ManifestEntry(id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok, format: "yarn-rm", compression: "none", lines: 5, contentSHA256: "aa")])
     }
 
     @Test("a database that cannot be created is a typed error naming it")
