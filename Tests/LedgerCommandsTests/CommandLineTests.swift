@@ -332,6 +332,8 @@ struct RunCommandTests {
         #expect(FileManager.default.fileExists(atPath: dir.path + "/reports/sessions.csv"))
     }
 
+    // How this was seen to fail: with Gates.failures returning no failures, the run exited 0
+    // with nothing on stderr and "exit_code": 0 in --json.
     @Test("a gate that fails: exit 3, and why on stderr; --json says so too")
     func gateFails() throws {
         let (dir, config) = try setUp(gates: "max_quarantined_files = 0\nmin_identity_coverage = 0.5")

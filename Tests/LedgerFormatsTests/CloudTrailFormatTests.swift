@@ -76,6 +76,8 @@ struct CloudTrailFormatTests {
         #expect(rows.map { $0["event_id"] } == [.text("d"), .text("e")])
     }
 
+    // How this was seen to fail: with a non-string field read as absent instead of refused, the
+    // record was rejected for a missing eventTime, not named for its wrong type.
     @Test("a record with a wrong type is quarantined; the records around it are kept")
     func keepsGoodRecordsBesideBadOnes() throws {
         let bad = #"{"eventVersion":"1.11","eventTime":1732438800,"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"bad"}"#
@@ -86,6 +88,8 @@ struct CloudTrailFormatTests {
         #expect(parsed.quarantine.first?.reason == "cloudtrail: eventTime is not a string")
     }
 
+    // How this was seen to fail: without the end-of-stream check, the cut record vanished
+    // silently: rejected 0, no quarantine row.
     @Test("a document cut in half keeps every whole record before the cut")
     func readsCutDocuments() throws {
         let whole = "{\"Records\":[\(event("p", "sts.amazonaws.com", "AssumeRole")),\(event("q", "sts.amazonaws.com", "AssumeRole"))]}"

@@ -114,6 +114,8 @@ struct IngestTests {
         #expect(quarantined.contains("yarn-rm: memorySeconds is not an integer: '12a'"))
     }
 
+    // How this was seen to fail: with the decoder's end-inside-a-member check switched off, the
+    // cut file was stored as "ok" and no diagnostic named it.
     @Test("a truncated .gz is reported by name; its whole lines and the good files are stored")
     func keepsGoodFilesBesideACutOne() async throws {
         let s = try Scenario()

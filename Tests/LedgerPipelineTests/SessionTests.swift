@@ -260,6 +260,8 @@ struct SessionTests {
         #expect(gina["rate_effective"] == "1970-01-01")
     }
 
+    // How this was seen to fail: with LivyServerFormat.isSecret answering false, the conf was
+    // stored with AKIAREALSECRET and t0k3n, and both were found in the database file's bytes.
     @Test("secrets in a session's conf are stored as *** and appear nowhere in the database")
     func redactsSecrets() async throws {
         let scenario = try await Self.shared.value
