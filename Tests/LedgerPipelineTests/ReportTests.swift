@@ -211,7 +211,7 @@ struct ReportTests {
     @Test("report.md opens with the totals and ends with the provenance")
     func markdown() async throws {
         let text = try await csv("report.md")
-        #expect(text.contains("4 sessions cost $3.63; $2.35 of it (65 %) was idle tail, $2.10 of that in 2 abandoned sessions. 1 sessions ran in background although policy forbade it, 1 ran without a resolved identity, and 1 were still running at the end of the data. 1 findings are of high severity."))
+        #expect(text.contains("Sessions: 4, costing $3.63; $2.35 of it (65 %) was idle tail, $2.10 of that in abandoned sessions (2). In background although policy forbade it: 1; without a resolved identity: 1; still running at the end of the data: 1. High-severity findings: 1."))
         #expect(text.contains("| s2 | c1 | bob | 2025-01-01T09:30:00Z | 2025-01-01T10:00:00Z | 2025-01-01T11:30:00Z | idle_timeout | 5400 | 1.50 |"))
         #expect(text.contains("Rate card: from 1970-01-01: $0.0480 per vCPU-hour, $0.0030 per GiB-hour."))
         // Charts: the day's background, idle and total cost; sessions open at once per cluster
