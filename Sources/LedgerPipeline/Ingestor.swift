@@ -369,21 +369,15 @@ public struct Ingestor: Sendable {
         var notRead: [QuarantineEntry] = []
         var notReadCount = 0
         func feed(_ line: Line) {
-            if line.isOverlong {
-                notReadCount += 1
-                if notRead.count < ParseTally.quarantineSampleLimit {
-                    notRead.append(QuarantineEntry(line: line.number, reason: "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB, skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
-                }
-                return
+            let problem = line.isOverlong
+                ? "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB" : TextCheck.problem(in: line.bytes)
+            guard let problem else {
+                return parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: false)
             }
-            if let problem = TextCheck.problem(in: line.bytes) {
-                notReadCount += 1
-                if notRead.count < ParseTally.quarantineSampleLimit {
-                    notRead.append(QuarantineEntry(line: line.number, reason: problem + ", skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
-                }
-                return
+            notReadCount += 1
+            if notRead.count < ParseTally.quarantineSampleLimit {
+                notRead.append(QuarantineEntry(line: line.number, reason: problem + ", skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
             }
-            parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: false)
         }
         let byLine = F.inputMode == .lines
         // The hash of the decoded content: CloudTrail digests record it, and a gzipped copy of a
