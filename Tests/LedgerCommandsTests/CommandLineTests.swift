@@ -349,27 +349,33 @@ struct RunCommandTests {
         #expect((object["gate_failures"] as? [String])?.count == 2)
     }
 
-    /// Takes an exclusive flock on `$0` and becomes `sleep` holding it: one process holds the
-    /// lock, so killing it frees the lock at once (flock(1) would leave a child holding it).
-    static let holdLock = #"exec 9<>"$0" && flock 9 && exec sleep 30"#
+    /// Takes an exclusive flock on `$0`, writes its process id there as a run does, and becomes
+    /// `sleep` holding it: one process holds the lock, so killing it frees the lock at once
+    /// (flock(1) would leave a child holding it).
+    static let holdLock = #"exec 9<>"$0" && flock 9 && echo $$ >&9 && exec sleep 30"#
+
+    /// Starts a process holding the lock and waits until it has written its id.
+    func holdTheLock(_ lock: String) throws -> Process {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
+        holder.arguments = ["-c", Self.holdLock, lock]
+        try holder.run()
+        for _ in 0..<250 where ((try? String(contentsOfFile: lock, encoding: .utf8)) ?? "").isEmpty { usleep(20_000) }
+        return holder
+    }
 
     // How this was seen to fail: with RunLock's flock call bypassed, the second run exited 0
     // while the lock was held, not 4.
-    @Test("a second run while one holds the lock exits 4 and names the lock")
+    @Test("a second run while one holds the lock exits 4 and names the lock and its holder")
     func secondRunIsRefused() throws {
         let (dir, config) = try setUp(gates: "")
         defer { dir.remove() }
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
-        holder.arguments = ["-c", Self.holdLock, dir.path + "/state/ledger.sqlite.lock"]
-        try holder.run()
+        let lock = dir.path + "/state/ledger.sqlite.lock"
+        let holder = try holdTheLock(lock)
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
-        // Wait for the holder to take the lock.
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: dir.path + "/state/ledger.sqlite.lock") { usleep(20_000) }
-        usleep(200_000)
         let r = try CLI.run(["run", "--config", config])
         #expect(r.status == 4)
-        #expect(r.stderr.hasPrefix("error: another run holds the lock \(dir.path)/state/ledger.sqlite.lock"))
+        #expect(r.stderr == "error: another run holds the lock \(lock) (process \(holder.processIdentifier)); try again when it has finished\n")
         kill(holder.processIdentifier, SIGKILL)  // SIGTERM may be ignored under the test runner
         holder.waitUntilExit()
         // The holder is gone: its lock went with it, and the next run proceeds.
@@ -384,13 +390,7 @@ struct RunCommandTests {
         let (dir, config) = try setUp(gates: "")
         defer { dir.remove() }
         let lock = dir.path + "/state/ledger.sqlite.lock"
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/bin/bash")
-        holder.arguments = ["-c", Self.holdLock, lock]
-        try holder.run()
-        for _ in 0..<50 where !FileManager.default.fileExists(atPath: lock) { usleep(20_000) }
-        usleep(200_000)
-        try Data("\(holder.processIdentifier)\n".utf8).write(to: URL(fileURLWithPath: lock))
+        let holder = try holdTheLock(lock)
         kill(holder.processIdentifier, SIGKILL)
         holder.waitUntilExit()
         #expect(try String(contentsOfFile: lock, encoding: .utf8) == "\(holder.processIdentifier)\n")
