@@ -89,7 +89,7 @@ public struct CloudTrailDigestFormat: LogFormat {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {}
 
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
         document.append(bytes)

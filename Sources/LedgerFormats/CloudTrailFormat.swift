@@ -73,7 +73,7 @@ public struct CloudTrailFormat: LogFormat {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {}
 
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
         var pieces: [JSONRecordSplitter.Piece] = []

@@ -39,10 +39,10 @@ public struct LivyRequestFormat: LogFormat {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {
         tally.sawLine()
         guard !bytes.isEmpty else { return }
-        guard !isOverlong, let r = NCSALine.parse(bytes) else {
+        guard let r = NCSALine.parse(bytes) else {
             tally.reject(line: lineNumber, reason: "livy-request: not an NCSA request line", bytes: bytes)
             return
         }

@@ -40,7 +40,7 @@ public struct LivyRestFormat: LogFormat {
 
     public static let inputMode = InputMode.bytes
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {}
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {}
 
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
         document.append(bytes)

@@ -70,7 +70,7 @@ public struct LivyServerFormat: LogFormat {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {
         tally.sawLine()
         guard let line = Log4jLine.parse(bytes) else {
             // A stack-trace line. The app-lookup failure is thrown, so its message arrives here,
@@ -86,13 +86,6 @@ public struct LivyServerFormat: LogFormat {
         let logger = Self.lastComponent(bytes.string(line.logger))
         guard Self.livyLoggers.contains(logger) else { return }
         var message = bytes.string(line.message)
-        if isOverlong {
-            // Only a create line can be this long (a huge conf); never keep a cut one.
-            if message.hasPrefix("Creating ") {
-                tally.reject(line: lineNumber, reason: "livy-server: create line longer than the line limit", excerpt: "")
-            }
-            return
-        }
         if logger == "LineBufferedStream" {
             // Forwarded spark-submit output: `[stdout: ]yy/MM/dd HH:mm:ss INFO YarnClientImpl: Submitted application application_…`
             if message.hasPrefix("stdout: ") { message.removeFirst(8) }

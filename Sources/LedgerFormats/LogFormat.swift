@@ -27,16 +27,17 @@ public protocol LogFormat {
     /// Consumes the next piece of decoded bytes (``InputMode/bytes`` formats only); `bytes` is
     /// valid only during the call.
     mutating func consume(chunk bytes: UnsafeRawBufferPointer)
-    /// Consumes one line. `bytes` is valid only during the call. `isOverlong` means the line
-    /// was longer than the reader's limit and `bytes` is only its start.
-    mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool)
+    /// Consumes one whole line of text. `bytes` is valid only during the call. Lines over the
+    /// reader's limit, and lines that are not text, never reach a format: the pipeline
+    /// quarantines them.
+    mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer)
     /// Returns everything parsed from the file.
     mutating func finish() -> ParsedFile
 }
 
 /// How a format's parser takes its input.
 public enum InputMode: Sendable {
-    /// Numbered lines, line breaks removed, overlong lines cut (text logs).
+    /// Numbered whole lines of text, line breaks removed (text logs).
     case lines
     /// Decoded bytes in chunks of any size (JSON documents).
     case bytes

@@ -105,7 +105,7 @@ public struct YarnResourceManagerFormat: LogFormat {
         self.context = context
     }
 
-    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer, isOverlong: Bool) {
+    public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {
         tally.sawLine()
         guard let line = Log4jLine.parse(bytes) else { return }  // stack traces, continuations
         let utc = context.clock.utcMillis(localMillis: line.localMillis)
@@ -115,10 +115,6 @@ public struct YarnResourceManagerFormat: LogFormat {
             return
         }
         guard bytes.hasSuffix("RMAppManager$ApplicationSummary", in: line.logger) else { return }
-        if isOverlong {
-            tally.reject(line: lineNumber, reason: "yarn-rm: application summary longer than the line limit", bytes: bytes)
-            return
-        }
         do {
             let summary = try ApplicationSummary.parse(bytes, line.message).get()
             apps.append(line: lineNumber, try summary.row(clusterID: context.input.clusterID, loggedAt: utc))

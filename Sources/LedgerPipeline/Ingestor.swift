@@ -372,7 +372,7 @@ public struct Ingestor: Sendable {
             let problem = line.isOverlong
                 ? "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB" : TextCheck.problem(in: line.bytes)
             guard let problem else {
-                return parser.consume(lineNumber: line.number, bytes: line.bytes, isOverlong: false)
+                return parser.consume(lineNumber: line.number, bytes: line.bytes)
             }
             notReadCount += 1
             if notRead.count < ParseTally.quarantineSampleLimit {

@@ -11,7 +11,7 @@ func rows<F: LogFormat>(_: F.Type, _ text: String, table: String, timeZone: Stri
     var parser = F(context: context)
     for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         var s = String(line)
-        s.withUTF8 { parser.consume(lineNumber: i + 1, bytes: UnsafeRawBufferPointer($0), isOverlong: false) }
+        s.withUTF8 { parser.consume(lineNumber: i + 1, bytes: UnsafeRawBufferPointer($0)) }
     }
     let parsed = parser.finish()
     guard let batch = parsed.batches.first(where: { $0.table == table }) else { return (parsed, []) }

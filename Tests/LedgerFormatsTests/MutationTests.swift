@@ -82,7 +82,7 @@ struct AllFormatsMutationTests {
             }
         } else {
             for (n, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-                Array(line).withUnsafeBytes { parser.consume(lineNumber: n + 1, bytes: $0, isOverlong: false) }
+                Array(line).withUnsafeBytes { parser.consume(lineNumber: n + 1, bytes: $0) }
             }
         }
         return parser.finish()

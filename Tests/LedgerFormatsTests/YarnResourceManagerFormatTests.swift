@@ -14,7 +14,7 @@ func parseRM(_ text: String, timeZone: String = "UTC", cluster: String? = nil) t
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
         number += 1
         var s = String(line)
-        s.withUTF8 { parser.consume(lineNumber: number, bytes: UnsafeRawBufferPointer($0), isOverlong: false) }
+        s.withUTF8 { parser.consume(lineNumber: number, bytes: UnsafeRawBufferPointer($0)) }
     }
     return parser.finish()
 }
