@@ -55,7 +55,11 @@ let package = Package(
         /** load: the SQLite schema (frozen migrations) and the single ordered writer. */
         .target(
             name: "LedgerStore",
-            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API under GRDB, to bind staging rows without boxing (RowInserter).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]),
         /** derive: rebuild derived tables from staging tables in one transaction. */
         .target(
             name: "LedgerDerive",

@@ -209,23 +209,23 @@ enum SessionDeriver {
             """
         var row: Row?
         if let id = b.appID {
-            row = try Row.fetchOne(db, sql: select + " WHERE a.app_id = ?", arguments: [id])
+            row = try Row.fetchOne(db.cachedStatement(sql: select + " WHERE a.app_id = ?"), arguments: [id])
         } else {
             let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
             let window: StatementArguments = [storedClusterID(b.clusterID), isoMillis(b.created - 60), isoMillis(end + 60)]
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
-            row = try Row.fetchOne(db, sql: select + """
+            row = try Row.fetchOne(db.cachedStatement(sql: select + """
                  WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                    AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
                  ORDER BY a.start_time LIMIT 1
-                """, arguments: window + [("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_")])
+                """), arguments: window + [("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_")])
             if row != nil { b.appLink = "tag" }
             if row == nil, b.type == "interactive" {
-                row = try Row.fetchOne(db, sql: select + """
+                row = try Row.fetchOne(db.cachedStatement(sql: select + """
                      WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                        AND a.name = ?
                      ORDER BY a.start_time LIMIT 1
-                    """, arguments: window + ["livy-session-\(b.id)"])
+                    """), arguments: window + ["livy-session-\(b.id)"])
                 if row != nil { b.appLink = "name" }
             }
             if let row { b.appID = row["app_id"] }

@@ -18,21 +18,28 @@ public struct LivyServerFormat: LogFormat {
     public static let summary = "Apache Livy server log: server starts and the life of every session (0.5–0.9 dialects)"
 
     /// Logger names (last dotted component) that only a Livy server writes.
-    static let livyLoggers: Set<String> = [
+    static let livyLoggers: [String] = [
         "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager", "BatchSessionManager",
         "InteractiveSession", "InteractiveSession$", "BatchSession", "BatchSession$", "SparkYarnApp",
         "SparkYarnApp$", "LineBufferedStream", "StateStore$", "ZooKeeperStateStore", "FileSystemStateStore",
         "SessionHeartbeatWatchdog", "LivyConf", "AccessManager", "SessionServlet", "InteractiveSessionServlet",
         "BatchSessionServlet",
     ]
+    private static let livyLoggerBytes = livyLoggers.map { Array($0.utf8) }
 
     public static func recognizes(_ head: HeadSample) -> Bool {
-        head.containsLog4jLine { b, line in livyLoggers.contains(lastComponent(b.string(line.logger))) }
+        head.containsLog4jLine { b, line in livyLogger(b, line.logger) != nil }
     }
 
-    static func lastComponent(_ logger: String) -> String {
-        guard let dot = logger.lastIndex(of: ".") else { return logger }
-        return String(logger[logger.index(after: dot)...])
+    /// The Livy logger name of the line's logger (its last dotted component), matched on the
+    /// bytes: every line of the log asks, and most are not Livy's.
+    static func livyLogger(_ b: UnsafeRawBufferPointer, _ logger: Range<Int>) -> String? {
+        let start = Log4jLine.lastIndex(b, 0x2E, in: logger).map { $0 + 1 } ?? logger.lowerBound
+        let name = start..<logger.upperBound
+        for (i, candidate) in livyLoggerBytes.enumerated() where b.equals(candidate, in: name) {
+            return livyLoggers[i]
+        }
+        return nil
     }
 
     /// The `livy_event` staging table, in column order.
@@ -83,17 +90,19 @@ public struct LivyServerFormat: LogFormat {
         let at = context.clock.utcMillis(localMillis: line.localMillis)
         lastAt = at
         tally.sawEvent(atMillis: at)
-        let logger = Self.lastComponent(bytes.string(line.logger))
-        guard Self.livyLoggers.contains(logger) else { return }
-        var message = bytes.string(line.message)
+        guard let logger = Self.livyLogger(bytes, line.logger) else { return }
         if logger == "LineBufferedStream" {
-            // Forwarded spark-submit output: `[stdout: ]yy/MM/dd HH:mm:ss INFO YarnClientImpl: Submitted application application_…`
-            if message.hasPrefix("stdout: ") { message.removeFirst(8) }
-            guard let r = message.range(of: "Submitted application application_") else { return }
-            let id = Self.applicationID(in: message[message.index(r.lowerBound, offsetBy: 22)...])
-            append(lineNumber, at, .appSubmitted, appID: id)
+            // Forwarded spark-submit output: `[stdout: ]yy/MM/dd HH:mm:ss INFO YarnClientImpl: Submitted application application_…`;
+            // most lines are other spark-submit chatter, so look at the bytes before making a String.
+            guard let hit = bytes.firstOffset(of: "Submitted application application_", in: line.message) else { return }
+            let id = hit + 22  // `application_…`
+            var end = id
+            while end < line.message.upperBound, Self.isIDByte(bytes[end]) { end += 1 }
+            let text = bytes.string(id..<end)
+            append(lineNumber, at, .appSubmitted, appID: ApplicationSummary.isApplicationID(text) ? text : nil)
             return
         }
+        let message = bytes.string(line.message)
         do {
             try parse(message, logger: logger, lineNumber: lineNumber, at: at)
         } catch {
@@ -158,12 +167,12 @@ public struct LivyServerFormat: LogFormat {
         } else if m.hasPrefix("Stopped ") {
             let (type, id, _) = try Self.sessionReference(m.dropFirst(8))
             append(lineNumber, at, .stopped, type: type, sessionID: id)
-        } else if m.hasPrefix("Session "), let r = m.range(of: " expired. Last heartbeat is at ") {
+        } else if m.hasPrefix("Session "), let r = m.byteRange(of: " expired. Last heartbeat is at ") {
             guard let id = Int64(m[m.index(m.startIndex, offsetBy: 8)..<r.lowerBound]) else {
                 throw LivyProblem(reason: "heartbeat line without a session id")
             }
             append(lineNumber, at, .heartbeatExpired, type: "interactive", sessionID: id, detail: String(m[r.upperBound...]).trimmingSuffix("."))
-        } else if let r = m.range(of: "No YARN application is found with tag ") {
+        } else if let r = m.byteRange(of: "No YARN application is found with tag ") {
             // … with tag livy-session-N-xxxxxxxx in 120 seconds. …
             let tag = m[r.upperBound...].prefix { $0 != " " && $0 != "." }
             let parts = tag.split(separator: "-")
@@ -189,9 +198,9 @@ public struct LivyServerFormat: LogFormat {
         throw LivyProblem(reason: "no session id in '\(s.prefix(60))'")
     }
 
-    static func applicationID(in s: Substring) -> String? {
-        let id = s.prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
-        return ApplicationSummary.isApplicationID(String(id)) ? String(id) : nil
+    /// ASCII letters, digits and `_`: the characters of an application id.
+    static func isIDByte(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
     }
 
     private mutating func append(
@@ -244,7 +253,7 @@ struct CreateRequest {
         var body = Substring(text.trimmingCharacters(in: .whitespaces))
         if body.hasPrefix("[") { body = body.dropFirst() }
         if body.hasSuffix("]]") { body = body.dropLast(2) } else if body.hasSuffix("]") { body = body.dropLast() }
-        if body.hasPrefix("owner: "), let r = body.range(of: ", request: [") {
+        if body.hasPrefix("owner: "), let r = body.byteRange(of: ", request: [") {
             owner = Self.nullable(String(body[body.index(body.startIndex, offsetBy: 7)..<r.lowerBound]))
             body = body[r.upperBound...]
         }
@@ -266,7 +275,7 @@ struct CreateRequest {
         var starts: [(String.Index, String.Index, String)] = []  // (key start, value start, key)
         for key in keys {
             var search = text.startIndex
-            while let r = text.range(of: key + ": ", range: search..<text.endIndex) {
+            while let r = text.byteRange(of: key + ": ", from: search) {
                 let atStart = r.lowerBound == text.startIndex
                 let afterComma = !atStart && text[..<r.lowerBound].hasSuffix(", ")
                 if atStart || afterComma {
@@ -313,7 +322,7 @@ public enum Redaction {
     static func confPairs(_ conf: String) -> [(String, String)] {
         var pairs: [(String, String)] = []
         for piece in conf.split(separator: ",", omittingEmptySubsequences: false) {
-            if let r = piece.range(of: " -> ") {
+            if let r = piece.byteRange(of: " -> ") {
                 pairs.append((String(piece[..<r.lowerBound]), String(piece[r.upperBound...])))
             } else if let last = pairs.popLast() {
                 pairs.append((last.0, last.1 + "," + piece))
@@ -335,9 +344,9 @@ public enum Redaction {
 
     /// A create message with the values of secret-looking conf keys replaced (for excerpts).
     public static func redactConf(in message: String) -> String {
-        guard let start = message.range(of: "conf: ") else { return message }
+        guard let start = message.byteRange(of: "conf: ") else { return message }
         let tail = message[start.upperBound...]
-        let end = tail.range(of: ", heartbeatTimeoutInSecond: ")?.lowerBound ?? tail.endIndex
+        let end = tail.byteRange(of: ", heartbeatTimeoutInSecond: ")?.lowerBound ?? tail.endIndex
         let redacted = confPairs(String(tail[..<end])).map { "\($0.0) -> \($0.1)" }.joined(separator: ",")
         return String(message[..<start.upperBound]) + redacted + String(tail[end...])
     }

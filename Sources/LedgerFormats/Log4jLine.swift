@@ -151,23 +151,6 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// Whether the bytes in `range` contain `needle`.
-    func contains(_ needle: StaticString, in range: Range<Int>) -> Bool {
-        let count = needle.utf8CodeUnitCount
-        guard range.count >= count else { return false }
-        let p = needle.utf8Start
-        var i = range.lowerBound
-        while i + count <= range.upperBound {
-            if self[i] == p[0] {
-                var k = 1
-                while k < count, self[i + k] == p[k] { k += 1 }
-                if k == count { return true }
-            }
-            i += 1
-        }
-        return false
-    }
-
     /// The bytes in `range` as a String (invalid UTF-8 replaced).
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: self[range]), as: UTF8.self)

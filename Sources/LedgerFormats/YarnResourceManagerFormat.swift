@@ -90,7 +90,7 @@ public struct YarnResourceManagerFormat: LogFormat {
         var cuts: [String.Index] = []
         for key in auditKeys {
             var search = message.startIndex
-            while let r = message.range(of: key + "=", range: search..<message.endIndex) {
+            while let r = message.byteRange(of: key + "=", from: search) {
                 if r.lowerBound == message.startIndex || message[message.index(before: r.lowerBound)] == " " {
                     cuts.append(r.lowerBound)
                 }
@@ -196,61 +196,97 @@ struct ApplicationSummary {
 
     /// The `yarn_app` row; throws the first problem (no appId, a number that is not one).
     func row(clusterID: String?, loggedAt: Int64) throws(Problem) -> [SQLValue] {
-        var text: [String: String] = [:]
+        // Each known key's first value, by its place in `knownKeys`; Hadoop writes the keys in
+        // that order, so the next expected key is tried before the dictionary.
+        var slots = [String?](repeating: nil, count: Self.knownKeys.count)
         var extra: [(String, String)] = []
+        var expected = 0
         for (k, v) in fields {
-            if Self.known.contains(k) {
-                if text[k] == nil { text[k] = v }
+            let slot: Int?
+            if expected < Self.knownKeys.count, Self.knownKeys[expected] == k {
+                slot = expected
+            } else {
+                slot = Self.slotByKey[k]
+            }
+            if let slot {
+                if slots[slot] == nil { slots[slot] = v }
+                expected = slot + 1
             } else {
                 extra.append((k, v))
             }
         }
-        guard let appID = text["appId"], Self.isApplicationID(appID) else {
-            throw Problem(reason: "application summary without a valid appId (\(text["appId"].map { "'\($0)'" } ?? "none"))")
+        func text(_ key: Key) -> String? { slots[key.rawValue] }
+        guard let appID = text(.appId), Self.isApplicationID(appID) else {
+            throw Problem(reason: "application summary without a valid appId (\(text(.appId).map { "'\($0)'" } ?? "none"))")
         }
-        func integer(_ key: String) throws(Problem) -> SQLValue {
-            guard let raw = text[key] else { return .null }
+        func integer(_ key: Key) throws(Problem) -> SQLValue {
+            guard let raw = text(key) else { return .null }
             guard let v = Int64(raw) else { throw Problem(reason: "\(key) is not an integer: '\(raw)'") }
             return .integer(v)
         }
-        func time(_ key: String) throws(Problem) -> SQLValue {
-            guard let raw = text[key] else { return .null }
+        func time(_ key: Key) throws(Problem) -> SQLValue {
+            guard let raw = text(key) else { return .null }
             guard let v = Int64(raw), v >= 0 else { throw Problem(reason: "\(key) is not epoch milliseconds: '\(raw)'") }
             return v == 0 ? .null : .text(UTCTime.iso8601(millis: v))  // 0 = never happened
         }
-        func string(_ key: String) -> SQLValue { .optionalText(text[key]) }
+        func string(_ key: Key) -> SQLValue { .optionalText(text(key)) }
         return [
             .text(appID), .optionalText(clusterID), .text(UTCTime.iso8601(millis: loggedAt)),
-            string("name"), string("user"), string("queue"), string("state"), string("finalStatus"),
-            string("trackingUrl"), string("appMasterHost"),
-            try time("submitTime"), try time("startTime"), try time("launchTime"), try time("finishTime"),
-            try integer("memorySeconds"), try integer("vcoreSeconds"),
-            try integer("preemptedMemorySeconds"), try integer("preemptedVcoreSeconds"),
-            try integer("preemptedAMContainers"), try integer("preemptedNonAMContainers"),
-            string("preemptedResources"), string("applicationType"), string("resourceSeconds"),
-            string("preemptedResourceSeconds"), string("applicationTags"),
-            string("applicationNodeLabel"), string("diagnostics"),
-            try integer("totalAllocatedContainers"),
+            string(.name), string(.user), string(.queue), string(.state), string(.finalStatus),
+            string(.trackingUrl), string(.appMasterHost),
+            try time(.submitTime), try time(.startTime), try time(.launchTime), try time(.finishTime),
+            try integer(.memorySeconds), try integer(.vcoreSeconds),
+            try integer(.preemptedMemorySeconds), try integer(.preemptedVcoreSeconds),
+            try integer(.preemptedAMContainers), try integer(.preemptedNonAMContainers),
+            string(.preemptedResources), string(.applicationType), string(.resourceSeconds),
+            string(.preemptedResourceSeconds), string(.applicationTags),
+            string(.applicationNodeLabel), string(.diagnostics),
+            try integer(.totalAllocatedContainers),
             extra.isEmpty ? .null : .text(JSONText.object(extra)),
         ]
     }
 
-    static let known: Set<String> = [
-        "appId", "name", "user", "queue", "state", "trackingUrl", "appMasterHost", "submitTime",
-        "startTime", "launchTime", "finishTime", "finalStatus", "memorySeconds", "vcoreSeconds",
-        "preemptedMemorySeconds", "preemptedVcoreSeconds", "preemptedAMContainers",
-        "preemptedNonAMContainers", "preemptedResources", "applicationType", "resourceSeconds",
-        "preemptedResourceSeconds", "applicationTags", "applicationNodeLabel", "diagnostics",
-        "totalAllocatedContainers",
-    ]
+    /// The keys Hadoop writes, in the order it writes them (later versions add at the end;
+    /// formats.md §2.3).
+    enum Key: Int, CaseIterable {
+        case appId, name, user, queue, state, trackingUrl, appMasterHost, submitTime
+        case startTime, launchTime, finishTime, finalStatus, memorySeconds, vcoreSeconds
+        case preemptedMemorySeconds, preemptedVcoreSeconds, preemptedAMContainers
+        case preemptedNonAMContainers, preemptedResources, applicationType, resourceSeconds
+        case preemptedResourceSeconds, applicationTags, applicationNodeLabel, diagnostics
+        case totalAllocatedContainers
+    }
+    static let knownKeys = Key.allCases.map { "\($0)" }
+    static let slotByKey = Dictionary(uniqueKeysWithValues: knownKeys.enumerated().map { ($1, $0) })
 
     /// `application_<cluster timestamp>_<sequence>` (formats.md §2.2).
     static func isApplicationID(_ s: String) -> Bool {
-        let parts = s.split(separator: "_", omittingEmptySubsequences: false)
-        return parts.count == 3 && parts[0] == "application"
-            && !parts[1].isEmpty && parts[1].allSatisfy(\.isASCIIDigit)
-            && !parts[2].isEmpty && parts[2].allSatisfy(\.isASCIIDigit)
+        // On the UTF-8 bytes: this runs for every application summary.
+        var parts = 0  // underscores seen
+        var digits = 0  // digits in the current numeric part
+        var prefix = 0  // bytes of `application` matched
+        for c in s.utf8 {
+            if parts == 0 {
+                if prefix < 11 {
+                    guard c == Self.applicationWord[prefix] else { return false }
+                    prefix += 1
+                } else {
+                    guard c == 0x5F else { return false }
+                    parts = 1
+                }
+            } else if c == 0x5F {
+                guard parts == 1, digits > 0 else { return false }
+                parts = 2
+                digits = 0
+            } else {
+                guard c >= 0x30, c <= 0x39 else { return false }
+                digits += 1
+            }
+        }
+        return parts == 2 && digits > 0
     }
+
+    private static let applicationWord = Array("application".utf8)
 }
 
 extension Character {

@@ -31,22 +31,21 @@ public enum UTCTime {
         if rem < 0 { rem += 86_400; days -= 1 }
         let (y, m, d) = civil(fromDays: days)
         let hh = Int(rem / 3600), mm = Int(rem % 3600 / 60), ss = Int(rem % 60)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 0x30, count: width)
-            var v = v
-            for i in stride(from: width - 1, through: 0, by: -1) {
-                digits[i] = UInt8(0x30 + v % 10)
-                v /= 10
+        // Written into the string's own storage: this runs for every stored row.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ v: Int, _ width: Int, at start: Int) {
+                var v = v
+                for i in stride(from: start + width - 1, through: start, by: -1) {
+                    out[i] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                    v /= 10
+                }
             }
-            out += digits
+            put(y, 4, at: 0); out[4] = 0x2D; put(m, 2, at: 5); out[7] = 0x2D; put(d, 2, at: 8)
+            out[10] = 0x54
+            put(hh, 2, at: 11); out[13] = 0x3A; put(mm, 2, at: 14); out[16] = 0x3A; put(ss, 2, at: 17)
+            out[19] = 0x2E; put(Int(ms), 3, at: 20); out[23] = 0x5A
+            return 24
         }
-        put(y, 4); out.append(0x2D); put(m, 2); out.append(0x2D); put(d, 2)
-        out.append(0x54)
-        put(hh, 2); out.append(0x3A); put(mm, 2); out.append(0x3A); put(ss, 2)
-        out.append(0x2E); put(Int(ms), 3); out.append(0x5A)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ` (second precision, as every CSV of the reports uses).

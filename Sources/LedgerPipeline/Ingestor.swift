@@ -164,6 +164,8 @@ public struct Ingestor: Sendable {
         }
         var writer = Writer(store: store, manifest: manifest)
         var bytesRead: Int64 = 0
+        let clock = ContinuousClock()
+        let started = clock.now
         let window = workers * 2
         let failure: LedgerError? = await withTaskGroup(of: (Int, FileLoad).self) { group in
             var next = 0
@@ -198,6 +200,7 @@ public struct Ingestor: Sendable {
             return nil
         }
         if let failure { throw failure }
+        logger.debug("read and stored \(toRead.count) file(s) in \(started.duration(to: clock.now))")
         summary.files = reports.compactMap { $0 }
         for report in summary.files {
             logger.debug(
@@ -221,10 +224,12 @@ public struct Ingestor: Sendable {
         if writer.storedAnything || stale {
             let settings = try configuration.deriveSettings()
             CrashPoint.reached(.beforeDerive)
+            let deriving = clock.now
             try store.derive { db in
                 try Deriver.rebuild(db, settings: settings)
                 CrashPoint.reached(.insideDerive)
             }
+            logger.debug("derived in \(deriving.duration(to: clock.now))")
             summary.derived = true
         }
         return summary
