@@ -18,7 +18,14 @@ public enum Deriver {
     /// The cluster of files whose path names none and that were given no `--cluster`.
     public static let unknownCluster = "unknown"
 
-    public static func rebuild(_ db: Database, settings: DeriveSettings) throws {
+    /// Rebuilds every derived table; `timing`, when given, hears how long each step took.
+    public static func rebuild(_ db: Database, settings: DeriveSettings, timing: ((String, Duration) -> Void)? = nil) throws {
+        let clock = ContinuousClock()
+        func step(_ name: String, _ body: () throws -> Void) rethrows {
+            let start = clock.now
+            try body()
+            timing?(name, start.duration(to: clock.now))
+        }
         try db.execute(sql: "DELETE FROM cluster")
         try db.execute(
             sql: """
@@ -28,8 +35,8 @@ public enum Deriver {
                 GROUP BY 1
                 ORDER BY 1
                 """)
-        try SessionDeriver.rebuild(db, settings: settings)
-        try IdentityDeriver.rebuild(db, settings: settings)
-        try FindingsDeriver.rebuild(db, settings: settings)
+        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings) }
+        try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
+        try step("findings") { try FindingsDeriver.rebuild(db, settings: settings) }
     }
 }

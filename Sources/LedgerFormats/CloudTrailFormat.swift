@@ -241,6 +241,13 @@ public struct CloudTrailFormat: LogFormat {
         return nil
     }
 
+    public var heldRows: Int { events.rowCount }
+
+    public mutating func takeRows() -> [TableBatch] {
+        let eventsRows = events.take()
+        return [eventsRows].filter { $0.rowCount > 0 }
+    }
+
     public mutating func finish() -> ParsedFile {
         if splitter.isInsideRecord {
             tally.sawRecord()

@@ -68,6 +68,13 @@ public struct LivyRequestFormat: LogFormat {
         tally.produced()
     }
 
+    public var heldRows: Int { requests.rowCount }
+
+    public mutating func takeRows() -> [TableBatch] {
+        let requestsRows = requests.take()
+        return [requestsRows].filter { $0.rowCount > 0 }
+    }
+
     public mutating func finish() -> ParsedFile {
         tally.finish(batches: [requests])
     }

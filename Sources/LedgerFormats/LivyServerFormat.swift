@@ -219,6 +219,13 @@ public struct LivyServerFormat: LogFormat {
         tally.produced()
     }
 
+    public var heldRows: Int { events.rowCount }
+
+    public mutating func takeRows() -> [TableBatch] {
+        let eventsRows = events.take()
+        return [eventsRows].filter { $0.rowCount > 0 }
+    }
+
     public mutating func finish() -> ParsedFile {
         tally.finish(batches: [events])
     }

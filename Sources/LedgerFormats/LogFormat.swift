@@ -31,7 +31,14 @@ public protocol LogFormat {
     /// reader's limit, and lines that are not text, never reach a format: the pipeline
     /// quarantines them.
     mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer)
-    /// Returns everything parsed from the file.
+    /// Rows parsed and not yet taken.
+    var heldRows: Int { get }
+    /// Hands over the rows parsed so far; ``finish()`` returns only the rows after them. The
+    /// pipeline takes rows past a threshold, so a large log is stored in pieces and never held
+    /// whole. Formats that build their rows at the end (whole JSON documents, which are small)
+    /// keep the default: nothing until ``finish()``.
+    mutating func takeRows() -> [TableBatch]
+    /// Returns everything parsed from the file (and not taken).
     mutating func finish() -> ParsedFile
 }
 
@@ -46,6 +53,8 @@ public enum InputMode: Sendable {
 extension LogFormat {
     public static var inputMode: InputMode { .lines }
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {}
+    public var heldRows: Int { 0 }
+    public mutating func takeRows() -> [TableBatch] { [] }
 }
 
 /// The first lines of a file, decoded as UTF-8 (invalid bytes replaced), for recognition.

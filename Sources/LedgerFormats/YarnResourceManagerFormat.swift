@@ -124,6 +124,14 @@ public struct YarnResourceManagerFormat: LogFormat {
         }
     }
 
+    public var heldRows: Int { apps.rowCount + audits.rowCount }
+
+    public mutating func takeRows() -> [TableBatch] {
+        let appsRows = apps.take()
+        let auditsRows = audits.take()
+        return [appsRows, auditsRows].filter { $0.rowCount > 0 }
+    }
+
     public mutating func finish() -> ParsedFile {
         tally.finish(batches: [apps, audits])
     }

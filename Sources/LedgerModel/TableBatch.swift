@@ -26,6 +26,14 @@ public struct TableBatch: Sendable, Equatable {
         lines.append(line)
     }
 
+    /// Hands over the rows held so far and starts empty again (a large file is stored in pieces).
+    public mutating func take() -> TableBatch {
+        let out = self
+        values.removeAll(keepingCapacity: true)
+        lines.removeAll(keepingCapacity: true)
+        return out
+    }
+
     /// The values of row `index`.
     public func row(_ index: Int) -> ArraySlice<SQLValue> {
         let n = columns.count

@@ -166,39 +166,30 @@ public struct Ingestor: Sendable {
         var bytesRead: Int64 = 0
         let clock = ContinuousClock()
         let started = clock.now
-        let window = workers * 2
-        let failure: LedgerError? = await withTaskGroup(of: (Int, FileLoad).self) { group in
-            var next = 0
-            var pending: [Int: FileLoad] = [:]
-            var written = 0
-            func schedule() {
-                while next < toRead.count, next - written < window {
-                    let job = toRead[next]
-                    let position = next
-                    group.addTask { (position, Self.read(job)) }
-                    next += 1
-                }
-            }
-            schedule()
-            while let (position, load) = await group.next() {
-                pending[position] = load
-                while let ready = pending.removeValue(forKey: written) {
-                    let job = toRead[written]
-                    do throws(LedgerError) {
-                        reports[job.index] = try writer.write(ready)
-                        CrashPoint.reached(.afterFile(written + 1))
-                        bytesRead += job.file.size
-                        progress?(Progress(done: written + 1, total: toRead.count, bytes: bytesRead))
-                    } catch {
-                        group.cancelAll()
-                        return error
-                    }
-                    written += 1
-                }
-                schedule()
-            }
-            return nil
+        // Parse on `workers` threads, a few files ahead; store here, in input order. Each file
+        // reaches the writer in pieces of at most `pieceRows` rows, so memory stays bounded
+        // however large a file is.
+        let channels = toRead.map { _ in FileChannel(capacity: 2) }
+        let reading = toRead
+        let parsers = ParseWorkers(count: workers, window: workers * 2, total: reading.count) { i in
+            Self.read(reading[i]) { channels[i].send($0) }
         }
+        var failure: LedgerError?
+        for (position, job) in toRead.enumerated() {
+            do throws(LedgerError) {
+                reports[job.index] = try writer.write(path: job.file.path, from: channels[position])
+                CrashPoint.reached(.afterFile(position + 1))
+                bytesRead += job.file.size
+                progress?(Progress(done: position + 1, total: toRead.count, bytes: bytesRead))
+            } catch {
+                failure = error
+                parsers.cancel()
+                channels.forEach { $0.cancel() }
+                break
+            }
+            parsers.fileWritten()
+        }
+        parsers.wait()
         if let failure { throw failure }
         logger.debug("read and stored \(toRead.count) file(s) in \(started.duration(to: clock.now))")
         summary.files = reports.compactMap { $0 }
@@ -226,7 +217,7 @@ public struct Ingestor: Sendable {
             CrashPoint.reached(.beforeDerive)
             let deriving = clock.now
             try store.derive { db in
-                try Deriver.rebuild(db, settings: settings)
+                try Deriver.rebuild(db, settings: settings) { logger.debug("derived \($0) in \($1)") }
                 CrashPoint.reached(.insideDerive)
             }
             logger.debug("derived in \(deriving.duration(to: clock.now))")
@@ -258,6 +249,58 @@ public struct Ingestor: Sendable {
             }
         }
 
+        /// Stores the file whose messages arrive on `channel`. Its rows go into the store as they
+        /// come, in the file's one transaction; a file that turns out, at its end, to be stored
+        /// already (touched, copied, rotated and gzipped) is rolled back and recorded as such.
+        mutating func write(path: String, from channel: FileChannel) throws(LedgerError) -> FileReport {
+            guard case .reading(let appending) = channel.receive() else { preconditionFailure("a file's first message is .reading") }
+            let streamed = try store.load(
+                path: path, appending: appending,
+                pieces: {
+                    switch channel.receive() {
+                    case .rows(let batches): .rows(batches)
+                    case .end(let load): .end(load)
+                    case .reading: preconditionFailure("a file began twice")
+                    }
+                },
+                keep: { !isSpecial($0) })
+            switch streamed {
+            case .rolledBack(let load):
+                return try write(load)
+            case .stored(let outcome, let load):
+                remember(load)
+                storedAnything = true
+                return FileReport(
+                    path: load.path, action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded),
+                    status: load.status, format: load.format, records: outcome.records, duplicates: outcome.duplicates,
+                    rejected: load.rejected, detail: load.detail)
+            }
+        }
+
+        /// Whether the file is not simply stored: its bytes are the stored ones (touched), or a
+        /// stored file's under another name, or a stored log's content in other bytes.
+        func isSpecial(_ load: FileLoad) -> Bool {
+            let known = manifest[load.path]
+            if let sha = load.sha256, let known, known.sha256 == sha { return true }
+            if let sha = load.sha256, let other = pathByHash[sha], other != load.path { return true }
+            if known == nil, load.status == .ok, let content = load.contentSHA256, let other = pathByContent[content], other != load.path {
+                return true
+            }
+            return false
+        }
+
+        /// Records which path owns a stored file's bytes and content.
+        mutating func remember(_ load: FileLoad) {
+            if load.status != .duplicate, let sha = load.sha256, pathByHash[sha] == nil {
+                pathByHash[sha] = load.path
+            }
+            if load.status == .ok, let content = load.contentSHA256, pathByContent[content] == nil {
+                pathByContent[content] = load.path
+            }
+        }
+
+        /// Stores a file whose content is all in `load` (no rows, or few): a special case of
+        /// `isSpecial`, or a file stored as read.
         mutating func write(_ load: FileLoad) throws(LedgerError) -> FileReport {
             let known = manifest[load.path]
             if let sha = load.sha256, let known, known.sha256 == sha {
@@ -293,12 +336,7 @@ public struct Ingestor: Sendable {
                         records: 0, duplicates: 0, rejected: 0, detail: "moved from \(other), compressed")
                 }
             }
-            if load.status != .duplicate, let sha = load.sha256, pathByHash[sha] == nil {
-                pathByHash[sha] = load.path
-            }
-            if load.status == .ok, let content = load.contentSHA256, pathByContent[content] == nil {
-                pathByContent[content] = load.path
-            }
+            remember(load)
             let outcome = try store.load(load)
             storedAnything = true
             return FileReport(
@@ -308,8 +346,18 @@ public struct Ingestor: Sendable {
         }
     }
 
-    /// Decode and parse one file. Never throws: every problem becomes the file's status.
-    static func read(_ job: Job) -> FileLoad {
+    /// Rows a parser may hold before they go to the writer.
+    static let pieceRows = 4096
+
+    /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as
+    /// they come, then `.end`. Never fails: every problem becomes the file's status.
+    static func read(_ job: Job, send: (FileMessage) -> Void) {
+        send(.end(read(job, begin: { send(.reading(appending: $0)) }, rows: { send(.rows($0)) })))
+    }
+
+    /// Decodes and parses one file: `begin` hears whether it is read on from where a grown file
+    /// was stored up to, `rows` gets rows as they are parsed; the rest is returned.
+    static func read(_ job: Job, begin: (_ appending: Bool) -> Void, rows: ([TableBatch]) -> Void) -> FileLoad {
         let file = job.file
         var load = FileLoad(
             path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
@@ -323,8 +371,10 @@ public struct Ingestor: Sendable {
             Fingerprint.byte(path: file.path, at: Int(previous.size) - 1) == 0x0A,
             let prefix = Fingerprint.sha256Hex(path: file.path, length: Int(previous.size)), prefix == previous.sha256
         {
-            return parse(format, job: job, into: load, from: previous)
+            begin(true)
+            return parse(format, job: job, into: load, from: previous, rows: rows)
         }
+        begin(false)
 
         // Recognise the format from the head of the decoded content (unless forced).
         var format: (any LogFormat.Type)?
@@ -357,11 +407,13 @@ public struct Ingestor: Sendable {
             }
             return load
         }
-        return parse(format, job: job, into: load)
+        return parse(format, job: job, into: load, rows: rows)
     }
 
     /// Reads the whole file through `F` (generic, so the per-line calls are direct).
-    static func parse<F: LogFormat>(_: F.Type, job: Job, into load: FileLoad, from previous: ManifestEntry? = nil) -> FileLoad {
+    static func parse<F: LogFormat>(
+        _: F.Type, job: Job, into load: FileLoad, from previous: ManifestEntry? = nil, rows: ([TableBatch]) -> Void
+    ) -> FileLoad {
         var load = load
         load.format = F.name
         // The time zone was checked before any file was read.
@@ -389,8 +441,12 @@ public struct Ingestor: Sendable {
         // stored log (logrotate's `.out.1.gz`) is known by it. For a plain file it is the bytes' own.
         let offset = previous.map { Int($0.size) } ?? 0
         var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: true, from: offset) { chunk in
-            guard byLine else { return parser.consume(chunk: chunk) }
-            splitter.feed(chunk, feed)
+            if byLine {
+                splitter.feed(chunk, feed)
+            } else {
+                parser.consume(chunk: chunk)
+            }
+            if parser.heldRows >= pieceRows { rows(parser.takeRows()) }
         }
         if !byLine {
             // The parser saw the bytes as they came; a cut stream shows as an unfinished record.

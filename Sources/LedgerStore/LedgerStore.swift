@@ -199,97 +199,162 @@ public struct LedgerStore: Sendable {
     /// the same path and everything read from it) and its rows. Rows whose natural key is
     /// already stored are dropped and counted.
     public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
-        try write { db in
-            var replaced = false
-            let fileID: Int64
-            let manifestValues: [any DatabaseValueConvertible & Sendable] = [
-                file.size, file.mtimeNanos, file.sha256.databaseValue, file.format.databaseValue,
-                file.compression, file.status.rawValue, file.context.clusterID.databaseValue,
-                file.context.instanceID.databaseValue, file.context.accountID.databaseValue,
-                file.context.region.databaseValue, file.context.timeZone, file.lines, 0, file.rejected,
-                0, file.firstEvent.databaseValue, file.lastEvent.databaseValue,
-                file.detail.databaseValue, file.contentSHA256.databaseValue,
-            ]
-            if file.appendedAfterLine != nil, let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
-                // A grown file read on: keep its rows; sizes, hash and counts follow the file.
-                fileID = existing
-                try db.execute(
-                    sql: """
-                        UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, lines = lines + ?, rejected = rejected + ?,
-                          first_event = CASE WHEN first_event IS NULL OR (? IS NOT NULL AND ? < first_event) THEN coalesce(?, first_event) ELSE first_event END,
-                          last_event = CASE WHEN last_event IS NULL OR (? IS NOT NULL AND ? > last_event) THEN coalesce(?, last_event) ELSE last_event END
-                        WHERE id = ?
-                        """,
-                    arguments: [file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
-                                file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent, fileID])
-            } else if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM input_file WHERE path = ?", arguments: [file.path]) {
-                replaced = true
-                fileID = existing
-                for table in Schema.stagingTables {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE file_id = ?", arguments: [fileID])
-                }
-                try db.execute(
-                    sql: """
-                        UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
-                          compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
-                          region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
-                          first_event = ?, last_event = ?, detail = ?, content_sha256 = ?
-                        WHERE id = ?
-                        """,
-                    arguments: StatementArguments(manifestValues + [fileID]))
-            } else {
-                try db.execute(
-                    sql: """
-                        INSERT INTO input_file (path, size, mtime_ns, sha256, format, compression, status,
-                          cluster_id, instance_id, account_id, region, timezone, lines, records, rejected,
-                          duplicates, first_event, last_event, detail, content_sha256)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: StatementArguments([file.path] + manifestValues))
-                fileID = db.lastInsertedRowID
-            }
+        let stored = try load(path: file.path, appending: file.appendedAfterLine != nil, pieces: { .end(file) }, keep: { _ in true })
+        guard case .stored(let outcome, _) = stored else { preconditionFailure("a kept file was rolled back") }
+        return outcome
+    }
 
-            var records = 0
-            var duplicates = 0
-            for batch in file.batches {
-                precondition(Schema.stagingTables.contains(batch.table), "no staging table \(batch.table)")
-                let columns = ["file_id", "line"] + batch.columns
-                precondition(columns.allSatisfy(Self.isIdentifier), "bad column name in \(batch.table)")
-                let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-                let statement = try db.cachedStatement(
-                    sql: "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING")
-                let insert = RowInserter(statement: statement, fileID: fileID)
-                for index in 0..<batch.rowCount {
-                    let row = batch.row(index)
-                    if try insert(db, line: batch.lines[index], row) {
-                        records += 1
-                    } else if let key = Schema.naturalKey[batch.table],
-                        try takeOver(db, table: batch.table, key: key, value: row.first, from: file.path, fileID: fileID,
-                                     insert: { try insert(db, line: batch.lines[index], row) })
-                    {
-                        records += 1
-                    } else {
-                        duplicates += 1
-                    }
+    /// One piece of a file on its way into the store.
+    public enum LoadPiece: Sendable {
+        /// Rows read so far (the file goes on).
+        case rows([TableBatch])
+        /// The end: the file's manifest values and its last rows.
+        case end(FileLoad)
+    }
+
+    /// What a streamed load did.
+    public enum StreamedLoad: Sendable {
+        case stored(LoadOutcome, FileLoad)
+        /// `keep` said no when the file's end arrived: nothing of it was written.
+        case rolledBack(FileLoad)
+    }
+
+    /// Writes one file whose rows arrive in pieces, in one transaction, so that a large log is
+    /// never held whole in memory: `pieces` is called until it gives the file's end. Only then
+    /// are the file's hash and counts known, so `keep` decides at the end whether it is stored
+    /// (a file that turns out to be a copy of a stored one is rolled back and recorded otherwise).
+    /// `appending` adds the rows of a grown file to those already stored under `path`.
+    public func load(
+        path: String, appending: Bool, pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
+    ) throws(LedgerError) -> StreamedLoad {
+        var result: StreamedLoad?
+        do {
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction {
+                    result = try Self.load(db, path: path, appending: appending, pieces: next, keep: keep)
+                    if case .rolledBack = result { return .rollback }
+                    return .commit
                 }
             }
-            let quarantine = try db.cachedStatement(
-                sql: "INSERT INTO quarantine (file_id, line, reason, excerpt) VALUES (?, ?, ?, ?)")
-            for entry in file.quarantine {
-                try quarantine.execute(arguments: [fileID, entry.line, entry.reason, entry.excerpt])
-            }
-            if file.appendedAfterLine != nil {
-                try db.execute(
-                    sql: "UPDATE input_file SET records = records + ?, duplicates = duplicates + ? WHERE id = ?",
-                    arguments: [records, duplicates, fileID])
-            } else {
-                try db.execute(
-                    sql: "UPDATE input_file SET records = ?, duplicates = ? WHERE id = ?",
-                    arguments: [records, duplicates, fileID])
-            }
-            try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            return LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced)
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .database(path: self.path, message: "write failed: \(error)")
         }
+        return result!
+    }
+
+    private static func load(
+        _ db: Database, path: String, appending: Bool, pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
+    ) throws -> StreamedLoad {
+        var replaced = false
+        let fileID: Int64
+        let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM input_file WHERE path = ?"), arguments: [path])
+        if appending, let existing {
+            // A grown file read on: keep its rows; sizes, hash and counts follow the file.
+            fileID = existing
+        } else if let existing {
+            replaced = true
+            fileID = existing
+            for table in Schema.stagingTables {
+                try db.execute(sql: "DELETE FROM \(table) WHERE file_id = ?", arguments: [fileID])
+            }
+        } else {
+            // Its values follow at the end, when they are known.
+            try db.execute(
+                sql: """
+                    INSERT INTO input_file (path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates)
+                    VALUES (?, 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)
+                    """,
+                arguments: [path])
+            fileID = db.lastInsertedRowID
+        }
+
+        var records = 0
+        var duplicates = 0
+        func insert(_ batches: [TableBatch]) throws {
+            for batch in batches {
+                let (r, d) = try insertRows(db, batch, fileID: fileID, path: path)
+                records += r
+                duplicates += d
+            }
+        }
+        var file: FileLoad
+        while true {
+            switch next() {
+            case .rows(let batches):
+                try insert(batches)
+                continue
+            case .end(let last):
+                file = last
+            }
+            break
+        }
+        guard keep(file) else { return .rolledBack(file) }
+        try insert(file.batches)
+
+        if appending && existing != nil {
+            try db.execute(
+                sql: """
+                    UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, lines = lines + ?, rejected = rejected + ?,
+                      first_event = CASE WHEN first_event IS NULL OR (? IS NOT NULL AND ? < first_event) THEN coalesce(?, first_event) ELSE first_event END,
+                      last_event = CASE WHEN last_event IS NULL OR (? IS NOT NULL AND ? > last_event) THEN coalesce(?, last_event) ELSE last_event END,
+                      records = records + ?, duplicates = duplicates + ?
+                    WHERE id = ?
+                    """,
+                arguments: [file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
+                            file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent,
+                            records, duplicates, fileID])
+        } else {
+            try db.execute(
+                sql: """
+                    UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
+                      compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
+                      region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
+                      first_event = ?, last_event = ?, detail = ?, content_sha256 = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    file.size, file.mtimeNanos, file.sha256, file.format, file.compression, file.status.rawValue,
+                    file.context.clusterID, file.context.instanceID, file.context.accountID, file.context.region,
+                    file.context.timeZone, file.lines, records, file.rejected, duplicates, file.firstEvent,
+                    file.lastEvent, file.detail, file.contentSHA256, fileID,
+                ])
+        }
+        let quarantine = try db.cachedStatement(
+            sql: "INSERT INTO quarantine (file_id, line, reason, excerpt) VALUES (?, ?, ?, ?)")
+        for entry in file.quarantine {
+            try quarantine.execute(arguments: [fileID, entry.line, entry.reason, entry.excerpt])
+        }
+        try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        return .stored(LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced), file)
+    }
+
+    /// Inserts one batch of staging rows; returns (stored, dropped as duplicates).
+    private static func insertRows(_ db: Database, _ batch: TableBatch, fileID: Int64, path: String) throws -> (Int, Int) {
+        precondition(Schema.stagingTables.contains(batch.table), "no staging table \(batch.table)")
+        let columns = ["file_id", "line"] + batch.columns
+        precondition(columns.allSatisfy(Self.isIdentifier), "bad column name in \(batch.table)")
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING")
+        let insert = RowInserter(statement: statement, fileID: fileID)
+        var records = 0
+        var duplicates = 0
+        for index in 0..<batch.rowCount {
+            let row = batch.row(index)
+            if try insert(db, line: batch.lines[index], row) {
+                records += 1
+            } else if let key = Schema.naturalKey[batch.table],
+                try takeOver(db, table: batch.table, key: key, value: row.first, from: path, fileID: fileID,
+                             insert: { try insert(db, line: batch.lines[index], row) })
+            {
+                records += 1
+            } else {
+                duplicates += 1
+            }
+        }
+        return (records, duplicates)
     }
 
     /// Runs `body` in one write transaction (derive uses this).
@@ -315,7 +380,7 @@ public struct LedgerStore: Sendable {
     /// A row whose natural key is stored already belongs to the file with the smaller path,
     /// whichever was read first, so that the same files give the same ledger in any order or
     /// split of runs. Returns true when this file takes the row over from the other one.
-    private func takeOver(
+    private static func takeOver(
         _ db: Database, table: String, key: String, value: SQLValue?, from path: String, fileID: Int64, insert: () throws -> Bool
     ) throws -> Bool {
         guard let value else { return false }
