@@ -6,7 +6,8 @@ import LedgerModel
 ///
 /// Reads the `RMAppManager$ApplicationSummary` line that the ResourceManager writes once per
 /// application when it completes (resources used, times, final state) into `yarn_app`, and the
-/// `RMAuditLogger` lines (who submitted or killed which application) into `yarn_audit`.
+/// `RMAuditLogger` lines (who submitted or killed which application) into `yarn_audit` (not
+/// the ApplicationMaster's per-container calls).
 /// Every timestamped line also counts towards the file's first and last event time.
 public struct YarnResourceManagerFormat: LogFormat {
     public static let name = "yarn-rm"
@@ -111,6 +112,12 @@ public struct YarnResourceManagerFormat: LogFormat {
         let utc = context.clock.utcMillis(localMillis: line.localMillis)
         tally.sawEvent(atMillis: utc)
         if bytes.hasSuffix("RMAuditLogger", in: line.logger) {
+            // The ApplicationMaster's own calls, per container and per heartbeat, are most of
+            // the audit lines of a busy cluster and say nothing about who ran or stopped an
+            // application (SPEC §2): counted as lines, not stored.
+            guard !bytes.contains("OPERATION=AM ", in: line.message),
+                !bytes.contains("OPERATION=App Master Heartbeats", in: line.message)
+            else { return }
             audit(lineNumber, utc, bytes, line)
             return
         }

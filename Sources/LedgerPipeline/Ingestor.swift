@@ -169,22 +169,22 @@ public struct Ingestor: Sendable {
         // Parse on `workers` threads, a few files ahead; store here, in input order. Each file
         // reaches the writer in pieces of at most `pieceRows` rows, so memory stays bounded
         // however large a file is.
-        let channels = toRead.map { _ in FileChannel(capacity: 2) }
+        let channels = FileChannels(files: toRead.count, perFile: 2, ahead: 16)
         let reading = toRead
         let parsers = ParseWorkers(count: workers, window: workers * 2, total: reading.count) { i in
-            Self.read(reading[i]) { channels[i].send($0) }
+            Self.read(reading[i]) { channels.send($0, file: i) }
         }
         var failure: LedgerError?
         for (position, job) in toRead.enumerated() {
             do throws(LedgerError) {
-                reports[job.index] = try writer.write(path: job.file.path, from: channels[position])
+                reports[job.index] = try writer.write(path: job.file.path) { channels.receive(file: position) }
                 CrashPoint.reached(.afterFile(position + 1))
                 bytesRead += job.file.size
                 progress?(Progress(done: position + 1, total: toRead.count, bytes: bytesRead))
             } catch {
                 failure = error
                 parsers.cancel()
-                channels.forEach { $0.cancel() }
+                channels.cancel()
                 break
             }
             parsers.fileWritten()
@@ -249,17 +249,22 @@ public struct Ingestor: Sendable {
             }
         }
 
-        /// Stores the file whose messages arrive on `channel`. Its rows go into the store as they
+        /// Stores the file whose messages `receive` gives. Its rows go into the store as they
         /// come, in the file's one transaction; a file that turns out, at its end, to be stored
         /// already (touched, copied, rotated and gzipped) is rolled back and recorded as such.
-        mutating func write(path: String, from channel: FileChannel) throws(LedgerError) -> FileReport {
-            guard case .reading(let appending) = channel.receive() else { preconditionFailure("a file's first message is .reading") }
+        mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
+            guard case .reading(let appending) = receive() else { preconditionFailure("a file's first message is .reading") }
+            var pieces = 0
             let streamed = try store.load(
                 path: path, appending: appending,
                 pieces: {
-                    switch channel.receive() {
-                    case .rows(let batches): .rows(batches)
-                    case .end(let load): .end(load)
+                    // Asked for the next piece: the ones before it are written (uncommitted).
+                    if pieces > 0 { CrashPoint.reached(.afterPiece(pieces)) }
+                    switch receive() {
+                    case .rows(let batches):
+                        pieces += 1
+                        return .rows(batches)
+                    case .end(let load): return .end(load)
                     case .reading: preconditionFailure("a file began twice")
                     }
                 },
@@ -493,11 +498,13 @@ public struct Ingestor: Sendable {
 }
 
 /// Kill switches for the crash tests, and nothing else: `SESSION_LEDGER_CRASH_AT` set to
-/// `file:N` (after the N-th file is stored), `before-derive` or `inside-derive` makes the
-/// process SIGKILL itself there, so a test can stop a real run at an exact point.
+/// `file:N` (after the N-th file is stored), `piece:N` (after the N-th piece of rows of a file
+/// is written, inside its transaction), `before-derive` or `inside-derive` makes the process
+/// SIGKILL itself there, so a test can stop a real run at an exact point.
 enum CrashPoint {
     enum Point: Equatable {
         case afterFile(Int)
+        case afterPiece(Int)
         case beforeDerive
         case insideDerive
     }
@@ -507,6 +514,7 @@ enum CrashPoint {
         if value == "before-derive" { return .beforeDerive }
         if value == "inside-derive" { return .insideDerive }
         if value.hasPrefix("file:"), let n = Int(value.dropFirst(5)) { return .afterFile(n) }
+        if value.hasPrefix("piece:"), let n = Int(value.dropFirst(6)) { return .afterPiece(n) }
         return nil
     }()
 

@@ -13,38 +13,58 @@ enum FileMessage: Sendable {
     case end(FileLoad)
 }
 
-/// Carries one file's messages from the thread that parses it to the writer. A parser that is
-/// `capacity` pieces ahead of the writer waits, so memory is bounded by the pieces in flight,
-/// not by the size of the file.
-final class FileChannel: @unchecked Sendable {
+/// Carries every file's messages from the threads that parse them to the writer, which takes
+/// them file by file in input order.
+///
+/// Memory stays bounded however large the files are: the parser of the file being written may
+/// be `perFile` pieces ahead of the writer; the parsers of later files share `ahead` pieces
+/// between them, and wait when those are used up (the writer never waits on them, so this
+/// cannot deadlock).
+final class FileChannels: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [FileMessage] = []
+    private var queues: [[FileMessage]]
+    /// The file the writer reads.
+    private var current = 0
+    /// Pieces of rows queued for files after `current`.
+    private var queuedAhead = 0
     private var cancelled = false
-    private let capacity: Int
+    private let perFile: Int
+    private let ahead: Int
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(files: Int, perFile: Int, ahead: Int) {
+        queues = Array(repeating: [], count: files)
+        self.perFile = perFile
+        self.ahead = ahead
+    }
 
-    func send(_ message: FileMessage) {
+    func send(_ message: FileMessage, file: Int) {
         condition.lock()
         defer { condition.unlock() }
         if case .rows = message {
-            while !cancelled && queue.count >= capacity { condition.wait() }
+            while !cancelled && (file == current ? queues[file].count >= perFile : queuedAhead >= ahead) {
+                condition.wait()
+            }
+            if file != current { queuedAhead += 1 }
         }
         guard !cancelled else { return }
-        queue.append(message)
+        queues[file].append(message)
         condition.broadcast()
     }
 
-    func receive() -> FileMessage {
+    func receive(file: Int) -> FileMessage {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty { condition.wait() }
-        let message = queue.removeFirst()
+        if file != current {
+            current = file
+            queuedAhead -= queues[file].count { if case .rows = $0 { true } else { false } }
+        }
+        while queues[file].isEmpty { condition.wait() }
+        let message = queues[file].removeFirst()
         condition.broadcast()
         return message
     }
 
-    /// The writer gave up: a waiting parser returns, and what it sends is dropped.
+    /// The writer gave up: waiting parsers return, and what they send is dropped.
     func cancel() {
         condition.lock()
         cancelled = true

@@ -11,6 +11,15 @@ public struct ReadOnlyLedger: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw .database(path: path, message: "no database here; run 'session-ledger ingest' first or pass --db")
         }
+        // A run killed while writing leaves a hot journal, which only a connection allowed to
+        // write can roll back (SQLite's own crash recovery); a read-only connection fails on it
+        // with "attempt to write a readonly database" until the next ingest. So when a journal
+        // is there, a plain connection opens first, reads one row (SQLite rolls the journal
+        // back as it would for any writer) and closes. A running ingest's journal is not hot
+        // (its lock is held), so it is left alone.
+        if FileManager.default.fileExists(atPath: path + "-journal") {
+            _ = try? DatabaseQueue(path: path).inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+        }
         var config = Configuration()
         config.readonly = true
         config.label = "session-ledger (read-only)"

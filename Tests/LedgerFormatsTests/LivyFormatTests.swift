@@ -217,6 +217,17 @@ struct YarnAuditTests {
         #expect(r[1]["app_id"] == .text("application_1590702911576_0016"))
         #expect(r[2]["result"] == .text("FAILURE") && r[2]["description"] == .text("Unauthorized user"))
     }
+
+    @Test("the ApplicationMaster's per-container audit lines are read past, not stored")
+    func skipsContainerAudits() throws {
+        let (parsed, r) = try rows(YarnResourceManagerFormat.self, """
+            2021-11-23 10:06:31,101 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=liuxy	OPERATION=AM Allocated Container	TARGET=SchedulerApp	RESULT=SUCCESS	APPID=application_1637633166384_0001	CONTAINERID=container_1637633166384_0001_01_000002	RESOURCE=<memory:1024, vCores:1>	QUEUENAME=default
+            2021-11-23 10:06:40,220 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=liuxy	IP=127.0.0.1	OPERATION=Register App Master	TARGET=ApplicationMasterService	RESULT=SUCCESS	APPID=application_1637633166384_0001	APPATTEMPTID=appattempt_1637633166384_0001_000001
+            2021-11-23 10:06:49,400 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=liuxy	OPERATION=AM Released Container	TARGET=SchedulerApp	RESULT=SUCCESS	APPID=application_1637633166384_0001	CONTAINERID=container_1637633166384_0001_01_000002	RESOURCE=<memory:1024, vCores:1>
+            """, table: "yarn_audit")
+        #expect(r.map { $0["operation"] } == [.text("Register App Master")])
+        #expect(parsed.lines == 3 && parsed.rejected == 0)
+    }
 }
 
 @Suite("livy-rest: saved REST answers")

@@ -209,3 +209,44 @@ struct RecognitionTests {
         }
     }
 }
+
+@Suite("Rows taken in pieces")
+struct TakeRowsTests {
+    // The pipeline takes a parser's rows every few thousand (so a large log is never held
+    // whole); what it takes plus what finish() returns must be the rows of one whole parse, in
+    // order, each once.
+    @Test("taking rows along the way gives the same rows, in the same order, as one finish()")
+    func piecesAddUp() throws {
+        let text = String(decoding: try Fixtures.bytes(YarnResourceManagerFormatTests.hadoop3), as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let context = ParseContext(path: "t.log", input: InputContext(clusterID: "j-T"), clock: try LocalTimeConverter(identifier: "UTC"))
+
+        var whole = YarnResourceManagerFormat(context: context)
+        var pieced = YarnResourceManagerFormat(context: context)
+        var taken: [TableBatch] = []
+        for (i, line) in lines.enumerated() {
+            var s = line
+            s.withUTF8 { whole.consume(lineNumber: i + 1, bytes: UnsafeRawBufferPointer($0)) }
+            s.withUTF8 { pieced.consume(lineNumber: i + 1, bytes: UnsafeRawBufferPointer($0)) }
+            if i % 3 == 2 {
+                let held = pieced.heldRows
+                let piece = pieced.takeRows()
+                #expect(piece.reduce(0) { $0 + $1.rowCount } == held)
+                #expect(pieced.heldRows == 0)
+                taken += piece
+            }
+        }
+        let one = whole.finish().batches
+        let rest = pieced.finish().batches
+        func rows(_ batches: [TableBatch], _ table: String) -> [(line: Int, values: [SQLValue])] {
+            batches.filter { $0.table == table }.flatMap { b in (0..<b.rowCount).map { (b.lines[$0], Array(b.row($0))) } }
+        }
+        // The fixture: three summaries (the third has memorySeconds=12a and is rejected), two audit lines.
+        #expect(rows(one, "yarn_app").count == 2 && rows(one, "yarn_audit").count == 2)
+        #expect(taken.count >= 2, "rows were taken more than once")
+        for table in ["yarn_app", "yarn_audit"] {
+            #expect(rows(one, table).map(\.line) == rows(taken + rest, table).map(\.line))
+            #expect(rows(one, table).map(\.values) == rows(taken + rest, table).map(\.values))
+        }
+    }
+}
