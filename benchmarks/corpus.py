@@ -14,7 +14,10 @@
   many/<cluster>/node/<instance>/applications/hadoop-yarn/rm-NNNNN.log
       many small files, for the no-change nightly re-run.
 
-usage: corpus.py OUT [--cloudtrail-files N] [--records-per-file R] [--log-lines L] [--many-files M]
+  emr/j-1BENCHMARKnnnn/…  with --clusters K: K clusters of those logs (a year of a platform:
+      14 clusters are 10 GiB of text and 560,000 Livy sessions).
+
+usage: corpus.py OUT [--cloudtrail-files N] [--records-per-file R] [--log-lines L] [--many-files M] [--clusters K]
 """
 import argparse, datetime as dt_module, gzip, json, os, random
 
@@ -24,6 +27,7 @@ p.add_argument("--cloudtrail-files", type=int, default=600)
 p.add_argument("--records-per-file", type=int, default=500)
 p.add_argument("--log-lines", type=int, default=2_000_000)
 p.add_argument("--many-files", type=int, default=10_000)
+p.add_argument("--clusters", type=int, default=1, help="clusters of Livy and RM logs (14 make 10 GiB and 560,000 sessions)")
 a = p.parse_args()
 rng = random.Random(7)
 
@@ -199,4 +203,20 @@ for m in range(a.many_files):
     with open(os.path.join(d, f"rm-{m:05d}.log"), "w") as out:
         out.write(f"2025-11-24 08:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1763971200001_{m:06d},name=x,user=u,queue=default,state=FINISHED,submitTime=1763971200000,startTime=1763971201000,finishTime=1763971260000,finalStatus=SUCCEEDED,memorySeconds=1,vcoreSeconds=1\n")
 
-print(f"{a.cloudtrail_files} CloudTrail files ({n} records), {a.log_lines} Livy and {a.log_lines} ResourceManager lines, {a.many_files} small files in {a.out}")
+# A year of a platform: more clusters, each with its own Livy and ResourceManager logs. Their
+# text is the first cluster's with the cluster's own application ids (the RM start time in
+# every id differs per cluster), so no two files are the same bytes.
+for k in range(1, a.clusters):
+    source = os.path.join(a.out, "emr/j-1BENCHMARK0001")
+    target = os.path.join(a.out, f"emr/j-1BENCHMARK{k + 1:04d}")
+    for directory, _, files in os.walk(source):
+        for name in files:
+            original = os.path.join(directory, name)
+            copy = original.replace(source, target, 1)
+            os.makedirs(os.path.dirname(copy), exist_ok=True)
+            with open(original, "rb") as f_in, open(copy, "wb") as f_out:
+                for chunk in iter(lambda: f_in.read(64 << 20), b""):
+                    chunk += f_in.readline()  # whole lines, so no id is cut in two
+                    f_out.write(chunk.replace(b"_1763971200000_", f"_17639712{k:05d}_".encode()))
+
+print(f"{a.cloudtrail_files} CloudTrail files ({n} records), {a.clusters} cluster(s) of {a.log_lines} Livy and {a.log_lines} ResourceManager lines, {a.many_files} small files in {a.out}")

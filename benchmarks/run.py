@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """session-ledger's benchmark: our ingest beside DuckDB and gzip -dc, in one run.
 
-usage: benchmarks/run.py [--corpus DIR] [--binary PATH]   (swift build -c release first)
+usage: benchmarks/run.py [--corpus DIR] [--binary PATH] [--year]   (swift build -c release first)
 
 Generates the corpus with corpus.py when DIR does not hold one, then reports wall time and
 peak memory (max RSS of the child) for:
@@ -10,7 +10,10 @@ peak memory (max RSS of the child) for:
      when `import duckdb` fails; `pip install duckdb`);
   3. session-ledger ingest of the CloudTrail files, into a fresh ledger;
   4. session-ledger ingest of the Livy and ResourceManager logs: lines per second;
-  5. ingest of many small files, then the same ingest again (the no-change nightly re-run).
+  5. ingest of many small files, then the same ingest again (the no-change nightly re-run);
+  6. with --year: a year of a platform, 14 clusters of Livy and RM logs (10 GiB of text,
+     560,000 sessions, generated once into DIR-year): ingest time and peak memory, then every
+     report over it.
 Times are compared as ratios from this one run; the machine is shared and noisy.
 """
 import argparse, glob, os, shutil, subprocess, sys, tempfile, time
@@ -19,6 +22,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
 p.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "session-ledger-bench"))
 p.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "session-ledger"))
+p.add_argument("--year", action="store_true", help="also the 10 GiB, 560,000-session year (several minutes)")
 a = p.parse_args()
 
 if not os.path.exists(a.binary):
@@ -81,5 +85,23 @@ print(f"Many small files: {count}")
 run("first ingest", [a.binary, "ingest", many, "--db", os.path.join(work, "many.sqlite")])
 again = run("no-change re-run", [a.binary, "ingest", many, "--db", os.path.join(work, "many.sqlite")])
 print(f"  no-change re-run over {count} files: {again:.2f} s (bar < 1)")
-print("Not measured yet: reports over 500,000 sessions; peak memory on a 10 GiB input.")
+
+if a.year:
+    year = a.corpus.rstrip("/") + "-year"
+    if not os.path.isdir(os.path.join(year, "emr")):
+        subprocess.run([sys.executable, os.path.join(here, "corpus.py"), year, "--cloudtrail-files", "0",
+                        "--many-files", "0", "--clusters", "14"], check=True)
+    files = [f for f in glob.glob(os.path.join(year, "emr", "**", "*.*"), recursive=True) if os.path.isfile(f)]
+    size = sum(os.path.getsize(f) for f in files)
+    print(f"A year: {len(files)} files, {size / 2**30:.1f} GiB")
+    db = os.path.join(work, "year.sqlite")
+    t = run("session-ledger ingest", [a.binary, "ingest", os.path.join(year, "emr"), "--db", db])
+    print(f"  {size / t / 2**20:.0f} MiB/s")
+    sessions = subprocess.run([a.binary, "query", "select count(*) from session", "--db", db, "--format", "csv"],
+                              capture_output=True, text=True, check=True).stdout.split()[-1]
+    print(f"Reports over {int(sessions):,} sessions")
+    run("session-ledger report (every report)", [a.binary, "report", "--db", db, "--out", os.path.join(work, "year-reports")])
+    print("  (bar: all reports over 500,000 sessions < 10 s)")
+else:
+    print("A year of data (10 GiB, 560,000 sessions: peak memory, all reports): run with --year")
 shutil.rmtree(work)

@@ -9,9 +9,17 @@ enum FindingsDeriver {
     static func rebuild(_ db: Database, settings: DeriveSettings) throws {
         try db.execute(sql: "DELETE FROM finding")
         try db.execute(sql: "DELETE FROM sagemaker_job")
-        var findings: [(String, String, String, String, String)] = []
+        // Findings go to a temporary table as they are found and into `finding` sorted, so that
+        // a year of sessions (one or more findings each) is never held in memory: SQLite sorts
+        // on disk. The order (code, subject, detail, evidence) keeps the table the same for the
+        // same inputs.
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
+        try db.execute(sql: "DELETE FROM temp.found")
+        let found = try db.makeStatement(sql: "INSERT INTO temp.found VALUES (?, ?, ?, ?, ?)")
+        var failure: (any Error)?
         func add(_ severity: String, _ code: String, _ subject: String, _ detail: String, _ evidence: String) {
-            findings.append((severity, code, subject, detail, evidence))
+            guard failure == nil else { return }
+            do { try found.execute(arguments: [severity, code, subject, detail, evidence]) } catch { failure = error }
         }
 
         try sessionFindings(db, settings: settings, add)
@@ -21,9 +29,12 @@ enum FindingsDeriver {
         try coverageFindings(db, add)
         try SageMakerJobs.rebuild(db, settings: settings, add)
 
-        findings.sort { ($0.1, $0.2, $0.3, $0.4) < ($1.1, $1.2, $1.3, $1.4) }
-        let insert = try db.makeStatement(sql: "INSERT INTO finding (severity, code, subject, detail, evidence) VALUES (?, ?, ?, ?, ?)")
-        for f in findings { try insert.execute(arguments: [f.0, f.1, f.2, f.3, f.4]) }
+        if let failure { throw failure }
+        try db.execute(sql: """
+            INSERT INTO finding (severity, code, subject, detail, evidence)
+            SELECT severity, code, subject, detail, evidence FROM temp.found ORDER BY code, subject, detail, evidence
+            """)
+        try db.execute(sql: "DELETE FROM temp.found")
     }
 
     typealias Add = (String, String, String, String, String) -> Void
@@ -37,7 +48,8 @@ enum FindingsDeriver {
         """
 
     static func sessionFindings(_ db: Database, settings: DeriveSettings, _ add: Add) throws {
-        for s in try Row.fetchAll(db, sql: sessionSQL) {
+        let sessions = try Row.fetchCursor(db, sql: sessionSQL)  // read as it goes: a year is 500,000 rows
+        while let s = try sessions.next() {
             let key: String = s["session_key"]
             let evidence: String = s["evidence"]
             let who: String = s["user_name"] ?? s["proxy_user"] ?? s["owner"] ?? "the Livy service user"

@@ -210,50 +210,58 @@ enum IdentityDeriver {
         _ db: Database, directory: IdentityDirectory, windows: [String: [(Int64, Int64)]], policy: PolicyTimeline,
         settings: DeriveSettings
     ) throws {
-        let sessions = try Row.fetchAll(db, sql: """
-            SELECT session_key, cluster_id, owner, proxy_user, created_at, ended_at, duration_s, cost_usd
-            FROM session ORDER BY session_key
-            """)
         let roles = try clusterRoles(db, settings: settings)
         let update = try db.makeStatement(sql: """
             UPDATE session SET user_id = ?, user_name = ?, cost_center = ?, interactive_s = ?, background_s = ?,
               mode_observed = ?, mode_policy = ?, background_cost_usd = ?, identity_status = ?, onbehalfof_events = ?
             WHERE session_key = ?
             """)
-        for s in sessions {
-            let key: String = s["session_key"]
-            let cluster: String = s["cluster_id"]
-            guard let created = SessionDeriver.seconds(s["created_at"]) else { continue }
-            let duration: Int64 = s["duration_s"]
-            let end = created + duration
-            let name: String? = s["proxy_user"] ?? s["owner"]
-            let identity = name.flatMap { directory.resolve($0) }
+        // Sessions in pages by key (a year is 500,000 rows; the loop updates the table it reads,
+        // so each page is read whole before its rows are updated).
+        let page = try db.makeStatement(sql: """
+            SELECT session_key, cluster_id, owner, proxy_user, created_at, ended_at, duration_s, cost_usd
+            FROM session WHERE session_key > ? ORDER BY session_key LIMIT 5000
+            """)
+        var after = ""
+        while true {
+            let sessions = try Row.fetchAll(page, arguments: [after])
+            guard let last = sessions.last else { break }
+            after = last["session_key"]
+            for s in sessions {
+                let key: String = s["session_key"]
+                let cluster: String = s["cluster_id"]
+                guard let created = SessionDeriver.seconds(s["created_at"]) else { continue }
+                let duration: Int64 = s["duration_s"]
+                let end = created + duration
+                let name: String? = s["proxy_user"] ?? s["owner"]
+                let identity = name.flatMap { directory.resolve($0) }
 
-            var interactive: Int64?
-            var background: Int64?
-            if let identity, let w = windows[identity.userID] {
-                interactive = covered(w, from: created, to: end)
-                background = duration - interactive!
-            }
-            let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
-            let cost: Double? = s["cost_usd"]
-            let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
+                var interactive: Int64?
+                var background: Int64?
+                if let identity, let w = windows[identity.userID] {
+                    interactive = covered(w, from: created, to: end)
+                    background = duration - interactive!
+                }
+                let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
+                let cost: Double? = s["cost_usd"]
+                let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
 
-            var status: String
-            var onBehalfOf: Int64?
-            if name == nil {
-                status = "missing"
-            } else if let identity {
-                let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: roles[cluster])
-                onBehalfOf = count
-                status = count > 0 ? "propagated" : "asserted"
-            } else {
-                status = "unresolved"
-            }
-            try update.execute(arguments: [
-                identity?.userID, identity?.userName, identity?.costCenter, interactive, background, observed,
-                policy.mode(cluster: cluster, at: s["created_at"]), backgroundCost, status, onBehalfOf, key,
-            ])
+                var status: String
+                var onBehalfOf: Int64?
+                if name == nil {
+                    status = "missing"
+                } else if let identity {
+                    let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: roles[cluster])
+                    onBehalfOf = count
+                    status = count > 0 ? "propagated" : "asserted"
+                } else {
+                    status = "unresolved"
+                }
+                try update.execute(arguments: [
+                    identity?.userID, identity?.userName, identity?.costCenter, interactive, background, observed,
+                    policy.mode(cluster: cluster, at: s["created_at"]), backgroundCost, status, onBehalfOf, key,
+                ])
+        }
         }
     }
 

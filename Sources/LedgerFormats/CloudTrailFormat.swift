@@ -87,7 +87,7 @@ public struct CloudTrailFormat: LogFormat {
             tally.sawRecord()
             tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")
         case .record(let bytes):
-            if (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] {
+            if JSONSyntax.isObject(bytes) {
                 read(bytes[...])
             } else {
                 // A record that does not parse may have swallowed the ones after it (a missing
@@ -105,14 +105,16 @@ public struct CloudTrailFormat: LogFormat {
     private mutating func read(_ bytes: ArraySlice<UInt8>) {
         tally.sawRecord()
         let index = tally.file.lines
-        guard let source = Self.stringValue(of: "eventSource", in: bytes), let name = Self.stringValue(of: "eventName", in: bytes) else {
+        guard let source = Self.stringValue(ofQuoted: Self.eventSourceKey, in: bytes),
+            let name = Self.stringValue(ofQuoted: Self.eventNameKey, in: bytes)
+        else {
             tally.reject(line: index, reason: "cloudtrail: record without eventSource and eventName strings", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
             return
         }
         let wanted = Self.relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
-        guard wanted || Self.contains("\"onBehalfOf\"", in: bytes) || Self.contains("\"sourceIdentity\"", in: bytes) else {
+        guard wanted || Self.contains(Self.onBehalfOfKey, in: bytes) || Self.contains(Self.sourceIdentityKey, in: bytes) else {
             skipped += 1
-            if let time = Self.stringValue(of: "eventTime", in: bytes), let t = Self.millis(time) { tally.sawEvent(atMillis: t) }
+            if let time = Self.stringValue(ofQuoted: Self.eventTimeKey, in: bytes), let t = Self.millis(time) { tally.sawEvent(atMillis: t) }
             return
         }
         guard let record = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
@@ -198,10 +200,16 @@ public struct CloudTrailFormat: LogFormat {
         }
     }
 
-    /// The string value of the first `"key": "…"` in the bytes, unescaped only for the common
-    /// cases (these values are service and API names).
-    static func stringValue(of key: String, in bytes: ArraySlice<UInt8>) -> String? {
-        let needle = Array("\"\(key)\"".utf8)
+    // The keys and markers every record is searched for, made once.
+    static let eventSourceKey = Array(#""eventSource""#.utf8)
+    static let eventNameKey = Array(#""eventName""#.utf8)
+    static let eventTimeKey = Array(#""eventTime""#.utf8)
+    static let onBehalfOfKey = Array(#""onBehalfOf""#.utf8)
+    static let sourceIdentityKey = Array(#""sourceIdentity""#.utf8)
+
+    /// The string value of the first `"key": "…"` in the bytes (`needle` is the key, quoted, in
+    /// bytes), unescaped only for the common cases (these values are service and API names).
+    static func stringValue(ofQuoted needle: [UInt8], in bytes: ArraySlice<UInt8>) -> String? {
         var i = bytes.startIndex
         while let at = find(needle, in: bytes, from: i) {
             var j = at + needle.count
@@ -222,23 +230,19 @@ public struct CloudTrailFormat: LogFormat {
         return nil
     }
 
-    static func contains(_ needle: String, in bytes: ArraySlice<UInt8>) -> Bool {
-        find(Array(needle.utf8), in: bytes, from: bytes.startIndex) != nil
+    static func contains(_ needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Bool {
+        find(needle, in: bytes, from: bytes.startIndex) != nil
     }
 
+    /// Where `needle` first occurs at or after `from` (memchr and memcmp: every record of an
+    /// organisation trail is searched several times, most of them only to be skipped).
     static func find(_ needle: [UInt8], in bytes: ArraySlice<UInt8>, from: Int) -> Int? {
-        guard !needle.isEmpty, bytes.endIndex - from >= needle.count else { return nil }
-        var i = from
-        let last = bytes.endIndex - needle.count
-        while i <= last {
-            if bytes[i] == needle[0] {
-                var k = 1
-                while k < needle.count, bytes[i + k] == needle[k] { k += 1 }
-                if k == needle.count { return i }
+        guard !needle.isEmpty, from >= bytes.startIndex, bytes.endIndex - from >= needle.count else { return nil }
+        return bytes.withUnsafeBytes { b in
+            needle.withUnsafeBytes { n in
+                b.firstOffset(of: n, in: (from - bytes.startIndex)..<b.count).map { $0 + bytes.startIndex }
             }
-            i += 1
         }
-        return nil
     }
 
     public var heldRows: Int { events.rowCount }

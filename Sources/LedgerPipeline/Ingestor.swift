@@ -190,6 +190,12 @@ public struct Ingestor: Sendable {
             parsers.fileWritten()
         }
         parsers.wait()
+        // The parse threads' freed rows stay in glibc's per-thread arenas; give them back to
+        // the system before derive, so that peak memory is the larger of the two stages, not
+        // their sum. (`malloc_trim` is in <malloc.h>, which Swift's Glibc module leaves out.)
+        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
+        }
         if let failure { throw failure }
         logger.debug("read and stored \(toRead.count) file(s) in \(started.duration(to: clock.now))")
         summary.files = reports.compactMap { $0 }
