@@ -69,6 +69,8 @@ let package = Package(
             name: "LedgerReports",
             dependencies: [
                 "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                // Rows read straight from SQLite for reports of 500,000 rows (QueryRunner.stream).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 

@@ -13,13 +13,25 @@ hours(hour, last) as (
     union all
     select strftime('%Y-%m-%dT%H:00:00Z', hour, '+1 hour'), last from hours where strftime('%Y-%m-%dT%H:00:00Z', hour, '+1 hour') < last
 ),
-points(cluster_id, hour, at) as (
-    select c.cluster_id, h.hour, h.hour from hours h cross join (select distinct cluster_id from spans) c
-    union
-    select cluster_id, strftime('%Y-%m-%dT%H:00:00Z', opened), opened from spans
+-- Sessions open at time t: a running sum of +1 at each opening and -1 at each closing, read
+-- at every opening and every hour start, in one pass (see contention.sql).
+clusters as (select distinct cluster_id from spans),
+events(cluster_id, at, d) as (
+    select cluster_id, opened, 1 from spans where closed > opened
+    union all
+    select cluster_id, closed, -1 from spans where closed > opened
+    union all
+    select cluster_id, opened, 0 from spans where closed <= opened
+    union all
+    select c.cluster_id, h.hour, 0 from hours h cross join clusters c
+),
+running as (
+    select cluster_id, at, d,
+           sum(d) over (partition by cluster_id order by at range between unbounded preceding and current row) as n
+    from events
 )
-select p.cluster_id as series, substr(p.hour, 6, 8) as x,
-       max((select count(*) from spans s where s.cluster_id = p.cluster_id and s.opened <= p.at and p.at < s.closed)) as y
-from points p
-group by p.cluster_id, p.hour
-order by p.hour, p.cluster_id
+select cluster_id as series, substr(strftime('%Y-%m-%dT%H:00:00Z', at), 6, 8) as x, max(n) as y
+from running
+where d >= 0
+group by cluster_id, strftime('%Y-%m-%dT%H:00:00Z', at)
+order by strftime('%Y-%m-%dT%H:00:00Z', at), cluster_id

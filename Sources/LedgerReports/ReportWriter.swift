@@ -64,16 +64,34 @@ public struct ReportWriter: Sendable {
             sections.append(section.merging(["body": try render(template: report.name, fallback: "chart", section)]) { a, _ in a })
         }
         for report in queries where report.csv != nil && (only.isEmpty || only.contains(report.name)) {
-            let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
             guard let csv = report.csv else { continue }
-            try Self.atomicWrite(CellFormat.csv(table), to: directory + "/" + csv)
+            // Rows go to the CSV file as SQLite gives them; report.md keeps only the first few.
+            let sink = try CSVSink(path: directory + "/" + csv)
+            var shown = ResultTable(columns: [], rows: [])
+            var rowCount = 0
+            do throws(LedgerError) {
+                try QueryRunner.stream(
+                    sql: report.sql, on: ledger, arguments: arguments, file: report.path,
+                    columns: { columns in
+                        shown.columns = columns
+                        try sink.header(columns)
+                    },
+                    row: { values in
+                        try sink.row(values, columns: shown.columns)
+                        if rowCount < topRows { shown.rows.append(values) }
+                        rowCount += 1
+                    })
+                try sink.finish()
+            } catch {
+                sink.abandon()
+                throw error
+            }
             written.append(csv)
-            let shown = ResultTable(columns: table.columns, rows: Array(table.rows.prefix(topRows)))
             var section: [String: Any] = [
                 "name": report.name, "title": report.title, "description": report.description, "csv": csv,
-                "rows": table.rows.count, "table": table.rows.isEmpty ? "_No rows._" : CellFormat.markdown(shown),
+                "rows": rowCount, "table": rowCount == 0 ? "_No rows._" : CellFormat.markdown(shown),
             ]
-            if table.rows.count > topRows { section["more"] = table.rows.count - topRows }
+            if rowCount > topRows { section["more"] = rowCount - topRows }
             section["body"] = try render(template: report.name, fallback: "section", section)
             sections.append(section)
         }
@@ -135,6 +153,63 @@ public struct ReportWriter: Sendable {
     }
 }
 
+/// A report CSV written as its rows come, to a temporary name renamed into place at the end
+/// (a reader never sees half a file), in CellFormat's format: CRLF line ends, RFC 4180 quoting.
+final class CSVSink {
+    let path: String
+    private let temporary: String
+    private let file: UnsafeMutablePointer<FILE>
+    private var buffer = ""
+
+    init(path: String) throws(LedgerError) {
+        self.path = path
+        temporary = path + ".partial"
+        guard let file = fopen(temporary, "wb") else {
+            throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))")
+        }
+        self.file = file
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    func header(_ columns: [String]) throws(LedgerError) {
+        buffer += columns.map(CellFormat.csvField).joined(separator: ",") + "\r\n"
+    }
+
+    func row(_ values: [SQLValue], columns: [String]) throws(LedgerError) {
+        for (i, value) in values.enumerated() {
+            if i > 0 { buffer += "," }
+            buffer += CellFormat.csvField(CellFormat.csvCell(value, column: columns[i]))
+        }
+        buffer += "\r\n"
+        if buffer.utf8.count >= 1 << 20 { try flush() }
+    }
+
+    private func flush() throws(LedgerError) {
+        let ok = buffer.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
+        buffer.removeAll(keepingCapacity: true)
+        guard ok else { throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes what is left and puts the file in place.
+    func finish() throws(LedgerError) {
+        try flush()
+        guard fclose(file) == 0 else {
+            unlink(temporary)
+            throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The query failed: no file is left behind.
+    func abandon() {
+        fclose(file)
+        unlink(temporary)
+    }
+}
+
 /// How values are written: money (`*_usd`) with 4 decimals in CSV and 2 in Markdown (SPEC §5),
 /// other fractions with 4 and 2; NULL as nothing.
 public enum CellFormat {
@@ -142,8 +217,19 @@ public enum CellFormat {
         switch value {
         case .null: ""
         case .integer(let i): String(i)
-        case .real(let d): String(format: "%.4f", d)
+        case .real(let d): fixed(d, decimals: 4)
         case .text(let s): s
+        }
+    }
+
+    /// `d` with `decimals` digits after the point, exactly as C's `%.Nf` writes it. C's own
+    /// `vsnprintf`, not Foundation's `String(format:)`: a year of sessions has millions of money
+    /// cells, and Foundation's formatter took seconds over them.
+    public static func fixed(_ d: Double, decimals: Int) -> String {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 350) { buffer in
+            let format = decimals == 4 ? "%.4f" : "%.2f"
+            let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, format, $0) }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(max(0, min(n, Int32(buffer.count - 1))))), as: UTF8.self)
         }
     }
 
@@ -151,21 +237,27 @@ public enum CellFormat {
         switch value {
         case .null: ""
         case .integer(let i): String(i)
-        case .real(let d): String(format: "%.2f", d)
+        case .real(let d): fixed(d, decimals: 2)
         case .text(let s): s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
         }
     }
 
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
     public static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        // On the UTF-8 bytes: every cell of every report passes here.
+        s.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// A report CSV: lines end in CRLF, values formatted by ``csvCell(_:column:)``.
     public static func csv(_ table: ResultTable) -> String {
         var out = table.columns.map(csvField).joined(separator: ",") + "\r\n"
         for row in table.rows {
-            out += zip(table.columns, row).map { csvField(csvCell($1, column: $0)) }.joined(separator: ",") + "\r\n"
+            for (i, value) in row.enumerated() {
+                if i > 0 { out += "," }
+                out += csvField(csvCell(value, column: table.columns[i]))
+            }
+            out += "\r\n"
         }
         return out
     }
