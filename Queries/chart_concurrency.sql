@@ -30,8 +30,8 @@ running as (
            sum(d) over (partition by cluster_id order by at range between unbounded preceding and current row) as n
     from events
 )
-select cluster_id as series, substr(strftime('%Y-%m-%dT%H:00:00Z', at), 6, 8) as x, max(n) as y
+select cluster_id as series, substr(substr(at, 1, 13) || ':00:00Z', 6, 8) as x, max(n) as y
 from running
 where d >= 0
-group by cluster_id, strftime('%Y-%m-%dT%H:00:00Z', at)
-order by strftime('%Y-%m-%dT%H:00:00Z', at), cluster_id
+group by cluster_id, substr(at, 1, 13) || ':00:00Z'
+order by substr(at, 1, 13) || ':00:00Z', cluster_id

@@ -18,7 +18,8 @@ hours(cluster_id, hour, last) as (
 -- How many sessions are open at time t: those opened at or before t and not closed by t, i.e. a
 -- running sum of +1 at each opening and -1 at each closing, read at every opening and every
 -- hour start (the count only rises at openings, so its peak in an hour is at one of those).
--- One pass with a window function: a year of sessions is 500,000 rows.
+-- One pass with a window function: a year of sessions is 500,000 rows. Hours are cut from the
+-- ISO text (substr), not strftime, which costs a microsecond a row.
 events(cluster_id, at, d) as (
     select cluster_id, opened, 1 from spans where closed > opened
     union all
@@ -34,12 +35,12 @@ running as (
     from events
 ),
 peaks as (
-    select cluster_id, strftime('%Y-%m-%dT%H:00:00Z', at) as hour, max(n) as n
+    select cluster_id, substr(at, 1, 13) || ':00:00Z' as hour, max(n) as n
     from running where d >= 0
     group by 1, 2
 ),
 starts as (
-    select cluster_id, strftime('%Y-%m-%dT%H:00:00Z', opened) as hour, count(*) as started,
+    select cluster_id, substr(opened, 1, 13) || ':00:00Z' as hour, count(*) as started,
            sum(end_reason = 'start_failed') as failed
     from spans
     group by 1, 2

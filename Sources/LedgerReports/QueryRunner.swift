@@ -54,6 +54,20 @@ public enum QueryRunner {
         sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil,
         columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void
     ) throws(LedgerError) {
+        var values: [SQLValue] = []
+        try stream(sql: sql, on: ledger, arguments: arguments, file: file, columns: columns) { raw in
+            values.removeAll(keepingCapacity: true)
+            for i in 0..<raw.count { values.append(raw.value(i)) }
+            try row(values)
+        }
+    }
+
+    /// As above, with each row as SQLite holds it: a writer that turns cells straight into bytes
+    /// (a report's CSV) makes no values in between. `row` must not keep the `RawRow`.
+    public static func stream(
+        sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil,
+        columns: ([String]) throws -> Void, raw row: (RawRow) throws -> Void
+    ) throws(LedgerError) {
         let origin = file.map { "\($0): " } ?? "query: "
         do {
             try ledger.queue.read { db in
@@ -77,17 +91,13 @@ public enum QueryRunner {
                 let count = sqlite3_column_count(s)
                 sqlite3_reset(s)
                 defer { sqlite3_reset(s) }
-                var values: [SQLValue] = []
-                values.reserveCapacity(Int(count))
                 while true {
                     let code = sqlite3_step(s)
                     if code == SQLITE_DONE { break }
                     guard code == SQLITE_ROW else {
                         throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
                     }
-                    values.removeAll(keepingCapacity: true)
-                    for i in 0..<count { values.append(SQLValue(s, column: i)) }
-                    try row(values)
+                    try row(RawRow(statement: s, count: Int(count)))
                 }
             }
         } catch let error as LedgerError {
@@ -110,6 +120,35 @@ extension SQLValue {
         case .blob(let data): self = .text("x'" + data.map { String(format: "%02x", $0) }.joined() + "'")
         }
     }
+}
+
+/// The row a statement stands on, read in place; valid only inside the `row` callback.
+public struct RawRow {
+    let statement: OpaquePointer
+    public let count: Int
+
+    public enum Kind { case null, integer, real, text }
+
+    public func kind(_ i: Int) -> Kind {
+        switch sqlite3_column_type(statement, Int32(i)) {
+        case SQLITE_NULL: .null
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        default: .text
+        }
+    }
+
+    public func integer(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
+    public func real(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
+    /// The UTF-8 bytes of a text column (a blob is read by ``value(_:)``).
+    public func text(_ i: Int) -> UnsafeRawBufferPointer {
+        let n = Int(sqlite3_column_bytes(statement, Int32(i)))
+        guard let p = sqlite3_column_text(statement, Int32(i)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: p, count: n)
+    }
+    public func isBlob(_ i: Int) -> Bool { sqlite3_column_type(statement, Int32(i)) == SQLITE_BLOB }
+
+    public func value(_ i: Int) -> SQLValue { SQLValue(statement, column: Int32(i)) }
 }
 
 extension SQLValue {

@@ -55,45 +55,33 @@ public struct ReportWriter: Sendable {
         let arguments = ["from": from, "to": to]
         var written: [String] = []
         var sections: [[String: Any]] = []
-        for report in queries where report.chart != nil && only.isEmpty {
-            let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
-            let section: [String: Any] = [
-                "name": report.name, "title": report.title, "description": report.description,
-                "chart": Chart.mermaid(table, kind: report.chart ?? "line", title: report.title),
-            ]
-            sections.append(section.merging(["body": try render(template: report.name, fallback: "chart", section)]) { a, _ in a })
-        }
-        for report in queries where report.csv != nil && (only.isEmpty || only.contains(report.name)) {
-            guard let csv = report.csv else { continue }
-            // Rows go to the CSV file as SQLite gives them; report.md keeps only the first few.
-            let sink = try CSVSink(path: directory + "/" + csv)
-            var shown = ResultTable(columns: [], rows: [])
-            var rowCount = 0
+        // The reports are independent read-only queries: they run side by side, one connection
+        // each, on every core (a year of sessions is seconds of SQLite work per report).
+        let charts = only.isEmpty ? queries.filter { $0.chart != nil } : []
+        let reports = charts + queries.filter { $0.csv != nil && (only.isEmpty || only.contains($0.name)) }
+        let results = ResultBox(count: reports.count)
+        DispatchQueue.concurrentPerform(iterations: reports.count) { index in
             do throws(LedgerError) {
-                try QueryRunner.stream(
-                    sql: report.sql, on: ledger, arguments: arguments, file: report.path,
-                    columns: { columns in
-                        shown.columns = columns
-                        try sink.header(columns)
-                    },
-                    row: { values in
-                        try sink.row(values, columns: shown.columns)
-                        if rowCount < topRows { shown.rows.append(values) }
-                        rowCount += 1
-                    })
-                try sink.finish()
+                let connection = try ReadOnlyLedger(path: ledger.path)
+                let report = reports[index]
+                results.set(index, .success(
+                    report.csv == nil
+                        ? try chartSection(report, on: connection, arguments: arguments)
+                        : try csvSection(report, on: connection, arguments: arguments, directory: directory)))
             } catch {
-                sink.abandon()
-                throw error
+                results.set(index, .failure(error))
             }
-            written.append(csv)
-            var section: [String: Any] = [
-                "name": report.name, "title": report.title, "description": report.description, "csv": csv,
-                "rows": rowCount, "table": rowCount == 0 ? "_No rows._" : CellFormat.markdown(shown),
-            ]
-            if rowCount > topRows { section["more"] = rowCount - topRows }
-            section["body"] = try render(template: report.name, fallback: "section", section)
-            sections.append(section)
+        }
+        for (report, result) in zip(reports, results.values) {
+            switch result {
+            case .success(let section):
+                if let csv = report.csv { written.append(csv) }
+                sections.append(section.dictionary)
+            case .failure(let error):
+                throw error
+            case nil:
+                preconditionFailure("report \(report.name) did not run")
+            }
         }
         let order = Dictionary(queries.map { ($0.name, $0.order) }, uniquingKeysWith: { a, _ in a })
         func key(_ section: [String: Any]) -> (Int, String) {
@@ -123,6 +111,68 @@ public struct ReportWriter: Sendable {
         try Self.atomicWrite(try render(template: "report", fallback: nil, context), to: directory + "/report.md")
         written.append("report.md")
         return written
+    }
+
+    /// Runs one chart query; returns its section of `report.md`.
+    private func chartSection(_ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String]) throws(LedgerError) -> Section {
+        let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
+        let section: [String: Any] = [
+            "name": report.name, "title": report.title, "description": report.description,
+            "chart": Chart.mermaid(table, kind: report.chart ?? "line", title: report.title),
+        ]
+        return Section(dictionary: section.merging(["body": try render(template: report.name, fallback: "chart", section)]) { a, _ in a })
+    }
+
+    /// Runs one report into its CSV file; returns its section of `report.md`.
+    private func csvSection(
+        _ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String], directory: String
+    ) throws(LedgerError) -> Section {
+        let csv = report.csv ?? report.name + ".csv"
+        // Rows go to the CSV file as SQLite gives them; report.md keeps only the first few.
+        let sink = try CSVSink(path: directory + "/" + csv)
+        var shown = ResultTable(columns: [], rows: [])
+        var rowCount = 0
+        do throws(LedgerError) {
+            try QueryRunner.stream(
+                sql: report.sql, on: ledger, arguments: arguments, file: report.path,
+                columns: { columns in
+                    shown.columns = columns
+                    try sink.header(columns)
+                },
+                raw: { row in
+                    try sink.row(row)
+                    if rowCount < topRows { shown.rows.append((0..<row.count).map(row.value)) }
+                    rowCount += 1
+                })
+            try sink.finish()
+        } catch {
+            sink.abandon()
+            throw error
+        }
+        var section: [String: Any] = [
+            "name": report.name, "title": report.title, "description": report.description, "csv": csv,
+            "rows": rowCount, "table": rowCount == 0 ? "_No rows._" : CellFormat.markdown(shown),
+        ]
+        if rowCount > topRows { section["more"] = rowCount - topRows }
+        section["body"] = try render(template: report.name, fallback: "section", section)
+        return Section(dictionary: section)
+    }
+
+    /// A section of `report.md`, handed from the thread that ran its report.
+    struct Section: @unchecked Sendable {
+        let dictionary: [String: Any]
+    }
+
+    /// Each report's outcome, filled in by the threads that run them.
+    final class ResultBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var values: [Result<Section, LedgerError>?]
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ result: Result<Section, LedgerError>) {
+            lock.lock()
+            values[index] = result
+            lock.unlock()
+        }
     }
 
     private func render(template name: String, fallback: String?, _ context: [String: Any]) throws(LedgerError) -> String {
@@ -159,7 +209,7 @@ final class CSVSink {
     let path: String
     private let temporary: String
     private let file: UnsafeMutablePointer<FILE>
-    private var buffer = ""
+    private var buffer: [UInt8] = []
 
     init(path: String) throws(LedgerError) {
         self.path = path
@@ -168,24 +218,65 @@ final class CSVSink {
             throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))")
         }
         self.file = file
-        buffer.reserveCapacity(1 << 20)
+        buffer.reserveCapacity(1 << 20 + 4096)
     }
 
     func header(_ columns: [String]) throws(LedgerError) {
-        buffer += columns.map(CellFormat.csvField).joined(separator: ",") + "\r\n"
+        buffer += (columns.map(CellFormat.csvField).joined(separator: ",") + "\r\n").utf8
     }
 
-    func row(_ values: [SQLValue], columns: [String]) throws(LedgerError) {
-        for (i, value) in values.enumerated() {
-            if i > 0 { buffer += "," }
-            buffer += CellFormat.csvField(CellFormat.csvCell(value, column: columns[i]))
+    /// One row, cell by cell into bytes, as ``CellFormat/csvCell(_:column:)`` and
+    /// ``CellFormat/csvField(_:)`` write them (a test holds the two to the same bytes).
+    func row(_ row: RawRow) throws(LedgerError) {
+        for i in 0..<row.count {
+            if i > 0 { buffer.append(0x2C) }
+            switch row.kind(i) {
+            case .null: break
+            case .integer: appendDecimal(row.integer(i))
+            case .real: buffer += CellFormat.fixed(row.real(i), decimals: 4).utf8
+            case .text where row.isBlob(i): appendField(Array(CellFormat.csvField(CellFormat.csvCell(row.value(i), column: "")).utf8))
+            case .text: appendText(row.text(i))
+            }
         }
-        buffer += "\r\n"
-        if buffer.utf8.count >= 1 << 20 { try flush() }
+        buffer.append(0x0D)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 20 { try flush() }
     }
+
+    private func appendDecimal(_ v: Int64) {
+        if v == 0 { buffer.append(0x30); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        var m = v.magnitude
+        withUnsafeMutableBytes(of: &digits) { d in
+            while m > 0 {
+                d[n] = UInt8(0x30 + m % 10)
+                m /= 10
+                n += 1
+            }
+            if v < 0 { buffer.append(0x2D) }
+            for k in stride(from: n - 1, through: 0, by: -1) { buffer.append(d[k]) }
+        }
+    }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
+    private func appendText(_ text: UnsafeRawBufferPointer) {
+        let needsQuotes = text.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else { buffer += text; return }
+        buffer.append(0x22)
+        for c in text {
+            buffer.append(c)
+            if c == 0x22 { buffer.append(0x22) }
+        }
+        buffer.append(0x22)
+    }
+
+    private func appendField(_ bytes: [UInt8]) { buffer += bytes }
 
     private func flush() throws(LedgerError) {
-        let ok = buffer.withUTF8 { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
+        let ok = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
         buffer.removeAll(keepingCapacity: true)
         guard ok else { throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))") }
     }
