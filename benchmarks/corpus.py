@@ -15,7 +15,7 @@
       many small files, for the no-change nightly re-run.
 
   emr/j-1BENCHMARKnnnn/…  with --clusters K: K clusters of those logs (a year of a platform:
-      14 clusters are 10 GiB of text and 560,000 Livy sessions).
+      15 clusters are 10.7 GiB of text and 600,000 Livy sessions).
 
 usage: corpus.py OUT [--cloudtrail-files N] [--records-per-file R] [--log-lines L] [--many-files M] [--clusters K]
 """
@@ -27,7 +27,7 @@ p.add_argument("--cloudtrail-files", type=int, default=600)
 p.add_argument("--records-per-file", type=int, default=500)
 p.add_argument("--log-lines", type=int, default=2_000_000)
 p.add_argument("--many-files", type=int, default=10_000)
-p.add_argument("--clusters", type=int, default=1, help="clusters of Livy and RM logs (14 make 10 GiB and 560,000 sessions)")
+p.add_argument("--clusters", type=int, default=1, help="clusters of Livy and RM logs (15 make 10.7 GiB and 600,000 sessions)")
 a = p.parse_args()
 rng = random.Random(7)
 

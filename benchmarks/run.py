@@ -11,8 +11,8 @@ peak memory (max RSS of the child) for:
   3. session-ledger ingest of the CloudTrail files, into a fresh ledger;
   4. session-ledger ingest of the Livy and ResourceManager logs: lines per second;
   5. ingest of many small files, then the same ingest again (the no-change nightly re-run);
-  6. with --year: a year of a platform, 14 clusters of Livy and RM logs (10 GiB of text,
-     560,000 sessions, generated once into DIR-year): ingest time and peak memory, then every
+  6. with --year: a year of a platform, 15 clusters of Livy and RM logs (10.7 GiB of text,
+     600,000 sessions, generated once into DIR-year): ingest time and peak memory, then every
      report over it.
 Times are compared as ratios from this one run; the machine is shared and noisy.
 """
@@ -22,7 +22,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
 p.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "session-ledger-bench"))
 p.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "session-ledger"))
-p.add_argument("--year", action="store_true", help="also the 10 GiB, 560,000-session year (several minutes)")
+p.add_argument("--year", action="store_true", help="also the 10.7 GiB, 600,000-session year (several minutes)")
 a = p.parse_args()
 
 if not os.path.exists(a.binary):
@@ -90,7 +90,7 @@ if a.year:
     year = a.corpus.rstrip("/") + "-year"
     if not os.path.isdir(os.path.join(year, "emr")):
         subprocess.run([sys.executable, os.path.join(here, "corpus.py"), year, "--cloudtrail-files", "0",
-                        "--many-files", "0", "--clusters", "14"], check=True)
+                        "--many-files", "0", "--clusters", "15"], check=True)
     files = [f for f in glob.glob(os.path.join(year, "emr", "**", "*.*"), recursive=True) if os.path.isfile(f)]
     size = sum(os.path.getsize(f) for f in files)
     print(f"A year: {len(files)} files, {size / 2**30:.1f} GiB")
@@ -103,5 +103,5 @@ if a.year:
     run("session-ledger report (every report)", [a.binary, "report", "--db", db, "--out", os.path.join(work, "year-reports")])
     print("  (bar: all reports over 500,000 sessions < 10 s)")
 else:
-    print("A year of data (10 GiB, 560,000 sessions: peak memory, all reports): run with --year")
+    print("A year of data (10.7 GiB, 600,000 sessions: peak memory, all reports): run with --year")
 shutil.rmtree(work)
