@@ -50,11 +50,13 @@ public struct IngestSummary: Sendable {
 ///
 /// 1. discover: list the files under every input (all paths are checked before anything is
 ///    read); a file whose size and mtime match the manifest is not opened again.
-/// 2. decode + 3. parse: in parallel, one task per file, at most `workers` files in flight;
-///    each file is read once (hash, inflate, split lines, parse in one pass) after a short
-///    look at its head to recognise the format.
-/// 4. load: one writer stores the results in input order, one transaction per file; a file
-///    whose bytes are already stored under another path is recorded as a duplicate.
+/// 2. decode + 3. parse: on `workers` threads, at most 2 × `workers` files ahead of the
+///    writer; each file is read once (hash, inflate, split lines, parse in one pass) after a
+///    short look at its head to recognise the format, and its rows leave in pieces of
+///    `pieceRows` as they are parsed (`ParseWorkers`, `FileChannels`).
+/// 4. load: one writer stores the files in input order, each in one transaction that takes its
+///    pieces as they come; a file whose bytes are already stored under another path is rolled
+///    back at its end and recorded as a duplicate.
 /// 5. derive: the derived tables are rebuilt in one transaction, when anything was stored.
 public struct Ingestor: Sendable {
     public let store: LedgerStore
