@@ -201,6 +201,38 @@ struct IngestTests {
         #expect(fromHadoop2 == ["application_1488460948013_0003", "application_1488460948013_0009"])
     }
 
+    // A large log reaches the store in pieces inside its one transaction, before its hash is
+    // known; a copy, or the same bytes touched, is found only at the file's end and rolled back
+    // whole. How this was seen to fail: with `keep` always true, the copy was stored as `ok`
+    // (10,000 duplicates) and the touched file was `replaced`, its rows written again.
+    @Test("a large file found at its end to be a copy, or merely touched, is rolled back, pieces and all")
+    func rollsBackLargeCopies() async throws {
+        let s = try Scenario()
+        defer { s.dir.remove() }
+        let text = (0..<10_000).map { n in
+            "2023-11-14 22:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: "
+                + "appId=application_1700000000001_\(String(format: "%05d", n)),name=job-\(n),user=etl,queue=default,state=FINISHED,"
+                + "startTime=1700000000100,finishTime=1700000100000,memorySeconds=1,vcoreSeconds=1\n"
+        }.joined()
+        try s.dir.write("logs/big/a.log", text)
+        try s.dir.write("logs/big/b.log", text)
+        let first = try await s.ingest()
+        let a = first.files.first { $0.path.hasSuffix("big/a.log") }
+        let b = first.files.first { $0.path.hasSuffix("big/b.log") }
+        #expect(a?.status == .ok && a?.records == 10_000)
+        #expect(b?.status == .duplicate && b?.records == 0 && b?.detail == "same bytes as \(s.logs)/big/a.log")
+        let stored = "SELECT count(*), max(a.rowid) FROM yarn_app a JOIN input_file f ON f.id = a.file_id WHERE f.path LIKE '%big/a.log'"
+        let before = try s.query { db in try Row.fetchOne(db, sql: stored) }
+        #expect(before?[0] == 10_000)
+        #expect(try s.query { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM yarn_app WHERE app_id LIKE 'application_1700000000001_%'") } == 10_000)
+
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 2_000_000)], ofItemAtPath: s.logs + "/big/a.log")
+        let again = try await s.ingest()
+        #expect(again.files.first { $0.path.hasSuffix("big/a.log") }?.action == .unchanged)
+        let after = try s.query { db in try Row.fetchOne(db, sql: stored) }
+        #expect(after == before, "the same rows, not written again")
+    }
+
     @Test("the cluster table holds each cluster's as_of: the latest event in its inputs")
     func derivesClusters() async throws {
         let s = try Scenario()
