@@ -78,7 +78,6 @@ final class FileChannels: @unchecked Sendable {
 /// Plain threads, not tasks: a parser waits (blocks) when the writer is behind, and blocking
 /// the cooperative pool that the writer runs on could starve it.
 final class ParseWorkers: @unchecked Sendable {
-    private let count: Int
     private let lock = NSLock()
     private var next = 0
     private var cancelled = false
@@ -90,7 +89,6 @@ final class ParseWorkers: @unchecked Sendable {
 
     /// Starts `count` threads that call `work(i)` for i = 0, 1, … `total` - 1, in order.
     init(count: Int, window: Int, total: Int, work: @escaping @Sendable (Int) -> Void) {
-        self.count = count
         self.total = total
         self.work = work
         slots = DispatchSemaphore(value: window)

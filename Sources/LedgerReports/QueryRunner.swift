@@ -127,26 +127,26 @@ public struct RawRow {
     let statement: OpaquePointer
     public let count: Int
 
-    public enum Kind { case null, integer, real, text }
+    public enum Kind { case null, integer, real, text, blob }
 
     public func kind(_ i: Int) -> Kind {
         switch sqlite3_column_type(statement, Int32(i)) {
         case SQLITE_NULL: .null
         case SQLITE_INTEGER: .integer
         case SQLITE_FLOAT: .real
+        case SQLITE_BLOB: .blob
         default: .text
         }
     }
 
     public func integer(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
     public func real(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
-    /// The UTF-8 bytes of a text column (a blob is read by ``value(_:)``).
+    /// The UTF-8 bytes of a text column (a blob is read by ``value(_:)``, as `x'…'`).
     public func text(_ i: Int) -> UnsafeRawBufferPointer {
         let n = Int(sqlite3_column_bytes(statement, Int32(i)))
         guard let p = sqlite3_column_text(statement, Int32(i)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: p, count: n)
     }
-    public func isBlob(_ i: Int) -> Bool { sqlite3_column_type(statement, Int32(i)) == SQLITE_BLOB }
 
     public func value(_ i: Int) -> SQLValue { SQLValue(statement, column: Int32(i)) }
 }

@@ -137,7 +137,7 @@ public struct ReportWriter: Sendable {
                 sql: report.sql, on: ledger, arguments: arguments, file: report.path,
                 columns: { columns in
                     shown.columns = columns
-                    try sink.header(columns)
+                    sink.header(columns)
                 },
                 raw: { row in
                     try sink.row(row)
@@ -221,7 +221,7 @@ final class CSVSink {
         buffer.reserveCapacity(1 << 20 + 4096)
     }
 
-    func header(_ columns: [String]) throws(LedgerError) {
+    func header(_ columns: [String]) {
         buffer += (columns.map(CellFormat.csvField).joined(separator: ",") + "\r\n").utf8
     }
 
@@ -234,8 +234,8 @@ final class CSVSink {
             case .null: break
             case .integer: appendDecimal(row.integer(i))
             case .real: buffer += CellFormat.fixed(row.real(i), decimals: 4).utf8
-            case .text where row.isBlob(i): appendField(Array(CellFormat.csvField(CellFormat.csvCell(row.value(i), column: "")).utf8))
             case .text: appendText(row.text(i))
+            case .blob: buffer += CellFormat.csvField(CellFormat.csvCell(row.value(i), column: "")).utf8
             }
         }
         buffer.append(0x0D)
@@ -272,8 +272,6 @@ final class CSVSink {
         }
         buffer.append(0x22)
     }
-
-    private func appendField(_ bytes: [UInt8]) { buffer += bytes }
 
     private func flush() throws(LedgerError) {
         let ok = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
@@ -318,8 +316,7 @@ public enum CellFormat {
     /// cells, and Foundation's formatter took seconds over them.
     public static func fixed(_ d: Double, decimals: Int) -> String {
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 350) { buffer in
-            let format = decimals == 4 ? "%.4f" : "%.2f"
-            let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, format, $0) }
+            let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.\(decimals)f", $0) }
             return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(max(0, min(n, Int32(buffer.count - 1))))), as: UTF8.self)
         }
     }
