@@ -3,35 +3,37 @@
 -- chart: line
 -- order: 12
 with recursive
-spans as (
-    select s.cluster_id, s.created_at as opened, coalesce(s.ended_at, substr(c.as_of, 1, 19) || 'Z') as closed
+-- Unix seconds, as in contention.sql (which explains the running sum).
+spans as materialized (
+    select c.rowid as cl, unixepoch(s.created_at) as opened, unixepoch(s.created_at) + s.duration_s as closed
     from session s join cluster c on c.cluster_id = s.cluster_id
     where s.created_at >= :from and s.created_at < :to
 ),
 hours(hour, last) as (
-    select strftime('%Y-%m-%dT%H:00:00Z', min(opened)), max(closed) from spans
+    select min(opened) / 3600 * 3600, max(closed) from spans
     union all
-    select strftime('%Y-%m-%dT%H:00:00Z', hour, '+1 hour'), last from hours where strftime('%Y-%m-%dT%H:00:00Z', hour, '+1 hour') < last
+    select hour + 3600, last from hours where hour + 3600 < last
 ),
--- Sessions open at time t: a running sum of +1 at each opening and -1 at each closing, read
--- at every opening and every hour start, in one pass (see contention.sql).
-clusters as (select distinct cluster_id from spans),
-events(cluster_id, at, d) as (
-    select cluster_id, opened, 1 from spans where closed > opened
+clusters as (select distinct cl from spans),
+events(cl, at, d) as (
+    select cl, opened, 1 from spans where closed > opened
     union all
-    select cluster_id, closed, -1 from spans where closed > opened
+    select cl, closed, -1 from spans where closed > opened
     union all
-    select cluster_id, opened, 0 from spans where closed <= opened
+    select cl, opened, 0 from spans where closed <= opened
     union all
-    select c.cluster_id, h.hour, 0 from hours h cross join clusters c
+    select c.cl, h.hour, 0 from hours h cross join clusters c
 ),
 running as (
-    select cluster_id, at, d,
-           sum(d) over (partition by cluster_id order by at range between unbounded preceding and current row) as n
+    select cl, at, d,
+           sum(d) over (partition by cl order by at, d rows between unbounded preceding and current row) as n
     from events
+),
+peaks as (
+    select cl, at / 3600 * 3600 as hour, max(n) as n
+    from running where d >= 0
+    group by 1, 2
 )
-select cluster_id as series, substr(substr(at, 1, 13) || ':00:00Z', 6, 8) as x, max(n) as y
-from running
-where d >= 0
-group by cluster_id, substr(at, 1, 13) || ':00:00Z'
-order by substr(at, 1, 13) || ':00:00Z', cluster_id
+select c.cluster_id as series, strftime('%m-%dT%H', p.hour, 'unixepoch') as x, p.n as y
+from peaks p join cluster c on c.rowid = p.cl
+order by p.hour, c.cluster_id

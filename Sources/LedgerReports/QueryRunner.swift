@@ -24,6 +24,8 @@ public struct ReadOnlyLedger: Sendable {
         var config = Configuration()
         config.readonly = true
         config.label = "session-ledger (read-only)"
+        // SQL functions the reports use besides SQLite's own (Queries/README.md lists them).
+        config.prepareDatabase { db in db.add(function: NearestRank.function) }
         self.path = path
         do {
             queue = try DatabaseQueue(path: path, configuration: config)

@@ -53,4 +53,48 @@ struct CSVWritingTests {
         #expect(lines[6] == "é — ü,,,")
         #expect(lines[7] == ",7,2.5000,")
     }
+
+    // Money cells are written by integers, not printf (CellFormat.appendFixed), falling back to
+    // C only near a tie. The reference here is C's own vsnprintf, on values chosen to be hard:
+    // exact binary ties at the last digit (k/2^n), values a hair either side of a decimal tie,
+    // every magnitude, negative zero, and what only C can write (huge, infinite, NaN).
+    // How this was seen to fail: rounding `scaled` to nearest-even without the fallback got
+    // thousands wrong, 0.00005 first (C writes 0.0001: the double is just above the tie), and
+    // testing `d < 0` for the sign lost it on -0.0.
+    @Test("fixed-point cells are exactly what C's %.Nf writes")
+    func fixedMatchesPrintf() {
+        func printf(_ d: Double, _ decimals: Int) -> String {
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: 400) { buffer in
+                let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.\(decimals)f", $0) }
+                return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)), as: UTF8.self)
+            }
+        }
+        var values: [Double] = [
+            0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.00005, 0.00015, 0.00025, -0.00005, 1.03125, 1.00005, 123.45675,
+            0.1 + 0.2, 1e15, 4503599627370495.5, 0x1p52, 1e300, -1e300, .infinity, -.infinity, .nan,
+            Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude,
+        ]
+        var rng = SeededGenerator(seed: 4)
+        for _ in 0..<20_000 {
+            let exponent = Double(Int.random(in: -12...16, using: &rng))
+            values.append(Double.random(in: -1...1, using: &rng) * pow(10, exponent))
+            // k / 2^n: exact ties at some decimal place.
+            values.append(Double(Int.random(in: -1_000_000...1_000_000, using: &rng)) / Double(1 << Int.random(in: 0...20, using: &rng)))
+            // A hair either side of a tie at the fourth decimal.
+            let tie = (Double(Int.random(in: 0...10_000_000, using: &rng)) + 0.5) / 10_000
+            values += [tie, tie.nextUp, tie.nextDown]
+        }
+        var mismatches: [String] = []
+        for d in values {
+            for decimals in [0, 2, 4, 8] where CellFormat.fixed(d, decimals: decimals) != printf(d, decimals) {
+                mismatches.append("\(d) %.\(decimals)f: \(CellFormat.fixed(d, decimals: decimals)) vs \(printf(d, decimals))")
+            }
+        }
+        if !mismatches.isEmpty {
+            Issue.record("\(mismatches.count) cells differ from printf, e.g. \(mismatches.prefix(5))")
+        }
+        #expect(CellFormat.fixed(1.23456, decimals: 4) == "1.2346")
+        #expect(CellFormat.fixed(-0.0, decimals: 2) == "-0.00")
+        #expect(CellFormat.fixed(0.125, decimals: 2) == "0.12")  // a true tie: to even
+    }
 }
