@@ -57,49 +57,96 @@ public struct YarnResourceManagerFormat: LogFormat {
     /// values never escaped. Pages that turned the tabs into runs of spaces are read too, by
     /// splitting before each known `KEY=`.
     private mutating func audit(_ lineNumber: Int, _ at: Int64, _ bytes: UnsafeRawBufferPointer, _ line: Log4jLine) {
-        let message = bytes.string(line.message)
-        var fields: [String: String] = [:]
-        let pieces: [Substring] =
-            message.contains("\t")
-            ? message.split(separator: "\t")
-            : Self.splitOnKeys(message)
-        for piece in pieces {
-            guard let eq = piece.firstIndex(of: "=") else { continue }
-            let key = piece[..<eq].trimmingCharacters(in: .whitespaces)
-            if fields[key] == nil { fields[key] = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces) }
-        }
-        guard let operation = fields["OPERATION"], let user = fields["USER"] else {
+        let fields = Self.auditFields(bytes, line.message)
+        guard let operation = fields[Stored.operation.rawValue], let user = fields[Stored.user.rawValue] else {
             tally.reject(line: lineNumber, reason: "yarn-rm: audit line without USER and OPERATION", bytes: bytes)
             return
         }
         audits.append(line: lineNumber, [
             .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(user),
-            .optionalText(fields["IP"]), .text(operation), .optionalText(fields["TARGET"]),
-            .optionalText(fields["RESULT"]), .optionalText(fields["APPID"]), .optionalText(fields["QUEUENAME"]),
-            .optionalText(fields["DESCRIPTION"]),
+            .optionalText(fields[Stored.ip.rawValue]), .text(operation), .optionalText(fields[Stored.target.rawValue]),
+            .optionalText(fields[Stored.result.rawValue]), .optionalText(fields[Stored.appID.rawValue]),
+            .optionalText(fields[Stored.queue.rawValue]), .optionalText(fields[Stored.description.rawValue]),
         ])
         tally.produced()
     }
 
+    /// The audit keys that are stored, and their places in ``auditFields(_:_:)``'s answer.
+    enum Stored: Int, CaseIterable {
+        case user, ip, operation, target, result, appID, queue, description
+        var key: [UInt8] {
+            Array(["USER", "IP", "OPERATION", "TARGET", "RESULT", "APPID", "QUEUENAME", "DESCRIPTION"][rawValue].utf8)
+        }
+        static let keys = allCases.map(\.key)
+    }
+
+    /// Every key RMAuditLogger writes (Hadoop 2 and 3), for lines whose tabs became spaces.
     static let auditKeys = [
         "USER", "IP", "OPERATION", "TARGET", "RESULT", "DESCRIPTION", "PERMISSIONS", "APPID",
         "APPATTEMPTID", "CONTAINERID", "RESOURCE", "CALLERCONTEXT", "CALLERSIGNATURE", "QUEUENAME",
         "NODELABEL", "INCLUDEAPPS", "INCLUDECHILDQUEUES", "RECURSIVE",
-    ]
+    ].map { Array(($0 + "=").utf8) }
 
-    static func splitOnKeys(_ message: String) -> [Substring] {
-        var cuts: [String.Index] = []
-        for key in auditKeys {
-            var search = message.startIndex
-            while let r = message.byteRange(of: key + "=", from: search) {
-                if r.lowerBound == message.startIndex || message[message.index(before: r.lowerBound)] == " " {
-                    cuts.append(r.lowerBound)
-                }
-                search = r.upperBound
+    /// The stored fields of the audit message in `message`, by ``Stored``'s order: pieces split
+    /// at tabs (or, without tabs, before each known `KEY=` at the start or after a space), each
+    /// `key=value` with whitespace trimmed from both, the first of a key kept. On the bytes:
+    /// this was a String split, a dictionary and Foundation's `trimmingCharacters` per field,
+    /// half of a ResourceManager log's ingest.
+    static func auditFields(_ b: UnsafeRawBufferPointer, _ message: Range<Int>) -> [String?] {
+        var fields = [String?](repeating: nil, count: Stored.allCases.count)
+        func take(_ piece: Range<Int>) {
+            guard let eq = b.firstOffset(of: "=", in: piece) else { return }
+            let key = trimmedWhitespace(b, piece.lowerBound..<eq)
+            let slot: Int?
+            switch key {
+            case .bytes(let r): slot = Stored.keys.firstIndex { b.equals($0, in: r) }
+            case .string(let s): slot = Stored.keys.firstIndex { String(decoding: $0, as: UTF8.self) == s }
+            }
+            guard let slot, fields[slot] == nil else { return }
+            switch trimmedWhitespace(b, (eq + 1)..<piece.upperBound) {
+            case .bytes(let r): fields[slot] = b.string(r)
+            case .string(let s): fields[slot] = s
             }
         }
-        cuts.sort()
-        return cuts.enumerated().map { i, start in message[start..<(i + 1 < cuts.count ? cuts[i + 1] : message.endIndex)] }
+        if b.firstOffset(of: "\t", in: message) != nil {
+            var start = message.lowerBound
+            while start < message.upperBound {
+                let end = b.firstOffset(of: "\t", in: start..<message.upperBound) ?? message.upperBound
+                take(start..<end)
+                start = end + 1
+            }
+        } else {
+            var cuts: [Int] = []
+            for key in auditKeys {
+                var search = message.lowerBound
+                while let at = key.withUnsafeBytes({ b.firstOffset(of: $0, in: search..<message.upperBound) }) {
+                    if at == message.lowerBound || b[at - 1] == 0x20 { cuts.append(at) }
+                    search = at + key.count
+                }
+            }
+            cuts.sort()
+            for (i, start) in cuts.enumerated() { take(start..<(i + 1 < cuts.count ? cuts[i + 1] : message.upperBound)) }
+        }
+        return fields
+    }
+
+    enum Trimmed {
+        case bytes(Range<Int>)
+        case string(String)
+    }
+
+    /// The bytes of `range` without the whitespace `trimmingCharacters(in: .whitespaces)` removes:
+    /// ASCII spaces and tabs are trimmed here; when an end is a non-ASCII byte (which may be part
+    /// of a Unicode space such as U+00A0), the String is trimmed by Foundation instead.
+    static func trimmedWhitespace(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Trimmed {
+        var lo = range.lowerBound
+        var hi = range.upperBound
+        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
+        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
+        if lo < hi, b[lo] >= 0x80 || b[hi - 1] >= 0x80 {
+            return .string(b.string(lo..<hi).trimmingCharacters(in: .whitespaces))
+        }
+        return .bytes(lo..<hi)
     }
 
     public init(context: ParseContext) {

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerFormats
 import LedgerModel
 import LedgerTestSupport
@@ -227,6 +228,82 @@ struct YarnAuditTests {
             """, table: "yarn_audit")
         #expect(r.map { $0["operation"] } == [.text("Register App Master")])
         #expect(parsed.lines == 3 && parsed.rejected == 0)
+    }
+}
+
+extension YarnAuditTests {
+    /// The plain reading of an audit message, as the format did it with Strings before it read
+    /// bytes: split at tabs (or before each known `KEY=` at the start or after a space), trim
+    /// `.whitespaces` from key and value, keep the first of each key.
+    static func referenceFields(_ message: String) -> [String: String] {
+        let keys = ["USER", "IP", "OPERATION", "TARGET", "RESULT", "DESCRIPTION", "PERMISSIONS", "APPID",
+                    "APPATTEMPTID", "CONTAINERID", "RESOURCE", "CALLERCONTEXT", "CALLERSIGNATURE", "QUEUENAME",
+                    "NODELABEL", "INCLUDEAPPS", "INCLUDECHILDQUEUES", "RECURSIVE"]
+        var pieces: [Substring] = []
+        if message.contains("\t") {
+            pieces = message.split(separator: "\t")
+        } else {
+            let bytes = Array(message.utf8)
+            var cuts: [Int] = []
+            for key in keys.map({ Array(($0 + "=").utf8) }) where bytes.count >= key.count {
+                for at in 0...(bytes.count - key.count) where Array(bytes[at..<(at + key.count)]) == key {
+                    if at == 0 || bytes[at - 1] == 0x20 { cuts.append(at) }
+                }
+            }
+            cuts.sort()
+            pieces = cuts.enumerated().map { i, start in
+                Substring(String(decoding: bytes[start..<(i + 1 < cuts.count ? cuts[i + 1] : bytes.count)], as: UTF8.self))
+            }
+        }
+        var fields: [String: String] = [:]
+        for piece in pieces {
+            guard let eq = piece.firstIndex(of: "=") else { continue }
+            let key = piece[..<eq].trimmingCharacters(in: .whitespaces)
+            if fields[key] == nil { fields[key] = piece[piece.index(after: eq)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return fields
+    }
+
+    // The audit fields are read on bytes, for speed; the String reading above is the reference.
+    // Random messages mix tabs and spaces, Unicode spaces (U+00A0, U+3000) and other non-ASCII
+    // at the edges of keys and values, '=' inside values, repeated and unknown keys, empty
+    // values. How this was seen to fail: trimming only ASCII spaces (no Foundation fallback)
+    // left U+00A0 on values; keeping the last of a repeated key instead of the first.
+    @Test("audit fields read on bytes are what the plain String reading finds")
+    func auditFieldsMatchStrings() throws {
+        var rng = SeededGenerator(seed: 11)
+        let keys = ["USER", "IP", "OPERATION", "TARGET", "RESULT", "APPID", "QUEUENAME", "DESCRIPTION", "PERMISSIONS", "FOO", "user", ""]
+        let values = ["bob", "Submit Application Request", "a=b", "", " padded ", "\u{00A0}nbsp\u{00A0}", "\u{3000}wide",
+                      "é", "x\u{00A0}", "10.0.0.1", "<memory:1024, vCores:1>", "SUCCESS"]
+        let edges = ["", " ", "  ", "\u{00A0}", "\u{3000}", "é"]
+        var lines: [String] = []
+        var expected: [[String: String]] = []
+        for _ in 0..<3_000 {
+            let separator = Bool.random(using: &rng) ? "\t" : " "
+            var pieces: [String] = []
+            for _ in 0..<Int.random(in: 1...7, using: &rng) {
+                let key = edges.randomElement(using: &rng)! + keys.randomElement(using: &rng)! + edges.randomElement(using: &rng)!
+                pieces.append(key + "=" + values.randomElement(using: &rng)! + edges.randomElement(using: &rng)!)
+            }
+            if Bool.random(using: &rng) { pieces.insert("USER=u\(lines.count)", at: 0) }
+            if Bool.random(using: &rng) { pieces.append("OPERATION=Kill Application Request") }
+            let message = pieces.joined(separator: separator)
+            lines.append("2021-11-23 10:06:29,235 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: " + message)
+            expected.append(Self.referenceFields(message))
+        }
+        let (parsed, r) = try rows(YarnResourceManagerFormat.self, lines.joined(separator: "\n"), table: "yarn_audit")
+        let kept = expected.enumerated().filter { $0.element["USER"] != nil && $0.element["OPERATION"] != nil }
+        #expect(r.count == kept.count && parsed.rejected == lines.count - kept.count)
+        let columns = ["user": "USER", "ip": "IP", "operation": "OPERATION", "target": "TARGET", "result": "RESULT",
+                       "app_id": "APPID", "queue": "QUEUENAME", "description": "DESCRIPTION"]
+        var differences: [String] = []
+        for (row, (index, fields)) in zip(r, kept) {
+            for (column, key) in columns where row[column] != fields[key].map(SQLValue.text) ?? .null {
+                differences.append("line \(index + 1) \(column): \(String(describing: row[column])) vs \(fields[key] ?? "nil")")
+            }
+        }
+        if !differences.isEmpty { Issue.record("\(differences.count) fields differ, e.g. \(differences.prefix(5))") }
+        #expect(r.count > 500)
     }
 }
 
