@@ -55,6 +55,37 @@ struct CloudTrailFormatTests {
         #expect(parsed.lastEventMillis.map(UTCTime.iso8601) == "2025-11-24T09:30:00.000Z")
     }
 
+    // The splitter skips through strings to the next quote or backslash and copies a record's
+    // bytes a run at a time; escapes and chunk ends are where that can go wrong. Strings here
+    // end in an escaped backslash, hold escaped quotes, braces and brackets, and an irrelevant
+    // record between two kept ones is full of them; every chunk size from 1 to 40 bytes (so
+    // that chunks end inside escapes, strings and keys) must give the same rows, and the values
+    // read back are the strings written. How this was seen to fail: treating the byte after a
+    // backslash as ordinary (no `escaped`) ended strings at `\"` and lost the records; not
+    // copying the bytes left at a chunk's end lost them at every chunk size below the file's.
+    @Test("escaped quotes, backslashes and braces in strings, cut anywhere by chunks")
+    func escapesAcrossChunks() throws {
+        let tricky = #"{"roleSessionName":"a\"b}{[]\\","roleArn":"arn:aws:iam::2:role/r\\","x":"]}\\\""}"#
+        let noise = #"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2025-01-01T00:00:01Z","eventID":"n","requestParameters":{"key":"}}]]\"{{[[\\"}}"#
+        func assume(_ id: String) -> String {
+            #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"1"},"eventTime":"2025-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"\#(id)","requestParameters":\#(tricky)}"#
+        }
+        let file = #"{"Records":[\#(assume("a")),\#(noise),\#(assume("b"))]}"#
+        let (_, whole, skipped) = try parseTrail(file)
+        #expect(whole.map { $0["event_id"] } == [.text("a"), .text("b")] && skipped == 1)
+        guard case .text(let stored)? = whole.first?["request_parameters"],
+            let object = try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: String]
+        else {
+            Issue.record("no request parameters")
+            return
+        }
+        #expect(object == ["roleSessionName": #"a"b}{[]\"#, "roleArn": #"arn:aws:iam::2:role/r\"#, "x": #"]}\""#])
+        for chunk in 1...40 {
+            let (parsed, rows, skipped) = try parseTrail(file, chunk: chunk)
+            #expect(rows == whole && skipped == 1 && parsed.rejected == 0, "chunk \(chunk)")
+        }
+    }
+
     @Test("an irrelevant service's event is kept when it carries onBehalfOf; its fields are read")
     func keepsIdentityEnhancedEvents() throws {
         let (_, rows, _) = try parseTrail(Self.file)
