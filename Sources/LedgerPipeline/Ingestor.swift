@@ -54,9 +54,10 @@ public struct IngestSummary: Sendable {
 ///    writer; each file is read once (hash, inflate, split lines, parse in one pass) after a
 ///    short look at its head to recognise the format, and its rows leave in pieces of
 ///    `pieceRows` as they are parsed (`ParseWorkers`, `FileChannels`).
-/// 4. load: one writer stores the files in input order, each in one transaction that takes its
-///    pieces as they come; a file whose bytes are already stored under another path is rolled
-///    back at its end and recorded as a duplicate.
+/// 4. load: one writer stores the files in input order, each all or nothing (a savepoint that
+///    takes its pieces as they come), committing about a second of files at a time; a file
+///    whose bytes are already stored under another path is rolled back at its end and recorded
+///    as a duplicate.
 /// 5. derive: the derived tables are rebuilt in one transaction, when anything was stored.
 public struct Ingestor: Sendable {
     public let store: LedgerStore
@@ -65,6 +66,9 @@ public struct Ingestor: Sendable {
     public var logger: Logger
     /// Called after each file is stored: files done, files to read, bytes read so far.
     public var progress: (@Sendable (Progress) -> Void)?
+    /// How long the writer writes files before committing them: a commit waits for the disk a
+    /// few times (milliseconds), so a second keeps that small and a kill's loss short.
+    public var commitInterval: Duration = .seconds(1)
 
     /// How far an ingest is.
     public struct Progress: Sendable {
@@ -177,11 +181,25 @@ public struct Ingestor: Sendable {
             Self.read(reading[i]) { channels.send($0, file: i) }
         }
         var failure: LedgerError?
-        for (position, job) in toRead.enumerated() {
+        // Files are committed in groups of about `commitInterval` of writing (each file still
+        // all or nothing, in a savepoint): a kill loses at most that much work, which the next
+        // run reads again, and small files do not each wait for the disk.
+        var groupStarted = clock.now
+        do throws(LedgerError) { try store.beginGroup() } catch {
+            failure = error
+            parsers.cancel()
+            channels.cancel()
+        }
+        for (position, job) in toRead.enumerated() where failure == nil {
             do throws(LedgerError) {
                 reports[job.index] = try writer.write(path: job.file.path) { channels.receive(file: position) }
                 CrashPoint.reached(.afterFile(position + 1))
                 bytesRead += job.file.size
+                if groupStarted.duration(to: clock.now) >= commitInterval {
+                    try store.commitGroup()
+                    try store.beginGroup()
+                    groupStarted = clock.now
+                }
                 progress?(Progress(done: position + 1, total: toRead.count, bytes: bytesRead))
             } catch {
                 failure = error
@@ -190,6 +208,11 @@ public struct Ingestor: Sendable {
                 break
             }
             parsers.fileWritten()
+        }
+        // The files stored before a failure are kept, as they would be one by one.
+        do throws(LedgerError) { try store.commitGroup() } catch {
+            store.rollbackGroup()
+            if failure == nil { failure = error }
         }
         parsers.wait()
         // The parse threads' freed rows stay in glibc's per-thread arenas; give them back to
@@ -506,9 +529,10 @@ public struct Ingestor: Sendable {
 }
 
 /// Kill switches for the crash tests, and nothing else: `SESSION_LEDGER_CRASH_AT` set to
-/// `file:N` (after the N-th file is stored), `piece:N` (after the N-th piece of rows of a file
-/// is written, inside its transaction), `before-derive` or `inside-derive` makes the process
-/// SIGKILL itself there, so a test can stop a real run at an exact point.
+/// `file:N` (after the N-th file is stored, maybe not yet committed: files commit in groups),
+/// `piece:N` (after the N-th piece of rows of a file is written, inside its transaction),
+/// `before-derive` or `inside-derive` makes the process SIGKILL itself there, so a test can
+/// stop a real run at an exact point.
 enum CrashPoint {
     enum Point: Equatable {
         case afterFile(Int)

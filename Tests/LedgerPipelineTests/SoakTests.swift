@@ -70,4 +70,23 @@ struct SoakTests {
             try? FileManager.default.removeItem(atPath: dir.path + "/round-\(round)")
         }
     }
+
+    // The writer commits about a second of files at a time; the samples take less, so every
+    // other test stores them in one group. Here a commit follows every file (and its savepoint),
+    // which must change nothing a reader sees. How this was seen to fail: with the group's
+    // commit replaced by a rollback, the ledger came out empty.
+    @Test("committing after every file gives the ledger and reports of one group")
+    func commitAfterEveryFile() async throws {
+        let dir = try TemporaryDirectory("ledger-commits")
+        defer { dir.remove() }
+        let configuration = try LedgerPipeline.Configuration.load(path: Fixtures.project + "/samples/session-ledger.toml")
+        _ = try await Ingestor(store: try LedgerStore(path: dir.path + "/group.sqlite"), configuration: configuration).ingest(configuration.inputs)
+        var eachFile = Ingestor(store: try LedgerStore(path: dir.path + "/each.sqlite"), configuration: configuration)
+        eachFile.commitInterval = .zero
+        _ = try await eachFile.ingest(configuration.inputs)
+        let want = try ledgerSnapshot(dir.path + "/group.sqlite", configuration: configuration, reports: dir.path + "/group")
+        let have = try ledgerSnapshot(dir.path + "/each.sqlite", configuration: configuration, reports: dir.path + "/each")
+        #expect(want[0].split(separator: "\n").count == 16)
+        #expect(have == want)
+    }
 }
