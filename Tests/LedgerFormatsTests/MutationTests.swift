@@ -64,13 +64,15 @@ struct CloudTrailMutationTests {
 @Suite("Damaged input never crashes any parser")
 struct AllFormatsMutationTests {
     /// Real-format inputs of every format, from the fixtures and ../shared/realdata.
-    static let inputs: [(any LogFormat.Type, String)] = [
-        (LivyServerFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/livy-livy-server.out.1")),
-        (LivyServerFormat.self, Fixtures.realdata + "/livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log"),
-        (LivyRequestFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/2025_03_03.request.log")),
-        (YarnResourceManagerFormat.self, Fixtures.path("sessions/j-09TESTCLUSTER/node/i-0b0b0b0b0b0b0b0b2/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-9-10.log")),
-        (CloudTrailFormat.self, Fixtures.realdata + "/stratus-red-team-detonation-logs/aws.execution.ec2-launch-unusual-instances.json"),
-    ]
+    static var inputs: [(any LogFormat.Type, String)] {
+        [
+            (LivyServerFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/livy-livy-server.out.1")),
+            (LivyServerFormat.self, Fixtures.realdata + "/livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log"),
+            (LivyRequestFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/2025_03_03.request.log")),
+            (YarnResourceManagerFormat.self, Fixtures.path("sessions/j-09TESTCLUSTER/node/i-0b0b0b0b0b0b0b0b2/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-9-10.log")),
+            (CloudTrailFormat.self, Fixtures.realdata + "/stratus-red-team-detonation-logs/aws.execution.ec2-launch-unusual-instances.json"),
+        ]
+    }
 
     static func run<F: LogFormat>(_: F.Type, _ bytes: [UInt8], chunk: Int) throws -> ParsedFile {
         var parser = F(context: ParseContext(path: "fuzz", input: InputContext(clusterID: "j-FUZZ"), clock: try LocalTimeConverter(identifier: "UTC")))

@@ -299,7 +299,7 @@ struct WhatIfTests {
     func matchesHandComputedSaving() async throws {
         let scenario = try await SessionTests.shared.value
         let sql = try String(contentsOfFile: Fixtures.project + "/Queries/idle_timeout_whatif.sql", encoding: .utf8)
-        let rows = try await DatabaseQueue(path: scenario.database).read { db in
+        let rows = try DatabaseQueue(path: scenario.database).read { db in
             try Row.fetchAll(db, sql: sql, arguments: ["from": "0000", "to": "9999"])  // the whole window
         }
         #expect(rows.map { $0["timeout_minutes"] as Int } == [15, 30, 60, 120, 240, 480])
