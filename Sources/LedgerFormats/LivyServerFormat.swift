@@ -130,7 +130,7 @@ public struct LivyServerFormat: LogFormat {
             guard let colon = rest.firstIndex(of: ":"), let id = Int64(rest[..<colon]) else {
                 throw LivyProblem(reason: "create line without a session id")
             }
-            let request = CreateRequest(String(rest[rest.index(after: colon)...]))
+            let request = CreateRequest(m, from: rest.index(after: colon))
             append(lineNumber, at, .create, type: interactive ? "interactive" : "batch", sessionID: id, request: request)
         } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
             // Interactive session N created [appid: …, owner: …, proxyUser: Some(x), state: …, kind: …, info: …]
@@ -139,15 +139,9 @@ public struct LivyServerFormat: LogFormat {
             guard let space = rest.firstIndex(of: " "), let id = Int64(rest[..<space]),
                 rest[space...].hasPrefix(" created [")
             else { return }
-            var request = CreateRequest("")
-            let fields = CreateRequest.fields(String(rest[rest.index(space, offsetBy: 10)...]).trimmingSuffix("]"),
-                                              keys: ["appid", "owner", "proxyUser", "state", "kind", "info"])
-            request.owner = fields["owner"].flatMap(CreateRequest.nullable)
-            request.proxyUser = fields["proxyUser"].flatMap(CreateRequest.option)
-            request.kind = fields["kind"]
-            let app = fields["appid"].flatMap(CreateRequest.nullable)
-            append(lineNumber, at, .ready, type: interactive ? "interactive" : "batch", sessionID: id, appID: app, request: request,
-                   detail: fields["state"])
+            let ready = CreateRequest.ready(m, from: rest.index(space, offsetBy: 10))
+            append(lineNumber, at, .ready, type: interactive ? "interactive" : "batch", sessionID: id, appID: ready.appID,
+                   request: ready.request, detail: ready.state)
         } else if m.hasPrefix("Deleting ") {
             // 0.7/0.8 `Deleting session N`; 0.9 `Deleting InteractiveSession N`; idle-timeout and purge reasons after it.
             let (type, id, tail) = try Self.sessionReference(m.dropFirst(9))
@@ -233,6 +227,13 @@ public struct LivyServerFormat: LogFormat {
 
 /// The owner and request of a Livy create line (`CreateInteractiveRequest.toString`, §1.3):
 /// `[owner: X, request: [kind: pyspark, proxyUser: Some(bob), driverMemory: 2g, …, conf: k -> v,k2 -> v2, heartbeatTimeoutInSecond: 0]]`.
+///
+/// Read on the message's UTF-8 bytes: with Strings (Foundation trimming, a byte search per
+/// known key, a dictionary) this was more than half of a Livy log's parse time. The bytes are
+/// those of the message String, so they are valid UTF-8; where the String reading compared
+/// Characters (brackets, separators, `Some(`), the byte reading asks whether the token is a
+/// Character of its own (``UnsafeRawBufferPointer/isCharacterBoundary(_:in:)``), and it trims
+/// through Foundation when an end is not ASCII, so that it answers exactly as before.
 struct CreateRequest {
     var owner: String?
     var proxyUser: String?
@@ -247,95 +248,200 @@ struct CreateRequest {
     /// Conf as a JSON object, secret-looking values replaced by `***`.
     var confJSON: String?
 
-    /// Keys of `CreateInteractiveRequest.toString` and `CreateBatchRequest.toString`.
-    static let requestKeys = [
-        "kind", "proxyUser", "file", "className", "args", "jars", "pyFiles", "files", "archives",
-        "driverMemory", "driverCores", "executorMemory", "executorCores", "numExecutors", "queue",
-        "name", "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout",
-    ]
-
-    init(_ text: String) {
-        guard !text.isEmpty else { return }
-        // ` [owner: X, request: [ … ]]`
-        var body = Substring(text.trimmingCharacters(in: .whitespaces))
-        if body.hasPrefix("[") { body = body.dropFirst() }
-        if body.hasSuffix("]]") { body = body.dropLast(2) } else if body.hasSuffix("]") { body = body.dropLast() }
-        if body.hasPrefix("owner: "), let r = body.byteRange(of: ", request: [") {
-            owner = Self.nullable(String(body[body.index(body.startIndex, offsetBy: 7)..<r.lowerBound]))
-            body = body[r.upperBound...]
-        }
-        let f = Self.fields(String(body), keys: Self.requestKeys)
-        kind = f["kind"]
-        proxyUser = f["proxyUser"].flatMap(Self.option)
-        driverMemory = f["driverMemory"]
-        driverCores = f["driverCores"].flatMap { Int64($0) }
-        executorMemory = f["executorMemory"]
-        executorCores = f["executorCores"].flatMap { Int64($0) }
-        numExecutors = f["numExecutors"].flatMap { Int64($0) }
-        queue = f["queue"]
-        name = f["name"]
-        if let conf = f["conf"] { confJSON = JSONText.object(Redaction.confPairs(conf)) }
+    /// Keys of `CreateInteractiveRequest.toString` and `CreateBatchRequest.toString`; their
+    /// values are found at these places in ``fields(_:_:keys:)``'s answer.
+    enum RequestKey: Int, CaseIterable {
+        case kind, proxyUser, file, className, args, jars, pyFiles, files, archives, driverMemory, driverCores,
+            executorMemory, executorCores, numExecutors, queue, name, conf, heartbeatTimeoutInSecond, ttl, idleTimeout
     }
 
-    /// Splits `k1: v1, k2: v2, …` on the known keys only, so values may hold `, ` themselves.
-    static func fields(_ text: String, keys: [String]) -> [String: String] {
-        var starts: [(String.Index, String.Index, String)] = []  // (key start, value start, key)
-        for key in keys {
-            var search = text.startIndex
-            while let r = text.byteRange(of: key + ": ", from: search) {
-                let atStart = r.lowerBound == text.startIndex
-                let afterComma = !atStart && text[..<r.lowerBound].hasSuffix(", ")
-                if atStart || afterComma {
-                    starts.append((atStart ? r.lowerBound : text.index(r.lowerBound, offsetBy: -2), r.upperBound, key))
+    /// Keys of the `Interactive session N created [appid: …, …]` message.
+    enum ReadyKey: Int, CaseIterable {
+        case appid, owner, proxyUser, state, kind, info
+    }
+
+    /// `key: ` for every case of `Key`, in order.
+    static func needles<Key: CaseIterable>(_: Key.Type) -> [[UInt8]] { Key.allCases.map { Array("\($0): ".utf8) } }
+
+    static let requestKeys = needles(RequestKey.self)
+    static let readyKeys = needles(ReadyKey.self)
+    private static let null = Array("null".utf8)
+
+    init() {}
+
+    /// The request in `m` after `start` (the text after `Creating … session N:`).
+    init(_ m: String, from start: String.Index) {
+        var m = m
+        let offset = m.utf8.distance(from: m.utf8.startIndex, to: start)
+        self = m.withUTF8 { CreateRequest(UnsafeRawBufferPointer($0), offset..<$0.count) }
+    }
+
+    /// The request in `text` of `b` (` [owner: X, request: [ … ]]`).
+    init(_ b: UnsafeRawBufferPointer, _ text: Range<Int>) {
+        switch b.trimmedWhitespace(text) {
+        case .bytes(let body):
+            self.init(trimmed: b, body)
+        case .string(var body):
+            self = body.withUTF8 { CreateRequest(trimmed: UnsafeRawBufferPointer($0), 0..<$0.count) }
+        }
+    }
+
+    private init(trimmed b: UnsafeRawBufferPointer, _ text: Range<Int>) {
+        var body = text
+        if b.hasCharacterPrefix("[", in: body) { body = (body.lowerBound + 1)..<body.upperBound }
+        if b.hasCharacterSuffix("]]", in: body) {
+            body = body.lowerBound..<(body.upperBound - 2)
+        } else if b.hasCharacterSuffix("]", in: body) {
+            body = body.lowerBound..<(body.upperBound - 1)
+        }
+        if b.hasCharacterPrefix("owner: ", in: body), let r = b.firstOffset(of: ", request: [", in: body) {
+            owner = Self.nullable(b, (body.lowerBound + 7)..<r)
+            body = (r + 12)..<body.upperBound
+        }
+        let f = Self.fields(b, body, keys: Self.requestKeys)
+        func value(_ key: RequestKey) -> String? { f[key.rawValue].map(b.string) }
+        func integer(_ key: RequestKey) -> Int64? { f[key.rawValue].flatMap { Int64(b.string($0)) } }
+        kind = value(.kind)
+        proxyUser = Self.option(b, f[RequestKey.proxyUser.rawValue])
+        driverMemory = value(.driverMemory)
+        driverCores = integer(.driverCores)
+        executorMemory = value(.executorMemory)
+        executorCores = integer(.executorCores)
+        numExecutors = integer(.numExecutors)
+        queue = value(.queue)
+        name = value(.name)
+        if let conf = f[RequestKey.conf.rawValue] { confJSON = JSONText.object(Redaction.confPairs(b, conf)) }
+    }
+
+    /// Owner, proxy user and kind, the application id and the state of a ready message in `m`
+    /// after `start` (after `Interactive session N created [`).
+    static func ready(_ m: String, from start: String.Index) -> (request: CreateRequest, appID: String?, state: String?) {
+        var m = m
+        let offset = m.utf8.distance(from: m.utf8.startIndex, to: start)
+        return m.withUTF8 { u in
+            let b = UnsafeRawBufferPointer(u)
+            var text = offset..<b.count
+            if b.hasCharacterSuffix("]", in: text) { text = text.lowerBound..<(text.upperBound - 1) }
+            let f = fields(b, text, keys: readyKeys)
+            var request = CreateRequest()
+            request.owner = nullable(b, f[ReadyKey.owner.rawValue])
+            request.proxyUser = option(b, f[ReadyKey.proxyUser.rawValue])
+            request.kind = f[ReadyKey.kind.rawValue].map(b.string)
+            return (request, nullable(b, f[ReadyKey.appid.rawValue]), f[ReadyKey.state.rawValue].map(b.string))
+        }
+    }
+
+    /// Splits `k1: v1, k2: v2, …` in `text` on the known keys only, so values may hold `, `
+    /// themselves: a key counts at the start or after `, ` (its first such place), and its value
+    /// runs to the next counted key's `, `, less a trailing `, ` or `,`. The answer has a value
+    /// range, or nil, for each of `keys` (`key: ` bytes, none a prefix of another), in order.
+    static func fields(_ b: UnsafeRawBufferPointer, _ text: Range<Int>, keys: [[UInt8]]) -> [Range<Int>?] {
+        // One pass over the places a key may start, left to right, instead of a search per key:
+        // the first place found for a key is its first occurrence that counts.
+        var entries: [(start: Int, value: Int, key: Int)] = []  // entry start (its `, `), value start
+        var taken = [Bool](repeating: false, count: keys.count)
+        var entry = text.lowerBound
+        var at = text.lowerBound
+        while true {
+            for (k, key) in keys.enumerated() where at + key.count <= text.upperBound && b.equals(key, in: at..<(at + key.count)) {
+                if !taken[k] {
+                    taken[k] = true
+                    entries.append((entry, at + key.count, k))
+                }
+                break
+            }
+            // The next `, ` that is two Characters (a `,` after a prepended mark is not a comma).
+            var search = at
+            var next: Int?
+            while let comma = b.firstOffset(of: ", ", in: search..<text.upperBound) {
+                if b.isCharacterBoundary(comma, in: text) {
+                    next = comma
                     break
                 }
-                search = r.upperBound
+                search = comma + 2
             }
+            guard let next else { break }
+            entry = next
+            at = next + 2
         }
-        starts.sort { $0.0 < $1.0 }
-        var out: [String: String] = [:]
-        for (i, s) in starts.enumerated() {
-            let end = i + 1 < starts.count ? starts[i + 1].0 : text.endIndex
-            guard s.1 <= end else { continue }
-            var value = String(text[s.1..<end])
-            if value.hasSuffix(", ") { value.removeLast(2) } else if value.hasSuffix(",") { value.removeLast() }
-            out[s.2] = value
+        var values = [Range<Int>?](repeating: nil, count: keys.count)
+        for (i, e) in entries.enumerated() {
+            // The next entry's `, ` is after this key's `: ` (keys hold no comma).
+            var value = e.value..<(i + 1 < entries.count ? entries[i + 1].start : text.upperBound)
+            if b.hasCharacterSuffix(", ", in: value) {
+                value = value.lowerBound..<(value.upperBound - 2)
+            } else if b.hasCharacterSuffix(",", in: value) {
+                value = value.lowerBound..<(value.upperBound - 1)
+            }
+            values[e.key] = value
         }
-        return out
+        return values
     }
 
-    /// `Some(x)` → x; `None` → nil.
-    static func option(_ s: String) -> String? {
-        if s.hasPrefix("Some(") && s.hasSuffix(")") { return String(s.dropFirst(5).dropLast()) }
-        return nil
+    /// `Some(x)` → x; `None` (or no value) → nil.
+    static func option(_ b: UnsafeRawBufferPointer, _ value: Range<Int>?) -> String? {
+        guard let value, b.hasCharacterPrefix("Some(", in: value), b.hasCharacterSuffix(")", in: value) else { return nil }
+        return b.string((value.lowerBound + 5)..<(value.upperBound - 1))
     }
 
-    /// The literal `null` → nil.
-    static func nullable(_ s: String) -> String? { s == "null" || s.isEmpty ? nil : s }
+    /// The literal `null`, an empty value or none → nil.
+    static func nullable(_ b: UnsafeRawBufferPointer, _ value: Range<Int>?) -> String? {
+        guard let value, !value.isEmpty, !b.equals(null, in: value) else { return nil }
+        return b.string(value)
+    }
 }
 
 /// Keeps secrets out of the ledger: Livy logs a session's `conf` verbatim (§1.3).
 public enum Redaction {
     /// Key words that mark a conf value as secret (SPEC §7), matched case-insensitively.
     static let secretWords = ["password", "secret", "token", "credential", "key"]
+    private static let secretWordBytes = secretWords.map { Array($0.utf8) }
 
     public static func isSecret(key: String) -> Bool {
         let k = key.lowercased()
         return secretWords.contains { k.contains($0) }
     }
 
-    /// `k1 -> v1,k2 -> v2` → pairs, secret values replaced by `***`. A piece without ` -> `
-    /// belongs to the previous value (values such as package lists hold commas).
-    static func confPairs(_ conf: String) -> [(String, String)] {
-        var pairs: [(String, String)] = []
-        for piece in conf.split(separator: ",", omittingEmptySubsequences: false) {
-            if let r = piece.byteRange(of: " -> ") {
-                pairs.append((String(piece[..<r.lowerBound]), String(piece[r.upperBound...])))
-            } else if let last = pairs.popLast() {
-                pairs.append((last.0, last.1 + "," + piece))
+    /// ``isSecret(key:)`` for the key in `key` of `b`. An ASCII key is searched here, folding
+    /// `A`–`Z` (the words are lowercase letters, so `c | 0x20` folds exactly); any other goes
+    /// through `lowercased()` and the String search, which fold more than ASCII (the Kelvin
+    /// sign is a `k`) and match whole Characters only.
+    static func isSecret(_ b: UnsafeRawBufferPointer, _ key: Range<Int>) -> Bool {
+        guard key.allSatisfy({ b[$0] < 0x80 }) else { return isSecret(key: b.string(key)) }
+        return secretWordBytes.contains { word in
+            guard key.count >= word.count else { return false }
+            return (key.lowerBound...(key.upperBound - word.count)).contains { at in
+                word.indices.allSatisfy { b[at + $0] | 0x20 == word[$0] }
             }
         }
-        return pairs.map { isSecret(key: $0.0) ? ($0.0, "***") : $0 }
+    }
+
+    /// `k1 -> v1,k2 -> v2` in `conf` of `b` → pairs, secret values replaced by `***`. A piece
+    /// without ` -> ` belongs to the previous value (values such as package lists hold commas).
+    /// Pieces are split at commas that are Characters of their own, as `split` on the String did.
+    static func confPairs(_ b: UnsafeRawBufferPointer, _ conf: Range<Int>) -> [(String, String)] {
+        var pairs: [(key: Range<Int>, value: Range<Int>)] = []
+        var start = conf.lowerBound
+        while true {
+            var end = conf.upperBound
+            var search = start
+            while let comma = b.firstOffset(of: ",", in: search..<conf.upperBound) {
+                if b.isCharacterBoundary(comma, in: conf) && b.isCharacterBoundary(comma + 1, in: conf) {
+                    end = comma
+                    break
+                }
+                search = comma + 1
+            }
+            if let arrow = b.firstOffset(of: " -> ", in: start..<end) {
+                pairs.append((start..<arrow, (arrow + 4)..<end))
+            } else if let last = pairs.indices.last {
+                // The previous value, this comma and this piece are one run of bytes.
+                pairs[last].value = pairs[last].value.lowerBound..<end
+            }
+            guard end < conf.upperBound else { break }
+            start = end + 1
+        }
+        return pairs.map { (b.string($0.key), isSecret(b, $0.key) ? "***" : b.string($0.value)) }
     }
 
     /// A JSON value with the values under secret-looking keys replaced by `***`, at any depth.
@@ -354,7 +460,9 @@ public enum Redaction {
         guard let start = message.byteRange(of: "conf: ") else { return message }
         let tail = message[start.upperBound...]
         let end = tail.byteRange(of: ", heartbeatTimeoutInSecond: ")?.lowerBound ?? tail.endIndex
-        let redacted = confPairs(String(tail[..<end])).map { "\($0.0) -> \($0.1)" }.joined(separator: ",")
+        var conf = String(tail[..<end])
+        let pairs = conf.withUTF8 { confPairs(UnsafeRawBufferPointer($0), 0..<$0.count) }
+        let redacted = pairs.map { "\($0.0) -> \($0.1)" }.joined(separator: ",")
         return String(message[..<start.upperBound]) + redacted + String(tail[end...])
     }
 }

@@ -96,14 +96,14 @@ public struct YarnResourceManagerFormat: LogFormat {
         var fields = [String?](repeating: nil, count: Stored.allCases.count)
         func take(_ piece: Range<Int>) {
             guard let eq = b.firstOffset(of: "=", in: piece) else { return }
-            let key = trimmedWhitespace(b, piece.lowerBound..<eq)
+            let key = b.trimmedWhitespace(piece.lowerBound..<eq)
             let slot: Int?
             switch key {
             case .bytes(let r): slot = Stored.keys.firstIndex { b.equals($0, in: r) }
             case .string(let s): slot = Stored.keys.firstIndex { String(decoding: $0, as: UTF8.self) == s }
             }
             guard let slot, fields[slot] == nil else { return }
-            switch trimmedWhitespace(b, (eq + 1)..<piece.upperBound) {
+            switch b.trimmedWhitespace((eq + 1)..<piece.upperBound) {
             case .bytes(let r): fields[slot] = b.string(r)
             case .string(let s): fields[slot] = s
             }
@@ -128,25 +128,6 @@ public struct YarnResourceManagerFormat: LogFormat {
             for (i, start) in cuts.enumerated() { take(start..<(i + 1 < cuts.count ? cuts[i + 1] : message.upperBound)) }
         }
         return fields
-    }
-
-    enum Trimmed {
-        case bytes(Range<Int>)
-        case string(String)
-    }
-
-    /// The bytes of `range` without the whitespace `trimmingCharacters(in: .whitespaces)` removes:
-    /// ASCII spaces and tabs are trimmed here; when an end is a non-ASCII byte (which may be part
-    /// of a Unicode space such as U+00A0), the String is trimmed by Foundation instead.
-    static func trimmedWhitespace(_ b: UnsafeRawBufferPointer, _ range: Range<Int>) -> Trimmed {
-        var lo = range.lowerBound
-        var hi = range.upperBound
-        while lo < hi, b[lo] == 0x20 || b[lo] == 0x09 { lo += 1 }
-        while hi > lo, b[hi - 1] == 0x20 || b[hi - 1] == 0x09 { hi -= 1 }
-        if lo < hi, b[lo] >= 0x80 || b[hi - 1] >= 0x80 {
-            return .string(b.string(lo..<hi).trimmingCharacters(in: .whitespaces))
-        }
-        return .bytes(lo..<hi)
     }
 
     public init(context: ParseContext) {
