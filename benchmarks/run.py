@@ -16,7 +16,7 @@ peak memory (max RSS of the child) for:
      report over it.
 Times are compared as ratios from this one run; the machine is shared and noisy.
 """
-import argparse, glob, os, shutil, subprocess, sys, tempfile, time
+import argparse, glob, os, re, shutil, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
 p = argparse.ArgumentParser()
@@ -32,23 +32,28 @@ if not os.path.isdir(os.path.join(a.corpus, "cloudtrail")):
 work = tempfile.mkdtemp(prefix="ledger-bench-")
 
 
-def run(label, argv, optional=False):
+def run(label, argv, optional=False, stages=False):
     """Runs argv as a child; returns its wall time in seconds (None if an optional step failed)
-    and prints it with the child's own peak RSS (wait4 gives that child's rusage alone)."""
+    and prints it with the child's own peak RSS (wait4 gives that child's rusage alone).
+    With stages, argv is an `ingest --verbose`: the time of each stage it logs is printed too."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        log = err.read().decode(errors="replace")
         if child.returncode != 0:
-            err.seek(0)
-            message = err.read().decode(errors="replace").strip().splitlines()[-1:] or ["?"]
+            message = log.strip().splitlines()[-1:] or ["?"]
             if optional:
                 print(f"  {label:<44} failed: {message[0]}")
                 return None
             sys.exit(f"{label} failed ({child.returncode}): {message[0]}")
     print(f"  {label:<44} {seconds:8.2f} s   peak {usage.ru_maxrss / 1024:.0f} MiB")
+    if stages:
+        for m in re.finditer(r"\] ((?:read and stored|derived)[^\n]*?) in ([0-9.]+) seconds", log):
+            print(f"    {m.group(1):<42} {float(m.group(2)):8.2f} s")
     return seconds
 
 
@@ -75,7 +80,7 @@ for f in glob.glob(os.path.join(emr, "**", "*.*"), recursive=True):
         with open(f, "rb") as h:
             lines += sum(chunk.count(b"\n") for chunk in iter(lambda: h.read(1 << 20), b""))
 print(f"Livy and ResourceManager: {lines} lines")
-t = run("session-ledger ingest", [a.binary, "ingest", emr, "--db", os.path.join(work, "emr.sqlite")])
+t = run("session-ledger ingest", [a.binary, "ingest", emr, "--db", os.path.join(work, "emr.sqlite"), "--verbose"], stages=True)
 cores = os.cpu_count() or 1
 print(f"  {lines / t / 1e6:.2f} M lines/s on {cores} cores = {lines / t / cores / 1e6:.2f} M lines/s per core (bar ≥ 1)")
 
