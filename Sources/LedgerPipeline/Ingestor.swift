@@ -281,7 +281,7 @@ public struct Ingestor: Sendable {
         }
 
         /// Stores the file whose messages `receive` gives. Its rows go into the store as they
-        /// come, in the file's one transaction; a file that turns out, at its end, to be stored
+        /// come, in the file's one savepoint; a file that turns out, at its end, to be stored
         /// already (touched, copied, rotated and gzipped) is rolled back and recorded as such.
         mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
             guard case .reading(let appending) = receive() else { preconditionFailure("a file's first message is .reading") }
@@ -530,7 +530,7 @@ public struct Ingestor: Sendable {
 
 /// Kill switches for the crash tests, and nothing else: `SESSION_LEDGER_CRASH_AT` set to
 /// `file:N` (after the N-th file is stored, maybe not yet committed: files commit in groups),
-/// `piece:N` (after the N-th piece of rows of a file is written, inside its transaction),
+/// `piece:N` (after the N-th piece of rows of a file is written, inside its savepoint),
 /// `before-derive` or `inside-derive` makes the process SIGKILL itself there, so a test can
 /// stop a real run at an exact point.
 enum CrashPoint {

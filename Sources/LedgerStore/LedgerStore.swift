@@ -36,7 +36,7 @@ public struct ManifestEntry: Sendable, Equatable {
     }
 }
 
-/// One file's manifest row and what was read from it: written in one transaction.
+/// One file's manifest row and what was read from it: written all or nothing (one savepoint).
 public struct FileLoad: Sendable {
     public var path: String
     public var size: Int64
@@ -200,7 +200,7 @@ public struct LedgerStore: Sendable {
         }
     }
 
-    /// Writes one file in one transaction: its manifest row (replacing an earlier version of
+    /// Writes one file all or nothing (a savepoint, or a transaction outside a group): its manifest row (replacing an earlier version of
     /// the same path and everything read from it) and its rows. Rows whose natural key is
     /// already stored are dropped and counted.
     public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
@@ -224,7 +224,7 @@ public struct LedgerStore: Sendable {
         case rolledBack(FileLoad)
     }
 
-    /// Writes one file whose rows arrive in pieces, in one transaction, so that a large log is
+    /// Writes one file whose rows arrive in pieces, in one savepoint, so that a large log is
     /// never held whole in memory: `pieces` is called until it gives the file's end. Only then
     /// are the file's hash and counts known, so `keep` decides at the end whether it is stored
     /// (a file that turns out to be a copy of a stored one is rolled back and recorded otherwise).
