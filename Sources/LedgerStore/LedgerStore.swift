@@ -200,9 +200,9 @@ public struct LedgerStore: Sendable {
         }
     }
 
-    /// Writes one file all or nothing (a savepoint, or a transaction outside a group): its manifest row (replacing an earlier version of
-    /// the same path and everything read from it) and its rows. Rows whose natural key is
-    /// already stored are dropped and counted.
+    /// Writes one file all or nothing (a savepoint, or a transaction outside a group): its
+    /// manifest row (replacing an earlier version of the same path and everything read from it)
+    /// and its rows. Rows whose natural key is already stored are dropped and counted.
     public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
         let stored = try load(path: file.path, appending: file.appendedAfterLine != nil, pieces: { .end(file) }, keep: { _ in true })
         guard case .stored(let outcome, _) = stored else { preconditionFailure("a kept file was rolled back") }
