@@ -63,7 +63,11 @@ let package = Package(
         /** derive: rebuild derived tables from staging tables in one transaction. */
         .target(
             name: "LedgerDerive",
-            dependencies: ["LedgerModel", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                // RawStatement: the per-session statements without GRDB's boxing.
+                "LedgerStore",
+            ]),
         /** report: run read-only SQL and render result tables, CSV files and the Markdown report. */
         .target(
             name: "LedgerReports",

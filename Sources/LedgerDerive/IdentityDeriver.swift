@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LedgerModel
+import LedgerStore
 
 /// Fills in what CloudTrail says about sessions (SPEC §4): who the user is, how much of the
 /// session ran while the user was signed in (interactive) and how much after (background),
@@ -211,11 +212,12 @@ enum IdentityDeriver {
         settings: DeriveSettings
     ) throws {
         let roles = try clusterRoles(db, settings: settings)
-        let update = try db.makeStatement(sql: """
+        // Through SQLite's C API (RawStatement): one update per session, a year is 500,000.
+        let update = RawStatement(try db.makeStatement(sql: """
             UPDATE session SET user_id = ?, user_name = ?, cost_center = ?, interactive_s = ?, background_s = ?,
               mode_observed = ?, mode_policy = ?, background_cost_usd = ?, identity_status = ?, onbehalfof_events = ?
             WHERE session_key = ?
-            """)
+            """))
         // Sessions in pages by key (a year is 500,000 rows; the loop updates the table it reads,
         // so each page is read whole before its rows are updated).
         let page = try db.makeStatement(sql: """
@@ -257,9 +259,11 @@ enum IdentityDeriver {
                 } else {
                     status = "unresolved"
                 }
-                try update.execute(arguments: [
-                    identity?.userID, identity?.userName, identity?.costCenter, interactive, background, observed,
-                    policy.mode(cluster: cluster, at: s["created_at"]), backgroundCost, status, onBehalfOf, key,
+                try update.execute([
+                    .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
+                    .optionalInteger(interactive), .optionalInteger(background), .text(observed),
+                    .text(policy.mode(cluster: cluster, at: s["created_at"])), backgroundCost.map(SQLValue.real) ?? .null,
+                    .text(status), .optionalInteger(onBehalfOf), .text(key),
                 ])
         }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LedgerModel
+import LedgerStore
 
 /// Rebuilds `session` from `livy_event`, `livy_request`, `yarn_app` and `yarn_audit` (SPEC §4).
 ///
@@ -56,47 +57,52 @@ enum SessionDeriver {
     static func rebuild(_ db: Database, settings: DeriveSettings) throws {
         try db.execute(sql: "DELETE FROM session")
         let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id")
-        let insert = try db.makeStatement(sql: """
+        let statements = try Statements(db)
+        let insert = RawStatement(try db.makeStatement(sql: """
             INSERT INTO session (session_key, cluster_id, server_started_at, livy_session_id, session_type,
               kind, owner, proxy_user, app_id, app_link, queue, created_at, ready_at, ended_at, end_reason,
               end_evidence, last_activity_at, activity_source, statements, duration_s, idle_tail_s,
               vcore_seconds, memory_mb_seconds, requested_vcores, requested_memory_mb, cost_basis,
               rate_effective, cost_usd, idle_cost_usd, abandoned, file_id, line)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+            """))
         for cluster in clusters {
             let clusterID: String = cluster["cluster_id"]
             guard let asOfText: String = cluster["as_of"], let asOf = seconds(asOfText) else { continue }
             for build in try walk(db, clusterID: clusterID) {
-                let s = try finish(db, build, asOf: asOf, settings: settings)
-                try insert.execute(arguments: s)
+                try insert.execute(try finish(statements, build, asOf: asOf, settings: settings))
             }
         }
     }
 
     /// Walks one cluster's Livy lines in time order into sessions.
     static func walk(_ db: Database, clusterID: String) throws -> [Build] {
-        let rows = try Row.fetchCursor(db, sql: """
+        // Read through SQLite's C API by column position (RawStatement): GRDB's row decoding
+        // by name was a third of deriving sessions.
+        let r = RawStatement(try db.makeStatement(sql: """
             SELECT file_id, line, at, event, session_type, session_id, app_id, owner, proxy_user, kind,
                    driver_memory, driver_cores, executor_memory, executor_cores, num_executors, queue, conf, detail
             FROM livy_event WHERE cluster_id IS ? ORDER BY at, file_id, line
-            """, arguments: [storedClusterID(clusterID)])
+            """))
+        r.reset()
+        defer { r.reset() }
+        try r.bind([.optionalText(storedClusterID(clusterID))])
         var all: [Build] = []
         var active: [String: Int] = [:]  // "type/id" → index in all, for the current server run
         var carried: [String: Int] = [:]  // sessions alive when the server restarted
         var serverStart: Int64?
         var runOpening = false
         var keysUsed = Set<String>()
-        while let r = try rows.next() {
-            guard let at = seconds(r["at"] as String) else { continue }
-            let event: String = r["event"]
-            let evidence = "livy_event \(r["file_id"] as Int64):\(r["line"] as Int64)"
-            let type = (r["session_type"] as String?) ?? "interactive"
-            let sid: Int64? = r["session_id"]
+        while try r.step() {
+            guard let at = seconds(r.text(2) ?? "") else { continue }
+            let event = r.text(3) ?? ""
+            var evidence: String { "livy_event \(r.integer(0) ?? 0):\(r.integer(1) ?? 0)" }
+            let type = r.text(4) ?? "interactive"
+            let sid = r.integer(5)
             func index() -> Int? {
                 guard let sid else { return nil }
                 // 0.7/0.8 delete lines say "session N" without a type: interactive first.
-                if r["session_type"] as String? == nil {
+                if r.text(4) == nil {
                     return active["interactive/\(sid)"] ?? active["batch/\(sid)"]
                 }
                 return active["\(type)/\(sid)"]
@@ -124,7 +130,7 @@ enum SessionDeriver {
                 if !runOpening { serverStart = at }
                 runOpening = true
                 // Recovery keeps the sessions alive across the restart, with their ids.
-                if let n = Int((r["detail"] as String?) ?? ""), n > 0 {
+                if let n = Int(r.text(17) ?? ""), n > 0 {
                     let recoveredType = type.hasPrefix("batch") ? "batch" : "interactive"
                     for (k, i) in carried where all[i].type == recoveredType {
                         all[i].restart = nil
@@ -142,18 +148,18 @@ enum SessionDeriver {
                 b.id = sid
                 b.type = type
                 b.created = at
-                b.owner = (r["owner"] as String?).flatMap { $0 == "null" ? nil : $0 }
-                b.proxyUser = r["proxy_user"]
-                b.kind = r["kind"]
-                b.queue = r["queue"]
-                b.driverMemory = r["driver_memory"]
-                b.driverCores = r["driver_cores"]
-                b.executorMemory = r["executor_memory"]
-                b.executorCores = r["executor_cores"]
-                b.numExecutors = r["num_executors"]
-                b.confExecutors = confExecutors(r["conf"])
-                b.fileID = r["file_id"]
-                b.line = r["line"]
+                b.owner = r.text(7).flatMap { $0 == "null" ? nil : $0 }
+                b.proxyUser = r.text(8)
+                b.kind = r.text(9)
+                b.queue = r.text(15)
+                b.driverMemory = r.text(10)
+                b.driverCores = r.integer(11)
+                b.executorMemory = r.text(12)
+                b.executorCores = r.integer(13)
+                b.numExecutors = r.integer(14)
+                b.confExecutors = confExecutors(r.text(16))
+                b.fileID = r.integer(0) ?? 0
+                b.line = r.integer(1) ?? 0
                 var key = "\(clusterID)/\(serverStart.map(iso) ?? "start-unknown")/\(type == "batch" ? "batch-" : "")\(sid)"
                 if keysUsed.contains(key) {
                     var n = 2
@@ -169,10 +175,10 @@ enum SessionDeriver {
                 switch event {
                 case "ready":
                     if all[i].ready == nil { all[i].ready = at }
-                    if let app: String = r["app_id"] { all[i].appID = app; all[i].appLink = "ready_line" }
-                    if all[i].owner == nil { all[i].owner = r["owner"] }
-                    if all[i].proxyUser == nil { all[i].proxyUser = r["proxy_user"] }
-                    if all[i].kind == nil { all[i].kind = r["kind"] }
+                    if let app = r.text(6) { all[i].appID = app; all[i].appLink = "ready_line" }
+                    if all[i].owner == nil { all[i].owner = r.text(7) }
+                    if all[i].proxyUser == nil { all[i].proxyUser = r.text(8) }
+                    if all[i].kind == nil { all[i].kind = r.text(9) }
                 case "idle_timeout": if all[i].idleLine == nil { all[i].idleLine = (at, evidence) }
                 case "finished_purge": if all[i].purgeLine == nil { all[i].purgeLine = at }
                 case "heartbeat_expired": if all[i].heartbeat == nil { all[i].heartbeat = (at, evidence) }
@@ -198,52 +204,97 @@ enum SessionDeriver {
         var evidence: String
     }
 
-    /// The session's YARN application: by the ready line's app id, else by the Livy tag, else by
-    /// the default app name, within the session's life on its cluster.
-    static func application(_ db: Database, _ b: inout Build, until end: Int64) throws -> App? {
-        let select = """
-            SELECT a.app_id, a.state, a.finish_time, a.vcore_seconds, a.memory_seconds, a.queue, a.file_id, a.line,
-              (SELECT user FROM yarn_audit k WHERE k.app_id = a.app_id AND k.operation = 'Kill Application Request'
-                 AND k.result = 'SUCCESS' ORDER BY k.at LIMIT 1) AS killed_by
-            FROM yarn_app a
-            """
-        var row: Row?
-        if let id = b.appID {
-            row = try Row.fetchOne(db.cachedStatement(sql: select + " WHERE a.app_id = ?"), arguments: [id])
-        } else {
-            let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
-            let window: StatementArguments = [storedClusterID(b.clusterID), isoMillis(b.created - 60), isoMillis(end + 60)]
+    /// The statements `finish` runs for every session, prepared once per derive and run
+    /// through SQLite's C API (``RawStatement``): with GRDB's argument boxing and row decoding
+    /// they were most of the time of deriving sessions (a year is 500,000).
+    struct Statements {
+        let appByID: RawStatement
+        let appByTag: RawStatement
+        let appByName: RawStatement
+        let requests: RawStatement
+        let restStatements: RawStatement
+
+        init(_ db: Database) throws {
+            let select = """
+                SELECT a.app_id, a.state, a.finish_time, a.vcore_seconds, a.memory_seconds, a.queue, a.file_id, a.line,
+                  (SELECT user FROM yarn_audit k WHERE k.app_id = a.app_id AND k.operation = 'Kill Application Request'
+                     AND k.result = 'SUCCESS' ORDER BY k.at LIMIT 1) AS killed_by
+                FROM yarn_app a
+                """
+            appByID = RawStatement(try db.makeStatement(sql: select + " WHERE a.app_id = ?"))
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
-            row = try Row.fetchOne(db.cachedStatement(sql: select + """
+            appByTag = RawStatement(try db.makeStatement(sql: select + """
                  WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
                    AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
                  ORDER BY a.start_time LIMIT 1
-                """), arguments: window + [("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_")])
-            if row != nil { b.appLink = "tag" }
-            if row == nil, b.type == "interactive" {
-                row = try Row.fetchOne(db.cachedStatement(sql: select + """
-                     WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
-                       AND a.name = ?
-                     ORDER BY a.start_time LIMIT 1
-                    """), arguments: window + ["livy-session-\(b.id)"])
-                if row != nil { b.appLink = "name" }
-            }
-            if let row { b.appID = row["app_id"] }
+                """))
+            appByName = RawStatement(try db.makeStatement(sql: select + """
+                 WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                   AND a.name = ?
+                 ORDER BY a.start_time LIMIT 1
+                """))
+            requests = RawStatement(try db.makeStatement(sql: """
+                SELECT at, action, status, file_id, line FROM livy_request
+                WHERE cluster_id IS ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
+                ORDER BY at
+                """))
+            restStatements = RawStatement(try db.makeStatement(sql: """
+                SELECT DISTINCT statement_id, started, completed FROM livy_statement
+                WHERE cluster_id IS ? AND session_id = ? AND started >= ? AND started < ?
+                """))
         }
-        guard let row else { return nil }
-        return App(
-            id: row["app_id"], state: row["state"], finish: (row["finish_time"] as String?).flatMap(seconds),
-            vcoreSeconds: row["vcore_seconds"], memorySeconds: row["memory_seconds"], queue: row["queue"],
-            killedBy: row["killed_by"], evidence: "yarn_app \(row["file_id"] as Int64):\(row["line"] as Int64)")
     }
 
-    static func finish(_ db: Database, _ b0: Build, asOf: Int64, settings: DeriveSettings) throws -> StatementArguments {
+    /// The session's YARN application: by the ready line's app id, else by the Livy tag, else by
+    /// the default app name, within the session's life on its cluster.
+    static func application(_ statements: Statements, _ b: inout Build, until end: Int64) throws -> App? {
+        /// The app of `statement`'s first row, if it has one.
+        func first(_ statement: RawStatement, _ arguments: [SQLValue]) throws -> App? {
+            statement.reset()
+            defer { statement.reset() }
+            try statement.bind(arguments)
+            guard try statement.step(), let id = statement.text(0) else { return nil }
+            return App(
+                id: id, state: statement.text(1), finish: statement.text(2).flatMap(seconds),
+                vcoreSeconds: statement.integer(3), memorySeconds: statement.integer(4), queue: statement.text(5),
+                killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
+        }
+        if let id = b.appID { return try first(statements.appByID, [.text(id)]) }
+        let window: [SQLValue] = [.optionalText(storedClusterID(b.clusterID)), .text(isoMillis(b.created - 60)), .text(isoMillis(end + 60))]
+        let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
+        var app = try first(statements.appByTag, window + [.text(("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_"))])
+        if app != nil { b.appLink = "tag" }
+        if app == nil, b.type == "interactive" {
+            app = try first(statements.appByName, window + [.text("livy-session-\(b.id)")])
+            if app != nil { b.appLink = "name" }
+        }
+        if let app { b.appID = app.id }
+        return app
+    }
+
+    /// A stored Livy request of a session.
+    struct Request {
+        var at: String
+        var action: String
+        var status: Int64
+        var fileID: Int64
+        var line: Int64
+    }
+
+    /// A statement of a session from a saved REST answer.
+    struct RestStatement {
+        var id: Int64
+        var started: String?
+        var completed: String?
+    }
+
+    static func finish(_ statements: Statements, _ b0: Build, asOf: Int64, settings: DeriveSettings) throws -> [SQLValue] {
         var b = b0
         // The Livy-side end and the bound for everything that may belong to this session.
         let livyEnd = [b.deleteLine?.0, b.stopLine?.0].compactMap { $0 }.min()
         let bound = min([livyEnd, b.restart?.0, b.nextServerStart].compactMap { $0 }.min() ?? asOf, asOf)
         // The app is submitted between the create and the ready line.
-        let app = try application(db, &b, until: b.ready ?? bound)
+        let app = try application(statements, &b, until: b.ready ?? bound)
         let yarnEnd = app?.finish.flatMap { $0 <= asOf ? $0 : nil }
         // SPEC §4's candidates, and the app-lookup failure: the session is dead from then on.
         let endCandidates: [(Int64, String)] = [
@@ -253,33 +304,38 @@ enum SessionDeriver {
 
         // Requests of this session: from its creation to its end (or the next server start).
         let windowEnd = min(ended?.0 ?? asOf, b.nextServerStart ?? Int64.max) + tolerance
-        // Cached statements: these run once per session, and preparing them was a fifth of an
-        // ingest's time on the benchmark corpus.
-        let requests = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT at, action, status, file_id, line FROM livy_request
-            WHERE cluster_id IS ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
-            ORDER BY at
-            """), arguments: [storedClusterID(b.clusterID), b.type, b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
-        let statements = requests.filter { ($0["action"] as String) == "statement" && ($0["status"] as Int) < 400 }
-        let deleteRequest = requests.first { ($0["action"] as String) == "delete" && ($0["status"] as Int) < 400 }
+        var requests: [Request] = []
+        let q = statements.requests
+        q.reset()
+        try q.bind([.optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
+        while try q.step() {
+            requests.append(Request(at: q.text(0) ?? "", action: q.text(1) ?? "", status: q.integer(2) ?? 0, fileID: q.integer(3) ?? 0, line: q.integer(4) ?? 0))
+        }
+        q.reset()
+        let statementRequests = requests.filter { $0.action == "statement" && $0.status < 400 }
+        let deleteRequest = requests.first { $0.action == "delete" && $0.status < 400 }
 
         // Statements from saved REST answers: started within the session's life; their
         // completion is activity too (SPEC §4).
-        let restStatements = b.type == "batch" ? [] : try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT DISTINCT statement_id, started, completed FROM livy_statement
-            WHERE cluster_id IS ? AND session_id = ? AND started >= ? AND started < ?
-            """), arguments: [storedClusterID(b.clusterID), b.id, isoMillis(b.created), isoMillis(windowEnd + 1)])
+        var restStatements: [RestStatement] = []
+        if b.type != "batch" {
+            let r = statements.restStatements
+            r.reset()
+            try r.bind([.optionalText(storedClusterID(b.clusterID)), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
+            while try r.step() { restStatements.append(RestStatement(id: r.integer(0) ?? 0, started: r.text(1), completed: r.text(2))) }
+            r.reset()
+        }
 
         var last = max(b.created, b.ready ?? b.created)
-        for s in statements { if let t = seconds(s["at"]) { last = max(last, t) } }
+        for s in statementRequests { if let t = seconds(s.at) { last = max(last, t) } }
         for s in restStatements {
-            for key in ["started", "completed"] {
-                if let text: String = s[key], let t = seconds(text), t <= (ended?.0 ?? asOf) { last = max(last, t) }
+            for text in [s.started, s.completed] {
+                if let text, let t = seconds(text), t <= (ended?.0 ?? asOf) { last = max(last, t) }
             }
         }
         let sources = [requests.isEmpty ? nil : "request_log", restStatements.isEmpty ? nil : "rest"].compactMap { $0 }
         let activitySource = sources.isEmpty ? "none" : sources.joined(separator: "+")
-        let statementCount = max(statements.count, Set(restStatements.map { $0["statement_id"] as Int64 }).count)
+        let statementCount = max(statementRequests.count, Set(restStatements.map(\.id)).count)
 
         // End reason: the first rule of SPEC §4 that matches.
         let finishedBefore: (Int64) -> Bool = { t in (yarnEnd.map { $0 + tolerance < t } ?? false) }
@@ -293,8 +349,8 @@ enum SessionDeriver {
             (reason, evidence) = ("idle_timeout", idle.1)
         } else if let hb = b.heartbeat, !finishedBefore(hb.0) {
             (reason, evidence) = ("heartbeat_expired", hb.1)
-        } else if let del = deleteRequest, let t = seconds(del["at"]), !finishedBefore(t) {
-            (reason, evidence) = ("user_deleted", "livy_request \(del["file_id"] as Int64):\(del["line"] as Int64)")
+        } else if let del = deleteRequest, let t = seconds(del.at), !finishedBefore(t) {
+            (reason, evidence) = ("user_deleted", "livy_request \(del.fileID):\(del.line)")
         } else if let del = b.deletingLine ?? b.deleteLine, b.idleLine == nil, b.purgeLine == nil, b.heartbeat == nil,
             !finishedBefore(del.0)
         {
@@ -336,13 +392,17 @@ enum SessionDeriver {
         }
         let idleCost = cost.map { duration > 0 ? $0 * Double(idleTail) / Double(duration) : 0 }
 
+        func text(_ s: String?) -> SQLValue { .optionalText(s) }
+        func integer(_ i: Int64?) -> SQLValue { .optionalInteger(i) }
+        func real(_ d: Double?) -> SQLValue { d.map(SQLValue.real) ?? .null }
         return [
-            b.key, b.clusterID, b.serverStart.map(iso), b.id, b.type, b.kind, b.owner, b.proxyUser,
-            b.appID, b.appLink, app?.queue ?? b.queue, iso(b.created), b.ready.map(iso), endedAt.map(iso),
-            reason, evidence, iso(last), activitySource, statementCount, duration, idleTail,
-            app?.vcoreSeconds, app?.memorySeconds, requested.vcores, requested.memoryMB, basis,
-            basis == "none" ? nil : rate?.effective, cost, idleCost,
-            idleTail >= settings.abandonAfterSeconds ? 1 : 0, b.fileID, b.line,
+            text(b.key), text(b.clusterID), text(b.serverStart.map(iso)), integer(b.id), text(b.type), text(b.kind),
+            text(b.owner), text(b.proxyUser), text(b.appID), text(b.appLink), text(app?.queue ?? b.queue),
+            text(iso(b.created)), text(b.ready.map(iso)), text(endedAt.map(iso)), text(reason), text(evidence),
+            text(iso(last)), text(activitySource), integer(Int64(statementCount)), integer(duration), integer(idleTail),
+            integer(app?.vcoreSeconds), integer(app?.memorySeconds), integer(requested.vcores), integer(requested.memoryMB),
+            text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
+            integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
         ]
     }
 

@@ -459,41 +459,16 @@ struct RowInserter {
     let statement: Statement
     let fileID: Int64
 
-    /// SQLite copies the bytes of a bound text before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-    private static let empty: StaticString = ""
-
     /// Binds `file_id`, `line` and `row`, steps once, and says whether a row was inserted
     /// (false: the natural key was already there).
     func callAsFunction(_ db: Database, line: Int, _ row: ArraySlice<SQLValue>) throws -> Bool {
-        let s = statement.sqliteStatement
-        sqlite3_reset(s)
-        sqlite3_bind_int64(s, 1, fileID)
-        sqlite3_bind_int64(s, 2, Int64(line))
-        var position: Int32 = 3
-        for value in row {
-            let code: Int32
-            switch value {
-            case .null: code = sqlite3_bind_null(s, position)
-            case .integer(let i): code = sqlite3_bind_int64(s, position, i)
-            case .real(let d): code = sqlite3_bind_double(s, position, d)
-            case .text(var text):
-                code = text.withUTF8 { utf8 in
-                    // An empty buffer may have no address, which SQLite would bind as NULL.
-                    let bytes = utf8.isEmpty ? UnsafeRawPointer(Self.empty.utf8Start) : UnsafeRawPointer(utf8.baseAddress!)
-                    return sqlite3_bind_text(s, position, bytes.assumingMemoryBound(to: CChar.self), Int32(utf8.count), Self.transient)
-                }
-            }
-            guard code == SQLITE_OK else { throw failure(db, code) }
-            position += 1
-        }
-        let code = sqlite3_step(s)
-        sqlite3_reset(s)
-        guard code == SQLITE_DONE else { throw failure(db, code) }
+        let raw = RawStatement(statement)
+        raw.reset()
+        defer { raw.reset() }
+        try raw.bind(CollectionOfOne(.integer(fileID)))
+        try raw.bind(CollectionOfOne(.integer(Int64(line))), from: 2)
+        try raw.bind(row, from: 3)
+        _ = try raw.step()  // an INSERT without RETURNING gives no row
         return sqlite3_changes(db.sqliteConnection) == 1
-    }
-
-    private func failure(_ db: Database, _ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
     }
 }

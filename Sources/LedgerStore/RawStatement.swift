@@ -1,0 +1,86 @@
+import GRDB
+import GRDBSQLite
+import LedgerModel
+
+/// A prepared statement driven through SQLite's C API: arguments bound and cells read without
+/// GRDB's boxing of each value (`StatementArguments`, `Row` decoding by column name).
+///
+/// For statements run once per row of a large load or derive: staging rows (`RowInserter`), and
+/// the per-session statements of `SessionDeriver`, where GRDB's conversions were most of the
+/// time (a year is 500,000 sessions). GRDB still prepares, caches and finalises the statement;
+/// use it only inside the GRDB access that made it.
+public struct RawStatement {
+    public let statement: Statement
+
+    public init(_ statement: Statement) {
+        self.statement = statement
+    }
+
+    private var s: OpaquePointer { statement.sqliteStatement }
+
+    /// SQLite copies the bytes of a bound text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    private static let empty: StaticString = ""
+
+    /// Makes the statement ready to run again (its bindings stay until bound anew).
+    public func reset() {
+        sqlite3_reset(s)
+    }
+
+    /// Binds `values` to the parameters from `position` (1-based) on; call ``reset()`` first
+    /// when the statement has run.
+    public func bind(_ values: some Sequence<SQLValue>, from position: Int32 = 1) throws {
+        var position = position
+        for value in values {
+            let code: Int32
+            switch value {
+            case .null: code = sqlite3_bind_null(s, position)
+            case .integer(let i): code = sqlite3_bind_int64(s, position, i)
+            case .real(let d): code = sqlite3_bind_double(s, position, d)
+            case .text(var text):
+                code = text.withUTF8 { utf8 in
+                    // An empty buffer may have no address, which SQLite would bind as NULL.
+                    let bytes = utf8.isEmpty ? UnsafeRawPointer(Self.empty.utf8Start) : UnsafeRawPointer(utf8.baseAddress!)
+                    return sqlite3_bind_text(s, position, bytes.assumingMemoryBound(to: CChar.self), Int32(utf8.count), Self.transient)
+                }
+            }
+            guard code == SQLITE_OK else { throw failure(code) }
+            position += 1
+        }
+    }
+
+    /// Steps once: true when it stands on a row, false when done.
+    public func step() throws -> Bool {
+        switch sqlite3_step(s) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code: throw failure(code)
+        }
+    }
+
+    /// Binds `values` and runs the statement to its end.
+    public func execute(_ values: some Sequence<SQLValue>) throws {
+        reset()
+        try bind(values)
+        while try step() {}
+        reset()
+    }
+
+    /// Column `i` of the current row: nil when NULL.
+    public func text(_ i: Int32) -> String? {
+        guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return nil }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+    }
+
+    public func integer(_ i: Int32) -> Int64? {
+        sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_int64(s, i)
+    }
+
+    public func real(_ i: Int32) -> Double? {
+        sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_double(s, i)
+    }
+
+    private func failure(_ code: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(s))), sql: statement.sql)
+    }
+}
