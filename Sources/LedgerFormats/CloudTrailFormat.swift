@@ -134,17 +134,19 @@ public struct CloudTrailFormat: LogFormat {
     struct Problem: Error { let reason: String }
 
     static func row(_ r: [String: Any]) throws -> (values: [SQLValue], time: Int64) {
+        // The expected type is tried first: asking a Swift dictionary or string `is NSNull`
+        // bridges it to Foundation (`_bridgeToObjectiveC`), a twentieth of a trail's ingest.
         func string(_ key: String, in d: [String: Any]? = nil) throws -> String? {
             let v = (d ?? r)[key]
+            if let s = v as? String { return s }
             if v == nil || v is NSNull { return nil }
-            guard let s = v as? String else { throw Problem(reason: "\(key) is not a string") }
-            return s
+            throw Problem(reason: "\(key) is not a string")
         }
         func object(_ key: String, in d: [String: Any]? = nil) throws -> [String: Any]? {
             let v = (d ?? r)[key]
+            if let o = v as? [String: Any] { return o }
             if v == nil || v is NSNull { return nil }
-            guard let o = v as? [String: Any] else { throw Problem(reason: "\(key) is not an object") }
-            return o
+            throw Problem(reason: "\(key) is not an object")
         }
         guard let id = try string("eventID"), !id.isEmpty else { throw Problem(reason: "record without eventID") }
         guard let timeText = try string("eventTime"), let time = millis(timeText) else {
@@ -158,7 +160,7 @@ public struct CloudTrailFormat: LogFormat {
         let request = try object("requestParameters")
         if sourceIdentity == nil, let s = request?["sourceIdentity"] as? String { sourceIdentity = s }
         func json(_ key: String) -> SQLValue {
-            guard let v = r[key], !(v is NSNull) else { return .null }
+            guard let v = r[key], v is [String: Any] || v is [Any] || v is String || !(v is NSNull) else { return .null }
             return .text(JSONText.canonical(Redaction.redact(v)))
         }
         let values: [SQLValue] = [
@@ -185,10 +187,12 @@ public struct CloudTrailFormat: LogFormat {
     /// `2025-09-22T12:29:21Z` (or with fractional seconds) in UTC milliseconds.
     static func millis(_ text: String) -> Int64? {
         var s = text
-        guard s.hasSuffix("Z") else { return nil }
-        s.removeLast()
         return s.withUTF8 { u -> Int64? in
-            let b = UnsafeRawBufferPointer(u)
+            // Ends in the Character "Z": a `Z` byte after an ASCII one (a non-ASCII byte there
+            // may be a mark that joins the `Z` into a larger Character). Checked on bytes: a
+            // String `hasSuffix` went through Foundation for every record of a trail.
+            guard u.count >= 2, u[u.count - 1] == 0x5A, u[u.count - 2] < 0x80 else { return nil }
+            let b = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[..<(u.count - 1)])
             guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
                 let y = Log4jLine.digits(b, 0, 4), let mo = Log4jLine.digits(b, 5, 2), let d = Log4jLine.digits(b, 8, 2),
                 let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2), let sec = Log4jLine.digits(b, 17, 2),

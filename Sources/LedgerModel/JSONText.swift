@@ -33,17 +33,19 @@ public enum JSONText {
     /// Any JSON value (as Foundation's parser returns it) as compact text with sorted keys, so
     /// that the same value is always stored as the same bytes.
     public static func canonical(_ value: Any) -> String {
+        // Containers before NSNumber: casting a Swift dictionary or array to a class bridges it
+        // to Foundation first (most of what this cost on CloudTrail records).
         switch value {
         case let s as String: return quote(s)
+        case let a as [Any]: return "[" + a.map(canonical).joined(separator: ",") + "]"
+        case let o as [String: Any]:
+            return "{" + o.keys.sorted().map { quote($0) + ":" + canonical(o[$0]!) }.joined(separator: ",") + "}"
         case let n as NSNumber:
             // Foundation's parser gives booleans as NSNumbers of ObjC type `c`, and nothing else.
             if String(cString: n.objCType) == "c" { return n.boolValue ? "true" : "false" }
             let i = n.int64Value
             if n.doubleValue == Double(i) { return String(i) }
             return "\(n.doubleValue)"
-        case let a as [Any]: return "[" + a.map(canonical).joined(separator: ",") + "]"
-        case let o as [String: Any]:
-            return "{" + o.keys.sorted().map { quote($0) + ":" + canonical(o[$0]!) }.joined(separator: ",") + "}"
         default: return "null"
         }
     }
