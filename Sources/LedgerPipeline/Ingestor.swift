@@ -55,7 +55,7 @@ public struct IngestSummary: Sendable {
 ///    short look at its head to recognise the format, and its rows leave in pieces of
 ///    `pieceRows` as they are parsed (`ParseWorkers`, `FileChannels`).
 /// 4. load: one writer stores the files in input order, each all or nothing (a savepoint that
-///    takes its pieces as they come), committing about a second of files at a time; a file
+///    takes its pieces as they come), committing a group of files at a time; a file
 ///    whose bytes are already stored under another path is rolled back at its end and recorded
 ///    as a duplicate.
 /// 5. derive: the derived tables are rebuilt in one transaction, when anything was stored.
@@ -66,9 +66,13 @@ public struct Ingestor: Sendable {
     public var logger: Logger
     /// Called after each file is stored: files done, files to read, bytes read so far.
     public var progress: (@Sendable (Progress) -> Void)?
-    /// How long the writer writes files before committing them: a commit waits for the disk a
-    /// few times (milliseconds), so a second keeps that small and a kill's loss short.
-    public var commitInterval: Duration = .seconds(1)
+    /// How much the writer stores before committing: a group ends after this many files or
+    /// this many input bytes, whichever comes first. A commit waits for the disk a few times
+    /// (milliseconds), so groups keep that small for many small files, and a kill loses at most
+    /// one group. Counted, not timed, so that the same inputs commit at the same places and give
+    /// the same database bytes (SQLite's header counts commits).
+    public var commitFiles = 256
+    public var commitBytes: Int64 = 64 << 20
 
     /// How far an ingest is.
     public struct Progress: Sendable {
@@ -181,10 +185,11 @@ public struct Ingestor: Sendable {
             Self.read(reading[i]) { channels.send($0, file: i) }
         }
         var failure: LedgerError?
-        // Files are committed in groups of about `commitInterval` of writing (each file still
-        // all or nothing, in a savepoint): a kill loses at most that much work, which the next
-        // run reads again, and small files do not each wait for the disk.
-        var groupStarted = clock.now
+        // Files are committed in groups (`commitFiles`, `commitBytes`), each file still all or
+        // nothing in a savepoint: a kill loses at most one group, which the next run reads
+        // again, and small files do not each wait for the disk.
+        var groupFiles = 0
+        var groupBytes: Int64 = 0
         do throws(LedgerError) { try store.beginGroup() } catch {
             failure = error
             parsers.cancel()
@@ -195,10 +200,13 @@ public struct Ingestor: Sendable {
                 reports[job.index] = try writer.write(path: job.file.path) { channels.receive(file: position) }
                 CrashPoint.reached(.afterFile(position + 1))
                 bytesRead += job.file.size
-                if groupStarted.duration(to: clock.now) >= commitInterval {
+                groupFiles += 1
+                groupBytes += job.file.size
+                if groupFiles >= commitFiles || groupBytes >= commitBytes {
                     try store.commitGroup()
                     try store.beginGroup()
-                    groupStarted = clock.now
+                    groupFiles = 0
+                    groupBytes = 0
                 }
                 progress?(Progress(done: position + 1, total: toRead.count, bytes: bytesRead))
             } catch {

@@ -71,7 +71,7 @@ struct SoakTests {
         }
     }
 
-    // The writer commits about a second of files at a time; the samples take less, so every
+    // The writer commits up to 256 files (or 64 MiB) at a time; the samples are fewer, so every
     // other test stores them in one group. Here a commit follows every file (and its savepoint),
     // which must change nothing a reader sees. How this was seen to fail: with the group's
     // commit replaced by a rollback, the ledger came out empty.
@@ -82,11 +82,30 @@ struct SoakTests {
         let configuration = try LedgerPipeline.Configuration.load(path: Fixtures.project + "/samples/session-ledger.toml")
         _ = try await Ingestor(store: try LedgerStore(path: dir.path + "/group.sqlite"), configuration: configuration).ingest(configuration.inputs)
         var eachFile = Ingestor(store: try LedgerStore(path: dir.path + "/each.sqlite"), configuration: configuration)
-        eachFile.commitInterval = .zero
+        eachFile.commitFiles = 1
         _ = try await eachFile.ingest(configuration.inputs)
         let want = try ledgerSnapshot(dir.path + "/group.sqlite", configuration: configuration, reports: dir.path + "/group")
         let have = try ledgerSnapshot(dir.path + "/each.sqlite", configuration: configuration, reports: dir.path + "/each")
         #expect(want[0].split(separator: "\n").count == 16)
         #expect(have == want)
+    }
+
+    // Commits are placed by counting files and bytes, not by time, so that two clean runs over
+    // the same inputs write the same database file: SQLite's header counts commits. How this
+    // was seen to fail: when the second run committed after every file (as a group timed by the
+    // clock would on a slower run), the two files differed.
+    @Test("the same inputs, ingested into two new ledgers in several groups, give the same database bytes")
+    func sameBytes() async throws {
+        let dir = try TemporaryDirectory("ledger-bytes")
+        defer { dir.remove() }
+        let configuration = try LedgerPipeline.Configuration.load(path: Fixtures.project + "/samples/session-ledger.toml")
+        var bytes: [Data] = []
+        for name in ["one", "two"] {
+            var ingestor = Ingestor(store: try LedgerStore(path: dir.path + "/\(name).sqlite"), configuration: configuration)
+            ingestor.commitFiles = 3
+            _ = try await ingestor.ingest(configuration.inputs)
+            bytes.append(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/\(name).sqlite")))
+        }
+        #expect(bytes[0].count > 100_000 && bytes[0] == bytes[1])
     }
 }
