@@ -22,7 +22,7 @@ struct CloudTrailRealDataTests {
     }
 
     static let result = Task { () throws -> (TemporaryDirectory, [String: FileRow]) in
-        let dir = try TemporaryDirectory("ledger-ct-real")
+        let dir = try TemporaryDirectory.removedAtExit("ledger-ct-real")
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try await Ingestor(store: store, configuration: Configuration()).ingest(
             ["trailscraper-fixtures", "aws-cloudtrail-processing-library-fixtures", "elastic-integrations-cloudtrail-fixtures",

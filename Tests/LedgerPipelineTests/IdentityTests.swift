@@ -134,7 +134,7 @@ struct IdentityScenario {
     ].joined(separator: ",\n") + "]}"
 
     init() async throws {
-        dir = try TemporaryDirectory("ledger-identity")
+        dir = try TemporaryDirectory.removedAtExit("ledger-identity")
         for (cluster, log) in Self.clusters {
             try dir.write("logs/\(cluster)/node/i-0d0d0d0d0d0d0d0d4/applications/livy/livy-livy-server.out.gz", Gzip.compress(Array(log.utf8)))
         }

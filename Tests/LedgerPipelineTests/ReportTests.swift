@@ -21,7 +21,7 @@ struct HandLedger {
     var database: String { dir.path + "/l.sqlite" }
 
     init() throws {
-        dir = try TemporaryDirectory("ledger-reports")
+        dir = try TemporaryDirectory.removedAtExit("ledger-reports")
         let store = try LedgerStore(path: database)
         try store.write { db in
             try db.execute(sql: """

@@ -14,7 +14,7 @@ struct SamplesEndToEndTests {
     static let samples = Fixtures.project + "/samples"
 
     static let ledger = Task { () throws -> TemporaryDirectory in
-        let dir = try TemporaryDirectory("ledger-samples")
+        let dir = try TemporaryDirectory.removedAtExit("ledger-samples")
         let config = try Configuration.load(path: samples + "/session-ledger.toml")
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try await Ingestor(store: store, configuration: config).ingest(config.inputs)

@@ -20,7 +20,7 @@ struct SessionScenario {
     var database: String { dir.path + "/ledger.sqlite" }
 
     init() throws {
-        dir = try TemporaryDirectory("ledger-sessions")
+        dir = try TemporaryDirectory.removedAtExit("ledger-sessions")
         let root = Fixtures.path("sessions")
         for file in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
             var isDirectory: ObjCBool = false

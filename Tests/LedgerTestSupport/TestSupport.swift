@@ -72,6 +72,37 @@ public struct TemporaryDirectory: Sendable {
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// A directory for a fixture built once and shared by a suite's tests, which no test can
+    /// remove: it is removed when the test process exits, so runs leave no ledgers behind.
+    public static func removedAtExit(_ label: String) throws -> TemporaryDirectory {
+        let dir = try TemporaryDirectory(label)
+        ExitCleanup.add(dir.path)
+        return dir
+    }
+}
+
+/// The shared fixture directories to remove at exit (one `atexit` handler for all).
+private enum ExitCleanup {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var paths: [String] = []
+    private static let registered: Void = {
+        atexit { ExitCleanup.removeAll() }
+    }()
+
+    static func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = registered
+        paths.append(path)
+    }
+
+    static func removeAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        paths = []
+    }
 }
 
 /// A small seeded generator (SplitMix64), so that mutation tests repeat exactly.
