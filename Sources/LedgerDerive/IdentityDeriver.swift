@@ -340,7 +340,11 @@ struct PolicyTimeline {
     /// configuration enables it and the release is emr-7.11.0 or later; interactive if any of
     /// these is known to be false. Several applications in force that disagree: unknown.
     func mode(cluster clusterID: String, at: String) -> String {
-        let stamp = at.replacingOccurrences(of: "Z", with: ".000Z")
+        // `…Z` → `….000Z`; on the bytes when the only `Z` is the last (the stored form): this
+        // runs once per session, and Foundation's replacing was a fiftieth of an ingest.
+        let stamp = at.utf8.last == 0x5A && at.utf8.dropLast().allSatisfy({ $0 != 0x5A })
+            ? String(decoding: at.utf8.dropLast(), as: UTF8.self) + ".000Z"
+            : at.replacingOccurrences(of: "Z", with: ".000Z")
         var facts: [Bool?] = [applicationAllowsBackground(at: stamp)]
         if let cluster = clusters[clusterID] {
             facts.append(cluster.release.flatMap(Self.releaseAllowsBackground))
