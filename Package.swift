@@ -35,6 +35,8 @@ let package = Package(
 
         /** zlib, for streaming gzip inflate (`zlib1g-dev`). */
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        /** SQLite's process-wide settings (`sqlite3_config` is variadic: a C shim calls it). */
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
 
         // MARK: Model
 
@@ -59,6 +61,7 @@ let package = Package(
                 "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API under GRDB, to bind staging rows without boxing (RowInserter).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CSQLiteConfig",
             ]),
         /** derive: rebuild derived tables from staging tables in one transaction. */
         .target(
