@@ -127,7 +127,7 @@ let package = Package(
             dependencies: ["LedgerStore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "LedgerPipelineTests",
-            dependencies: ["LedgerPipeline", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["LedgerPipeline", "LedgerDerive", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "LedgerCommandsTests",
             // Runs the built executable, as a user would.

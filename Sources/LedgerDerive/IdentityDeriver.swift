@@ -220,22 +220,39 @@ enum IdentityDeriver {
             """))
         // Sessions in pages by key (a year is 500,000 rows; the loop updates the table it reads,
         // so each page is read whole before its rows are updated).
-        let page = try db.makeStatement(sql: """
-            SELECT session_key, cluster_id, owner, proxy_user, created_at, ended_at, duration_s, cost_usd
+        let page = RawStatement(try db.makeStatement(sql: """
+            SELECT session_key, cluster_id, owner, proxy_user, created_at, duration_s, cost_usd
             FROM session WHERE session_key > ? ORDER BY session_key LIMIT 5000
-            """)
+            """))
+        struct Session {
+            var key: String
+            var cluster: String
+            var owner: String?
+            var proxyUser: String?
+            var createdAt: String
+            var duration: Int64
+            var cost: Double?
+        }
         var after = ""
         while true {
-            let sessions = try Row.fetchAll(page, arguments: [after])
+            var sessions: [Session] = []
+            page.reset()
+            try page.bind([.text(after)])
+            while try page.step() {
+                sessions.append(Session(
+                    key: page.text(0) ?? "", cluster: page.text(1) ?? "", owner: page.text(2), proxyUser: page.text(3),
+                    createdAt: page.text(4) ?? "", duration: page.integer(5) ?? 0, cost: page.real(6)))
+            }
+            page.reset()
             guard let last = sessions.last else { break }
-            after = last["session_key"]
+            after = last.key
             for s in sessions {
-                let key: String = s["session_key"]
-                let cluster: String = s["cluster_id"]
-                guard let created = SessionDeriver.seconds(s["created_at"]) else { continue }
-                let duration: Int64 = s["duration_s"]
+                let key = s.key
+                let cluster = s.cluster
+                guard let created = SessionDeriver.seconds(s.createdAt) else { continue }
+                let duration = s.duration
                 let end = created + duration
-                let name: String? = s["proxy_user"] ?? s["owner"]
+                let name: String? = s.proxyUser ?? s.owner
                 let identity = name.flatMap { directory.resolve($0) }
 
                 var interactive: Int64?
@@ -245,7 +262,7 @@ enum IdentityDeriver {
                     background = duration - interactive!
                 }
                 let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
-                let cost: Double? = s["cost_usd"]
+                let cost = s.cost
                 let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
 
                 var status: String
@@ -262,7 +279,7 @@ enum IdentityDeriver {
                 try update.execute([
                     .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
                     .optionalInteger(interactive), .optionalInteger(background), .text(observed),
-                    .text(policy.mode(cluster: cluster, at: s["created_at"])), backgroundCost.map(SQLValue.real) ?? .null,
+                    .text(policy.mode(cluster: cluster, at: s.createdAt)), backgroundCost.map(SQLValue.real) ?? .null,
                     .text(status), .optionalInteger(onBehalfOf), .text(key),
                 ])
         }

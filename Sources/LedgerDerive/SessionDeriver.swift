@@ -88,8 +88,13 @@ enum SessionDeriver {
         defer { r.reset() }
         try r.bind([.optionalText(storedClusterID(clusterID))])
         var all: [Build] = []
-        var active: [String: Int] = [:]  // "type/id" → index in all, for the current server run
-        var carried: [String: Int] = [:]  // sessions alive when the server restarted
+        /// A session of the current server run: its type and Livy id.
+        struct RunKey: Hashable {
+            var type: String
+            var id: Int64
+        }
+        var active: [RunKey: Int] = [:]  // → index in all, for the current server run
+        var carried: [RunKey: Int] = [:]  // sessions alive when the server restarted
         var serverStart: Int64?
         var runOpening = false
         var keysUsed = Set<String>()
@@ -103,9 +108,9 @@ enum SessionDeriver {
                 guard let sid else { return nil }
                 // 0.7/0.8 delete lines say "session N" without a type: interactive first.
                 if r.text(4) == nil {
-                    return active["interactive/\(sid)"] ?? active["batch/\(sid)"]
+                    return active[RunKey(type: "interactive", id: sid)] ?? active[RunKey(type: "batch", id: sid)]
                 }
-                return active["\(type)/\(sid)"]
+                return active[RunKey(type: type, id: sid)]
             }
             // A server run begins at its first start-up line: the "Recovered …" lines come
             // before "Starting server on …" (LivyServer.start builds the session managers first).
@@ -168,7 +173,7 @@ enum SessionDeriver {
                 }
                 keysUsed.insert(key)
                 b.key = key
-                active["\(type)/\(sid)"] = all.count
+                active[RunKey(type: type, id: sid)] = all.count
                 all.append(b)
             default:
                 guard let i = index() else { continue }
@@ -430,12 +435,61 @@ enum SessionDeriver {
         }
     }
 
+    /// `spark.executor.instances` of a stored conf (`JSONText.object` of string pairs).
     static func confExecutors(_ json: String?) -> Int64? {
-        guard let json, let data = json.data(using: .utf8),
+        guard var json else { return nil }
+        if let quick = json.withUTF8(quickExecutors) { return quick }
+        guard let data = json.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
             let v = object["spark.executor.instances"]
         else { return nil }
         return Int64(v)
+    }
+
+    /// `confExecutors` on the bytes, for what the Livy parser stores (`JSONText.object` of string
+    /// pairs): parsing every conf with Foundation was a tenth of deriving sessions. Read here only
+    /// when the text is exactly a flat object of strings with no escape, control byte or space, and
+    /// names the key at most once: `.some(count)`, where `count` is nil when the key is absent or
+    /// its value is no number. nil (ask Foundation) for anything else.
+    static func quickExecutors(_ u: UnsafeBufferPointer<UInt8>) -> Int64?? {
+        let name: StaticString = "spark.executor.instances"
+        let n = u.count
+        var i = 1
+        /// The contents of the string at `i`, which is then moved past it.
+        func string() -> Range<Int>? {
+            guard i < n, u[i] == 0x22 else { return nil }
+            let start = i + 1
+            var j = start
+            while j < n, u[j] != 0x22 {
+                if u[j] == 0x5C || u[j] < 0x20 { return nil }
+                j += 1
+            }
+            guard j < n else { return nil }
+            i = j + 1
+            return start..<j
+        }
+        guard n >= 2, u[0] == 0x7B else { return nil }
+        if u[1] == 0x7D { return n == 2 ? .some(nil) : nil }
+        var count: Int64?
+        var seen = false
+        while true {
+            guard let key = string(), i < n, u[i] == 0x3A else { return nil }
+            i += 1
+            guard let value = string() else { return nil }
+            if key.count == name.utf8CodeUnitCount, memcmp(u.baseAddress! + key.lowerBound, name.utf8Start, key.count) == 0 {
+                if seen { return nil }
+                seen = true
+                count = Int64(String(decoding: UnsafeBufferPointer(rebasing: u[value]), as: UTF8.self))
+            }
+            guard i < n else { return nil }
+            if u[i] == 0x2C {
+                i += 1
+            } else if u[i] == 0x7D, i + 1 == n {
+                return .some(count)
+            } else {
+                return nil
+            }
+        }
     }
 
     /// The `cluster_id` as staging rows store it: NULL for the derived cluster `unknown`
@@ -444,15 +498,35 @@ enum SessionDeriver {
         clusterID == Deriver.unknownCluster ? nil : clusterID
     }
 
-    /// Whole seconds of an ISO instant (milliseconds dropped).
+    /// Whole seconds of an ISO instant (milliseconds dropped). Read on the bytes, each field as
+    /// `Int(_:)` reads it (an optional sign, then digits): it runs for every Livy event and
+    /// session of a derive.
     static func seconds(_ text: String) -> Int64? {
-        let u = Array(text.utf8)
-        guard u.count >= 19, let y = Int(String(decoding: u[0..<4], as: UTF8.self)),
-            let mo = Int(String(decoding: u[5..<7], as: UTF8.self)), let d = Int(String(decoding: u[8..<10], as: UTF8.self)),
-            let h = Int(String(decoding: u[11..<13], as: UTF8.self)), let mi = Int(String(decoding: u[14..<16], as: UTF8.self)),
-            let s = Int(String(decoding: u[17..<19], as: UTF8.self))
-        else { return nil }
-        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+        var text = text
+        return text.withUTF8 { u -> Int64? in
+            guard u.count >= 19 else { return nil }
+            func field(_ start: Int, _ width: Int) -> Int? {
+                var i = start
+                let end = start + width
+                let negative = u[i] == 0x2D
+                if negative || u[i] == 0x2B {
+                    i += 1
+                    if i == end { return nil }
+                }
+                var value = 0
+                while i < end {
+                    let digit = u[i] &- 0x30
+                    guard digit < 10 else { return nil }
+                    value = value * 10 + Int(digit)
+                    i += 1
+                }
+                return negative ? -value : value
+            }
+            guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2),
+                let mi = field(14, 2), let s = field(17, 2)
+            else { return nil }
+            return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+        }
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.000Z`, the stored form, for comparing with stored instants.

@@ -24,6 +24,16 @@ public enum UTCTime {
 
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` for milliseconds since the epoch.
     public static func iso8601(millis: Int64) -> String {
+        format(millis: millis, withMillis: true)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (second precision, as every CSV of the reports uses).
+    public static func iso8601Seconds(millis: Int64) -> String {
+        format(millis: millis, withMillis: false)
+    }
+
+    /// Written into the string's own storage: this runs for every stored row and derived session.
+    private static func format(millis: Int64, withMillis: Bool) -> String {
         var ms = millis % 1000
         var secs = millis / 1000
         if ms < 0 { ms += 1000; secs -= 1 }
@@ -31,7 +41,6 @@ public enum UTCTime {
         if rem < 0 { rem += 86_400; days -= 1 }
         let (y, m, d) = civil(fromDays: days)
         let hh = Int(rem / 3600), mm = Int(rem % 3600 / 60), ss = Int(rem % 60)
-        // Written into the string's own storage: this runs for every stored row.
         return String(unsafeUninitializedCapacity: 24) { out in
             func put(_ v: Int, _ width: Int, at start: Int) {
                 var v = v
@@ -43,15 +52,13 @@ public enum UTCTime {
             put(y, 4, at: 0); out[4] = 0x2D; put(m, 2, at: 5); out[7] = 0x2D; put(d, 2, at: 8)
             out[10] = 0x54
             put(hh, 2, at: 11); out[13] = 0x3A; put(mm, 2, at: 14); out[16] = 0x3A; put(ss, 2, at: 17)
+            guard withMillis else {
+                out[19] = 0x5A
+                return 20
+            }
             out[19] = 0x2E; put(Int(ms), 3, at: 20); out[23] = 0x5A
             return 24
         }
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SSZ` (second precision, as every CSV of the reports uses).
-    public static func iso8601Seconds(millis: Int64) -> String {
-        let full = iso8601(millis: millis)
-        return String(full.prefix(19)) + "Z"
     }
 
     /// Civil date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).

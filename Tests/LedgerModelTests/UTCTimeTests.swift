@@ -15,6 +15,18 @@ struct UTCTimeTests {
         #expect(UTCTime.iso8601Seconds(millis: 1_637_633_189_105) == "2021-11-23T02:06:29Z")
     }
 
+    // How this was seen to fail: with the seconds form ending in `.Z` (the millisecond dot left
+    // in), every case differed.
+    @Test("the seconds form is the milliseconds form cut after the seconds, for any instant")
+    func secondsFormIsTheCutMillisecondsForm() {
+        var rng = SystemRandomNumberGenerator()
+        let edges: [Int64] = [0, -1, -1000, 999, 1000, 951_782_400_000, 253_402_300_799_999, -62_135_596_800_000]
+        for millis in edges + (0..<20_000).map({ _ in Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng) }) {
+            let full = UTCTime.iso8601(millis: millis)
+            #expect(UTCTime.iso8601Seconds(millis: millis) == String(full.prefix(19)) + "Z", "\(millis)")
+        }
+    }
+
     @Test("civil date-times convert to epoch seconds")
     func civilToEpoch() {
         #expect(UTCTime.epochSeconds(year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0) == 0)

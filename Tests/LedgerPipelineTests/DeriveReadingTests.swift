@@ -1,0 +1,87 @@
+import Foundation
+import LedgerModel
+import Testing
+
+@testable import LedgerDerive
+
+/// The derive's readers of stored text, on bytes, against the plain readings they replaced
+/// (kept here as the reference).
+@Suite("Derive: stored instants and confs read on bytes")
+struct DeriveReadingTests {
+    /// The reading `SessionDeriver.seconds` had before it read bytes: each field through `Int(_:)`.
+    static func referenceSeconds(_ text: String) -> Int64? {
+        let u = Array(text.utf8)
+        guard u.count >= 19, let y = Int(String(decoding: u[0..<4], as: UTF8.self)),
+            let mo = Int(String(decoding: u[5..<7], as: UTF8.self)), let d = Int(String(decoding: u[8..<10], as: UTF8.self)),
+            let h = Int(String(decoding: u[11..<13], as: UTF8.self)), let mi = Int(String(decoding: u[14..<16], as: UTF8.self)),
+            let s = Int(String(decoding: u[17..<19], as: UTF8.self))
+        else { return nil }
+        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+    }
+
+    /// `confExecutors` as it was: Foundation's parser for every conf.
+    static func referenceExecutors(_ json: String) -> Int64? {
+        guard let data = json.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
+            let v = object["spark.executor.instances"]
+        else { return nil }
+        return Int64(v)
+    }
+
+    // How this was seen to fail: with the sign not read (a `+` or `-` taken as a non-digit),
+    // "+1"-style fields disagreed; with `digit < 10` written `<= 10`, a `:` in a field did.
+    @Test("instants: the same seconds as Int(_:) per field, for stored and mangled text")
+    func secondsAgreeWithIntParsing() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789012345678901234567890123456789+-:TZ.é ")
+        var cases = ["2025-11-24T00:00:00Z", "2025-11-24T00:00:00.000Z", "1970-01-01T00:00:00Z", "2025-11-24T00:00:0", "",
+                     "+025-11-24T00:00:00Z", "2025-+1-24T00:-0:00Z", "2025-11-24T00:00:+Z", "2025-11-24T00:00:-9.000Z",
+                     "2025-11-24T0é:00:00Z", "20251124T000000Z000000"]
+        for _ in 0..<20_000 {
+            var chars = Array("2025-11-24T00:00:00.000Z")
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                chars[Int.random(in: 0..<chars.count, using: &rng)] = alphabet.randomElement(using: &rng)!
+            }
+            cases.append(String(chars.prefix(Int.random(in: 17...24, using: &rng))))
+        }
+        for text in cases {
+            #expect(SessionDeriver.seconds(text) == Self.referenceSeconds(text), "\(text)")
+        }
+        #expect(SessionDeriver.seconds("2021-11-23T02:06:29.105Z") == 1_637_633_189)
+    }
+
+    // How this was seen to fail: with escapes let through, `\u0037` was not read as 7; with
+    // bytes after the closing brace let through, `{…}x` gave 3 where Foundation refuses it.
+    // (A key named twice is handed to Foundation too, out of caution: Foundation keeps the
+    // last value, as reading on would, so no case here tells the two apart.)
+    @Test("confs: the same executor count as Foundation's parser, for confs as stored and odd ones")
+    func executorsAgreeWithFoundation() {
+        let key = "spark.executor.instances"
+        var cases = [
+            "{}", "{\"\(key)\":\"3\"}", "{\"a\":\"b\",\"\(key)\":\"12\"}", "{\"\(key)\":\"x\"}", "{\"\(key)\":\"\"}",
+            "{\"x.\(key)\":\"3\"}", "{\"a\":\"\(key)\"}", "{\"a\":\"\\\"\(key)\\\":\\\"9\\\"\"}", "{\"\(key)\":\"4\",\"\(key)\":\"5\"}",
+            "{ \"\(key)\" : \"6\" }", "{\"\(key)\":\"\\u0037\"}", "{\"\\u0073park.executor.instances\":\"8\"}", "{\"\(key)\":7}",
+            "{\"\(key)\":\"3\"", "{\"\(key)\":\"3\"}x", "{\"\(key)\":\"3\"} ", "not json", "{\"a\":\",\\\"\(key)\\\":\\\"2\"}",
+        ]
+        var rng = SystemRandomNumberGenerator()
+        let pieces = [key, "spark.driver.memory", "a", "\"", "\\", ",", ":", "{", "}", "3", "12", " ", "é", "\(key)\":\""]
+        for _ in 0..<3_000 {
+            var pairs: [(String, String)] = []
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                func text() -> String { (0..<Int.random(in: 1...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined() }
+                pairs.append((Bool.random(using: &rng) ? key : text(), text()))
+            }
+            cases.append(JSONText.object(pairs))
+        }
+        var quick = 0
+        for json in cases {
+            #expect(SessionDeriver.confExecutors(json) == Self.referenceExecutors(json), "\(json)")
+            var bytes = json
+            if bytes.withUTF8(SessionDeriver.quickExecutors) != nil { quick += 1 }
+        }
+        // The stored form is read on the bytes, not handed to Foundation.
+        var stored = "{\"spark.driver.memory\":\"2g\",\"\(key)\":\"3\"}"
+        #expect(stored.withUTF8(SessionDeriver.quickExecutors) == .some(3))
+        #expect(quick > 500)
+    }
+}
