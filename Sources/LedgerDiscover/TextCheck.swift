@@ -11,6 +11,20 @@ public enum TextCheck {
         var i = 0
         let n = bytes.count
         while i < n {
+            // Eight bytes at a time while all are printable ASCII (0x20...0x7E), the bulk of any
+            // log: a word has a byte below 0x20 iff `(w - 0x20…) & ~w & 0x80…` is nonzero (the
+            // borrow can flag a byte above a true one, never without one), a 0x7F iff the same
+            // test finds a zero in `w ^ 0x7F…`, and a byte ≥ 0x80 iff its top bit is set. A
+            // flagged word is looked at byte by byte below.
+            while i &+ 8 <= n {
+                let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let del = w ^ (ones &* 0x7F)
+                if (w | ((w &- ones &* 0x20) & ~w) | ((del &- ones) & ~del)) & high != 0 { break }
+                i &+= 8
+            }
+            guard i < n else { break }
             let b = bytes[i]
             if b >= 0x20 && b < 0x7F { i += 1; continue }
             if b < 0x80 {

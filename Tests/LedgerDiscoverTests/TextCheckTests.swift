@@ -47,4 +47,64 @@ struct TextCheckTests {
             }
         }
     }
+
+    /// `TextCheck.problem` as it was before it read eight bytes at a time: byte by byte.
+    static func reference(_ bytes: [UInt8]) -> String? {
+        func width(at i: Int) -> Int? {
+            func cont(_ k: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool {
+                i + k < bytes.count && bytes[i + k] >= lo && bytes[i + k] <= hi
+            }
+            switch bytes[i] {
+            case 0xC2...0xDF: return cont(1) ? 2 : nil
+            case 0xE0: return cont(1, 0xA0) && cont(2) ? 3 : nil
+            case 0xE1...0xEC, 0xEE...0xEF: return cont(1) && cont(2) ? 3 : nil
+            case 0xED: return cont(1, 0x80, 0x9F) && cont(2) ? 3 : nil
+            case 0xF0: return cont(1, 0x90) && cont(2) && cont(3) ? 4 : nil
+            case 0xF1...0xF3: return cont(1) && cont(2) && cont(3) ? 4 : nil
+            case 0xF4: return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : nil
+            default: return nil
+            }
+        }
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b >= 0x20 && b < 0x7F { i += 1; continue }
+            if b < 0x80 {
+                if b == 0x09 || b == 0x0D || b == 0x1B { i += 1; continue }
+                return "control byte 0x\(String(b, radix: 16, uppercase: true).count == 1 ? "0" : "")\(String(b, radix: 16, uppercase: true)) at column \(i + 1), not a line of text"
+            }
+            guard let w = width(at: i) else { return "invalid UTF-8 at column \(i + 1), not a line of text" }
+            i += w
+        }
+        return nil
+    }
+
+    // How this was seen to fail: with the test for bytes below 0x20 left out of the word check,
+    // a NUL or 0x1F inside a long run of ASCII went unseen; with the DEL test left out, 0x7F did.
+    @Test("lines longer than a word: every odd byte at every position agrees with the byte-by-byte check")
+    func wordsAgreeWithBytes() {
+        let odd: [[UInt8]] = [[0x00], [0x09], [0x0D], [0x1B], [0x1F], [0x20], [0x7E], [0x7F], [0x80], [0xFF], [0xC3, 0xA9],
+                              [0xC3], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xED, 0xA0, 0x80], [0x3F, 0x1F]]
+        var checked = 0
+        for length in 0...40 {
+            for position in 0...length {
+                for bytes in odd {
+                    var line = [UInt8](repeating: 0x61, count: length)
+                    line.insert(contentsOf: bytes, at: position)
+                    let expected = Self.reference(line)
+                    if problem(line) != expected { Issue.record("\(line): \(problem(line) ?? "text") ≠ \(expected ?? "text")") }
+                    checked += 1
+                }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            var line = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }
+            for _ in 0..<Int.random(in: 0...2, using: &rng) where !line.isEmpty {
+                line[Int.random(in: 0..<line.count, using: &rng)] = UInt8.random(in: 0...0xFF, using: &rng)
+            }
+            #expect(problem(line) == Self.reference(line), "\(line)")
+        }
+        #expect(checked > 10_000)
+    }
 }
