@@ -179,7 +179,7 @@ public struct Ingestor: Sendable {
         // Parse on `workers` threads, a few files ahead; store here, in input order. Each file
         // reaches the writer in pieces of at most `pieceRows` rows, so memory stays bounded
         // however large a file is.
-        let channels = FileChannels(files: toRead.count, perFile: 2, ahead: 16)
+        let channels = FileChannels(files: toRead.count, perFile: 2, aheadBytes: Self.aheadBytes)
         let reading = toRead
         let parsers = ParseWorkers(count: workers, window: workers * 2, total: reading.count) { i in
             Self.read(reading[i]) { channels.send($0, file: i) }
@@ -392,6 +392,10 @@ public struct Ingestor: Sendable {
 
     /// Rows a parser may hold before they go to the writer.
     static let pieceRows = 4096
+
+    /// Memory of parsed rows that files after the one being written may queue (``FileChannels``):
+    /// about sixteen pieces of Livy events.
+    static let aheadBytes = 32 << 20
 
     /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as
     /// they come, then `.end`. Never fails: every problem becomes the file's status.

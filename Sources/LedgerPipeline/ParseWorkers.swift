@@ -17,37 +17,57 @@ enum FileMessage: Sendable {
 /// them file by file in input order.
 ///
 /// Memory stays bounded however large the files are: the parser of the file being written may
-/// be `perFile` pieces ahead of the writer; the parsers of later files share `ahead` pieces
-/// between them, and wait when those are used up (the writer never waits on them, so this
-/// cannot deadlock).
+/// be `perFile` pieces ahead of the writer; the parsers of later files share `aheadBytes` of
+/// queued rows between them (by ``approximateBytes(_:)``), and wait when that is used up (the
+/// writer never waits on them, so this cannot deadlock). Bytes, not pieces: a piece of Livy
+/// events and one of CloudTrail records differ tenfold, and while the writer stores one file the
+/// next file's parser should use the other core as far as memory allows.
 final class FileChannels: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queues: [[FileMessage]]
+    private var queues: [[(message: FileMessage, bytes: Int)]]
     /// The file the writer reads.
     private var current = 0
-    /// Pieces of rows queued for files after `current`.
+    /// Bytes of rows queued for files after `current`.
     private var queuedAhead = 0
     private var cancelled = false
     private let perFile: Int
-    private let ahead: Int
+    private let aheadBytes: Int
 
-    init(files: Int, perFile: Int, ahead: Int) {
+    init(files: Int, perFile: Int, aheadBytes: Int) {
         queues = Array(repeating: [], count: files)
         self.perFile = perFile
-        self.ahead = ahead
+        self.aheadBytes = aheadBytes
+    }
+
+    /// About how much memory `batches` hold: a value's slot, and a text's own storage when it is
+    /// too long to live in the slot (more than 15 UTF-8 bytes) with its allocation's header.
+    static func approximateBytes(_ batches: [TableBatch]) -> Int {
+        var total = 0
+        for batch in batches {
+            total += batch.values.count * MemoryLayout<SQLValue>.stride + batch.lines.count * MemoryLayout<Int>.stride
+            for case .text(let s) in batch.values where s.utf8.count > 15 { total += s.utf8.count + 32 }
+        }
+        return total
     }
 
     func send(_ message: FileMessage, file: Int) {
         condition.lock()
         defer { condition.unlock() }
-        if case .rows = message {
-            while !cancelled && (file == current ? queues[file].count >= perFile : queuedAhead >= ahead) {
+        var bytes = 0
+        if case .rows(let batches) = message {
+            bytes = Self.approximateBytes(batches)
+            // A later file waits while the queued bytes would pass the budget; it may always
+            // queue one piece, however large, so that it is never stuck behind its own piece.
+            while !cancelled && (file == current
+                ? queues[file].count >= perFile
+                : queuedAhead > 0 && queuedAhead + bytes > aheadBytes)
+            {
                 condition.wait()
             }
-            if file != current { queuedAhead += 1 }
+            if file != current { queuedAhead += bytes }
         }
         guard !cancelled else { return }
-        queues[file].append(message)
+        queues[file].append((message, bytes))
         condition.broadcast()
     }
 
@@ -56,10 +76,10 @@ final class FileChannels: @unchecked Sendable {
         defer { condition.unlock() }
         if file != current {
             current = file
-            queuedAhead -= queues[file].count { if case .rows = $0 { true } else { false } }
+            queuedAhead -= queues[file].reduce(0) { $0 + $1.bytes }
         }
         while queues[file].isEmpty { condition.wait() }
-        let message = queues[file].removeFirst()
+        let message = queues[file].removeFirst().message
         condition.broadcast()
         return message
     }
