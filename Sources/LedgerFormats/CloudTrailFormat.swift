@@ -86,8 +86,8 @@ public struct CloudTrailFormat: LogFormat {
         case .oversized:
             tally.sawRecord()
             tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")
-        case .record(let bytes):
-            if JSONSyntax.isObject(bytes) {
+        case .record(let bytes, let checked):
+            if checked || JSONSyntax.isObject(bytes) {
                 read(bytes[...])
             } else {
                 // A record that does not parse may have swallowed the ones after it (a missing

@@ -10,8 +10,9 @@
 /// a document whole.
 struct JSONRecordSplitter {
     enum Piece {
-        /// A complete record's bytes (an object in the records array, or a whole root object).
-        case record([UInt8])
+        /// A complete record's bytes (an object in the records array, or a whole root object);
+        /// `checked` when they are already known to be one JSON object (``JSONSyntax``).
+        case record([UInt8], checked: Bool)
         /// A record larger than the limit; skipped.
         case oversized
     }
@@ -115,6 +116,21 @@ struct JSONRecordSplitter {
                     recordDepth = 1
                     rootKey = nil
                 }
+                if depth == recordDepth && recordDepth >= 2 && !collecting,
+                    let end = JSONSyntax.objectEnd(UnsafeRawBufferPointer(start: base + i, count: n - i)),
+                    end <= maxRecordBytes
+                {
+                    // A record of an array that is whole in this chunk and well-formed: the
+                    // grammar check found where it ends, so it is cut there without looking at
+                    // its bytes again (the splitter and the check had each read every byte).
+                    // Anything else (cut by the chunk, broken, too large) goes byte by byte below.
+                    depth -= 1
+                    buffer.removeAll(keepingCapacity: true)
+                    buffer.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: end))
+                    emit(.record(buffer, checked: true))
+                    i += end
+                    continue
+                }
                 if depth == recordDepth && !collecting {
                     collecting = true
                     overflow = false
@@ -126,7 +142,7 @@ struct JSONRecordSplitter {
                 if collecting && depth == recordDepth - 1 {
                     copyPending(upTo: i + 1)
                     collecting = false
-                    emit(overflow ? .oversized : .record(buffer))
+                    emit(overflow ? .oversized : .record(buffer, checked: false))
                 }
                 if depth <= 0 {
                     depth = 0

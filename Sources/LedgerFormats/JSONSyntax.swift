@@ -20,6 +20,14 @@ public enum JSONSyntax {
         return reader.i == bytes.count
     }
 
+    /// Where the JSON object at the start of `bytes` ends (the offset after its `}`), when it is
+    /// well-formed and whole in `bytes`; nil otherwise (what follows it is not looked at).
+    static func objectEnd(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var reader = Reader(b: bytes)
+        guard reader.peek == 0x7B, reader.value(depth: 0) else { return nil }
+        return reader.i
+    }
+
     /// Whether `bytes` are one JSON object (see above).
     public static func isObject(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { isObject($0) }
