@@ -52,6 +52,40 @@ public struct DecodeResult: Sendable, Equatable {
 ///
 /// Memory is two fixed buffers whatever the file's size. A damaged file never throws: the
 /// bytes before the damage are delivered and ``DecodeResult/problem`` says what happened.
+/// Read and inflate buffers, kept for the next file instead of freed: glibc hands out a
+/// 256 KiB block by `mmap` and takes it back by `munmap`, so a new buffer per file (a trail is
+/// tens of thousands of small files, each read twice) cost page faults on every first touch.
+final class ChunkBuffers: @unchecked Sendable {
+    static let shared = ChunkBuffers()
+    private let lock = NSLock()
+    private var free: [UnsafeMutableRawBufferPointer] = []
+    /// Kept at most: two buffers (read, inflate) for each of a few threads.
+    private let keep = 16
+
+    /// A buffer of `size` bytes (a kept one when `size` is the default chunk size).
+    func take(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        if size == InputDecoder.defaultChunkSize {
+            lock.lock()
+            defer { lock.unlock() }
+            if let buffer = free.popLast() { return buffer }
+        }
+        return .allocate(byteCount: size, alignment: 16)
+    }
+
+    /// Gives a buffer from ``take(_:)`` back.
+    func give(_ buffer: UnsafeMutableRawBufferPointer) {
+        if buffer.count == InputDecoder.defaultChunkSize {
+            lock.lock()
+            defer { lock.unlock() }
+            if free.count < keep {
+                free.append(buffer)
+                return
+            }
+        }
+        buffer.deallocate()
+    }
+}
+
 public enum InputDecoder {
     /// Default size of the read and inflate buffers.
     public static let defaultChunkSize = 256 * 1024
@@ -76,8 +110,8 @@ public enum InputDecoder {
         }
         defer { close(fd) }
 
-        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { input.deallocate() }
+        let input = ChunkBuffers.shared.take(chunkSize)
+        defer { ChunkBuffers.shared.give(input) }
         var hasher = hashing ? SHA256() : nil
         var decodedHasher = hashingDecoded ? SHA256() : nil
         // The magic bytes decide, read apart so that a short first read cannot hide them.
@@ -183,12 +217,12 @@ final class GzipInflater {
     private(set) var completedMembers = 0
 
     init(outputSize: Int) {
-        output = UnsafeMutableRawBufferPointer.allocate(byteCount: outputSize, alignment: 16)
+        output = ChunkBuffers.shared.take(outputSize)
     }
 
     deinit {
         if initialised { inflateEnd(&stream) }
-        output.deallocate()
+        ChunkBuffers.shared.give(output)
     }
 
     /// Inflates one chunk of raw bytes; `deliver` returns false to stop early.

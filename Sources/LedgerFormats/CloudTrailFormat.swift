@@ -76,6 +76,8 @@ public struct CloudTrailFormat: LogFormat {
     public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {}
 
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {
+        // Taken after the splitter is done with the chunk (`take` changes this parser, whose
+        // splitter is running); `.checked` pieces point into `bytes`, alive until this returns.
         var pieces: [JSONRecordSplitter.Piece] = []
         splitter.feed(bytes) { pieces.append($0) }
         for piece in pieces { take(piece) }
@@ -86,9 +88,11 @@ public struct CloudTrailFormat: LogFormat {
         case .oversized:
             tally.sawRecord()
             tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")
-        case .record(let bytes, let checked):
-            if checked || JSONSyntax.isObject(bytes) {
-                read(bytes[...])
+        case .checked(let bytes):
+            read(bytes)
+        case .record(let bytes):
+            if JSONSyntax.isObject(bytes) {
+                bytes.withUnsafeBytes { read($0) }
             } else {
                 // A record that does not parse may have swallowed the ones after it (a missing
                 // brace); give those back and count the broken one.
@@ -96,25 +100,27 @@ public struct CloudTrailFormat: LogFormat {
                 sawBrokenRecord = true
                 tally.sawRecord()
                 tally.reject(line: tally.file.lines, reason: "cloudtrail: record is not valid JSON", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
-                for slice in recovered { read(slice) }
+                for slice in recovered { slice.withUnsafeBytes { read($0) } }
             }
         }
     }
 
     /// Looks at one record's source and name; decodes and keeps it if relevant.
-    private mutating func read(_ bytes: ArraySlice<UInt8>) {
+    private mutating func read(_ bytes: UnsafeRawBufferPointer) {
         tally.sawRecord()
         let index = tally.file.lines
-        guard let source = Self.stringValue(ofQuoted: Self.eventSourceKey, in: bytes),
-            let name = Self.stringValue(ofQuoted: Self.eventNameKey, in: bytes)
+        guard let source = Self.valueRange(ofQuoted: Self.eventSourceKey, in: bytes),
+            let name = Self.valueRange(ofQuoted: Self.eventNameKey, in: bytes)
         else {
             tally.reject(line: index, reason: "cloudtrail: record without eventSource and eventName strings", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
             return
         }
-        let wanted = Self.relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
+        let wanted = Self.isRelevant(source: UnsafeRawBufferPointer(rebasing: bytes[source]), name: UnsafeRawBufferPointer(rebasing: bytes[name]))
         guard wanted || Self.contains(Self.onBehalfOfKey, in: bytes) || Self.contains(Self.sourceIdentityKey, in: bytes) else {
             skipped += 1
-            if let time = Self.stringValue(ofQuoted: Self.eventTimeKey, in: bytes), let t = Self.millis(time) { tally.sawEvent(atMillis: t) }
+            if let time = Self.valueRange(ofQuoted: Self.eventTimeKey, in: bytes), let t = Self.millis(raw: UnsafeRawBufferPointer(rebasing: bytes[time])) {
+                tally.sawEvent(atMillis: t)
+            }
             return
         }
         guard let record = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
@@ -129,6 +135,27 @@ public struct CloudTrailFormat: LogFormat {
         } catch let problem as Problem {
             tally.reject(line: index, reason: "cloudtrail: \(problem.reason)", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
         } catch {}
+    }
+
+    /// `relevant` as bytes, for the records whose source and name are ASCII (nearly all).
+    static let relevantBytes: [(source: [UInt8], all: Bool, names: [[UInt8]])] = relevant.keys.sorted().map { source in
+        (Array(source.utf8), relevant[source]!.contains("*"), relevant[source]!.sorted().map { Array($0.utf8) })
+    }
+
+    /// Whether an event of `source` and `name` (a string value's raw bytes each) is kept for
+    /// itself. ASCII is compared as bytes, which for ASCII is what String equality is; anything
+    /// else goes through Strings as before (hashing two Strings per record of a trail was a
+    /// twentieth of its ingest).
+    static func isRelevant(source: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Bool {
+        func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
+            a.count == b.count && a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 }
+        }
+        guard source.allSatisfy({ $0 < 0x80 }), name.allSatisfy({ $0 < 0x80 }), !source.isEmpty, !name.isEmpty else {
+            let source = String(decoding: source, as: UTF8.self), name = String(decoding: name, as: UTF8.self)
+            return relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
+        }
+        guard let entry = relevantBytes.first(where: { same($0.source, source) }) else { return false }
+        return entry.all || entry.names.contains { same($0, name) }
     }
 
     struct Problem: Error { let reason: String }
@@ -187,21 +214,32 @@ public struct CloudTrailFormat: LogFormat {
     /// `2025-09-22T12:29:21Z` (or with fractional seconds) in UTC milliseconds.
     static func millis(_ text: String) -> Int64? {
         var s = text
-        return s.withUTF8 { u -> Int64? in
-            // Ends in the Character "Z": a `Z` byte after an ASCII one (a non-ASCII byte there
-            // may be a mark that joins the `Z` into a larger Character). Checked on bytes: a
-            // String `hasSuffix` went through Foundation for every record of a trail.
-            guard u.count >= 2, u[u.count - 1] == 0x5A, u[u.count - 2] < 0x80 else { return nil }
-            let b = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(u)[..<(u.count - 1)])
-            guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
-                let y = Log4jLine.digits(b, 0, 4), let mo = Log4jLine.digits(b, 5, 2), let d = Log4jLine.digits(b, 8, 2),
-                let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2), let sec = Log4jLine.digits(b, 17, 2),
-                Log4jLine.valid(mo, d, h, mi, sec)
-            else { return nil }
-            var ms: Int64 = 0
-            if b.count >= 23, b[19] == 0x2E, let f = Log4jLine.digits(b, 20, 3) { ms = Int64(f) }
-            return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: sec) * 1000 + ms
-        }
+        return s.withUTF8 { millis(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `millis` of a string value's raw bytes, without making a String: the same answer as for
+    /// the String they decode to. A time is read only when its first 23 bytes and the one before
+    /// the final `Z` are ASCII, and decoding (with repair) keeps ASCII bytes where they are and
+    /// turns anything else into bytes ≥ 0x80 (a test checks this on random bytes).
+    static func millis(raw u: UnsafeRawBufferPointer) -> Int64? {
+        millis(utf8: u)
+    }
+
+    /// `millis` of a String's UTF-8.
+    private static func millis(utf8 u: UnsafeRawBufferPointer) -> Int64? {
+        // Ends in the Character "Z": a `Z` byte after an ASCII one (a non-ASCII byte there may
+        // be a mark that joins the `Z` into a larger Character). Checked on bytes: a String
+        // `hasSuffix` went through Foundation for every record of a trail.
+        guard u.count >= 2, u[u.count - 1] == 0x5A, u[u.count - 2] < 0x80 else { return nil }
+        let b = UnsafeRawBufferPointer(rebasing: u[..<(u.count - 1)])
+        guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
+            let y = Log4jLine.digits(b, 0, 4), let mo = Log4jLine.digits(b, 5, 2), let d = Log4jLine.digits(b, 8, 2),
+            let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2), let sec = Log4jLine.digits(b, 17, 2),
+            Log4jLine.valid(mo, d, h, mi, sec)
+        else { return nil }
+        var ms: Int64 = 0
+        if b.count >= 23, b[19] == 0x2E, let f = Log4jLine.digits(b, 20, 3) { ms = Int64(f) }
+        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: sec) * 1000 + ms
     }
 
     // The keys and markers every record is searched for, made once.
@@ -211,42 +249,39 @@ public struct CloudTrailFormat: LogFormat {
     static let onBehalfOfKey = Array(#""onBehalfOf""#.utf8)
     static let sourceIdentityKey = Array(#""sourceIdentity""#.utf8)
 
-    /// The string value of the first `"key": "…"` in the bytes (`needle` is the key, quoted, in
-    /// bytes), unescaped only for the common cases (these values are service and API names).
-    static func stringValue(ofQuoted needle: [UInt8], in bytes: ArraySlice<UInt8>) -> String? {
-        var i = bytes.startIndex
+    /// Where the raw contents of the first `"key": "…"` string value are in the bytes (`needle`
+    /// is the key, quoted, in bytes); escapes are left as they are (these values are service
+    /// and API names). nil when the key is not there or its value is not a string.
+    static func valueRange(ofQuoted needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
+        var i = 0
         while let at = find(needle, in: bytes, from: i) {
             var j = at + needle.count
-            while j < bytes.endIndex, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
-            guard j < bytes.endIndex, bytes[j] == 0x3A else { i = at + 1; continue }
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+            guard j < bytes.count, bytes[j] == 0x3A else { i = at + 1; continue }
             j += 1
-            while j < bytes.endIndex, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
-            guard j < bytes.endIndex, bytes[j] == 0x22 else { return nil }
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+            guard j < bytes.count, bytes[j] == 0x22 else { return nil }
             let start = j + 1
             var k = start
-            while k < bytes.endIndex, bytes[k] != 0x22 {
+            while k < bytes.count, bytes[k] != 0x22 {
                 if bytes[k] == 0x5C { k += 1 }
                 k += 1
             }
-            guard k < bytes.endIndex else { return nil }
-            return String(decoding: bytes[start..<k], as: UTF8.self)
+            guard k < bytes.count else { return nil }
+            return start..<k
         }
         return nil
     }
 
-    static func contains(_ needle: [UInt8], in bytes: ArraySlice<UInt8>) -> Bool {
-        find(needle, in: bytes, from: bytes.startIndex) != nil
+    static func contains(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Bool {
+        find(needle, in: bytes, from: 0) != nil
     }
 
     /// Where `needle` first occurs at or after `from` (memchr and memcmp: every record of an
     /// organisation trail is searched several times, most of them only to be skipped).
-    static func find(_ needle: [UInt8], in bytes: ArraySlice<UInt8>, from: Int) -> Int? {
-        guard !needle.isEmpty, from >= bytes.startIndex, bytes.endIndex - from >= needle.count else { return nil }
-        return bytes.withUnsafeBytes { b in
-            needle.withUnsafeBytes { n in
-                b.firstOffset(of: n, in: (from - bytes.startIndex)..<b.count).map { $0 + bytes.startIndex }
-            }
-        }
+    static func find(_ needle: [UInt8], in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {
+        guard !needle.isEmpty, from >= 0, bytes.count - from >= needle.count else { return nil }
+        return needle.withUnsafeBytes { n in bytes.firstOffset(of: n, in: from..<bytes.count) }
     }
 
     public var heldRows: Int { events.rowCount }

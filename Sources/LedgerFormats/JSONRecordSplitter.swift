@@ -10,9 +10,11 @@
 /// a document whole.
 struct JSONRecordSplitter {
     enum Piece {
-        /// A complete record's bytes (an object in the records array, or a whole root object);
-        /// `checked` when they are already known to be one JSON object (``JSONSyntax``).
-        case record([UInt8], checked: Bool)
+        /// A complete record's bytes (an object in the records array, or a whole root object).
+        case record([UInt8])
+        /// A record known to be one JSON object (``JSONSyntax``), whole in the chunk given to
+        /// `feed`: these are that chunk's bytes, valid only as long as the chunk is.
+        case checked(UnsafeRawBufferPointer)
         /// A record larger than the limit; skipped.
         case oversized
     }
@@ -122,12 +124,11 @@ struct JSONRecordSplitter {
                 {
                     // A record of an array that is whole in this chunk and well-formed: the
                     // grammar check found where it ends, so it is cut there without looking at
-                    // its bytes again (the splitter and the check had each read every byte).
+                    // its bytes again (the splitter and the check had each read every byte), and
+                    // handed over in place, not copied.
                     // Anything else (cut by the chunk, broken, too large) goes byte by byte below.
                     depth -= 1
-                    buffer.removeAll(keepingCapacity: true)
-                    buffer.append(contentsOf: UnsafeRawBufferPointer(start: base + i, count: end))
-                    emit(.record(buffer, checked: true))
+                    emit(.checked(UnsafeRawBufferPointer(start: base + i, count: end)))
                     i += end
                     continue
                 }
@@ -142,7 +143,7 @@ struct JSONRecordSplitter {
                 if collecting && depth == recordDepth - 1 {
                     copyPending(upTo: i + 1)
                     collecting = false
-                    emit(overflow ? .oversized : .record(buffer, checked: false))
+                    emit(overflow ? .oversized : .record(buffer))
                 }
                 if depth <= 0 {
                     depth = 0

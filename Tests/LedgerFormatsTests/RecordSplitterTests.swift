@@ -45,7 +45,7 @@ struct RecordSplitterTests {
         var i = 0
         while i < bytes.count {
             bytes[i..<min(i + chunk, bytes.count)].withUnsafeBytes { chunk in
-                splitter.feed(chunk) { if case .record(_, checked: true) = $0 { checked += 1 } }
+                splitter.feed(chunk) { if case .checked = $0 { checked += 1 } }
             }
             i += chunk
         }
@@ -71,5 +71,62 @@ struct RecordSplitterTests {
         }
         // The whole trail in one chunk: every good record is cut by the grammar check.
         #expect(try Self.parse(chunk: 1 << 23).checked == 4)
+    }
+}
+
+/// The relevance test and the time of skipped records read a record's raw bytes; they must
+/// answer as the Strings those bytes decode to did.
+@Suite("cloudtrail: relevance and times on raw bytes, as on Strings")
+struct RawRecordValueTests {
+    static func relevantByString(_ source: String, _ name: String) -> Bool {
+        CloudTrailFormat.relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
+    }
+
+    // How this was seen to fail: with `all` ignored (only listed names kept), every sign-in and
+    // Identity Center event differed; with names compared by length only, near misses such as
+    // `AssumeRolX` were kept.
+    @Test("every listed source and name, and near misses, are judged as by the String lookup")
+    func relevanceAgreesWithStrings() {
+        var sources = Array(CloudTrailFormat.relevant.keys) + ["s3.amazonaws.com", "sts.amazonaws.co", "STS.amazonaws.com", "", "sts.amazonaws.com\u{301}", "sts.amazonaws.c\u{F6}m"]
+        sources += sources.map { String($0.dropLast()) }
+        var names = CloudTrailFormat.relevant.values.flatMap { $0 }.filter { $0 != "*" } + ["GetObject", "", "AssumeRolX", "assumeRole", "AssumeRole\u{301}", "Ass\u{FC}meRole", "*"]
+        names += names.map { $0 + "s" }
+        var checked = 0
+        for source in sources {
+            for name in names {
+                var s = source, n = name
+                let raw = s.withUTF8 { sb in n.withUTF8 { nb in CloudTrailFormat.isRelevant(source: UnsafeRawBufferPointer(sb), name: UnsafeRawBufferPointer(nb)) } }
+                #expect(raw == Self.relevantByString(source, name), "\(source) \(name)")
+                checked += 1
+            }
+        }
+        #expect(checked > 500)
+        // Invalid UTF-8 goes the String way (repaired), where it matches nothing.
+        let bad: [UInt8] = Array("sts.amazonaws.com".utf8) + [0xFF]
+        #expect(bad.withUnsafeBytes { b in Array("AssumeRole".utf8).withUnsafeBytes { CloudTrailFormat.isRelevant(source: b, name: $0) } } == false)
+    }
+
+    // The reading is the same function either way; what differs is its input, which repair
+    // makes longer. So this fails for a reading that depends on the length or on the bytes after
+    // the time: seen to fail with the length required to be exactly 19 or 23.
+    @Test("times of skipped records: raw bytes give what their String gives")
+    func timesAgreeWithStrings() {
+        var cases: [[UInt8]] = ["2025-09-22T12:29:21Z", "2025-09-22T12:29:21.123Z", "2025-09-22T12:29:21", "2025-13-22T12:29:21Z", "x"].map { Array($0.utf8) }
+        cases.append(Array("2025-09-22T12:29:21".utf8) + [0xFF, 0x5A])
+        cases.append(Array("2025-09-22T12:29:21.12".utf8) + [0xC3, 0xA9, 0x5A])
+        cases.append(Array("2025-09-22T12:29:21".utf8) + [0xCC, 0x81, 0x5A])
+        cases.append(Array("2025-09-22T12:29:21".utf8) + [0x30, 0xFF, 0x5A])
+        cases.append(Array("2025-09-22T12:29:21".utf8) + [0xFF, 0x30, 0x5A])
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3_000 {
+            var b = Array("2025-09-22T12:29:21.123Z".utf8)
+            b[Int.random(in: 0..<b.count, using: &rng)] = [0x30, 0x39, 0x2E, 0x5A, 0x80, 0xFF, 0xC3].randomElement(using: &rng)!
+            cases.append(Array(b.prefix(Int.random(in: 18...b.count, using: &rng))))
+        }
+        for bytes in cases {
+            let raw = bytes.withUnsafeBytes { CloudTrailFormat.millis(raw: $0) }
+            #expect(raw == CloudTrailFormat.millis(String(decoding: bytes, as: UTF8.self)), "\(bytes)")
+        }
+        #expect(Array("2025-09-22T12:29:21.123Z".utf8).withUnsafeBytes { CloudTrailFormat.millis(raw: $0) } == 1_758_544_161_123)
     }
 }
