@@ -137,9 +137,17 @@ public struct CloudTrailFormat: LogFormat {
         } catch {}
     }
 
-    /// `relevant` as bytes, for the records whose source and name are ASCII (nearly all).
-    static let relevantBytes: [(source: [UInt8], all: Bool, names: [[UInt8]])] = relevant.keys.sorted().map { source in
-        (Array(source.utf8), relevant[source]!.contains("*"), relevant[source]!.sorted().map { Array($0.utf8) })
+    /// A source of `relevant` as bytes, for the records whose source and name are ASCII (nearly
+    /// all). A struct, not a tuple: an array of tuples made the runtime look up the tuple's
+    /// type for every record.
+    struct RelevantSource {
+        let source: [UInt8]
+        let all: Bool
+        let names: [[UInt8]]
+    }
+
+    static let relevantBytes: [RelevantSource] = relevant.keys.sorted().map { source in
+        RelevantSource(source: Array(source.utf8), all: relevant[source]!.contains("*"), names: relevant[source]!.sorted().map { Array($0.utf8) })
     }
 
     /// Whether an event of `source` and `name` (a string value's raw bytes each) is kept for
@@ -154,8 +162,10 @@ public struct CloudTrailFormat: LogFormat {
             let source = String(decoding: source, as: UTF8.self), name = String(decoding: name, as: UTF8.self)
             return relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
         }
-        guard let entry = relevantBytes.first(where: { same($0.source, source) }) else { return false }
-        return entry.all || entry.names.contains { same($0, name) }
+        for entry in relevantBytes where same(entry.source, source) {
+            return entry.all || entry.names.contains { same($0, name) }
+        }
+        return false
     }
 
     struct Problem: Error { let reason: String }

@@ -145,6 +145,25 @@ struct LivyCreateLineTests {
 }
 
 extension LivyCreateLineTests {
+    // How this was seen to fail: with case folding left out of the ASCII way, `AWS_SECRET_KEY`
+    // and `sessionToken` were not secret; with non-ASCII keys sent the ASCII way, `Ke\u{301}y`
+    // (the String search matches whole Characters only) was.
+    @Test("secret-looking keys: the ASCII way answers as lowercasing and searching the String did")
+    func secretKeysAgreeWithStrings() {
+        var keys = ["password", "AWS_SECRET_KEY", "sessionToken", "Credentials", "apiKey", "monkey", "name", "", "KEY", "kEy",
+                    "Ke\u{301}y", "\u{212A}ey", "p\u{E4}ssword", "tok\u{0065}n", "token\u{301}", "x-Api-Key-é"]
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["pass", "word", "SECRET", "to", "ken", "Key", "k", "cred", "ential", "_", "é", "\u{301}", "\u{212A}", "A", "z"]
+        for _ in 0..<5_000 {
+            keys.append((0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())
+        }
+        for key in keys {
+            #expect(Redaction.isSecret(key: key) == Reference.isSecret(key: key), "\(key)")
+        }
+    }
+}
+
+extension LivyCreateLineTests {
 /// The format's reading of create and ready lines before it read bytes, unchanged but for the
 /// byte search (the format's own is internal) and the columns it fills.
 enum Reference {
