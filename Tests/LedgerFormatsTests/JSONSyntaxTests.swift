@@ -57,4 +57,29 @@ struct JSONSyntaxTests {
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(3))")
     }
+
+    // How this was seen to fail: with the backslash test left out of the eight-byte scan, an
+    // escaped quote after eight plain bytes ended the string; with the control-byte test left
+    // out, a raw tab or NUL there was let through.
+    @Test("strings longer than a word: every special byte at every position, as JSONSerialization judges")
+    func stringsAgreeWithFoundation() {
+        let specials: [[UInt8]] = [[0x22], [0x5C, 0x22], [0x5C, 0x5C], [0x5C, 0x6E], [0x5C, 0x75, 0x30, 0x30, 0x65, 0x39], [0x5C, 0x78],
+                                   [0x5C, 0x75, 0x30, 0x67], [0x5C], [0x00], [0x09], [0x0A], [0x1F], [0x20], [0x7F], [0x7E], [0xC3, 0xA9]]
+        var checked = 0
+        for length in 0...24 {
+            for position in 0...length {
+                for special in specials {
+                    var content = [UInt8](repeating: 0x61, count: length)
+                    content.insert(contentsOf: special, at: position)
+                    let text = Array(#"{"k":""#.utf8) + content + Array(#""}"#.utf8)
+                    let foundation = (try? JSONSerialization.jsonObject(with: Data(text))) is [String: Any]
+                    if JSONSyntax.isObject(text) != foundation {
+                        Issue.record("\(String(decoding: text, as: UTF8.self).debugDescription): \(!foundation) ≠ \(foundation)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 5_000)
+    }
 }
