@@ -49,6 +49,21 @@ public struct RawStatement {
         }
     }
 
+    /// ``bind(_:from:)`` for an array, the form other modules call: a generic called from
+    /// another module runs unspecialised (each value through witness tables), which was half
+    /// the time of inserting a derived session.
+    public func bind(_ values: [SQLValue], from position: Int32 = 1) throws {
+        try bind(values[...], from: position)
+    }
+
+    /// ``execute(_:)`` for an array (see ``bind(_:from:)-(_,Int32)``).
+    public func execute(_ values: [SQLValue]) throws {
+        reset()
+        try bind(values[...])
+        while try step() {}
+        reset()
+    }
+
     /// Steps once: true when it stands on a row, false when done.
     public func step() throws -> Bool {
         switch sqlite3_step(s) {
