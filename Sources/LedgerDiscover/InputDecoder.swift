@@ -153,6 +153,9 @@ public enum InputDecoder {
                     result.decodedBytes += out.count
                     decodedHasher?.update(bufferPointer: out)
                     body(out)
+                    // Stop as soon as the limit is reached, not after inflating one more buffer
+                    // that nobody sees (for a small gzipped file, that was the rest of it).
+                    if let limit, result.decodedBytes >= limit { return false }
                     return true
                 }
                 result.gzipMembers = gzip.completedMembers

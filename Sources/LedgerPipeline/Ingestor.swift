@@ -429,14 +429,13 @@ public struct Ingestor: Sendable {
         if let forced = job.format {
             format = try? FormatRegistry.format(named: forced)
         } else {
-            var head: [UInt8] = []
-            let peek = InputDecoder.decode(path: file.path, hashing: false, limit: sniffBytes) { head.append(contentsOf: $0) }
-            if case .unreadable(let why) = peek.problem {
+            switch recognise(path: file.path) {
+            case .success(let recognised): format = recognised
+            case .failure(let why):
                 load.status = .unreadable
                 load.detail = "cannot read: \(why)"
                 return load
             }
-            format = FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(sniffBytes))))
         }
 
         guard let format else {
@@ -457,6 +456,29 @@ public struct Ingestor: Sendable {
         }
         return parse(format, job: job, into: load, rows: rows)
     }
+
+    /// Why a file could not be read.
+    struct Unreadable: Error { let why: String }
+
+    /// The format of the file at `path`, from the head of its decoded content (nil: none).
+    ///
+    /// A delivered CloudTrail log begins with `{"Records":[`, and CloudTrail, first of the
+    /// registry, takes any head that begins so: those files are decided from their first 4 KiB.
+    /// Inflating a 256 KiB head was half of the inflating of a trail (its files are a few
+    /// hundred KiB), and the parse inflates the whole file again.
+    static func recognise(path: String) -> Result<(any LogFormat.Type)?, Unreadable> {
+        var head: [UInt8] = []
+        let quick = 4096
+        let first = InputDecoder.decode(path: path, hashing: false, limit: quick, chunkSize: quick) { head.append(contentsOf: $0) }
+        if case .unreadable(let why) = first.problem { return .failure(Unreadable(why: why)) }
+        if head.starts(with: recordsPrefix) { return .success(CloudTrailFormat.self) }
+        head = []
+        let peek = InputDecoder.decode(path: path, hashing: false, limit: sniffBytes) { head.append(contentsOf: $0) }
+        if case .unreadable(let why) = peek.problem { return .failure(Unreadable(why: why)) }
+        return .success(FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(sniffBytes)))))
+    }
+
+    static let recordsPrefix = Array(#"{"Records":["#.utf8)
 
     /// Reads the whole file through `F` (generic, so the per-line calls are direct).
     static func parse<F: LogFormat>(
