@@ -8,10 +8,10 @@ import LedgerModel
 /// 1. `cluster`: one row per cluster id seen in the manifest, with its file count and `as_of`,
 ///    the latest event time in any of its inputs (SPEC §4). Files without a cluster id count
 ///    as the cluster `unknown`, so that their sessions are still rebuilt.
-/// 2. `session`: one row per Livy session (``SessionDeriver``).
-/// 3. `identity`, `emr_cluster`, `security_configuration`, `policy_change`, and the session
-///    columns CloudTrail fills: user, interactive and background time, policy, identity status
-///    (``IdentityDeriver``).
+/// 2. `identity`, `emr_cluster`, `security_configuration`, `policy_change` (``IdentityDeriver``),
+///    and what the session columns CloudTrail fills are computed from.
+/// 3. `session`: one row per Livy session (``SessionDeriver``), with those columns: user,
+///    interactive and background time, policy, identity status.
 ///
 /// 4. `sagemaker_job` and `finding` (``FindingsDeriver``).
 public enum Deriver {
@@ -35,8 +35,9 @@ public enum Deriver {
                 GROUP BY 1
                 ORDER BY 1
                 """)
-        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings) }
-        try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
+        var identity: IdentityDeriver.SessionContext?
+        try step("identities") { identity = try IdentityDeriver.rebuild(db, settings: settings) }
+        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity!) }
         try step("findings") { try FindingsDeriver.rebuild(db, settings: settings) }
     }
 }

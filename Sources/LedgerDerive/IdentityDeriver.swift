@@ -7,18 +7,22 @@ import LedgerStore
 /// session ran while the user was signed in (interactive) and how much after (background),
 /// what policy allowed, and whether the user's identity was propagated.
 ///
-/// Runs after `SessionDeriver`, in the same transaction, and rebuilds `identity`,
-/// `emr_cluster`, `security_configuration` and `policy_change` from `ct_event`.
+/// Runs before `SessionDeriver`, in the same transaction: it rebuilds `identity`,
+/// `emr_cluster`, `security_configuration` and `policy_change` from `ct_event`, and hands
+/// `SessionDeriver` what each session's identity columns are computed from.
 enum IdentityDeriver {
     /// Background time up to this is the documented grace of EMR user background sessions.
     static let backgroundGraceSeconds: Int64 = 900
 
-    static func rebuild(_ db: Database, settings: DeriveSettings) throws {
+    /// Rebuilds the identity tables and returns what the sessions' identity columns are made
+    /// from; `SessionDeriver` fills them as it inserts each session (an update of every session
+    /// afterwards wrote each row twice).
+    static func rebuild(_ db: Database, settings: DeriveSettings) throws -> SessionContext {
         let directory = try identities(db, settings: settings)
         try clustersAndPolicies(db)
         let windows = try signInWindows(db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
-        let policy = try PolicyTimeline(db)
-        try updateSessions(db, directory: directory, windows: windows, policy: policy, settings: settings)
+        return SessionContext(
+            directory: directory, windows: windows, policy: try PolicyTimeline(db), roles: try clusterRoles(db, settings: settings))
     }
 
     // MARK: Identities
@@ -207,84 +211,58 @@ enum IdentityDeriver {
 
     // MARK: Sessions
 
-    static func updateSessions(
-        _ db: Database, directory: IdentityDirectory, windows: [String: [(Int64, Int64)]], policy: PolicyTimeline,
-        settings: DeriveSettings
-    ) throws {
-        let roles = try clusterRoles(db, settings: settings)
-        // Through SQLite's C API (RawStatement): one update per session, a year is 500,000.
-        let update = RawStatement(try db.makeStatement(sql: """
-            UPDATE session SET user_id = ?, user_name = ?, cost_center = ?, interactive_s = ?, background_s = ?,
-              mode_observed = ?, mode_policy = ?, background_cost_usd = ?, identity_status = ?, onbehalfof_events = ?
-            WHERE session_key = ?
-            """))
-        // Sessions in pages by key (a year is 500,000 rows; the loop updates the table it reads,
-        // so each page is read whole before its rows are updated).
-        let page = RawStatement(try db.makeStatement(sql: """
-            SELECT session_key, cluster_id, owner, proxy_user, created_at, duration_s, cost_usd
-            FROM session WHERE session_key > ? ORDER BY session_key LIMIT 5000
-            """))
-        struct Session {
-            var key: String
-            var cluster: String
-            var owner: String?
-            var proxyUser: String?
-            var createdAt: String
-            var duration: Int64
-            var cost: Double?
-        }
-        var after = ""
-        while true {
-            var sessions: [Session] = []
-            page.reset()
-            try page.bind([.text(after)])
-            while try page.step() {
-                sessions.append(Session(
-                    key: page.text(0) ?? "", cluster: page.text(1) ?? "", owner: page.text(2), proxyUser: page.text(3),
-                    createdAt: page.text(4) ?? "", duration: page.integer(5) ?? 0, cost: page.real(6)))
+    /// What the identity columns of a session are computed from, made once per derive.
+    struct SessionContext {
+        let directory: IdentityDirectory
+        let windows: [String: [(Int64, Int64)]]
+        let policy: PolicyTimeline
+        let roles: [String: Set<String>]
+
+        /// The columns `identityColumns` names, in order, for a session of `cluster` created at
+        /// `created` (`createdAt` is its stored text), that ran `duration` seconds at `cost`.
+        func columns(
+            _ db: Database, cluster: String, owner: String?, proxyUser: String?, created: Int64, createdAt: String,
+            duration: Int64, cost: Double?
+        ) throws -> [SQLValue] {
+            let end = created + duration
+            let name: String? = proxyUser ?? owner
+            let identity = name.flatMap { directory.resolve($0) }
+
+            var interactive: Int64?
+            var background: Int64?
+            if let identity, let w = windows[identity.userID] {
+                interactive = covered(w, from: created, to: end)
+                background = duration - interactive!
             }
-            page.reset()
-            guard let last = sessions.last else { break }
-            after = last.key
-            for s in sessions {
-                let key = s.key
-                let cluster = s.cluster
-                guard let created = SessionDeriver.seconds(s.createdAt) else { continue }
-                let duration = s.duration
-                let end = created + duration
-                let name: String? = s.proxyUser ?? s.owner
-                let identity = name.flatMap { directory.resolve($0) }
+            let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
+            let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
 
-                var interactive: Int64?
-                var background: Int64?
-                if let identity, let w = windows[identity.userID] {
-                    interactive = covered(w, from: created, to: end)
-                    background = duration - interactive!
-                }
-                let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
-                let cost = s.cost
-                let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
-
-                var status: String
-                var onBehalfOf: Int64?
-                if name == nil {
-                    status = "missing"
-                } else if let identity {
-                    let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: roles[cluster])
-                    onBehalfOf = count
-                    status = count > 0 ? "propagated" : "asserted"
-                } else {
-                    status = "unresolved"
-                }
-                try update.execute([
-                    .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
-                    .optionalInteger(interactive), .optionalInteger(background), .text(observed),
-                    .text(policy.mode(cluster: cluster, at: s.createdAt)), backgroundCost.map(SQLValue.real) ?? .null,
-                    .text(status), .optionalInteger(onBehalfOf), .text(key),
-                ])
-        }
+            var status: String
+            var onBehalfOf: Int64?
+            if name == nil {
+                status = "missing"
+            } else if let identity {
+                let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: roles[cluster])
+                onBehalfOf = count
+                status = count > 0 ? "propagated" : "asserted"
+            } else {
+                status = "unresolved"
+            }
+            return [
+                .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
+                .optionalInteger(interactive), .optionalInteger(background), .text(observed),
+                .text(policy.mode(cluster: cluster, at: createdAt)), backgroundCost.map(SQLValue.real) ?? .null,
+                .text(status), .optionalInteger(onBehalfOf),
+            ]
         }
     }
+
+    /// The session columns ``SessionContext/columns(_:cluster:owner:proxyUser:created:createdAt:duration:cost:)``
+    /// fills, in its order.
+    static let identityColumns = [
+        "user_id", "user_name", "cost_center", "interactive_s", "background_s", "mode_observed", "mode_policy",
+        "background_cost_usd", "identity_status", "onbehalfof_events",
+    ]
 
     /// Role names per cluster: RunJobFlow's service, instance and autoscaling roles, and the config's.
     static func clusterRoles(_ db: Database, settings: DeriveSettings) throws -> [String: Set<String>] {

@@ -54,23 +54,27 @@ enum SessionDeriver {
         var line: Int64 = 0
     }
 
-    static func rebuild(_ db: Database, settings: DeriveSettings) throws {
+    /// The columns `finish` fills, in its order; the identity columns follow.
+    static let columns = [
+        "session_key", "cluster_id", "server_started_at", "livy_session_id", "session_type", "kind", "owner", "proxy_user",
+        "app_id", "app_link", "queue", "created_at", "ready_at", "ended_at", "end_reason", "end_evidence", "last_activity_at",
+        "activity_source", "statements", "duration_s", "idle_tail_s", "vcore_seconds", "memory_mb_seconds", "requested_vcores",
+        "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id", "line",
+    ]
+
+    static func rebuild(_ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext) throws {
         try db.execute(sql: "DELETE FROM session")
         let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id")
         let statements = try Statements(db)
+        let all = columns + IdentityDeriver.identityColumns
         let insert = RawStatement(try db.makeStatement(sql: """
-            INSERT INTO session (session_key, cluster_id, server_started_at, livy_session_id, session_type,
-              kind, owner, proxy_user, app_id, app_link, queue, created_at, ready_at, ended_at, end_reason,
-              end_evidence, last_activity_at, activity_source, statements, duration_s, idle_tail_s,
-              vcore_seconds, memory_mb_seconds, requested_vcores, requested_memory_mb, cost_basis,
-              rate_effective, cost_usd, idle_cost_usd, abandoned, file_id, line)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO session (\(all.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))
             """))
         for cluster in clusters {
             let clusterID: String = cluster["cluster_id"]
             guard let asOfText: String = cluster["as_of"], let asOf = seconds(asOfText) else { continue }
             for build in try walk(db, clusterID: clusterID) {
-                try insert.execute(try finish(statements, build, asOf: asOf, settings: settings))
+                try insert.execute(try finish(db, statements, build, asOf: asOf, settings: settings, identity: identity))
             }
         }
     }
@@ -293,7 +297,10 @@ enum SessionDeriver {
         var completed: String?
     }
 
-    static func finish(_ statements: Statements, _ b0: Build, asOf: Int64, settings: DeriveSettings) throws -> [SQLValue] {
+    static func finish(
+        _ db: Database, _ statements: Statements, _ b0: Build, asOf: Int64, settings: DeriveSettings,
+        identity: IdentityDeriver.SessionContext
+    ) throws -> [SQLValue] {
         var b = b0
         // The Livy-side end and the bound for everything that may belong to this session.
         let livyEnd = [b.deleteLine?.0, b.stopLine?.0].compactMap { $0 }.min()
@@ -408,7 +415,9 @@ enum SessionDeriver {
             integer(app?.vcoreSeconds), integer(app?.memorySeconds), integer(requested.vcores), integer(requested.memoryMB),
             text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
             integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
-        ]
+        ] + (try identity.columns(
+            db, cluster: b.clusterID, owner: b.owner, proxyUser: b.proxyUser, created: b.created, createdAt: iso(b.created),
+            duration: duration, cost: cost))
     }
 
     /// Driver + executors as requested, with Spark-on-YARN defaults for what the request leaves
