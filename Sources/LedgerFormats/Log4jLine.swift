@@ -1,3 +1,4 @@
+import Foundation
 import LedgerModel
 
 /// The prefix of a log4j line: timestamp, level, logger, optional thread, then the message.
@@ -63,9 +64,11 @@ public struct Log4jLine: Equatable {
             i = close + 1
             while i < n, b[i] == 0x20 { i += 1 }
         }
-        // The logger: up to a space or the end.
+        // The logger: up to a space or the end (memchr: Java logger names are long).
         let loggerStart = i
-        while i < n, b[i] != 0x20 { i += 1 }
+        if i < n, let base = b.baseAddress {
+            i = memchr(base + i, 0x20, n - i).map { base.distance(to: UnsafeRawPointer($0)) } ?? n
+        }
         guard i > loggerStart else { return nil }
         let loggerEnd = i
         if b[loggerEnd - 1] == 0x3A {

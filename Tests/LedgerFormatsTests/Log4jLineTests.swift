@@ -30,6 +30,15 @@ struct Log4jLineTests {
             == Parsed(time: "2021-11-23T10:06:56.714Z", level: "INFO", logger: "org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger", thread: nil, message: "USER=liuxy\tIP=127.0.0.1"))
     }
 
+    // How this was seen to fail: with the logger's end taken as its start when no space follows
+    // it (the memchr scan's miss), the first line was not read at all.
+    @Test("a logger that ends the line: an empty message; a logger without a colon: no line")
+    func loggerAtTheEnd() {
+        #expect(parse("2021-11-23 10:06:56,714 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager:")
+            == Parsed(time: "2021-11-23T10:06:56.714Z", level: "INFO", logger: "org.apache.hadoop.yarn.server.resourcemanager.RMAppManager", thread: nil, message: ""))
+        #expect(parse("2021-11-23 10:06:56,714 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager") == nil)
+    }
+
     @Test("EMR's thread in parentheses, including thread names with spaces")
     func emrThreadLayout() {
         #expect(parse("2020-06-20 20:09:04,230 INFO org.apache.hadoop.yarn.server.resourcemanager.ClientRMService (IPC Server handler 12 on default port 8032): Application with id 16 submitted by user livy")
