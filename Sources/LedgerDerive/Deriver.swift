@@ -38,6 +38,6 @@ public enum Deriver {
         var identity: IdentityDeriver.SessionContext?
         try step("identities") { identity = try IdentityDeriver.rebuild(db, settings: settings) }
         try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity!) }
-        try step("findings") { try FindingsDeriver.rebuild(db, settings: settings) }
+        try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity!) }
     }
 }

@@ -7,7 +7,7 @@ import LedgerStore
 ///
 /// Runs last: it reads the sessions, identities and policy that the other derivers wrote.
 enum FindingsDeriver {
-    static func rebuild(_ db: Database, settings: DeriveSettings) throws {
+    static func rebuild(_ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext) throws {
         try db.execute(sql: "DELETE FROM finding")
         try db.execute(sql: "DELETE FROM sagemaker_job")
         // Findings go to a temporary table as they are found and into `finding` sorted, so that
@@ -29,7 +29,7 @@ enum FindingsDeriver {
         try crossAccountFindings(db, add)
         try logIntegrityFindings(db, add)
         try coverageFindings(db, add)
-        try SageMakerJobs.rebuild(db, settings: settings, add)
+        try SageMakerJobs.rebuild(db, settings: settings, identity: identity, add)
 
         if let failure { throw failure }
         try db.execute(sql: """
@@ -94,12 +94,16 @@ enum FindingsDeriver {
     static func crossAccountFindings(_ db: Database, _ add: Add) throws {
         var seen = Set<String>()
         for e in try Row.fetchAll(db, sql: """
-            SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters
+            SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters,
+                   CASE WHEN json_valid(request_parameters) AND json_type(request_parameters, '$.roleArn') = 'text'
+                        THEN json_extract(request_parameters, '$.roleArn') END AS role_arn
             FROM ct_event
             WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
             ORDER BY event_time, event_id
             """) {
-            guard let role = JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
+            // The `roleArn` string SQLite finds; otherwise the case-insensitive lookup, which
+            // parses the JSON (Foundation, for each of a trail's thousands of role assumptions).
+            guard let role = (e["role_arn"] as String?) ?? JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
                 let caller: String = e["identity_account_id"]
             else { continue }
             let parts = role.split(separator: ":", omittingEmptySubsequences: false)
@@ -173,12 +177,14 @@ enum FindingsDeriver {
 /// min(MaxRuntimeInSeconds, the background session duration); without them it stops within
 /// 15 minutes of the user's sign-in ending.
 enum SageMakerJobs {
-    static func rebuild(_ db: Database, settings: DeriveSettings, _ add: FindingsDeriver.Add) throws {
-        let policy = try PolicyTimeline(db)
-        let directory = IdentityDirectory(try Row.fetchAll(db, sql: "SELECT user_id, user_name, email FROM identity").map {
-            Identity(userID: $0["user_id"], userName: $0["user_name"], email: $0["email"])
-        })
-        let windows = try IdentityDeriver.signInWindows(db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
+    /// `identity` is what `IdentityDeriver` made of this derive's CloudTrail: the directory,
+    /// sign-in windows and policy timeline (computed once; they were computed again here).
+    static func rebuild(
+        _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext, _ add: FindingsDeriver.Add
+    ) throws {
+        let policy = identity.policy
+        let directory = identity.directory
+        let windows = identity.windows
         var stops: [String: [Int64]] = [:]
         for r in try Row.fetchAll(db, sql: """
             SELECT event_time, event_name, request_parameters FROM ct_event

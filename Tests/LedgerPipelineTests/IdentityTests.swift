@@ -116,6 +116,11 @@ struct IdentityScenario {
            identity: #"{"type":"AWSAccount","principalId":"AROA:alice","accountId":"999988887777"}"#,
            request: #"{"roleArn":"arn:aws:iam::111122223333:role/EMRStudioAccess","roleSessionName":"alice","sourceIdentity":"alice@example.com"}"#,
            extra: #","sharedEventID":"shared-1""#),
+        // Another account's role assumption with the key spelled `RoleArn`: found by the
+        // case-insensitive lookup, not by SQLite's exact path.
+        ct("xa-3", "09:42:00", "sts.amazonaws.com", "AssumeRole",
+           identity: #"{"type":"AssumedRole","arn":"arn:aws:sts::555566667777:assumed-role/Audit/bob","accountId":"555566667777"}"#,
+           request: #"{"RoleArn":"arn:aws:iam::111122223333:role/Auditor","RoleSessionName":"audit"}"#),
         ct("same-1", "09:41:00", "sts.amazonaws.com", "AssumeRole",
            identity: #"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ops","accountId":"111122223333"}"#,
            request: #"{"roleArn":"arn:aws:iam::111122223333:role/Admin","roleSessionName":"ops"}"#),
@@ -360,10 +365,16 @@ struct FindingTests {
         #expect(rows.contains { $0[2] == "2025-11-24T12:00:00.000Z: arn:aws:sts::111122223333:assumed-role/Admin/ops PutApplicationSessionConfiguration UserBackgroundSessionApplicationStatus ENABLED → DISABLED" && $0[3] == "eventID app2" })
     }
 
-    @Test("a cross-account role assumption, counted once for both accounts' copies")
+    // How this was seen to fail: with the lookup left to SQLite's exact `$.roleArn` alone, the
+    // `RoleArn` assumption (xa-3) was missing.
+    @Test("a cross-account role assumption, counted once for both accounts' copies; the key in any case")
     func crossAccount() async throws {
         let rows = try await findings("cross_account_role")
         #expect(rows.map { [$0[1], $0[2], $0[3]] } == [[
+            "arn:aws:iam::111122223333:role/Auditor",
+            "2025-11-24T09:42:00.000Z: arn:aws:sts::555566667777:assumed-role/Audit/bob from account 555566667777 assumed a role of account 111122223333",
+            "eventID xa-3",
+        ], [
             "arn:aws:iam::111122223333:role/EMRStudioAccess",
             "2025-11-24T09:40:00.000Z: arn:aws:sts::999988887777:assumed-role/StudioUser/alice from account 999988887777 assumed a role of account 111122223333 (source identity alice@example.com)",
             "eventID xa-1",
