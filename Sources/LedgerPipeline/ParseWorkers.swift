@@ -51,11 +51,12 @@ final class FileChannels: @unchecked Sendable {
     }
 
     func send(_ message: FileMessage, file: Int) {
+        // Counted before taking the lock: the writer waits on it, and a piece is 4,096 rows.
+        var bytes = 0
+        if case .rows(let batches) = message { bytes = Self.approximateBytes(batches) }
         condition.lock()
         defer { condition.unlock() }
-        var bytes = 0
-        if case .rows(let batches) = message {
-            bytes = Self.approximateBytes(batches)
+        if case .rows = message {
             // A later file waits while the queued bytes would pass the budget; it may always
             // queue one piece, however large, so that it is never stuck behind its own piece.
             while !cancelled && (file == current
