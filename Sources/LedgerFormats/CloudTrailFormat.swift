@@ -224,7 +224,7 @@ public struct CloudTrailFormat: LogFormat {
     /// `2025-09-22T12:29:21Z` (or with fractional seconds) in UTC milliseconds.
     static func millis(_ text: String) -> Int64? {
         var s = text
-        return s.withUTF8 { millis(utf8: UnsafeRawBufferPointer($0)) }
+        return s.withUTF8 { millis(raw: UnsafeRawBufferPointer($0)) }
     }
 
     /// `millis` of a string value's raw bytes, without making a String: the same answer as for
@@ -232,11 +232,6 @@ public struct CloudTrailFormat: LogFormat {
     /// the final `Z` are ASCII, and decoding (with repair) keeps ASCII bytes where they are and
     /// turns anything else into bytes ≥ 0x80 (a test checks this on random bytes).
     static func millis(raw u: UnsafeRawBufferPointer) -> Int64? {
-        millis(utf8: u)
-    }
-
-    /// `millis` of a String's UTF-8.
-    private static func millis(utf8 u: UnsafeRawBufferPointer) -> Int64? {
         // Ends in the Character "Z": a `Z` byte after an ASCII one (a non-ASCII byte there may
         // be a mark that joins the `Z` into a larger Character). Checked on bytes: a String
         // `hasSuffix` went through Foundation for every record of a trail.
