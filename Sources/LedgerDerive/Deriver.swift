@@ -21,10 +21,11 @@ public enum Deriver {
     /// Rebuilds every derived table; `timing`, when given, hears how long each step took.
     public static func rebuild(_ db: Database, settings: DeriveSettings, timing: ((String, Duration) -> Void)? = nil) throws {
         let clock = ContinuousClock()
-        func step(_ name: String, _ body: () throws -> Void) rethrows {
+        func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
             let start = clock.now
-            try body()
+            let result = try body()
             timing?(name, start.duration(to: clock.now))
+            return result
         }
         try db.execute(sql: "DELETE FROM cluster")
         try db.execute(
@@ -35,9 +36,8 @@ public enum Deriver {
                 GROUP BY 1
                 ORDER BY 1
                 """)
-        var identity: IdentityDeriver.SessionContext?
-        try step("identities") { identity = try IdentityDeriver.rebuild(db, settings: settings) }
-        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity!) }
-        try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity!) }
+        let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
+        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity) }
+        try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity) }
     }
 }
