@@ -58,10 +58,7 @@ public struct RawStatement {
 
     /// ``execute(_:)`` for an array (see ``bind(_:from:)-(_,Int32)``).
     public func execute(_ values: [SQLValue]) throws {
-        reset()
-        try bind(values[...])
-        while try step() {}
-        reset()
+        try execute(values[...])
     }
 
     /// Steps once: true when it stands on a row, false when done.
