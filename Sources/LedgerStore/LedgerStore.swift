@@ -274,12 +274,12 @@ public struct LedgerStore: Sendable {
             }
         } else {
             // Its values follow at the end, when they are known.
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO input_file (path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates)
                     VALUES (?, 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)
-                    """,
-                arguments: [path])
+                    """
+            ).execute(arguments: [path])
             fileID = db.lastInsertedRowID
         }
 
@@ -307,26 +307,28 @@ public struct LedgerStore: Sendable {
         try insert(file.batches)
 
         if appending && existing != nil {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, lines = lines + ?, rejected = rejected + ?,
                       first_event = CASE WHEN first_event IS NULL OR (? IS NOT NULL AND ? < first_event) THEN coalesce(?, first_event) ELSE first_event END,
                       last_event = CASE WHEN last_event IS NULL OR (? IS NOT NULL AND ? > last_event) THEN coalesce(?, last_event) ELSE last_event END,
                       records = records + ?, duplicates = duplicates + ?
                     WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
                             file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent,
                             records, duplicates, fileID])
         } else {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
                       compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
                       region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
                       first_event = ?, last_event = ?, detail = ?, content_sha256 = ?
                     WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     file.size, file.mtimeNanos, file.sha256, file.format, file.compression, file.status.rawValue,
                     file.context.clusterID, file.context.instanceID, file.context.accountID, file.context.region,
@@ -339,7 +341,7 @@ public struct LedgerStore: Sendable {
         for entry in file.quarantine {
             try quarantine.execute(arguments: [fileID, entry.line, entry.reason, entry.excerpt])
         }
-        try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        try db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'").execute()
         return .stored(LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced), file)
     }
 
