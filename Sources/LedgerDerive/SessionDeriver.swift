@@ -73,8 +73,9 @@ enum SessionDeriver {
         for cluster in clusters {
             let clusterID: String = cluster["cluster_id"]
             guard let asOfText: String = cluster["as_of"], let asOf = seconds(asOfText) else { continue }
+            let found = try ClusterLookups(db, statements, clusterID: clusterID)
             for build in try walk(db, clusterID: clusterID) {
-                try insert.execute(try finish(db, statements, build, asOf: asOf, settings: settings, identity: identity))
+                try insert.execute(try finish(db, statements, found, build, asOf: asOf, settings: settings, identity: identity))
             }
         }
     }
@@ -217,6 +218,9 @@ enum SessionDeriver {
     /// through SQLite's C API (``RawStatement``): with GRDB's argument boxing and row decoding
     /// they were most of the time of deriving sessions (a year is 500,000).
     struct Statements {
+        let clusterApps: RawStatement
+        let clusterRequestKeys: RawStatement
+        let clusterStatementSessions: RawStatement
         let appByID: RawStatement
         let appByTag: RawStatement
         let appByName: RawStatement
@@ -231,6 +235,13 @@ enum SessionDeriver {
                 FROM yarn_app a
                 """
             appByID = RawStatement(try db.makeStatement(sql: select + " WHERE a.app_id = ?"))
+            clusterApps = RawStatement(try db.makeStatement(sql: select + " WHERE a.cluster_id IS ?"))
+            clusterRequestKeys = RawStatement(try db.makeStatement(sql: """
+                SELECT DISTINCT session_type, session_id FROM livy_request WHERE cluster_id IS ?
+                """))
+            clusterStatementSessions = RawStatement(try db.makeStatement(sql: """
+                SELECT DISTINCT session_id FROM livy_statement WHERE cluster_id IS ?
+                """))
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
             appByTag = RawStatement(try db.makeStatement(sql: select + """
                  WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
@@ -254,21 +265,64 @@ enum SessionDeriver {
         }
     }
 
+    /// The app on the row `statement` stands on (a `Statements` app select).
+    static func app(_ statement: RawStatement) -> App? {
+        guard let id = statement.text(0) else { return nil }
+        return App(
+            id: id, state: statement.text(1), finish: statement.text(2).flatMap(seconds),
+            vcoreSeconds: statement.integer(3), memorySeconds: statement.integer(4), queue: statement.text(5),
+            killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
+    }
+
+    /// What one cluster's staging rows hold, read once before its sessions are finished rather
+    /// than asked for each session (three queries a session were a third of deriving them):
+    /// the cluster's apps by id, and which sessions have stored requests or REST statements.
+    /// Each only spares a query whose answer it already knows: an app id it lacks is still
+    /// looked up (an app is found by id on any cluster), and a session it lists is queried.
+    struct ClusterLookups {
+        var apps: [String: App] = [:]
+        var requestKeys = Set<RequestKey>()
+        var statementSessions = Set<Int64>()
+
+        struct RequestKey: Hashable {
+            var type: String
+            var id: Int64
+        }
+
+        init(_ db: Database, _ statements: Statements, clusterID: String) throws {
+            let cluster: [SQLValue] = [.optionalText(storedClusterID(clusterID))]
+            func each(_ statement: RawStatement, _ body: (RawStatement) -> Void) throws {
+                statement.reset()
+                defer { statement.reset() }
+                try statement.bind(cluster)
+                while try statement.step() { body(statement) }
+            }
+            try each(statements.clusterApps) { r in
+                if let app = SessionDeriver.app(r) { apps[app.id] = app }
+            }
+            try each(statements.clusterRequestKeys) { r in
+                if let type = r.text(0), let id = r.integer(1) { requestKeys.insert(RequestKey(type: type, id: id)) }
+            }
+            try each(statements.clusterStatementSessions) { r in
+                if let id = r.integer(0) { statementSessions.insert(id) }
+            }
+        }
+    }
+
     /// The session's YARN application: by the ready line's app id, else by the Livy tag, else by
     /// the default app name, within the session's life on its cluster.
-    static func application(_ statements: Statements, _ b: inout Build, until end: Int64) throws -> App? {
+    static func application(
+        _ statements: Statements, _ found: ClusterLookups, _ b: inout Build, until end: Int64
+    ) throws -> App? {
         /// The app of `statement`'s first row, if it has one.
         func first(_ statement: RawStatement, _ arguments: [SQLValue]) throws -> App? {
             statement.reset()
             defer { statement.reset() }
             try statement.bind(arguments)
-            guard try statement.step(), let id = statement.text(0) else { return nil }
-            return App(
-                id: id, state: statement.text(1), finish: statement.text(2).flatMap(seconds),
-                vcoreSeconds: statement.integer(3), memorySeconds: statement.integer(4), queue: statement.text(5),
-                killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
+            guard try statement.step() else { return nil }
+            return SessionDeriver.app(statement)
         }
-        if let id = b.appID { return try first(statements.appByID, [.text(id)]) }
+        if let id = b.appID { return try found.apps[id] ?? first(statements.appByID, [.text(id)]) }
         let window: [SQLValue] = [.optionalText(storedClusterID(b.clusterID)), .text(isoMillis(b.created - 60)), .text(isoMillis(end + 60))]
         let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
         var app = try first(statements.appByTag, window + [.text(("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_"))])
@@ -298,15 +352,15 @@ enum SessionDeriver {
     }
 
     static func finish(
-        _ db: Database, _ statements: Statements, _ b0: Build, asOf: Int64, settings: DeriveSettings,
-        identity: IdentityDeriver.SessionContext
+        _ db: Database, _ statements: Statements, _ found: ClusterLookups, _ b0: Build, asOf: Int64,
+        settings: DeriveSettings, identity: IdentityDeriver.SessionContext
     ) throws -> [SQLValue] {
         var b = b0
         // The Livy-side end and the bound for everything that may belong to this session.
         let livyEnd = [b.deleteLine?.0, b.stopLine?.0].compactMap { $0 }.min()
         let bound = min([livyEnd, b.restart?.0, b.nextServerStart].compactMap { $0 }.min() ?? asOf, asOf)
         // The app is submitted between the create and the ready line.
-        let app = try application(statements, &b, until: b.ready ?? bound)
+        let app = try application(statements, found, &b, until: b.ready ?? bound)
         let yarnEnd = app?.finish.flatMap { $0 <= asOf ? $0 : nil }
         // SPEC §4's candidates, and the app-lookup failure: the session is dead from then on.
         let endCandidates: [(Int64, String)] = [
@@ -317,20 +371,22 @@ enum SessionDeriver {
         // Requests of this session: from its creation to its end (or the next server start).
         let windowEnd = min(ended?.0 ?? asOf, b.nextServerStart ?? Int64.max) + tolerance
         var requests: [Request] = []
-        let q = statements.requests
-        q.reset()
-        try q.bind([.optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
-        while try q.step() {
-            requests.append(Request(at: q.text(0) ?? "", action: q.text(1) ?? "", status: q.integer(2) ?? 0, fileID: q.integer(3) ?? 0, line: q.integer(4) ?? 0))
+        if found.requestKeys.contains(ClusterLookups.RequestKey(type: b.type, id: b.id)) {
+            let q = statements.requests
+            q.reset()
+            try q.bind([.optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
+            while try q.step() {
+                requests.append(Request(at: q.text(0) ?? "", action: q.text(1) ?? "", status: q.integer(2) ?? 0, fileID: q.integer(3) ?? 0, line: q.integer(4) ?? 0))
+            }
+            q.reset()
         }
-        q.reset()
         let statementRequests = requests.filter { $0.action == "statement" && $0.status < 400 }
         let deleteRequest = requests.first { $0.action == "delete" && $0.status < 400 }
 
         // Statements from saved REST answers: started within the session's life; their
         // completion is activity too (SPEC §4).
         var restStatements: [RestStatement] = []
-        if b.type != "batch" {
+        if b.type != "batch", found.statementSessions.contains(b.id) {
             let r = statements.restStatements
             r.reset()
             try r.bind([.optionalText(storedClusterID(b.clusterID)), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])

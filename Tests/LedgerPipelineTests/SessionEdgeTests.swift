@@ -145,4 +145,47 @@ struct UnknownClusterTests {
         // Never ready, deleted: start_failed.
         #expect(key == "unknown/2025-03-05T08:00:02Z/0 start_failed")
     }
+
+    // The Livy log is in the EMR layout (cluster j-EDGECLUSTER1); the ResourceManager's app
+    // summaries were saved elsewhere, with no cluster in their path. Session 0: created 09:00:00,
+    // ready 09:00:30 with appid application_1741150000000_0003. The app finished at
+    // 1741168800000 ms = 10:00:00Z (2025-03-05T00:00:00Z is 1741132800 s, + 36000 s); the cluster's
+    // as_of is the Livy line at 10:30:00. So: ended 10:00:00 by its app (app_finished),
+    // duration 3600 s, idle tail 10:00:00 − 09:00:30 = 3570 s, priced from YARN:
+    // 3600/3600 × 0.048 + 3686400/1024/3600 × 0.003 = 0.048 + 0.003 = 0.051.
+    @Test("a session's app is found by the ready line's id when its summary has no cluster")
+    func appFoundByIDAcrossClusters() async throws {
+        let dir = try TemporaryDirectory("ledger-appelsewhere")
+        defer { dir.remove() }
+        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out", """
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0003, owner: knox, proxyUser: Some(pia), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 10:30:00 INFO LineBufferedStream: stdout: 25/03/05 10:30:00 INFO Client: nothing to report
+            """)
+        try dir.write("logs/onprem/rm-appsummary.log", """
+            2025-03-05 10:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0003,name=livy-session-0,user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165200000,startTime=1741165210000,finishTime=1741168800000,finalStatus=SUCCEEDED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
+
+            """)
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let (appCluster, rows) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (try Row.fetchOne(db, sql: "SELECT cluster_id FROM yarn_app"), try Row.fetchAll(db, sql: "SELECT * FROM session"))
+        }
+        // The summary really is on no cluster: the session's own cluster has no apps.
+        let cluster = try #require(appCluster)
+        #expect(cluster["cluster_id"] == nil as String?)
+        let s = try #require(rows.first)
+        #expect(rows.count == 1)
+        #expect(s["cluster_id"] == "j-EDGECLUSTER1")
+        #expect(s["app_id"] == "application_1741150000000_0003")
+        #expect(s["app_link"] == "ready_line")
+        #expect(s["end_reason"] == "app_finished")
+        #expect(s["ended_at"] == "2025-03-05T10:00:00Z")
+        #expect(s["duration_s"] == 3600)
+        #expect(s["idle_tail_s"] == 3570)
+        #expect(s["cost_basis"] == "yarn")
+        #expect(s["vcore_seconds"] == 3600)
+        #expect(abs((s["cost_usd"] as Double) - 0.051) < 1e-9)
+    }
 }
