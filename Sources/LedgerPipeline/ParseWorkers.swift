@@ -39,15 +39,9 @@ final class FileChannels: @unchecked Sendable {
         self.aheadBytes = aheadBytes
     }
 
-    /// About how much memory `batches` hold: a value's slot, and a text's own storage when it is
-    /// too long to live in the slot (more than 15 UTF-8 bytes) with its allocation's header.
+    /// About how much memory `batches` hold (``TableBatch/byteCount``).
     static func approximateBytes(_ batches: [TableBatch]) -> Int {
-        var total = 0
-        for batch in batches {
-            total += batch.values.count * MemoryLayout<SQLValue>.stride + batch.lines.count * MemoryLayout<Int>.stride
-            for case .text(let s) in batch.values where s.utf8.count > 15 { total += s.utf8.count + 32 }
-        }
-        return total
+        batches.reduce(0) { $0 + $1.byteCount }
     }
 
     func send(_ message: FileMessage, file: Int) {

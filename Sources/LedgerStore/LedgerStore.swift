@@ -356,17 +356,20 @@ public struct LedgerStore: Sendable {
         let insert = RowInserter(statement: statement, fileID: fileID)
         var records = 0
         var duplicates = 0
-        for index in 0..<batch.rowCount {
-            let row = batch.row(index)
-            if try insert(db, line: batch.lines[index], row) {
-                records += 1
-            } else if let key = Schema.naturalKey[batch.table],
-                try takeOver(db, table: batch.table, key: key, value: row.first, from: path, fileID: fileID,
-                             insert: { try insert(db, line: batch.lines[index], row) })
-            {
-                records += 1
-            } else {
-                duplicates += 1
+        try batch.withCells { cells in
+            // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
+            defer { insert.forgetBindings() }
+            for index in 0..<batch.rowCount {
+                if try insert(db, line: batch.lines[index], cells, row: index) {
+                    records += 1
+                } else if let key = Schema.naturalKey[batch.table],
+                    try takeOver(db, table: batch.table, key: key, value: batch.row(index).first, from: path, fileID: fileID,
+                                 insert: { try insert(db, line: batch.lines[index], cells, row: index) })
+                {
+                    records += 1
+                } else {
+                    duplicates += 1
+                }
             }
         }
         return (records, duplicates)
@@ -469,16 +472,22 @@ struct RowInserter {
     let statement: Statement
     let fileID: Int64
 
-    /// Binds `file_id`, `line` and `row`, steps once, and says whether a row was inserted
-    /// (false: the natural key was already there).
-    func callAsFunction(_ db: Database, line: Int, _ row: ArraySlice<SQLValue>) throws -> Bool {
+    /// Binds `file_id`, `line` and row `row` of `cells` (its texts in place: valid until
+    /// ``forgetBindings()``), steps once, and says whether a row was inserted (false: the
+    /// natural key was already there).
+    func callAsFunction(_ db: Database, line: Int, _ cells: TableBatch.Cells, row: Int) throws -> Bool {
         let raw = RawStatement(statement)
         raw.reset()
         defer { raw.reset() }
         try raw.bind(CollectionOfOne(.integer(fileID)))
         try raw.bind(CollectionOfOne(.integer(Int64(line))), from: 2)
-        try raw.bind(row, from: 3)
+        try raw.bindInPlace(cells, row: row, from: 3)
         _ = try raw.step()  // an INSERT without RETURNING gives no row
         return sqlite3_changes(db.sqliteConnection) == 1
+    }
+
+    /// Drops the bindings, which may point into bytes about to be freed.
+    func forgetBindings() {
+        RawStatement(statement).clearBindings()
     }
 }

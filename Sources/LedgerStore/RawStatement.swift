@@ -49,6 +49,32 @@ public struct RawStatement {
         }
     }
 
+    /// Binds row `row` of `cells` from `position` on, its texts in place (`SQLITE_STATIC`, no
+    /// copy): the bytes must outlive the bindings, so call ``clearBindings()`` before they go.
+    public func bindInPlace(_ cells: TableBatch.Cells, row: Int, from position: Int32) throws {
+        var position = position
+        try cells.forEach(row: row) { cell in
+            let code: Int32
+            switch cell {
+            case .null: code = sqlite3_bind_null(s, position)
+            case .integer(let i): code = sqlite3_bind_int64(s, position, i)
+            case .real(let d): code = sqlite3_bind_double(s, position, d)
+            case .text(let bytes):
+                // An empty text may have no address, which SQLite would bind as NULL.
+                let start = bytes.baseAddress ?? UnsafeRawPointer(Self.empty.utf8Start)
+                // No destructor (SQLITE_STATIC): SQLite reads the bytes where they are.
+                code = sqlite3_bind_text(s, position, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+            }
+            guard code == SQLITE_OK else { throw failure(code) }
+            position += 1
+        }
+    }
+
+    /// Unbinds every parameter (they become NULL).
+    public func clearBindings() {
+        sqlite3_clear_bindings(s)
+    }
+
     /// ``bind(_:from:)`` for an array, the form other modules call: a generic called from
     /// another module runs unspecialised (each value through witness tables), which was half
     /// the time of inserting a derived session.

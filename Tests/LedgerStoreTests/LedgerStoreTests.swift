@@ -89,6 +89,24 @@ struct LedgerStoreTests {
         #expect(manifest?["id"] == 1 && manifest?["sha256"] == "v2")
     }
 
+    // Staging texts are bound where the batch holds them (no copy). How this was seen to fail:
+    // with an empty text bound from no address, SQLite stored NULL for it.
+    @Test("texts bound in place are stored byte for byte: empty, with a NUL, non-ASCII, long")
+    func storesTextsInPlace() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        let long = String(repeating: "0123456789", count: 10_000)
+        let names = ["", "a\u{0}b", "Zoë → 東京", long, "x"]
+        _ = try store.load(Self.load("a.log", sha: "aa", apps: names.enumerated().map { (i, name) in (i + 1, "application_1_000\(i)", name) }))
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT typeof(name) AS type, hex(CAST(name AS BLOB)) AS bytes, line FROM yarn_app ORDER BY line")
+        }
+        #expect(rows.map { $0["type"] as String } == ["text", "text", "text", "text", "text"])
+        #expect(rows.map { $0["bytes"] as String } == names.map { $0.utf8.map { String(format: "%02X", $0) }.joined() })
+        #expect(rows.map { $0["line"] as Int } == [1, 2, 3, 4, 5])
+    }
+
     @Test("the manifest reads back what was stored")
     func readsManifest() throws {
         let dir = try TemporaryDirectory()
