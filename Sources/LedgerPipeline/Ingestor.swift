@@ -393,11 +393,11 @@ public struct Ingestor: Sendable {
     /// Rows a parser may hold before they go to the writer.
     static let pieceRows = 4096
 
-    /// Memory of parsed rows that files after the one being written may queue (``FileChannels``):
-    /// about thirty pieces of Livy events. With 32 MiB the Livy log's parser stood still for a
-    /// third of the benchmark's read while the writer was held to the pace of the
-    /// ResourceManager log's parser; 64 MiB kept it going (read and store 2.1–2.3 s → 1.8 s,
-    /// peak RSS 85 → 105 MiB).
+    /// Memory of parsed rows that files after the one being written may queue (``FileChannels``,
+    /// by ``TableBatch/byteCount``). With 32 MiB the Livy log's parser stood still for a third of
+    /// the benchmark's read while the writer was held to the pace of the ResourceManager log's
+    /// parser; 64 MiB kept it going (read and store 2.1–2.3 s → 1.8 s, peak RSS 85 → 105 MiB,
+    /// before batches were encoded in one buffer, which brought the peak to 95 MiB).
     static let aheadBytes = 64 << 20
 
     /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as
