@@ -169,7 +169,7 @@ struct UnknownClusterTests {
             """)
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
-        let (appCluster, rows) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+        let (appCluster, rows) = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             (try Row.fetchOne(db, sql: "SELECT cluster_id FROM yarn_app"), try Row.fetchAll(db, sql: "SELECT * FROM session"))
         }
         // The summary really is on no cluster: the session's own cluster has no apps.
