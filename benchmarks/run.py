@@ -55,8 +55,10 @@ def run(label, argv, optional=False, stages=False):
     run.cpu = cpu
     print(f"  {label:<44} {seconds:8.2f} s   cpu {cpu:6.2f} s   peak {usage.ru_maxrss / 1024:.0f} MiB")
     if stages:
+        run.stages = {}
         for m in re.finditer(r"\] ((?:read and stored|derived)[^\n]*?) in ([0-9.]+) seconds", log):
             print(f"    {m.group(1):<42} {float(m.group(2)):8.2f} s")
+            run.stages[m.group(1)] = float(m.group(2))
     return seconds
 
 
@@ -86,8 +88,13 @@ print(f"Livy and ResourceManager: {lines} lines")
 t = run("session-ledger ingest", [a.binary, "ingest", emr, "--db", os.path.join(work, "emr.sqlite"), "--verbose"], stages=True)
 cores = os.cpu_count() or 1
 print(f"  {lines / t / 1e6:.2f} M lines/s on {cores} cores = {lines / t / cores / 1e6:.2f} M lines/s per core (bar ≥ 1)")
-# The bar is judged on the wall time above. Lines per CPU-second says how much work a line
-# costs, apart from how well the run kept every core busy (deriving is one thread).
+# The bar is judged on the wall time of the whole ingest above, deriving included. Two more
+# views, not verdicts: the read-and-store stage alone (the text logs read, parsed and stored, on
+# every core; deriving then rebuilds sessions on one thread, at a cost that follows sessions, not
+# lines), and lines per CPU-second (the work a line costs, apart from how busy the cores were).
+read = next((v for k, v in run.stages.items() if k.startswith("read and stored")), None)
+if read:
+    print(f"  reading and storing alone: {lines / read / cores / 1e6:.2f} M lines/s per core")
 print(f"  {lines / run.cpu / 1e6:.2f} M lines per CPU-second")
 
 many = os.path.join(a.corpus, "many")
