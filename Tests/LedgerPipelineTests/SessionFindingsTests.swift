@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import LedgerModel
+import LedgerStore
+import LedgerTestSupport
+import Testing
+
+@testable import LedgerDerive
+
+/// The session findings of SPEC §4, rule by rule, over sessions written by hand: who is named
+/// (user name, else proxy user, else owner), and the two background thresholds at their edges.
+@Suite("Findings: the rules for each session")
+struct SessionFindingsTests {
+    /// (key, user_name, proxy_user, owner, background_s, mode_policy, identity_status)
+    static let sessions: [(String, String?, String?, String?, Int64?, String?, String)] = [
+        // Resolved: the user name is named, not the proxy user. 901 s > the 900 s grace.
+        ("c/s/1", "Dora Example", "dora", "knox", 901, "interactive", "asserted"),
+        // Exactly the grace: not unexpected. Exactly the limit (3000 s): not over it.
+        ("c/s/2", "Erin", "erin", "knox", 900, "interactive", "asserted"),
+        ("c/s/3", "Finn", "finn", "knox", 3000, "background", "asserted"),
+        // One second over the limit, under a background policy: over the limit, not unexpected.
+        ("c/s/4", "Gail", "gail", "knox", 3001, "background", "propagated"),
+        // No user name, no proxy user: the owner is named.
+        ("c/s/5", nil, nil, "knox", 3500, "interactive", "asserted"),
+        // No identity at all, and an unresolved proxy user; no background figure.
+        ("c/s/6", nil, nil, nil, nil, nil, "missing"),
+        ("c/s/7", nil, "mallory", "knox", nil, nil, "unresolved"),
+    ]
+
+    // The expected rows, worked out from the rules (SPEC §4, grace 900 s, limit 3000 s):
+    // c/s/1 unexpected (901 > 900, interactive); c/s/2 nothing (900 is not > 900);
+    // c/s/3 nothing (3000 is not > 3000; policy background); c/s/4 over the limit (3001 > 3000);
+    // c/s/5 unexpected and over the limit, naming knox; c/s/6 missing; c/s/7 unresolved.
+    static let expected: [[String]] = [
+        ["medium", "background_over_limit", "c/s/4", "Gail's session ran 3001 s in background; the limit in force is 3000 s", "/logs/livy.out:4"],
+        ["medium", "background_over_limit", "c/s/5", "knox's session ran 3500 s in background; the limit in force is 3000 s", "/logs/livy.out:5"],
+        ["high", "identity_missing", "c/s/6", "no proxyUser and no owner: the session ran as the Livy service user", "/logs/livy.out:6"],
+        ["medium", "identity_unresolved", "c/s/7", "'mallory' maps to no Identity Center user", "/logs/livy.out:7"],
+        ["high", "unexpected_background", "c/s/1", "Dora Example's session ran 901 s after the sign-in ended; policy at creation: interactive", "/logs/livy.out:1"],
+        ["high", "unexpected_background", "c/s/5", "knox's session ran 3500 s after the sign-in ended; policy at creation: interactive", "/logs/livy.out:5"],
+    ]
+
+    // How this was seen to fail: with the names tried proxy user first, c/s/1 named "dora";
+    // with `>=` for the limit, c/s/3 was over it; with `>=` for the grace, c/s/2 was unexpected.
+    @Test("each rule fires exactly where SPEC §4 says, naming the user, else the proxy user, else the owner")
+    func rules() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        _ = try LedgerStore(path: dir.path + "/l.sqlite")
+        let found = try DatabaseQueue(path: dir.path + "/l.sqlite").write { db -> [[String]] in
+            try db.execute(sql: """
+                INSERT INTO input_file (id, path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates)
+                VALUES (1, '/logs/livy.out', 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)
+                """)
+            for (line, s) in Self.sessions.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO session (session_key, cluster_id, livy_session_id, session_type, created_at, end_reason,
+                          last_activity_at, activity_source, statements, duration_s, idle_tail_s, cost_basis, abandoned,
+                          file_id, line, user_name, proxy_user, owner, background_s, mode_policy, identity_status)
+                        VALUES (?, 'c', ?, 'interactive', '2025-01-01T00:00:00Z', 'still_running', '2025-01-01T00:00:00Z',
+                          'none', 0, 0, 0, 'none', 0, 1, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [s.0, line, line + 1, s.1, s.2, s.3, s.4, s.5, s.6])
+            }
+            try db.execute(sql: "CREATE TEMP TABLE found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
+            try FindingsDeriver.sessionFindings(db, settings: DeriveSettings(rates: [], backgroundSessionDurationSeconds: 3000))
+            return try Row.fetchAll(db, sql: "SELECT * FROM temp.found ORDER BY code, subject").map { row in
+                (0..<5).map { row[$0] as String }
+            }
+        }
+        #expect(IdentityDeriver.backgroundGraceSeconds == 900)
+        #expect(found == Self.expected)
+    }
+}
