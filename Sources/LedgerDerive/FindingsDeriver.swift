@@ -16,7 +16,9 @@ enum FindingsDeriver {
         // same inputs.
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
         try db.execute(sql: "DELETE FROM temp.found")
-        // Through SQLite's C API (RawStatement): a year of sessions has a finding or more each.
+        // The findings found in Swift (the sessions' are written by SQLite itself), through
+        // SQLite's C API (RawStatement): a trail's role assumptions and a year's SageMaker jobs
+        // are many.
         let found = RawStatement(try db.makeStatement(sql: "INSERT INTO temp.found VALUES (?, ?, ?, ?, ?)"))
         var failure: (any Error)?
         func add(_ severity: String, _ code: String, _ subject: String, _ detail: String, _ evidence: String) {
