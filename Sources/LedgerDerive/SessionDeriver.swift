@@ -103,8 +103,10 @@ enum SessionDeriver {
         var serverStart: Int64?
         var runOpening = false
         var keysUsed = Set<String>()
+        /// `cluster/server start/` of the sessions of the current run, made once a run.
+        var runPrefix: (start: Int64?, text: String)?
         while try r.step() {
-            guard let at = seconds(r.text(2) ?? "") else { continue }
+            guard let at = r.withBytes(2, { $0.flatMap(seconds) }) else { continue }
             let event = r.text(3) ?? ""
             var evidence: String { "livy_event \(r.integer(0) ?? 0):\(r.integer(1) ?? 0)" }
             let type = r.text(4) ?? "interactive"
@@ -170,13 +172,16 @@ enum SessionDeriver {
                 b.confExecutors = confExecutors(r.text(16))
                 b.fileID = r.integer(0) ?? 0
                 b.line = r.integer(1) ?? 0
-                var key = "\(clusterID)/\(serverStart.map(iso) ?? "start-unknown")/\(type == "batch" ? "batch-" : "")\(sid)"
-                if keysUsed.contains(key) {
+                if runPrefix == nil || runPrefix!.start != serverStart {
+                    runPrefix = (serverStart, clusterID + "/" + (serverStart.map(iso) ?? "start-unknown") + "/")
+                }
+                var key = runPrefix!.text + (type == "batch" ? "batch-" : "") + String(sid)
+                if !keysUsed.insert(key).inserted {
                     var n = 2
                     while keysUsed.contains("\(key)#\(n)") { n += 1 }
                     key += "#\(n)"
+                    keysUsed.insert(key)
                 }
-                keysUsed.insert(key)
                 b.key = key
                 active[RunKey(type: type, id: sid)] = all.count
                 all.append(b)
@@ -568,30 +573,33 @@ enum SessionDeriver {
     /// session of a derive.
     static func seconds(_ text: String) -> Int64? {
         var text = text
-        return text.withUTF8 { u -> Int64? in
-            guard u.count >= 19 else { return nil }
-            func field(_ start: Int, _ width: Int) -> Int? {
-                var i = start
-                let end = start + width
-                let negative = u[i] == 0x2D
-                if negative || u[i] == 0x2B {
-                    i += 1
-                    if i == end { return nil }
-                }
-                var value = 0
-                while i < end {
-                    let digit = u[i] &- 0x30
-                    guard digit < 10 else { return nil }
-                    value = value * 10 + Int(digit)
-                    i += 1
-                }
-                return negative ? -value : value
+        return text.withUTF8(seconds)
+    }
+
+    /// ``seconds(_:)-(String)`` of the UTF-8 bytes of an instant.
+    static func seconds(_ u: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard u.count >= 19 else { return nil }
+        func field(_ start: Int, _ width: Int) -> Int? {
+            var i = start
+            let end = start + width
+            let negative = u[i] == 0x2D
+            if negative || u[i] == 0x2B {
+                i += 1
+                if i == end { return nil }
             }
-            guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2),
-                let mi = field(14, 2), let s = field(17, 2)
-            else { return nil }
-            return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+            var value = 0
+            while i < end {
+                let digit = u[i] &- 0x30
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+                i += 1
+            }
+            return negative ? -value : value
         }
+        guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2),
+            let mi = field(14, 2), let s = field(17, 2)
+        else { return nil }
+        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.000Z`, the stored form, for comparing with stored instants.

@@ -110,6 +110,13 @@ public struct RawStatement {
         return String(decoding: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
     }
 
+    /// Calls `body` with the UTF-8 bytes of column `i` of the current row (nil when NULL),
+    /// valid during the call only: for reading a text without making a String of it.
+    public func withBytes<R>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return try body(nil) }
+        return try body(UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))))
+    }
+
     public func integer(_ i: Int32) -> Int64? {
         sqlite3_column_type(s, i) == SQLITE_NULL ? nil : sqlite3_column_int64(s, i)
     }

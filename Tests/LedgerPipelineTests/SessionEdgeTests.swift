@@ -94,6 +94,31 @@ struct SessionEdgeTests {
     }
 }
 
+@Suite("Sessions: keys when the log lacks its start")
+struct SessionKeyTests {
+    // A log that begins after the server started (its start line rotated away): the sessions'
+    // run is "start-unknown". Session 0 is created twice in it (the restart between was lost
+    // too): one identity each, the second marked #2. A batch 0 has a key of its own.
+    // How this was seen to fail: without the #2 the second session 0 broke the key's
+    // uniqueness and the ingest stopped; with "unknown" for the missing start, the keys differed.
+    @Test("sessions of a run with no start line, and an id created twice, keep distinct keys")
+    func keysWithoutStart() async throws {
+        let (dir, rows) = try await ingestCluster([
+            "livy/livy-livy-server.out": """
+                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0]]
+                25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: knox, request: [proxyUser: Some(etl), file: s3://jobs/a.py]]
+                25/03/05 09:10:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(bea), heartbeatTimeoutInSecond: 0]]
+                """,
+        ])
+        defer { dir.remove() }
+        #expect(rows.map { "\($0["session_key"] as String) \($0["proxy_user"] as String)" } == [
+            "j-EDGECLUSTER1/start-unknown/0 ada",
+            "j-EDGECLUSTER1/start-unknown/0#2 bea",
+            "j-EDGECLUSTER1/start-unknown/batch-0 etl",
+        ])
+    }
+}
+
 @Suite("Sessions: activity from saved REST answers")
 struct RestActivityTests {
     // Session 0 created 09:00:00, ready 09:00:30, no request log. Its saved statements answer:
