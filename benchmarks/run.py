@@ -3,13 +3,14 @@
 
 usage: benchmarks/run.py [--corpus DIR] [--binary PATH] [--year]   (swift build -c release first)
 
-Generates the corpus with corpus.py when DIR does not hold one, then reports wall time and
-peak memory (max RSS of the child) for:
+Generates the corpus with corpus.py when DIR does not hold one, then reports wall time, CPU
+time (user + system) and peak memory (max RSS of the child) for:
   1. gzip -dc of every CloudTrail file to /dev/null (the floor: inflate only);
   2. DuckDB read_json + unnest(Records) of the same files into a table (skipped, and said so,
      when `import duckdb` fails; `pip install duckdb`);
   3. session-ledger ingest of the CloudTrail files, into a fresh ledger;
-  4. session-ledger ingest of the Livy and ResourceManager logs: lines per second;
+  4. session-ledger ingest of the Livy and ResourceManager logs: lines per second per core (and,
+     beside it, for reading and storing alone, and per CPU-second);
   5. ingest of many small files, then the same ingest again (the no-change nightly re-run);
   6. with --year: a year of a platform, 15 clusters of Livy and RM logs (10.7 GiB of text,
      600,000 sessions, generated once into DIR-year): ingest time and peak memory, then every
