@@ -178,6 +178,11 @@ public struct LivyServerFormat: LogFormat {
 
     /// `session N…`, `InteractiveSession N…` or `BatchSession N…` → (type, id, the rest).
     static func sessionReference(_ s: Substring) throws -> (String?, Int64, Substring) {
+        // Read on the bytes when that is sure to read what the Characters say (every delete and
+        // stop line asks; Character by Character it was a fifth of parsing the lifecycle lines).
+        if let quick = s.utf8.withContiguousStorageIfAvailable(quickSessionReference), let (type, id, end) = quick {
+            return (type, id, s[s.utf8.index(s.startIndex, offsetBy: end)...])
+        }
         var rest = s
         var type: String?
         for (prefix, t) in [("session ", nil), ("InteractiveSession ", "interactive"), ("BatchSession ", "batch")] as [(String, String?)] {
@@ -190,6 +195,32 @@ public struct LivyServerFormat: LogFormat {
             }
         }
         throw LivyProblem(reason: "no session id in '\(s.prefix(60))'")
+    }
+
+    private static let sessionPrefixes: [(bytes: [UInt8], type: String?)] = [
+        (Array("session ".utf8), nil), (Array("InteractiveSession ".utf8), "interactive"), (Array("BatchSession ".utf8), "batch"),
+    ]
+
+    /// ``sessionReference(_:)`` on UTF-8 bytes: (type, id, where the rest starts), or nil when
+    /// the bytes alone cannot say it (the Characters decide then). A match is sure when digits
+    /// follow the prefix and an ASCII byte (or the end) follows them: an ASCII byte begins a
+    /// Character of its own, so the prefix and each digit are whole Characters. No match, no
+    /// digits, a number too large, or a non-ASCII byte after the digits: nil.
+    static func quickSessionReference(_ u: UnsafeBufferPointer<UInt8>) -> (String?, Int64, Int)? {
+        for (prefix, type) in sessionPrefixes where u.count > prefix.count && u.starts(with: prefix) {
+            var i = prefix.count
+            var id: Int64 = 0
+            while i < u.count, u[i] >= 0x30, u[i] <= 0x39 {
+                let (times, o1) = id.multipliedReportingOverflow(by: 10)
+                let (plus, o2) = times.addingReportingOverflow(Int64(u[i] - 0x30))
+                guard !o1, !o2 else { return nil }
+                id = plus
+                i += 1
+            }
+            guard i > prefix.count, i == u.count || u[i] < 0x80 else { return nil }
+            return (type, id, i)
+        }
+        return nil
     }
 
     /// ASCII letters, digits and `_`: the characters of an application id.

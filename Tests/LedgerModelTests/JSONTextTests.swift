@@ -16,3 +16,49 @@ struct JSONTextCanonicalTests {
         #expect(JSONText.canonical(value) == #"{"a":{"x":100,"y":[],"z":{}},"b":[true,false,null,1,2.5,-3,"x\"y\\z\n"],"c":"é"}"#)
     }
 }
+
+@Suite("JSONText.quote: strings as JSON literals")
+struct JSONTextQuoteTests {
+    /// `quote` as it was before strings without anything to escape were copied whole: scalar by
+    /// scalar (the reference).
+    static func referenceQuote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    // How this was seen to fail: with the plain test missing the control characters (only `"`
+    // and `\` looked for), "a\u{1}b" and "tab\there" came back unescaped.
+    @Test("the same bytes as quoting scalar by scalar, for plain, escaped, control, non-ASCII and random strings")
+    func sameAsScalarByScalar() {
+        var cases = [
+            "", "plain", "spark.executor.instances", "a\"b", "back\\slash", "line\nbreak", "cr\rlf", "tab\there",
+            "a\u{1}b", "\u{0}", "\u{1F}", "\u{7F}del", "é", "e\u{301}", "東京", "🚀", "\"", "\\", "x\u{2028}y",
+            String(repeating: "long value ", count: 500),
+        ]
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [Character] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\u{1}", "é", "\u{301}", "東", "🚀", "\u{7F}"]
+        for _ in 0..<2000 {
+            let count = Int.random(in: 0...12, using: &generator)
+            cases.append(String((0..<count).map { _ in alphabet.randomElement(using: &generator)! }))
+        }
+        for s in cases {
+            #expect(Array(JSONText.quote(s).utf8) == Array(Self.referenceQuote(s).utf8), "\(Array(s.utf8))")
+        }
+    }
+}
