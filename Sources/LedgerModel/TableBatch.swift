@@ -37,30 +37,51 @@ public struct TableBatch: Sendable, Equatable {
     /// Appends one row; `row.count` must equal `columns.count`.
     public mutating func append(line: Int, _ row: [SQLValue]) {
         precondition(row.count == columns.count, "\(table): \(row.count) values for \(columns.count) columns")
-        starts.append(encoded.count)
+        // The row's bytes are counted, made room for at once and written in place: appending
+        // each tag, word and text on its own was a twelfth of parsing a Livy log.
+        var size = 0
         for value in row {
             switch value {
-            case .null:
-                encoded.append(Tag.null.rawValue)
-            case .integer(let i):
-                encoded.append(Tag.integer.rawValue)
-                append(UInt64(bitPattern: i))
-            case .real(let d):
-                encoded.append(Tag.real.rawValue)
-                append(d.bitPattern)
-            case .text(var s):
-                s.withUTF8 { utf8 in
-                    encoded.append(Tag.text.rawValue)
-                    append(UInt64(utf8.count))
-                    encoded.append(contentsOf: utf8)
-                }
+            case .null: size += 1
+            case .integer, .real: size += 9
+            case .text(let s): size += 9 + s.utf8.count
             }
         }
+        let start = encoded.count
+        starts.append(start)
+        encoded.append(contentsOf: repeatElement(0, count: size))
+        encoded.withUnsafeMutableBytes { buffer in
+            var at = start
+            func word(_ w: UInt64) {
+                buffer.storeBytes(of: w.littleEndian, toByteOffset: at, as: UInt64.self)
+                at += 8
+            }
+            for value in row {
+                switch value {
+                case .null:
+                    buffer[at] = Tag.null.rawValue
+                    at += 1
+                case .integer(let i):
+                    buffer[at] = Tag.integer.rawValue
+                    at += 1
+                    word(UInt64(bitPattern: i))
+                case .real(let d):
+                    buffer[at] = Tag.real.rawValue
+                    at += 1
+                    word(d.bitPattern)
+                case .text(var s):
+                    buffer[at] = Tag.text.rawValue
+                    at += 1
+                    s.withUTF8 { utf8 in
+                        word(UInt64(utf8.count))
+                        if let base = utf8.baseAddress { (buffer.baseAddress! + at).copyMemory(from: base, byteCount: utf8.count) }
+                        at += utf8.count
+                    }
+                }
+            }
+            precondition(at == start + size, "\(table): a row's size was miscounted")
+        }
         lines.append(line)
-    }
-
-    private mutating func append(_ word: UInt64) {
-        withUnsafeBytes(of: word.littleEndian) { encoded.append(contentsOf: $0) }
     }
 
     /// Hands over the rows held so far and starts empty again (a large file is stored in pieces).
