@@ -5,7 +5,7 @@
 ///
 /// The values are kept encoded one after another in one byte buffer (a tag byte; then 8 bytes
 /// of an integer or a real, or 8 bytes of length and the UTF-8 of a text), not as `SQLValue`s:
-/// a piece of 4,096 Livy events held some 40,000 separately allocated strings, which the
+/// a piece of 4,096 Livy events held some ten thousand separately allocated strings, which the
 /// writer thread then bound one by one and freed (allocation, reference counting and frees were
 /// a fifth of the writer's time). The writer binds the encoded texts in place (``Cells``).
 public struct TableBatch: Sendable, Equatable {
