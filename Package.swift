@@ -115,7 +115,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .testTarget(
             name: "LedgerModelTests",
-            dependencies: ["LedgerModel"]),
+            dependencies: ["LedgerModel", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerDiscoverTests",
             dependencies: ["LedgerDiscover", "LedgerTestSupport"]),

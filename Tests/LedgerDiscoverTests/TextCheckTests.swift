@@ -1,4 +1,5 @@
 import LedgerDiscover
+import LedgerTestSupport
 import Testing
 
 @Suite("TextCheck: is a log line text?")
@@ -97,7 +98,7 @@ struct TextCheckTests {
                 }
             }
         }
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55104)
         for _ in 0..<5_000 {
             var line = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0x20...0x7E, using: &rng) }
             for _ in 0..<Int.random(in: 0...2, using: &rng) where !line.isEmpty {

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerFormats
+import LedgerTestSupport
 import Testing
 
 @Suite("JSONSyntax: a JSON object checked without building it")
@@ -36,7 +37,7 @@ struct JSONSyntaxTests {
     @Test("agrees with JSONSerialization on mutated real records")
     func agreesWithFoundation() throws {
         let record = Array(#"{"eventVersion":"1.05","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLE:bob","arn":"arn:aws:sts::123456789012:assumed-role/Admin/bob","sessionContext":{"attributes":{"mfaAuthenticated":"false","creationDate":"2017-12-11T15:01:02Z"}}},"eventTime":"2017-12-11T15:04:05Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","awsRegion":"eu-central-1","sourceIPAddress":"10.0.0.1","requestParameters":{"roleArn":"arn:aws:iam::123456789012:role/x","durationSeconds":3600,"ratio":-1.5e-3},"responseElements":null,"readOnly":false,"resources":[{"ARN":"a"},{"ARN":"b"}]}"#.utf8)
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55107)
         let alphabet = Array(#"{}[]",:\"0123456789.-eEtrufalsn x"#.utf8)
         var disagreements: [String] = []
         for _ in 0..<5000 {

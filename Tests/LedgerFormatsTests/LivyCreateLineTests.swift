@@ -152,7 +152,7 @@ extension LivyCreateLineTests {
     func secretKeysAgreeWithStrings() {
         var keys = ["password", "AWS_SECRET_KEY", "sessionToken", "Credentials", "apiKey", "monkey", "name", "", "KEY", "kEy",
                     "Ke\u{301}y", "\u{212A}ey", "p\u{E4}ssword", "tok\u{0065}n", "token\u{301}", "x-Api-Key-é"]
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55109)
         let pieces = ["pass", "word", "SECRET", "to", "ken", "Key", "k", "cred", "ential", "_", "é", "\u{301}", "\u{212A}", "A", "z"]
         for _ in 0..<5_000 {
             keys.append((0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerModel
+import LedgerTestSupport
 import Testing
 
 @Suite("UTC instants and local wall-clock times")
@@ -19,7 +20,7 @@ struct UTCTimeTests {
     // in), every case differed.
     @Test("the seconds form is the milliseconds form cut after the seconds, for any instant")
     func secondsFormIsTheCutMillisecondsForm() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55102)
         let edges: [Int64] = [0, -1, -1000, 999, 1000, 951_782_400_000, 253_402_300_799_999, -62_135_596_800_000]
         for millis in edges + (0..<20_000).map({ _ in Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng) }) {
             let full = UTCTime.iso8601(millis: millis)

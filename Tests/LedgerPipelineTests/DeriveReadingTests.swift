@@ -1,5 +1,6 @@
 import Foundation
 import LedgerModel
+import LedgerTestSupport
 import Testing
 
 @testable import LedgerDerive
@@ -32,7 +33,7 @@ struct DeriveReadingTests {
     // "+1"-style fields disagreed; with `digit < 10` written `<= 10`, a `:` in a field did.
     @Test("instants: the same seconds as Int(_:) per field, for stored and mangled text")
     func secondsAgreeWithIntParsing() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55105)
         let alphabet = Array("0123456789012345678901234567890123456789+-:TZ.é ")
         var cases = ["2025-11-24T00:00:00Z", "2025-11-24T00:00:00.000Z", "1970-01-01T00:00:00Z", "2025-11-24T00:00:0", "",
                      "+025-11-24T00:00:00Z", "2025-+1-24T00:-0:00Z", "2025-11-24T00:00:+Z", "2025-11-24T00:00:-9.000Z",
@@ -63,7 +64,7 @@ struct DeriveReadingTests {
             "{ \"\(key)\" : \"6\" }", "{\"\(key)\":\"\\u0037\"}", "{\"\\u0073park.executor.instances\":\"8\"}", "{\"\(key)\":7}",
             "{\"\(key)\":\"3\"", "{\"\(key)\":\"3\"}x", "{\"\(key)\":\"3\"} ", "not json", "{\"a\":\",\\\"\(key)\\\":\\\"2\"}",
         ]
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededGenerator(seed: 0x5e55106)
         let pieces = [key, "spark.driver.memory", "a", "\"", "\\", ",", ":", "{", "}", "3", "12", " ", "é", "\(key)\":\""]
         for _ in 0..<3_000 {
             var pairs: [(String, String)] = []
