@@ -106,8 +106,7 @@ public struct RawStatement {
 
     /// Column `i` of the current row: nil when NULL.
     public func text(_ i: Int32) -> String? {
-        guard sqlite3_column_type(s, i) != SQLITE_NULL, let p = sqlite3_column_text(s, i) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, i))), as: UTF8.self)
+        withBytes(i) { $0.map { String(decoding: $0, as: UTF8.self) } }
     }
 
     /// Calls `body` with the UTF-8 bytes of column `i` of the current row (nil when NULL),
