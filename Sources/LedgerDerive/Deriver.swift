@@ -1,5 +1,6 @@
 import GRDB
 import LedgerModel
+import LedgerStore
 
 /// Rebuilds the derived tables from the staging tables, deterministically, inside the caller's
 /// transaction (the pipeline runs it in one write transaction at the end of every ingest).
@@ -19,7 +20,10 @@ public enum Deriver {
     public static let unknownCluster = "unknown"
 
     /// Rebuilds every derived table; `timing`, when given, hears how long each step took.
-    public static func rebuild(_ db: Database, settings: DeriveSettings, timing: ((String, Duration) -> Void)? = nil) throws {
+    /// With `readers` (``LedgerStore/derive(_:)``), sessions are derived on several threads.
+    public static func rebuild(
+        _ db: Database, settings: DeriveSettings, readers: LedgerReaders? = nil, timing: ((String, Duration) -> Void)? = nil
+    ) throws {
         let clock = ContinuousClock()
         func step<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
             let start = clock.now
@@ -37,7 +41,7 @@ public enum Deriver {
                 ORDER BY 1
                 """)
         let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
-        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity) }
+        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers) }
         try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity) }
     }
 }

@@ -39,20 +39,34 @@ enum SessionDeriver {
         var executorCores: Int64?
         var numExecutors: Int64?
         var confExecutors: Int64?
-        var idleLine: (Int64, String)?
+        var idleLine: Mark?
         var purgeLine: Int64?
-        var heartbeat: (Int64, String)?
+        var heartbeat: Mark?
         /// `Deleting …` (the deletion began) and `Deleted …` (it ended the session).
-        var deletingLine: (Int64, String)?
-        var deleteLine: (Int64, String)?
-        var stopLine: (Int64, String)?
-        var restart: (Int64, String)?
-        var appNotFound: (Int64, String)?
+        var deletingLine: Mark?
+        var deleteLine: Mark?
+        var stopLine: Mark?
+        var restart: Mark?
+        var appNotFound: Mark?
         /// The next server start after this session's: no request after it belongs to it.
         var nextServerStart: Int64?
         var fileID: Int64 = 0
         var line: Int64 = 0
     }
+
+    /// A Livy line that ended, or may have ended, a session: its time and where it is. The
+    /// evidence text is made only for the lines a session's end names (a walk sees millions).
+    struct Mark {
+        var at: Int64
+        var file: Int64
+        var line: Int64
+
+        var evidence: String { "livy_event \(file):\(line)" }
+        var pair: (Int64, String) { (at, evidence) }
+    }
+
+    /// Every column of a session row, in the order `finish` gives them.
+    static let allColumns = columns + IdentityDeriver.identityColumns
 
     /// The columns `finish` fills, in its order; the identity columns follow.
     static let columns = [
@@ -62,26 +76,80 @@ enum SessionDeriver {
         "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id", "line",
     ]
 
-    static func rebuild(_ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext) throws {
-        try db.execute(sql: "DELETE FROM session")
-        let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id")
-        let statements = try Statements(db)
-        let all = columns + IdentityDeriver.identityColumns
+    /// With `readers`, the sessions are found and finished on other threads, each on a
+    /// connection of its own (``ParallelSessions``), and this one only writes them, in the same
+    /// order as without.
+    static func rebuild(
+        _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext, readers: LedgerReaders? = nil,
+        shape: ParallelSessions.Shape = .automatic
+    ) throws {
+        // Clusters without an `as_of` have no events, hence no sessions.
+        let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id").compactMap { row in
+            (row["as_of"] as String?).flatMap(seconds).map { (id: row["cluster_id"] as String, asOf: $0) }
+        }
+        let all = allColumns
         let insert = RawStatement(try db.makeStatement(sql: """
             INSERT INTO session (\(all.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))
             """))
+        if let readers, shape.threads > 1 {
+            let parallel = ParallelSessions(clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
+            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in
+                try rows.withCells { cells in
+                    // The texts are bound in place: forget them before the rows go.
+                    defer { insert.clearBindings() }
+                    for row in 0..<rows.rowCount {
+                        insert.reset()
+                        try insert.bindInPlace(cells, row: row, from: 1)
+                        while try insert.step() {}
+                    }
+                    insert.reset()
+                }
+            }
+            return
+        }
+        try db.execute(sql: "DELETE FROM session")
+        let statements = try Statements(db)
         for cluster in clusters {
-            let clusterID: String = cluster["cluster_id"]
-            guard let asOfText: String = cluster["as_of"], let asOf = seconds(asOfText) else { continue }
-            let found = try ClusterLookups(db, statements, clusterID: clusterID)
-            for build in try walk(db, clusterID: clusterID) {
-                try insert.execute(try finish(db, statements, found, build, asOf: asOf, settings: settings, identity: identity))
+            let found = try ClusterLookups(db, statements, clusterID: cluster.id)
+            for block in try walk(db, clusterID: cluster.id).blocks {
+                for build in block {
+                    try insert.executeInPlace(try finish(db, statements, found, build, asOf: cluster.asOf, settings: settings, identity: identity))
+                }
             }
         }
     }
 
+    /// A cluster's sessions in walk order, kept in blocks of `blockSize`: a block is the piece
+    /// of work that finishes them (``ParallelSessions``), memory is freed a block at a time as
+    /// they are written, and a growing walk never copies all it holds into a buffer twice as
+    /// large (a busy cluster's year is tens of thousands of sessions).
+    struct Builds {
+        let blockSize: Int
+        private(set) var blocks: [[Build]] = []
+        private(set) var count = 0
+
+        init(blockSize: Int = 256) {
+            precondition(blockSize > 0)
+            self.blockSize = blockSize
+        }
+
+        mutating func append(_ build: Build) {
+            if count % blockSize == 0 {
+                blocks.append([])
+                blocks[blocks.count - 1].reserveCapacity(blockSize)
+            }
+            blocks[blocks.count - 1].append(build)
+            count += 1
+        }
+
+        subscript(index: Int) -> Build {
+            get { blocks[index / blockSize][index % blockSize] }
+            _modify { yield &blocks[index / blockSize][index % blockSize] }
+        }
+    }
+
     /// Walks one cluster's Livy lines in time order into sessions.
-    static func walk(_ db: Database, clusterID: String) throws -> [Build] {
+    static func walk(_ db: Database, clusterID: String, blockSize: Int = 256) throws -> Builds {
         // Read through SQLite's C API by column position (RawStatement): GRDB's row decoding
         // by name was a third of deriving sessions.
         let r = RawStatement(try db.makeStatement(sql: """
@@ -92,7 +160,7 @@ enum SessionDeriver {
         r.reset()
         defer { r.reset() }
         try r.bind([.optionalText(storedClusterID(clusterID))])
-        var all: [Build] = []
+        var all = Builds(blockSize: blockSize)
         /// A session of the current server run: its type and Livy id.
         struct RunKey: Hashable {
             var type: String
@@ -108,7 +176,7 @@ enum SessionDeriver {
         while try r.step() {
             guard let at = r.withBytes(2, { $0.flatMap(seconds) }) else { continue }
             let event = r.text(3) ?? ""
-            var evidence: String { "livy_event \(r.integer(0) ?? 0):\(r.integer(1) ?? 0)" }
+            var mark: Mark { Mark(at: at, file: r.integer(0) ?? 0, line: r.integer(1) ?? 0) }
             let type = r.text(4) ?? "interactive"
             let sid = r.integer(5)
             func index() -> Int? {
@@ -124,7 +192,7 @@ enum SessionDeriver {
             func endRun() {
                 guard !runOpening else { return }
                 for (k, i) in active where all[i].stopLine == nil && all[i].deleteLine == nil {
-                    if all[i].restart == nil { all[i].restart = (at, evidence) }
+                    if all[i].restart == nil { all[i].restart = mark }
                     if all[i].nextServerStart == nil { all[i].nextServerStart = at }
                     carried[k] = i
                 }
@@ -194,13 +262,13 @@ enum SessionDeriver {
                     if all[i].owner == nil { all[i].owner = r.text(7) }
                     if all[i].proxyUser == nil { all[i].proxyUser = r.text(8) }
                     if all[i].kind == nil { all[i].kind = r.text(9) }
-                case "idle_timeout": if all[i].idleLine == nil { all[i].idleLine = (at, evidence) }
+                case "idle_timeout": if all[i].idleLine == nil { all[i].idleLine = mark }
                 case "finished_purge": if all[i].purgeLine == nil { all[i].purgeLine = at }
-                case "heartbeat_expired": if all[i].heartbeat == nil { all[i].heartbeat = (at, evidence) }
-                case "deleting": if all[i].deletingLine == nil { all[i].deletingLine = (at, evidence) }
-                case "deleted": if all[i].deleteLine == nil { all[i].deleteLine = (at, evidence) }
-                case "stopped": if all[i].stopLine == nil { all[i].stopLine = (at, evidence) }
-                case "app_not_found": if all[i].appNotFound == nil { all[i].appNotFound = (at, evidence) }
+                case "heartbeat_expired": if all[i].heartbeat == nil { all[i].heartbeat = mark }
+                case "deleting": if all[i].deletingLine == nil { all[i].deletingLine = mark }
+                case "deleted": if all[i].deleteLine == nil { all[i].deleteLine = mark }
+                case "stopped": if all[i].stopLine == nil { all[i].stopLine = mark }
+                case "app_not_found": if all[i].appNotFound == nil { all[i].appNotFound = mark }
                 default: break
                 }
             }
@@ -362,14 +430,14 @@ enum SessionDeriver {
     ) throws -> [SQLValue] {
         var b = b0
         // The Livy-side end and the bound for everything that may belong to this session.
-        let livyEnd = [b.deleteLine?.0, b.stopLine?.0].compactMap { $0 }.min()
-        let bound = min([livyEnd, b.restart?.0, b.nextServerStart].compactMap { $0 }.min() ?? asOf, asOf)
+        let livyEnd = [b.deleteLine?.at, b.stopLine?.at].compactMap { $0 }.min()
+        let bound = min([livyEnd, b.restart?.at, b.nextServerStart].compactMap { $0 }.min() ?? asOf, asOf)
         // The app is submitted between the create and the ready line.
         let app = try application(statements, found, &b, until: b.ready ?? bound)
         let yarnEnd = app?.finish.flatMap { $0 <= asOf ? $0 : nil }
         // SPEC §4's candidates, and the app-lookup failure: the session is dead from then on.
         let endCandidates: [(Int64, String)] = [
-            b.deleteLine, b.stopLine, b.restart, yarnEnd.map { ($0, app!.evidence) }, b.appNotFound,
+            b.deleteLine?.pair, b.stopLine?.pair, b.restart?.pair, yarnEnd.map { ($0, app!.evidence) }, b.appNotFound?.pair,
         ].compactMap { $0 }
         let ended = endCandidates.min { $0.0 < $1.0 }
 
@@ -415,26 +483,26 @@ enum SessionDeriver {
         var reason: String
         var evidence: String?
         if let nf = b.appNotFound {
-            (reason, evidence) = ("start_failed", nf.1)
+            (reason, evidence) = ("start_failed", nf.evidence)
         } else if b.ready == nil && ended != nil {
             (reason, evidence) = ("start_failed", "no ready line")
-        } else if let idle = b.idleLine, !finishedBefore(idle.0), livyEnd.map({ $0 >= idle.0 }) ?? true {
-            (reason, evidence) = ("idle_timeout", idle.1)
-        } else if let hb = b.heartbeat, !finishedBefore(hb.0) {
-            (reason, evidence) = ("heartbeat_expired", hb.1)
+        } else if let idle = b.idleLine, !finishedBefore(idle.at), livyEnd.map({ $0 >= idle.at }) ?? true {
+            (reason, evidence) = ("idle_timeout", idle.evidence)
+        } else if let hb = b.heartbeat, !finishedBefore(hb.at) {
+            (reason, evidence) = ("heartbeat_expired", hb.evidence)
         } else if let del = deleteRequest, let t = seconds(del.at), !finishedBefore(t) {
             (reason, evidence) = ("user_deleted", "livy_request \(del.fileID):\(del.line)")
         } else if let del = b.deletingLine ?? b.deleteLine, b.idleLine == nil, b.purgeLine == nil, b.heartbeat == nil,
-            !finishedBefore(del.0)
+            !finishedBefore(del.at)
         {
-            (reason, evidence) = ("user_deleted", del.1)
+            (reason, evidence) = ("user_deleted", del.evidence)
         } else if let app, let end = yarnEnd, app.state == "KILLED" || app.state == "FAILED", end <= (ended?.0 ?? asOf) + tolerance {
             // The app's end is what ended the session (not an orphan killed after a restart).
             (reason, evidence) = ("app_killed", app.killedBy.map { "\(app.evidence); killed by \($0)" } ?? app.evidence)
         } else if let app, yarnEnd != nil, ended?.1 == app.evidence {
             (reason, evidence) = ("app_finished", app.evidence)
-        } else if let restart = b.restart, ended?.0 == restart.0 {
-            (reason, evidence) = ("server_restart", restart.1)
+        } else if let restart = b.restart, ended?.0 == restart.at {
+            (reason, evidence) = ("server_restart", restart.evidence)
         } else if let ended {
             // A delete or stop whose reason line was discounted (a 0.7 purge of a finished session
             // whose app is not in the data): the deletion ended it.

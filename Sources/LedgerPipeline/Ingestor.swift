@@ -225,10 +225,8 @@ public struct Ingestor: Sendable {
         parsers.wait()
         // The parse threads' freed rows stay in glibc's per-thread arenas; give them back to
         // the system before derive, so that peak memory is the larger of the two stages, not
-        // their sum. (`malloc_trim` is in <malloc.h>, which Swift's Glibc module leaves out.)
-        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
-        }
+        // their sum.
+        FreedMemory.giveBack()
         if let failure { throw failure }
         logger.debug("read and stored \(toRead.count) file(s) in \(started.duration(to: clock.now))")
         summary.files = reports.compactMap { $0 }
@@ -255,8 +253,8 @@ public struct Ingestor: Sendable {
             let settings = try configuration.deriveSettings()
             CrashPoint.reached(.beforeDerive)
             let deriving = clock.now
-            try store.derive { db in
-                try Deriver.rebuild(db, settings: settings) { logger.debug("derived \($0) in \($1)") }
+            try store.derive { db, readers in
+                try Deriver.rebuild(db, settings: settings, readers: readers) { logger.debug("derived \($0) in \($1)") }
                 CrashPoint.reached(.insideDerive)
             }
             logger.debug("derived in \(deriving.duration(to: clock.now))")

@@ -131,6 +131,11 @@ public struct LedgerStore: Sendable {
             // GRDB otherwise stops a transaction left open between two accesses.
             config.allowsUnsafeTransactions = true
             queue = try DatabaseQueue(path: path, configuration: config)
+            // A run killed while deriving leaves the ledger in WAL mode (see ``derive(_:)``);
+            // opening recovered its log, and this puts it back in a rollback journal.
+            if try queue.writeWithoutTransaction({ try String.fetchOne($0, sql: "PRAGMA journal_mode") }) == "wal" {
+                _ = try queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
+            }
             try Schema.migrator.migrate(queue)
         } catch let error as LedgerError {
             throw error
@@ -171,9 +176,23 @@ public struct LedgerStore: Sendable {
     }
 
     /// Rebuilds the derived tables with `body` and records that they are current, in one transaction.
-    public func derive(_ body: (Database) throws -> Void) throws(LedgerError) {
+    ///
+    /// `body` also gets ``LedgerReaders``, read-only connections that may read the staging
+    /// tables on other threads while the transaction writes, or nil when there are none. They
+    /// need SQLite's write-ahead log: in the rollback-journal mode the ledger keeps, a writer
+    /// that spills its cache locks every reader out until it commits. So the ledger switches to
+    /// WAL for the derive only, and back to a rollback journal after it (the checkpoint writes
+    /// the pages into the file and removes the log), so that at rest it stays one file that any
+    /// read-only connection opens. Readers must be closed when `body` returns. When the switch
+    /// is refused (another connection has the ledger open, or it is not a file), `body` gets
+    /// nil and derives on this connection alone.
+    public func derive(_ body: (Database, LedgerReaders?) throws -> Void) throws(LedgerError) {
+        let wal = (try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }) == "wal"
+        defer {
+            if wal { _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") } }
+        }
         try write { db in
-            try body(db)
+            try body(db, wal ? LedgerReaders(path: path) : nil)
             try db.execute(sql: "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'generation') WHERE key = 'derived'")
         }
     }
@@ -489,5 +508,24 @@ struct RowInserter {
     /// Drops the bindings, which may point into bytes about to be freed.
     func forgetBindings() {
         RawStatement(statement).clearBindings()
+    }
+}
+
+/// Opens read-only connections to a ledger that is deriving (``LedgerStore/derive(_:)``): each
+/// sees what was committed before the derive began, whatever the derive writes meanwhile.
+public struct LedgerReaders: Sendable {
+    public let path: String
+
+    /// A new read-only connection; one thread uses it, and closes it (lets it go) before the
+    /// derive ends.
+    public func open() throws(LedgerError) -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        config.label = "session-ledger (derive reader)"
+        do {
+            return try DatabaseQueue(path: path, configuration: config)
+        } catch {
+            throw .database(path: path, message: "cannot open a reader for the derive: \(error)")
+        }
     }
 }
