@@ -148,6 +148,50 @@ enum SessionDeriver {
         }
     }
 
+    /// The `livy_event` events the walk acts on, read from the stored bytes (the table's CHECK
+    /// allows only these names and a few others, all ASCII).
+    enum WalkEvent {
+        case serverStart, serverStop, recovered, create, ready, idleTimeout, finishedPurge, heartbeatExpired
+        case deleting, deleted, stopped, appNotFound
+
+        private static let names: [(name: [UInt8], event: WalkEvent)] = ([
+            ("ready", .ready), ("deleting", .deleting), ("deleted", .deleted), ("create", .create), ("stopped", .stopped),
+            ("idle_timeout", .idleTimeout), ("finished_purge", .finishedPurge), ("heartbeat_expired", .heartbeatExpired),
+            ("app_not_found", .appNotFound), ("server_start", .serverStart), ("server_stop", .serverStop),
+            ("recovered", .recovered),
+        ] as [(String, WalkEvent)]).map { (Array($0.0.utf8), $0.1) }
+
+        /// The event these bytes name, or nil for one the walk does not act on.
+        init?(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard let found = Self.names.first(where: { $0.name.elementsEqual(bytes) }) else { return nil }
+            self = found.event
+        }
+    }
+
+    /// Small numbers for the session types of a walk, to find a run's sessions by: the same
+    /// number for the same text, as Swift compares Strings. ASCII bytes are compared as they
+    /// are (two ASCII texts are equal as Strings only when their bytes are); any other text is
+    /// looked up as a String, so canonically equivalent spellings share a number, as they did
+    /// when the type was kept as a String.
+    struct TypeCodes {
+        static let interactive = 0
+        static let batch = 1
+        private var others: [String: Int] = [:]
+
+        mutating func code(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            if bytes.allSatisfy({ $0 < 0x80 }) {
+                if bytes.elementsEqual("interactive".utf8) { return Self.interactive }
+                if bytes.elementsEqual("batch".utf8) { return Self.batch }
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if text == "interactive" { return Self.interactive }
+            if text == "batch" { return Self.batch }
+            if let code = others[text] { return code }
+            others[text] = others.count + 2
+            return others.count + 1
+        }
+    }
+
     /// Walks one cluster's Livy lines in time order into sessions.
     static func walk(_ db: Database, clusterID: String, blockSize: Int = 256) throws -> Builds {
         // Read through SQLite's C API by column position (RawStatement): GRDB's row decoding
@@ -161,11 +205,12 @@ enum SessionDeriver {
         defer { r.reset() }
         try r.bind([.optionalText(storedClusterID(clusterID))])
         var all = Builds(blockSize: blockSize)
-        /// A session of the current server run: its type and Livy id.
+        /// A session of the current server run: its type (``TypeCodes``) and Livy id.
         struct RunKey: Hashable {
-            var type: String
+            var type: Int
             var id: Int64
         }
+        var types = TypeCodes()
         var active: [RunKey: Int] = [:]  // → index in all, for the current server run
         var carried: [RunKey: Int] = [:]  // sessions alive when the server restarted
         var serverStart: Int64?
@@ -175,17 +220,23 @@ enum SessionDeriver {
         var runPrefix: (start: Int64?, text: String)?
         while try r.step() {
             guard let at = r.withBytes(2, { $0.flatMap(seconds) }) else { continue }
-            let event = r.text(3) ?? ""
+            // The event and the type are read on their bytes, and the sessions of a run are
+            // found by the type's code: making Strings of them and hashing those was a fifth of
+            // the walk. Lines of other events name no session this walk follows.
+            guard let event = r.withBytes(3, { $0.flatMap(WalkEvent.init) }) else { continue }
             var mark: Mark { Mark(at: at, file: r.integer(0) ?? 0, line: r.integer(1) ?? 0) }
-            let type = r.text(4) ?? "interactive"
+            /// The type's code; nil when the line names none.
+            let typeCode = r.withBytes(4) { $0.map { types.code($0) } }
+            /// The type's text, as the session keeps it.
+            var type: String { r.text(4) ?? "interactive" }
             let sid = r.integer(5)
             func index() -> Int? {
                 guard let sid else { return nil }
                 // 0.7/0.8 delete lines say "session N" without a type: interactive first.
-                if r.text(4) == nil {
-                    return active[RunKey(type: "interactive", id: sid)] ?? active[RunKey(type: "batch", id: sid)]
+                guard let typeCode else {
+                    return active[RunKey(type: TypeCodes.interactive, id: sid)] ?? active[RunKey(type: TypeCodes.batch, id: sid)]
                 }
-                return active[RunKey(type: type, id: sid)]
+                return active[RunKey(type: typeCode, id: sid)]
             }
             // A server run begins at its first start-up line: the "Recovered …" lines come
             // before "Starting server on …" (LivyServer.start builds the session managers first).
@@ -199,13 +250,13 @@ enum SessionDeriver {
                 active = [:]
             }
             switch event {
-            case "server_stop":
+            case .serverStop:
                 endRun()
-            case "server_start":
+            case .serverStart:
                 endRun()
                 runOpening = false
                 serverStart = at
-            case "recovered":
+            case .recovered:
                 endRun()
                 if !runOpening { serverStart = at }
                 runOpening = true
@@ -218,8 +269,9 @@ enum SessionDeriver {
                         active[k] = i
                     }
                 }
-            case "create":
+            case .create:
                 guard let sid else { continue }
+                let type = type
                 runOpening = false
                 carried = [:]
                 var b = Build()
@@ -251,25 +303,25 @@ enum SessionDeriver {
                     keysUsed.insert(key)
                 }
                 b.key = key
-                active[RunKey(type: type, id: sid)] = all.count
+                active[RunKey(type: typeCode ?? TypeCodes.interactive, id: sid)] = all.count
                 all.append(b)
             default:
                 guard let i = index() else { continue }
                 switch event {
-                case "ready":
+                case .ready:
                     if all[i].ready == nil { all[i].ready = at }
                     if let app = r.text(6) { all[i].appID = app; all[i].appLink = "ready_line" }
                     if all[i].owner == nil { all[i].owner = r.text(7) }
                     if all[i].proxyUser == nil { all[i].proxyUser = r.text(8) }
                     if all[i].kind == nil { all[i].kind = r.text(9) }
-                case "idle_timeout": if all[i].idleLine == nil { all[i].idleLine = mark }
-                case "finished_purge": if all[i].purgeLine == nil { all[i].purgeLine = at }
-                case "heartbeat_expired": if all[i].heartbeat == nil { all[i].heartbeat = mark }
-                case "deleting": if all[i].deletingLine == nil { all[i].deletingLine = mark }
-                case "deleted": if all[i].deleteLine == nil { all[i].deleteLine = mark }
-                case "stopped": if all[i].stopLine == nil { all[i].stopLine = mark }
-                case "app_not_found": if all[i].appNotFound == nil { all[i].appNotFound = mark }
-                default: break
+                case .idleTimeout: if all[i].idleLine == nil { all[i].idleLine = mark }
+                case .finishedPurge: if all[i].purgeLine == nil { all[i].purgeLine = at }
+                case .heartbeatExpired: if all[i].heartbeat == nil { all[i].heartbeat = mark }
+                case .deleting: if all[i].deletingLine == nil { all[i].deletingLine = mark }
+                case .deleted: if all[i].deleteLine == nil { all[i].deleteLine = mark }
+                case .stopped: if all[i].stopLine == nil { all[i].stopLine = mark }
+                case .appNotFound: if all[i].appNotFound == nil { all[i].appNotFound = mark }
+                case .serverStop, .serverStart, .recovered, .create: break
                 }
             }
         }

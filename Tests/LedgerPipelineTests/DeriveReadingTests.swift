@@ -85,4 +85,47 @@ struct DeriveReadingTests {
         #expect(stored.withUTF8(SessionDeriver.quickExecutors) == .some(3))
         #expect(quick > 500)
     }
+
+    // How this was seen to fail: with every non-ASCII text given a new number, the decomposed
+    // "café" did not find the precomposed one's sessions (as Strings they are equal); with the
+    // ASCII comparison made case-blind, "Batch" took batch's number.
+    @Test("session types: one number per text as Swift's Strings compare them, on bytes when ASCII")
+    func typeCodesFollowStringEquality() {
+        var codes = SessionDeriver.TypeCodes()
+        func code(_ text: String) -> Int {
+            var text = text
+            return text.withUTF8 { codes.code($0) }
+        }
+        let texts = ["interactive", "batch", "Batch", "café", "cafe\u{301}", "spark", "", "interactive ", "batch", "spark"]
+        let numbers = texts.map(code)
+        #expect(numbers[0] == SessionDeriver.TypeCodes.interactive && numbers[1] == SessionDeriver.TypeCodes.batch)
+        for i in texts.indices {
+            for j in texts.indices {
+                #expect((numbers[i] == numbers[j]) == (texts[i] == texts[j]), "\(texts[i].debugDescription) / \(texts[j].debugDescription)")
+            }
+        }
+    }
+
+    // How this was seen to fail: with a name matched as a prefix of the bytes, "deletedx" was
+    // read as deleted; with "stopping" among the names, the walk acted on a line it passes over.
+    @Test("events: the walk acts on exactly its twelve event names, byte for byte")
+    func walkEventsByName() {
+        func event(_ text: String) -> SessionDeriver.WalkEvent? {
+            var text = text
+            return text.withUTF8 { SessionDeriver.WalkEvent($0) }
+        }
+        let acted: [(String, SessionDeriver.WalkEvent)] = [
+            ("server_start", .serverStart), ("server_stop", .serverStop), ("recovered", .recovered), ("create", .create),
+            ("ready", .ready), ("idle_timeout", .idleTimeout), ("finished_purge", .finishedPurge),
+            ("heartbeat_expired", .heartbeatExpired), ("deleting", .deleting), ("deleted", .deleted), ("stopped", .stopped),
+            ("app_not_found", .appNotFound),
+        ]
+        for (name, expected) in acted {
+            #expect(event(name) == expected, "\(name)")
+        }
+        // The table's other events, and near misses.
+        for name in ["stopping", "app_submitted", "delete", "deletedx", "Ready", "ready ", "", "server_star"] {
+            #expect(event(name) == nil, "\(name)")
+        }
+    }
 }
