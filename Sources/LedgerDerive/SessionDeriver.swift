@@ -92,12 +92,29 @@ enum SessionDeriver {
             INSERT INTO session (\(all.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))
             """))
         if let readers, shape.threads > 1 {
+            // A block's rows go in `rowsPerInsert` to a statement (as the store's staging rows do).
+            let per = LedgerStore.rowsPerInsert
+            let tuple = "(" + Array(repeating: "?", count: all.count).joined(separator: ", ") + ")"
+            let many = RawStatement(try db.makeStatement(sql: """
+                INSERT INTO session (\(all.joined(separator: ", "))) VALUES \(Array(repeating: tuple, count: per).joined(separator: ", "))
+                """))
             let parallel = ParallelSessions(clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
             try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in
                 try rows.withCells { cells in
                     // The texts are bound in place: forget them before the rows go.
-                    defer { insert.clearBindings() }
-                    for row in 0..<rows.rowCount {
+                    defer {
+                        insert.clearBindings()
+                        many.clearBindings()
+                    }
+                    var first = 0
+                    while first + per <= rows.rowCount {
+                        many.reset()
+                        try many.bindRowsInPlace(cells, rows: first..<(first + per), width: Int32(all.count))
+                        while try many.step() {}
+                        first += per
+                    }
+                    many.reset()
+                    for row in first..<rows.rowCount {
                         insert.reset()
                         try insert.bindInPlace(cells, row: row, from: 1)
                         while try insert.step() {}

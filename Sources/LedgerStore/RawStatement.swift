@@ -70,6 +70,21 @@ public struct RawStatement {
         }
     }
 
+    /// Binds rows `rows` of `cells` in place for an `INSERT … VALUES (…), (…), …` of
+    /// `rows.count` tuples of `width` parameters: a tuple's first `leading` parameters are bound
+    /// by `bindLeading(row, position)`, its cells follow. One run of such a statement inserts
+    /// the rows in order, as single inserts would, for one run of SQLite's insert program.
+    public func bindRowsInPlace(
+        _ cells: TableBatch.Cells, rows: Range<Int>, width: Int32, leading: Int32 = 0,
+        bindLeading: (_ row: Int, _ position: Int32) throws -> Void = { _, _ in }
+    ) throws {
+        for (k, row) in rows.enumerated() {
+            let at = Int32(k) * width
+            try bindLeading(row, at + 1)
+            try bindInPlace(cells, row: row, from: at + leading + 1)
+        }
+    }
+
     /// Unbinds every parameter (they become NULL).
     public func clearBindings() {
         sqlite3_clear_bindings(s)

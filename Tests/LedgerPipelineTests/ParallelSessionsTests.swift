@@ -25,6 +25,60 @@ struct ParallelSessionsTests {
         return dir.path + "/l.sqlite"
     }
 
+    /// Two clusters' Livy server logs written here, 150 sessions each, the server restarted
+    /// after the 100th (ids start again at 0): enough sessions for blocks of 256 that the
+    /// writer inserts 64 rows to a statement.
+    static let generated = Task { () throws -> String in
+        let dir = try TemporaryDirectory.removedAtExit("ledger-parallel-generated")
+        for (c, cluster) in ["j-1PARALLEL0001", "j-2PARALLEL0002"].enumerated() {
+            var log = ""
+            var second = 0
+            func line(_ message: String) {
+                let t = 1_763_942_400 + c * 100_000 + second
+                second += 7
+                let d = Date(timeIntervalSince1970: TimeInterval(t))
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = TimeZone(identifier: "UTC")!
+                let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
+                log += String(format: "%02d/%02d/%02d %02d:%02d:%02d INFO ", p.year! % 100, p.month!, p.day!, p.hour!, p.minute!, p.second!) + message + "\n"
+            }
+            line("LivyServer: Starting server on http://ip-10-0-0-\(c + 1).ec2.internal:8998")
+            for n in 0..<150 {
+                if n == 100 { line("LivyServer: Starting server on http://ip-10-0-0-\(c + 1).ec2.internal:8998") }
+                let sid = n < 100 ? n : n - 100
+                let user = ["alice", "bob", "carol", "dan"][n % 4]
+                line("InteractiveSession$: Creating Interactive session \(sid): [owner: knox, request: [kind: pyspark, proxyUser: Some(\(user)), conf: spark.executor.instances -> \(n % 3 + 1), heartbeatTimeoutInSecond: 0]]")
+                if n % 7 != 3 {
+                    line("InteractiveSession: Interactive session \(sid) created [appid: application_17639712000\(c)0_\(String(format: "%04d", n)), owner: knox, proxyUser: None, state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]")
+                }
+                if n % 5 != 4 {
+                    line("InteractiveSessionManager: Deleting session \(sid)")
+                    line("InteractiveSessionManager: Deleted session \(sid)")
+                }
+            }
+            _ = try dir.write("\(cluster)/node/i-0a0a0a0a0a0a0a0a\(c)/applications/livy/livy-livy-server.out", log)
+        }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path)])
+        return dir.path + "/l.sqlite"
+    }
+
+    enum Source: String, Sendable, CaseIterable {
+        case samples, generated
+
+        var ledger: String {
+            get async throws { try await (self == .samples ? ParallelSessionsTests.ledger : ParallelSessionsTests.generated).value }
+        }
+        var settings: DeriveSettings {
+            get throws {
+                self == .samples
+                    ? try Configuration.load(path: ParallelSessionsTests.samples + "/session-ledger.toml").deriveSettings()
+                    : try Configuration().deriveSettings()
+            }
+        }
+        var sessions: Int { self == .samples ? 16 : 300 }
+    }
+
     static func copy(of path: String, into dir: TemporaryDirectory) throws -> String {
         let target = dir.path + "/copy.sqlite"
         try FileManager.default.copyItem(atPath: path, toPath: target)
@@ -40,21 +94,24 @@ struct ParallelSessionsTests {
 
     // Blocks of one session with one block ahead make the threads hand the writer blocks out
     // of order all the time; four shapes, each derived five times, so that an order that
-    // depends on which thread is first has many chances to show.
+    // depends on which thread is first has many chances to show. The generated ledger's blocks
+    // of 100 and 256 are written 64 rows to a statement, and the rest one by one.
     // How this was seen to fail: with the writer taking blocks as they were finished rather
     // than in their order, rows came in another order; with every cluster's lookups read from
-    // the first cluster, the sixth session (another cluster's) lost its stored requests.
-    @Test("the rows, and their order, of the one-thread derive, however the work is cut", arguments: [
+    // the first cluster, the sixth session (another cluster's) lost its stored requests; with
+    // a row passed over after each 64-row statement, the generated ledger's blocks lost rows.
+    @Test("the rows, and their order, of the one-thread derive, however the work is cut", arguments: Source.allCases, [
         ParallelSessions.Shape(threads: 2, blockSize: 1, ahead: 1),
         ParallelSessions.Shape(threads: 3, blockSize: 2, ahead: 2),
         ParallelSessions.Shape(threads: 2, blockSize: 3, ahead: 16),
+        ParallelSessions.Shape(threads: 2, blockSize: 100, ahead: 1),
         ParallelSessions.Shape(threads: 4, blockSize: 256, ahead: 16),
     ])
-    func sameRowsInTheSameOrder(shape: ParallelSessions.Shape) async throws {
+    func sameRowsInTheSameOrder(source: Source, shape: ParallelSessions.Shape) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let store = try LedgerStore(path: try Self.copy(of: try await Self.ledger.value, into: dir))
-        let settings = try Configuration.load(path: Self.samples + "/session-ledger.toml").deriveSettings()
+        let store = try LedgerStore(path: try Self.copy(of: try await source.ledger, into: dir))
+        let settings = try source.settings
         var one: [[String]] = []
         var many: [[[String]]] = []
         var hadReaders = false
@@ -69,8 +126,8 @@ struct ParallelSessionsTests {
             }
         }
         #expect(hadReaders)
-        #expect(one.count == 16)
-        #expect(Set(one.map { $0[0] }).count == 16)
+        #expect(one.count == source.sessions)
+        #expect(Set(one.map { $0[0] }).count == source.sessions)
         for (run, rows) in many.enumerated() {
             let differs = rows.indices.first { $0 >= one.count || rows[$0] != one[$0] } ?? (rows.count == one.count ? nil : rows.count)
             #expect(differs == nil, "run \(run + 1): rows differ from row \(differs ?? 0) on")

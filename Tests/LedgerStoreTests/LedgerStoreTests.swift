@@ -107,6 +107,48 @@ struct LedgerStoreTests {
         #expect(rows.map { $0["line"] as Int } == [1, 2, 3, 4, 5])
     }
 
+    // A table without a natural key takes its rows 64 to a statement; the rest one by one.
+    // 150 rows: lines 1…140 and ten lines again. Line 3 and its repeat share the first
+    // statement (rows 2 and 20), line 64 and its repeat the second (rows 64 and 70); line 1
+    // comes again as the second's last row (127); seven repeats are in the one-by-one tail
+    // (rows 143…149). Worked out by hand: the first copy of each line is kept, in batch order;
+    // 140 stored, 10 dropped and counted.
+    // How this was seen to fail: with a statement's duplicates (64 minus what it stored) not
+    // counted, the outcome said 7 duplicates; with the line and the file id swapped in each
+    // tuple, the load failed on the file id's foreign key.
+    @Test("rows stored many to a statement: in order, first copy kept, duplicates counted")
+    func storesRowsManyToAStatement() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LedgerStore(path: dir.path + "/l.sqlite")
+        #expect(LedgerStore.rowsPerInsert == 64)
+        var lines = Array(1...140)
+        lines.insert(3, at: 20)  // in the first statement, after its first copy
+        lines.insert(64, at: 70)  // in the second statement; its first copy ended the first
+        lines.insert(1, at: 127)  // the last row of the second statement
+        lines += [5, 65, 129, 140, 2, 99, 7]  // the one-by-one tail
+        #expect(lines.count == 150)
+        var batch = TableBatch(table: "livy_event", columns: ["at", "event", "session_id", "detail"])
+        for (position, line) in lines.enumerated() {
+            batch.append(line: line, [.text("2025-01-01T00:00:00Z"), .text("ready"), .integer(Int64(line)), .text("row \(position)")])
+        }
+        let outcome = try store.load(FileLoad(
+            path: "livy.out", size: 10, mtimeNanos: 1, sha256: "aa", format: "livy-server", compression: "none",
+            status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 150, batches: [batch]))
+        #expect(outcome == LoadOutcome(fileID: 1, records: 140, duplicates: 10, replaced: false))
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT line, session_id, detail FROM livy_event ORDER BY rowid").map {
+                "\($0["line"] as Int) \($0["session_id"] as Int) \($0["detail"] as String)"
+            }
+        }
+        var firstPosition: [Int: Int] = [:]
+        for (position, line) in lines.enumerated() where firstPosition[line] == nil { firstPosition[line] = position }
+        let expected = lines.enumerated().filter { firstPosition[$0.element] == $0.offset }.map { "\($0.element) \($0.element) row \($0.offset)" }
+        #expect(expected.count == 140)
+        #expect(rows == expected)
+        #expect(try store.read { try Int.fetchOne($0, sql: "SELECT duplicates FROM input_file") } == 10)
+    }
+
     @Test("the manifest reads back what was stored")
     func readsManifest() throws {
         let dir = try TemporaryDirectory()
