@@ -17,9 +17,12 @@ enum FileMessage: Sendable {
 /// them file by file in input order.
 ///
 /// Memory stays bounded however large the files are: the parser of the file being written may
-/// be `perFile` pieces ahead of the writer; the parsers of later files share `aheadBytes` of
-/// queued rows between them (by ``approximateBytes(_:)``), and wait when that is used up (the
-/// writer never waits on them, so this cannot deadlock). Bytes, not pieces: a piece of Livy
+/// always be `perFile` pieces ahead of the writer, and further while the queued rows of all
+/// files stay within `aheadBytes` (by ``approximateBytes(_:)``); the parsers of later files
+/// share that budget, and wait when it is used up (the writer never waits on them, so this
+/// cannot deadlock). A file that becomes the one written often has many pieces queued already:
+/// its parser goes on beside the writer within the budget, rather than waiting until the
+/// writer has taken all but `perFile` of them. Bytes, not pieces: a piece of Livy
 /// events and one of CloudTrail records differ tenfold, and while the writer stores one file the
 /// next file's parser should use the other core as far as memory allows.
 final class FileChannels: @unchecked Sendable {
@@ -29,6 +32,8 @@ final class FileChannels: @unchecked Sendable {
     private var current = 0
     /// Bytes of rows queued for files after `current`.
     private var queuedAhead = 0
+    /// Bytes of rows queued for `current`.
+    private var queuedCurrent = 0
     private var cancelled = false
     private let perFile: Int
     private let aheadBytes: Int
@@ -54,12 +59,12 @@ final class FileChannels: @unchecked Sendable {
             // A later file waits while the queued bytes would pass the budget; it may always
             // queue one piece, however large, so that it is never stuck behind its own piece.
             while !cancelled && (file == current
-                ? queues[file].count >= perFile
+                ? queues[file].count >= perFile && queuedAhead + queuedCurrent + bytes > aheadBytes
                 : queuedAhead > 0 && queuedAhead + bytes > aheadBytes)
             {
                 condition.wait()
             }
-            if file != current { queuedAhead += bytes }
+            if file == current { queuedCurrent += bytes } else { queuedAhead += bytes }
         }
         guard !cancelled else { return }
         queues[file].append((message, bytes))
@@ -71,10 +76,12 @@ final class FileChannels: @unchecked Sendable {
         defer { condition.unlock() }
         if file != current {
             current = file
-            queuedAhead -= queues[file].reduce(0) { $0 + $1.bytes }
+            queuedCurrent = queues[file].reduce(0) { $0 + $1.bytes }
+            queuedAhead -= queuedCurrent
         }
         while queues[file].isEmpty { condition.wait() }
-        let message = queues[file].removeFirst().message
+        let (message, bytes) = queues[file].removeFirst()
+        queuedCurrent -= bytes
         condition.broadcast()
         return message
     }
