@@ -132,9 +132,10 @@ public struct LedgerStore: Sendable {
             config.allowsUnsafeTransactions = true
             queue = try DatabaseQueue(path: path, configuration: config)
             // A run killed while deriving leaves the ledger in WAL mode (see ``derive(_:)``);
-            // opening recovered its log, and this puts it back in a rollback journal.
+            // opening recovered its log, and this puts it back in a rollback journal. While a
+            // reader holds it (a report) the switch is refused; the next derive makes it again.
             if try queue.writeWithoutTransaction({ try String.fetchOne($0, sql: "PRAGMA journal_mode") }) == "wal" {
-                _ = try queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
+                _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
             }
             try Schema.migrator.migrate(queue)
         } catch let error as LedgerError {

@@ -452,6 +452,9 @@ struct CrashTests {
         #expect(peek.status == 0, "\(peek.stderr)")
         let again = try CLI.run(["ingest", "--config", config, "--db", dir.path + "/killed.sqlite"], in: Fixtures.project)
         #expect(again.status == 0, "\(again.stderr)")
+        // Back in a rollback journal, whatever the kill left (a derive runs in WAL mode).
+        let mode = try CLI.run(["query", "SELECT * FROM pragma_journal_mode", "--db", dir.path + "/killed.sqlite", "--format", "csv"])
+        #expect(mode.stdout == "journal_mode\r\ndelete\r\n")  // CSV lines end in CR LF
         #expect(try snapshot(dir.path + "/killed.sqlite", reports: dir.path + "/killed-reports") == want)
     }
 

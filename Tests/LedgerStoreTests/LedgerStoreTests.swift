@@ -149,6 +149,20 @@ struct LedgerStoreTests {
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT duplicates FROM input_file") } == 10)
     }
 
+    // A derive runs in WAL mode; a run killed inside it leaves the ledger so.
+    // How this was seen to fail: without the switch at opening, the mode read back was "wal".
+    @Test("a ledger left in WAL mode is opened in a rollback journal")
+    func opensWALLedgerInRollbackJournal() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/l.sqlite"
+        _ = try LedgerStore(path: path)
+        let left = try DatabaseQueue(path: path).writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }
+        #expect(left == "wal")
+        let store = try LedgerStore(path: path)
+        #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
+    }
+
     @Test("the manifest reads back what was stored")
     func readsManifest() throws {
         let dir = try TemporaryDirectory()
