@@ -86,13 +86,22 @@ final class ParallelSessions: @unchecked Sendable {
             stopped.wait()
         }
         try meanwhile()
+        var sinceGivenBack = 0
         for index in clusters.indices {
             let blocks = try startFinishing(index)
             if index + 1 < clusters.count { request(index + 1) }
             for block in 0..<blocks {
-                try write(try take(block))
+                let rows = try take(block)
+                sinceGivenBack += rows.rowCount
+                try write(rows)
             }
-            FreedMemory.giveBack()
+            // The threads' arenas hold what a large cluster's walk freed (a year's busy cluster:
+            // tens of MiB each); give it back after every 20,000 sessions or so, not after each
+            // of a thousand small clusters (a trim walks every arena).
+            if sinceGivenBack >= 20_000 {
+                FreedMemory.giveBack()
+                sinceGivenBack = 0
+            }
         }
     }
 
