@@ -185,8 +185,8 @@ public struct LedgerStore: Sendable {
     /// WAL for the derive only, and back to a rollback journal after it (the checkpoint writes
     /// the pages into the file and removes the log), so that at rest it stays one file that any
     /// read-only connection opens. Readers must be closed when `body` returns. When the switch
-    /// is refused (another connection has the ledger open, or it is not a file), `body` gets
-    /// nil and derives on this connection alone.
+    /// is refused (another connection is reading the ledger, or it is not a file), `body` gets
+    /// nil and derives on this connection alone, in the rollback journal.
     ///
     /// The derive deletes the derived tables and writes them anew in the same transaction. The
     /// SQLite that distributions ship zeroes every deleted page (`SECURE_DELETE`): for a year's

@@ -158,6 +158,34 @@ struct ParallelSessionsTests {
         #expect(try await DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM session") } == 16)
     }
 
+    // A report in the middle of a query holds the ledger: the switch to WAL is refused, and the
+    // derive gets no readers (it derives on its own connection, in the rollback journal).
+    // How this was seen to fail: with readers given whatever the switch said, the body got them
+    // while the ledger was still in a rollback journal.
+    @Test("while another connection reads, the derive gets no readers and the journal stays")
+    func readerHoldsTheLedger() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = try Self.copy(of: try await Self.ledger.value, into: dir)
+        let store = try LedgerStore(path: path)
+        struct Stop: Error {}
+        let (hadReaders, mode) = try await DatabaseQueue(path: path).read { db -> (Bool?, String?) in
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM session")  // a read lock, held to the end
+            var hadReaders: Bool?
+            var mode: String?
+            do {
+                try store.derive { db, readers in
+                    hadReaders = readers != nil
+                    mode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                    throw Stop()
+                }
+            } catch {}
+            return (hadReaders, mode)
+        }
+        #expect(hadReaders == false)
+        #expect(mode == "delete")
+    }
+
     // How this was seen to fail: without the switch back after the derive, the ledger stayed in
     // WAL mode (the -wal and -shm files go when the last connection closes; the mode stays).
     @Test("after an ingest the ledger is one file, in a rollback journal")
