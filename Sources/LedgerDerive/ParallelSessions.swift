@@ -185,13 +185,8 @@ final class ParallelSessions: @unchecked Sendable {
                         let found = try SessionDeriver.ClusterLookups(db, statements, clusterID: clusters[index].id)
                         deliver { lookups[index] = found }
                     case .finish(let cluster, let block, let builds, let found):
-                        // Encoded in one buffer: far less memory than the values, and the
-                        // writer binds its texts in place.
-                        var rows = TableBatch(table: "session", columns: SessionDeriver.allColumns)
-                        for build in builds {
-                            rows.append(line: 0, try SessionDeriver.finish(
-                                db, statements, found, build, asOf: clusters[cluster].asOf, settings: settings, identity: identity))
-                        }
+                        let rows = try SessionDeriver.finish(
+                            db, statements, found, builds, asOf: clusters[cluster].asOf, settings: settings, identity: identity)
                         deliver { finished[block] = rows }
                     }
                 }

@@ -78,7 +78,7 @@ enum SessionDeriver {
 
     /// With `readers`, the sessions are found and finished on other threads, each on a
     /// connection of its own (``ParallelSessions``), and this one only writes them, in the same
-    /// order as without.
+    /// order as without. Either way they are written a block at a time.
     static func rebuild(
         _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext, readers: LedgerReaders? = nil,
         shape: ParallelSessions.Shape = .automatic
@@ -87,41 +87,9 @@ enum SessionDeriver {
         let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id").compactMap { row in
             (row["as_of"] as String?).flatMap(seconds).map { (id: row["cluster_id"] as String, asOf: $0) }
         }
-        let all = allColumns
-        let insert = RawStatement(try db.makeStatement(sql: """
-            INSERT INTO session (\(all.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: all.count).joined(separator: ", ")))
-            """))
         if let readers, shape.threads > 1 {
-            // A block's rows go in `rowsPerInsert` to a statement (as the store's staging rows do).
-            let per = LedgerStore.rowsPerInsert
-            let tuple = "(" + Array(repeating: "?", count: all.count).joined(separator: ", ") + ")"
-            let many = RawStatement(try db.makeStatement(sql: """
-                INSERT INTO session (\(all.joined(separator: ", "))) VALUES \(Array(repeating: tuple, count: per).joined(separator: ", "))
-                """))
             let parallel = ParallelSessions(clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
-            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in
-                try rows.withCells { cells in
-                    // The texts are bound in place: forget them before the rows go.
-                    defer {
-                        insert.clearBindings()
-                        many.clearBindings()
-                    }
-                    var first = 0
-                    while first + per <= rows.rowCount {
-                        many.reset()
-                        try many.bindRowsInPlace(cells, rows: first..<(first + per), width: Int32(all.count))
-                        while try many.step() {}
-                        first += per
-                    }
-                    many.reset()
-                    for row in first..<rows.rowCount {
-                        insert.reset()
-                        try insert.bindInPlace(cells, row: row, from: 1)
-                        while try insert.step() {}
-                    }
-                    insert.reset()
-                }
-            }
+            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in try LedgerStore.insert(db, rows) }
             return
         }
         try db.execute(sql: "DELETE FROM session")
@@ -129,11 +97,24 @@ enum SessionDeriver {
         for cluster in clusters {
             let found = try ClusterLookups(db, statements, clusterID: cluster.id)
             for block in try walk(db, clusterID: cluster.id).blocks {
-                for build in block {
-                    try insert.executeInPlace(try finish(db, statements, found, build, asOf: cluster.asOf, settings: settings, identity: identity))
-                }
+                try LedgerStore.insert(db, try finish(
+                    db, statements, found, block, asOf: cluster.asOf, settings: settings, identity: identity))
             }
         }
+    }
+
+    /// The rows of a block of sessions (``finish(_:_:_:_:asOf:settings:identity:)`` of each),
+    /// encoded in one buffer: far less memory than the values, and the store binds its texts in
+    /// place (``LedgerStore/insert(_:_:)``).
+    static func finish(
+        _ db: Database, _ statements: Statements, _ found: ClusterLookups, _ builds: [Build], asOf: Int64,
+        settings: DeriveSettings, identity: IdentityDeriver.SessionContext
+    ) throws -> TableBatch {
+        var rows = TableBatch(table: "session", columns: allColumns)
+        for build in builds {
+            rows.append(line: 0, try finish(db, statements, found, build, asOf: asOf, settings: settings, identity: identity))
+        }
+        return rows
     }
 
     /// A cluster's sessions in walk order, kept in blocks of `blockSize`: a block is the piece

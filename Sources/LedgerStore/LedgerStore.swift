@@ -378,9 +378,46 @@ public struct LedgerStore: Sendable {
         return .stored(LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced), file)
     }
 
-    /// Rows a multi-row insert takes (see ``insertRows``): 64 rows a statement stored the
-    /// benchmark's Livy and RM rows about a third faster than one; 256 no faster than 64.
+    /// Rows a multi-row insert takes (see ``insertRows``). With 64, reading and storing the
+    /// benchmark's Livy and RM logs took 1.33–1.53 s against 1.55–1.76 s one row a statement;
+    /// 16 was slower than 64, 256 no faster.
     public static let rowsPerInsert = 64
+
+    /// Inserts `batch`'s rows into its table, ``rowsPerInsert`` to a statement and the rest one
+    /// by one, in order, the texts bound in place: for tables the derive writes whole (a row
+    /// that breaks a constraint is an error, as with any insert).
+    public static func insert(_ db: Database, _ batch: TableBatch) throws {
+        precondition(([batch.table] + batch.columns).allSatisfy(isIdentifier), "bad name in \(batch.table)")
+        let tuple = "(" + Array(repeating: "?", count: batch.columns.count).joined(separator: ", ") + ")"
+        let into = "INSERT INTO \(batch.table) (\(batch.columns.joined(separator: ", "))) VALUES "
+        let one = RawStatement(try db.cachedStatement(sql: into + tuple))
+        let many = batch.rowCount >= rowsPerInsert
+            ? RawStatement(try db.cachedStatement(sql: into + Array(repeating: tuple, count: rowsPerInsert).joined(separator: ", ")))
+            : nil
+        try batch.withCells { cells in
+            // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
+            defer {
+                one.clearBindings()
+                many?.clearBindings()
+            }
+            var first = 0
+            if let many {
+                while first + rowsPerInsert <= batch.rowCount {
+                    many.reset()
+                    try many.bindRowsInPlace(cells, rows: first..<(first + rowsPerInsert), width: Int32(batch.columns.count))
+                    while try many.step() {}
+                    first += rowsPerInsert
+                }
+                many.reset()
+            }
+            for row in first..<batch.rowCount {
+                one.reset()
+                try one.bindInPlace(cells, row: row, from: 1)
+                while try one.step() {}
+            }
+            one.reset()
+        }
+    }
 
     /// Inserts one batch of staging rows; returns (stored, dropped as duplicates).
     private static func insertRows(_ db: Database, _ batch: TableBatch, fileID: Int64, path: String) throws -> (Int, Int) {

@@ -102,46 +102,6 @@ public struct RawStatement {
         try execute(values[...])
     }
 
-    /// ``execute(_:)`` with the texts bound in place (`SQLITE_STATIC`), not copied: each text's
-    /// bytes are lent for the whole run by nesting one `withUTF8` call per value, so the
-    /// statement runs inside the innermost one, and the bindings are cleared before returning.
-    /// For a wide row run many times (a derived session has 42 columns; the copies were a
-    /// third of inserting it).
-    public func executeInPlace(_ values: [SQLValue]) throws {
-        reset()
-        defer {
-            clearBindings()
-            reset()
-        }
-        try values.withUnsafeBufferPointer { try bindInPlace($0, at: 0) }
-    }
-
-    /// Binds `values[i...]` in place from parameter `i + 1`, then runs the statement.
-    private func bindInPlace(_ values: UnsafeBufferPointer<SQLValue>, at i: Int) throws {
-        guard i < values.count else {
-            while try step() {}
-            return
-        }
-        let position = Int32(i + 1)
-        let code: Int32
-        switch values[i] {
-        case .null: code = sqlite3_bind_null(s, position)
-        case .integer(let v): code = sqlite3_bind_int64(s, position, v)
-        case .real(let d): code = sqlite3_bind_double(s, position, d)
-        case .text(var text):
-            // The bytes stay where they are until this call returns, after the run.
-            return try text.withUTF8 { utf8 in
-                // An empty buffer may have no address, which SQLite would bind as NULL.
-                let bytes = utf8.isEmpty ? UnsafeRawPointer(Self.empty.utf8Start) : UnsafeRawPointer(utf8.baseAddress!)
-                let code = sqlite3_bind_text(s, position, bytes.assumingMemoryBound(to: CChar.self), Int32(utf8.count), nil)
-                guard code == SQLITE_OK else { throw failure(code) }
-                try bindInPlace(values, at: i + 1)
-            }
-        }
-        guard code == SQLITE_OK else { throw failure(code) }
-        try bindInPlace(values, at: i + 1)
-    }
-
     /// Steps once: true when it stands on a row, false when done.
     public func step() throws -> Bool {
         switch sqlite3_step(s) {
