@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "LedgerModel", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
                 "LedgerReports",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

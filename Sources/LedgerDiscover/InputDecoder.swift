@@ -45,6 +45,8 @@ public struct DecodeResult: Sendable, Equatable {
     public var problem: DecodeProblem?
     /// True when reading stopped at the caller's decoded-byte limit.
     public var stoppedAtLimit = false
+    /// True when the file was plain and its hashes were left to the caller (`deferPlainHash`).
+    public var hashDeferred = false
 }
 
 /// Streams a file's content through a fixed buffer, inflating gzip (recognised by its magic
@@ -98,8 +100,11 @@ public enum InputDecoder {
     ///   - limit: stop once this many decoded bytes were delivered (for sniffing a format).
     ///   - chunkSize: buffer size; tests vary it to prove the result does not depend on it.
     ///   - from: start at this byte of a plain (not gzip) file; nothing is hashed then.
+    ///   - deferPlainHash: a plain file is not hashed here (``DecodeResult/hashDeferred``): its
+    ///     hash is the same whole-file hash of `rawBytes` bytes, computed later off this thread.
+    ///     A gzip file is hashed as asked.
     public static func decode(
-        path: String, hashing: Bool, hashingDecoded: Bool = false, limit: Int? = nil, from offset: Int = 0,
+        path: String, hashing: Bool, hashingDecoded: Bool = false, deferPlainHash: Bool = false, limit: Int? = nil, from offset: Int = 0,
         chunkSize: Int = defaultChunkSize, _ body: (UnsafeRawBufferPointer) -> Void
     ) -> DecodeResult {
         var result = DecodeResult()
@@ -119,6 +124,11 @@ public enum InputDecoder {
         let gzip: GzipInflater? = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
             && magic == (0x1F, 0x8B) ? GzipInflater(outputSize: chunkSize) : nil
         if gzip != nil { result.compression = .gzip }
+        if gzip == nil && deferPlainHash && offset == 0 {
+            hasher = nil
+            decodedHasher = nil
+            result.hashDeferred = true
+        }
         // A plain file's content is its bytes: hash them once.
         let contentIsBytes = gzip == nil && hasher != nil && decodedHasher != nil
         if contentIsBytes { decodedHasher = nil }

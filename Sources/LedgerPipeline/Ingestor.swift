@@ -99,6 +99,22 @@ public struct Ingestor: Sendable {
         let context: InputContext
         /// What the manifest has for this path, if anything.
         var previous: ManifestEntry? = nil
+        /// Whether a new plain file's hash is left to ``HashLane`` (the run's last files).
+        var deferHash = false
+    }
+
+    /// The run's last files, up to this many bytes, have their hashes computed after they are
+    /// stored (``HashLane``); the ones before them as they are parsed. Hashing a file apart
+    /// reads it a second time, which pays only where it fills idle cores at the end of the run.
+    static let deferredHashBytes: Int64 = 1 << 30
+
+    /// Marks the new files among the last of `jobs` whose sizes sum to at most `limit`.
+    static func markDeferredHashes(_ jobs: inout [Job], within limit: Int64) {
+        var after: Int64 = 0
+        for i in jobs.indices.reversed() {
+            after += jobs[i].file.size
+            jobs[i].deferHash = after <= limit && jobs[i].previous == nil
+        }
     }
 
     public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
@@ -123,6 +139,7 @@ public struct Ingestor: Sendable {
 
         var summary = IngestSummary()
         var manifest = try store.manifest()
+        if try recordMissingHashes(manifest) { manifest = try store.manifest() }
         var reports = [FileReport?](repeating: nil, count: jobs.count)
         var toRead: [Job] = []
         for job in jobs {
@@ -172,7 +189,9 @@ public struct Ingestor: Sendable {
                 manifest = try store.manifest()
             }
         }
-        var writer = Writer(store: store, manifest: manifest)
+        let hashes = HashLane()
+        defer { hashes.stop() }
+        var writer = Writer(store: store, manifest: manifest, hashes: hashes)
         var bytesRead: Int64 = 0
         let clock = ContinuousClock()
         let started = clock.now
@@ -180,6 +199,7 @@ public struct Ingestor: Sendable {
         // reaches the writer in pieces of at most `pieceRows` rows, so memory stays bounded
         // however large a file is.
         let channels = FileChannels(files: toRead.count, perFile: 2, aheadBytes: Self.aheadBytes)
+        Self.markDeferredHashes(&toRead, within: Self.deferredHashBytes)
         let reading = toRead
         let parsers = ParseWorkers(count: workers, window: workers * 2, total: reading.count) { i in
             Self.read(reading[i]) { channels.send($0, file: i) }
@@ -227,7 +247,12 @@ public struct Ingestor: Sendable {
         // the system before derive, so that peak memory is the larger of the two stages, not
         // their sum.
         FreedMemory.giveBack()
-        if let failure { throw failure }
+        if let failure {
+            // The files stored before it are kept: so are their hashes.
+            let found = writer.finishHashes()
+            if !found.isEmpty { _ = try? store.write { try LedgerStore.recordHashes($0, found) } }
+            throw failure
+        }
         logger.debug("read and stored \(toRead.count) file(s) in \(started.duration(to: clock.now))")
         summary.files = reports.compactMap { $0 }
         for report in summary.files {
@@ -253,14 +278,45 @@ public struct Ingestor: Sendable {
             let settings = try configuration.deriveSettings()
             CrashPoint.reached(.beforeDerive)
             let deriving = clock.now
-            try store.derive { db, readers in
-                try Deriver.rebuild(db, settings: settings, readers: readers) { logger.debug("derived \($0) in \($1)") }
-                CrashPoint.reached(.insideDerive)
+            // The hashes left to compute are computed while deriving (``HashLane``) and recorded
+            // in its transaction; if it fails, on their own.
+            var recorded: [(fileID: Int64, sha256: String?)] = []
+            do {
+                try store.derive { db, readers in
+                    try Deriver.rebuild(db, settings: settings, readers: readers) { logger.debug("derived \($0) in \($1)") }
+                    recorded = writer.finishHashes()
+                    try LedgerStore.recordHashes(db, recorded)
+                    CrashPoint.reached(.insideDerive)
+                }
+            } catch {
+                let found = recorded + writer.finishHashes()
+                if !found.isEmpty { _ = try? store.write { try LedgerStore.recordHashes($0, found) } }
+                throw error
             }
             logger.debug("derived in \(deriving.duration(to: clock.now))")
             summary.derived = true
         }
+        let left = writer.finishHashes()  // none: a stored file makes a derive
+        if !left.isEmpty { try store.write { try LedgerStore.recordHashes($0, left) } }
         return summary
+    }
+
+    /// A run killed after storing files and before its derive committed left their hashes
+    /// unrecorded (``HashLane``); a copy of one of them would not be known. The ones still as
+    /// they were stored (size and mtime) are hashed now; a changed one is read again anyway.
+    func recordMissingHashes(_ manifest: [String: ManifestEntry]) throws(LedgerError) -> Bool {
+        var found: [(fileID: Int64, sha256: String?)] = []
+        for entry in manifest.values.sorted(by: { $0.id < $1.id })
+        where entry.sha256 == nil && entry.status == .ok && entry.compression == Compression.none.rawValue {
+            var info = stat()
+            guard stat(entry.path, &info) == 0, Int64(info.st_size) == entry.size,
+                Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) == entry.mtimeNanos
+            else { continue }
+            found.append((entry.id, HashLane.sha256(path: entry.path, length: Int(entry.size))))
+        }
+        guard found.contains(where: { $0.sha256 != nil }) else { return false }
+        try store.write { try LedgerStore.recordHashes($0, found) }
+        return true
     }
 
     /// The single writer: decides, in input order, what each read file becomes in the store.
@@ -272,11 +328,27 @@ public struct Ingestor: Sendable {
         /// SHA-256 of decoded content → the path stored with it (plain or gzip).
         var pathByContent: [String: String] = [:]
         var storedAnything = false
+        /// The hashes of new plain files, computed after their rows are written.
+        let hashes: HashLane
+        /// Hashes computed and not yet recorded in the manifest.
+        private var settled: [(fileID: Int64, sha256: String?)] = []
+        /// Sizes of the files stored, and line counts of the gzip logs: a file can only be a
+        /// copy of one of these (the same bytes have the same size, the same content as a gzip
+        /// log the same lines), so only such a file's hash is needed when it is written.
+        private var sizes = Set<Int64>()
+        private var gzipLines = Set<Int>()
+        /// The same for the files whose hashes are still being computed: a file may be a copy
+        /// of one of them only with their size or line count.
+        private var pendingSizes = Set<Int64>()
+        private var pendingLines = Set<Int>()
 
-        init(store: LedgerStore, manifest: [String: ManifestEntry]) {
+        init(store: LedgerStore, manifest: [String: ManifestEntry], hashes: HashLane) {
             self.store = store
             self.manifest = manifest
+            self.hashes = hashes
             for entry in manifest.values.sorted(by: { $0.id < $1.id }) {
+                sizes.insert(entry.size)
+                if entry.compression != Compression.none.rawValue && entry.status == .ok { gzipLines.insert(entry.lines) }
                 if let sha = entry.sha256, entry.status != .duplicate, pathByHash[sha] == nil {
                     pathByHash[sha] = entry.path
                 }
@@ -301,7 +373,10 @@ public struct Ingestor: Sendable {
                     case .rows(let batches):
                         pieces += 1
                         return .rows(batches)
-                    case .end(let load): return .end(load)
+                    case .end(var load):
+                        if mayMatchPending(load) { settle() }
+                        if load.hashLength != nil && (load.status != .ok || mayBeCopy(load)) { hashNow(&load) }
+                        return .end(load)
                     case .reading: preconditionFailure("a file began twice")
                     }
                 },
@@ -311,6 +386,7 @@ public struct Ingestor: Sendable {
                 return try write(load)
             case .stored(let outcome, let load):
                 remember(load)
+                noteStored(load, fileID: outcome.fileID)
                 storedAnything = true
                 return FileReport(
                     path: load.path, action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded),
@@ -331,6 +407,61 @@ public struct Ingestor: Sendable {
             return false
         }
 
+        /// Whether `load` may be a copy of a file whose hash is still being computed.
+        func mayMatchPending(_ load: FileLoad) -> Bool {
+            !pendingSizes.isEmpty
+                && (pendingSizes.contains(load.size) || load.hashLength.map { pendingSizes.contains(Int64($0)) } == true
+                    || pendingLines.contains(load.lines))
+        }
+
+        /// Whether `load`, whose hash is not computed yet, may be a stored file's copy.
+        func mayBeCopy(_ load: FileLoad) -> Bool {
+            sizes.contains(load.size) || load.hashLength.map { sizes.contains(Int64($0)) } == true || gzipLines.contains(load.lines)
+        }
+
+        /// Computes `load`'s hash here, after the hashes asked for so far (a copy's original may
+        /// be among them).
+        mutating func hashNow(_ load: inout FileLoad) {
+            guard let length = load.hashLength else { return }
+            settle()
+            let sha = HashLane.sha256(path: load.path, length: length)
+            load.sha256 = sha
+            load.contentSHA256 = sha
+            load.hashLength = nil
+        }
+
+        /// Takes the hashes asked for so far: known as the bytes and content of their paths.
+        mutating func settle() {
+            pendingSizes = []
+            pendingLines = []
+            for work in hashes.finish() {
+                settled.append((work.fileID, work.sha256))
+                guard let sha = work.sha256 else { continue }
+                if pathByHash[sha] == nil { pathByHash[sha] = work.path }
+                if pathByContent[sha] == nil { pathByContent[sha] = work.path }
+            }
+        }
+
+        /// The hashes to record in the manifest (``LedgerStore/recordHashes(_:_:)``), every one
+        /// asked for computed.
+        mutating func finishHashes() -> [(fileID: Int64, sha256: String?)] {
+            settle()
+            defer { settled = [] }
+            return settled
+        }
+
+        /// A stored file's size (and lines, for a gzip log), and its hash asked for if it is not known.
+        mutating func noteStored(_ load: FileLoad, fileID: Int64) {
+            sizes.insert(load.size)
+            if load.compression != Compression.none.rawValue && load.status == .ok { gzipLines.insert(load.lines) }
+            if let length = load.hashLength {
+                sizes.insert(Int64(length))
+                pendingSizes.formUnion([load.size, Int64(length)])
+                pendingLines.insert(load.lines)
+                hashes.add(fileID: fileID, path: load.path, length: length)
+            }
+        }
+
         /// Records which path owns a stored file's bytes and content.
         mutating func remember(_ load: FileLoad) {
             if load.status != .duplicate, let sha = load.sha256, pathByHash[sha] == nil {
@@ -344,6 +475,9 @@ public struct Ingestor: Sendable {
         /// Stores a file whose content is all in `load` (no rows, or few): a special case of
         /// `isSpecial`, or a file stored as read.
         mutating func write(_ load: FileLoad) throws(LedgerError) -> FileReport {
+            var load = load
+            if mayMatchPending(load) { settle() }
+            hashNow(&load)
             let known = manifest[load.path]
             if let sha = load.sha256, let known, known.sha256 == sha {
                 // Touched, not changed: keep its rows, remember the new mtime.
@@ -352,7 +486,6 @@ public struct Ingestor: Sendable {
                     path: load.path, action: .unchanged, status: known.status, format: load.format,
                     records: 0, duplicates: 0, rejected: 0, detail: nil)
             }
-            var load = load
             if let sha = load.sha256, let other = pathByHash[sha], other != load.path {
                 load = FileLoad(
                     path: load.path, size: load.size, mtimeNanos: load.mtimeNanos, sha256: sha,
@@ -380,6 +513,7 @@ public struct Ingestor: Sendable {
             }
             remember(load)
             let outcome = try store.load(load)
+            noteStored(load, fileID: outcome.fileID)
             storedAnything = true
             return FileReport(
                 path: load.path, action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded), status: load.status,
@@ -511,7 +645,11 @@ public struct Ingestor: Sendable {
         // The hash of the decoded content: CloudTrail digests record it, and a gzipped copy of a
         // stored log (logrotate's `.out.1.gz`) is known by it. For a plain file it is the bytes' own.
         let offset = previous.map { Int($0.size) } ?? 0
-        var result = InputDecoder.decode(path: job.file.path, hashing: offset == 0, hashingDecoded: true, from: offset) { chunk in
+        // A new plain file's hash is left to the writer (``HashLane``): hashing it here held
+        // its rows back from the writer by a third.
+        var result = InputDecoder.decode(
+            path: job.file.path, hashing: offset == 0, hashingDecoded: true, deferPlainHash: job.deferHash && previous == nil, from: offset
+        ) { chunk in
             if byLine {
                 splitter.feed(chunk, feed)
             } else {
@@ -534,6 +672,7 @@ public struct Ingestor: Sendable {
         }
         load.sha256 = result.sha256
         load.contentSHA256 = result.decodedSHA256
+        if result.hashDeferred && result.problem == nil { load.hashLength = result.rawBytes }
         load.compression = result.compression.rawValue
         // Lines read this time, the skipped ones included (a grown file's next read starts here).
         let lines = byLine ? splitter.lineNumber - (previous?.lines ?? 0) : parsed.lines

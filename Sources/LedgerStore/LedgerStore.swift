@@ -45,6 +45,10 @@ public struct FileLoad: Sendable {
     public var sha256: String?
     /// SHA-256 of the uncompressed content, where a format needs it (CloudTrail logs).
     public var contentSHA256: String?
+    /// Set when the SHA-256 of this plain file's first `hashLength` bytes (which it also is of
+    /// its content) is left to be computed after its rows are written; `sha256` is nil until then
+    /// (``LedgerStore/recordHashes(_:_:)``).
+    public var hashLength: Int?
     /// Set when only the part of a grown file after this many lines was read: its rows are added
     /// to those stored, and the manifest's counts grow by what was read.
     public var appendedAfterLine: Int?
@@ -208,6 +212,17 @@ public struct LedgerStore: Sendable {
         try write { db in
             try body(db, wal ? LedgerReaders(path: path) : nil)
             try db.execute(sql: "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'generation') WHERE key = 'derived'")
+        }
+    }
+
+    /// Fills in the SHA-256 of stored plain files whose hash was computed after their rows were
+    /// written (``FileLoad/hashLength``): of their bytes and, being plain, of their content.
+    /// A nil hash (the file could not be read again to its length) leaves the row as it is.
+    public static func recordHashes(_ db: Database, _ hashes: [(fileID: Int64, sha256: String?)]) throws {
+        let update = try db.cachedStatement(sql: "UPDATE input_file SET sha256 = ?1, content_sha256 = ?1 WHERE id = ?2 AND compression = 'none'")
+        for (fileID, sha) in hashes {
+            guard let sha else { continue }
+            try update.execute(arguments: [sha, fileID])
         }
     }
 

@@ -1,0 +1,172 @@
+import Crypto
+import Foundation
+import LedgerDiscover
+
+/// SHA-256 of stored plain logs, computed after their rows are written, on a thread that only
+/// runs when a core has nothing else to do.
+///
+/// Every input file's SHA-256 goes into the manifest (SPEC §3: skip what was stored, know a copy
+/// by its bytes). Hashing a plain log as it was parsed put the hash on the parser's path: the
+/// parse of the benchmark's ResourceManager log was a third hashing, and the writer waited on
+/// it before it could store the Livy log's rows (perf timeline by thread). SHA-256 of one file
+/// cannot be split across cores, but it need not come first: a new plain file's rows are
+/// written, its hash is asked for here (`add`), and the hashes are recorded before the ingest's
+/// derive commits (`finish`). Meanwhile this thread, at the lowest priority (Linux `nice` 19),
+/// hashes on the cores the writer's tail and the derive leave idle, and `finish` hashes what
+/// is left on the caller's thread too, at its priority (so a busy machine cannot starve it).
+/// A file that may be a copy of another (same size, or the same line count as a gzip log) is
+/// hashed at once instead, when the writer decides about it (``Ingestor/Writer``).
+///
+/// Only the last files of a run are hashed here (``Ingestor/deferredHashBytes``): hashing a
+/// file again after parsing it reads it twice (a copy out of the page cache that costs about a
+/// third of the hashing), which pays only where a core would otherwise be idle, at the end. A
+/// year's ingest that left every hash here took 2.7 s longer; its files but the last are hashed
+/// as they are parsed.
+///
+/// The hash is of the first `length` bytes: the ones parsed (a log growing meanwhile is read
+/// on from there next run, as when it was hashed in the same pass).
+final class HashLane: @unchecked Sendable {
+    /// One file's hash in progress: whichever thread holds `lock` hashes its next chunk.
+    final class Work: @unchecked Sendable {
+        let fileID: Int64
+        let path: String
+        let length: Int
+        private let lock = NSLock()
+        private var hasher = SHA256()
+        private var hashed = 0
+        private var fd: Int32 = -1
+        private var finished = false
+        private(set) var sha256: String?
+
+        init(fileID: Int64, path: String, length: Int) {
+            self.fileID = fileID
+            self.path = path
+            self.length = length
+        }
+
+        /// Hashes the next chunk into `buffer`; true once the hash is done (or cannot be).
+        func advance(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            if finished { return true }
+            if fd < 0 {
+                fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd < 0 { return finish(nil) }
+            }
+            if hashed < length {
+                let n = pread(fd, buffer.baseAddress, min(buffer.count, length - hashed), off_t(hashed))
+                if n < 0 && errno == EINTR { return false }
+                // Shorter than what was parsed: the file changed under us; no hash is recorded.
+                if n <= 0 { return finish(nil) }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                hashed += n
+                if hashed < length { return false }
+            }
+            return finish(Fingerprint.hex(hasher.finalize()))
+        }
+
+        private func finish(_ sha: String?) -> Bool {
+            if fd >= 0 { close(fd) }
+            fd = -1
+            sha256 = sha
+            finished = true
+            return true
+        }
+    }
+
+    static let chunkSize = 1 << 20
+
+    private let condition = NSCondition()
+    private var works: [Work] = []
+    /// The next work the idle-time thread takes.
+    private var next = 0
+    private var stopping = false
+    private var thread: Thread?
+    private let stopped = DispatchGroup()
+
+    /// Asks for the hash of `path`'s first `length` bytes, recorded for the file `fileID`.
+    func add(fileID: Int64, path: String, length: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        works.append(Work(fileID: fileID, path: path, length: length))
+        if thread == nil {
+            stopped.enter()
+            let t = Thread { [self] in
+                #if os(Linux)
+                // Linux keeps a nice value per thread; `who` 0 is the calling thread (setpriority(2)).
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                #endif
+                background()
+                stopped.leave()
+            }
+            thread = t
+            t.start()
+        }
+        condition.broadcast()
+    }
+
+    /// Every hash asked for since the last `finish`, in the order asked, computed to the end
+    /// here as well as on the background thread (from the last file back, while that thread
+    /// works from the first).
+    func finish() -> [Work] {
+        condition.lock()
+        let all = works
+        condition.unlock()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        for work in all.reversed() {
+            while !work.advance(buffer) {}
+        }
+        condition.lock()
+        // Only works added meanwhile (none: the writer adds them, and it is the one here) stay.
+        works.removeFirst(all.count)
+        next = max(0, next - all.count)
+        condition.unlock()
+        return all
+    }
+
+    /// Stops the background thread (after `finish`, or when the ingest gives up).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        let started = thread != nil
+        condition.unlock()
+        if started { stopped.wait() }
+    }
+
+    private func background() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            condition.lock()
+            while !stopping && next >= works.count { condition.wait() }
+            if stopping {
+                condition.unlock()
+                return
+            }
+            let work = works[next]
+            next += 1
+            condition.unlock()
+            while !work.advance(buffer) {
+                // Checked between chunks: `stop` need not wait for a large file.
+                if stoppingNow { return }
+            }
+        }
+    }
+
+    private var stoppingNow: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    /// The hash of `path`'s first `length` bytes, here and now.
+    static func sha256(path: String, length: Int) -> String? {
+        let work = Work(fileID: 0, path: path, length: length)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        while !work.advance(buffer) {}
+        return work.sha256
+    }
+}
