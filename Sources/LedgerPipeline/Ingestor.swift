@@ -337,8 +337,8 @@ public struct Ingestor: Sendable {
         /// log the same lines), so only such a file's hash is needed when it is written.
         private var sizes = Set<Int64>()
         private var gzipLines = Set<Int>()
-        /// The same for the files whose hashes are still being computed: a file may be a copy
-        /// of one of them only with their size or line count.
+        /// The same for the files whose hashes are still being computed (plain files): a file
+        /// may be a copy of one of them only with its size, or if it is a gzip log its lines.
         private var pendingSizes = Set<Int64>()
         private var pendingLines = Set<Int>()
 
@@ -407,11 +407,12 @@ public struct Ingestor: Sendable {
             return false
         }
 
-        /// Whether `load` may be a copy of a file whose hash is still being computed.
+        /// Whether `load` may be a copy of a file whose hash is still being computed (those are
+        /// plain: the same bytes, or for a gzip log the same content, so the same lines).
         func mayMatchPending(_ load: FileLoad) -> Bool {
             !pendingSizes.isEmpty
                 && (pendingSizes.contains(load.size) || load.hashLength.map { pendingSizes.contains(Int64($0)) } == true
-                    || pendingLines.contains(load.lines))
+                    || (load.compression != Compression.none.rawValue && pendingLines.contains(load.lines)))
         }
 
         /// Whether `load`, whose hash is not computed yet, may be a stored file's copy.
