@@ -284,7 +284,11 @@ public struct Ingestor: Sendable {
             do {
                 try store.derive { db, readers in
                     try Deriver.rebuild(db, settings: settings, readers: readers) { logger.debug("derived \($0) in \($1)") }
+                    let waiting = clock.now
                     recorded = writer.finishHashes()
+                    if !recorded.isEmpty {
+                        logger.debug("waited for \(recorded.count) deferred hash(es) in \(waiting.duration(to: clock.now))")
+                    }
                     try LedgerStore.recordHashes(db, recorded)
                     CrashPoint.reached(.insideDerive)
                 }
