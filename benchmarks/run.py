@@ -57,7 +57,7 @@ def run(label, argv, optional=False, stages=False):
     print(f"  {label:<44} {seconds:8.2f} s   cpu {cpu:6.2f} s   peak {usage.ru_maxrss / 1024:.0f} MiB")
     if stages:
         run.stages = {}
-        for m in re.finditer(r"\] ((?:read and stored|derived|waited for)[^\n]*?) in ([0-9.]+) seconds", log):
+        for m in re.finditer(r"\] ((?:read and stored|derived|waited for)[^\n]*?) in ([0-9.]+(?:e-?[0-9]+)?) seconds", log):
             print(f"    {m.group(1):<42} {float(m.group(2)):8.2f} s")
             run.stages[m.group(1)] = float(m.group(2))
     return seconds

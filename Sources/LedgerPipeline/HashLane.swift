@@ -74,13 +74,15 @@ final class HashLane: @unchecked Sendable {
         }
     }
 
-    static let chunkSize = 1 << 20
+    static let chunkSize = 256 << 10
 
     private let condition = NSCondition()
     private var works: [Work] = []
     /// The next work the idle-time thread takes.
     private var next = 0
     private var stopping = false
+    /// `finish` is hashing everything itself.
+    private var draining = false
     private var thread: Thread?
     private let stopped = DispatchGroup()
 
@@ -115,6 +117,9 @@ final class HashLane: @unchecked Sendable {
     /// works from the first).
     func finish() -> [Work] {
         condition.lock()
+        // The idle-time thread stops after its current chunk: left without a core on a busy
+        // machine while holding a work's lock, it would hold this thread back (at most a chunk).
+        draining = true
         let all = works
         condition.unlock()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
@@ -126,6 +131,8 @@ final class HashLane: @unchecked Sendable {
         // Only works added meanwhile (none: the writer adds them, and it is the one here) stay.
         works.removeFirst(all.count)
         next = max(0, next - all.count)
+        draining = false
+        condition.broadcast()
         condition.unlock()
         return all
     }
@@ -145,7 +152,7 @@ final class HashLane: @unchecked Sendable {
         defer { buffer.deallocate() }
         while true {
             condition.lock()
-            while !stopping && next >= works.count { condition.wait() }
+            while !stopping && (draining || next >= works.count) { condition.wait() }
             if stopping {
                 condition.unlock()
                 return
@@ -153,17 +160,16 @@ final class HashLane: @unchecked Sendable {
             let work = works[next]
             next += 1
             condition.unlock()
-            while !work.advance(buffer) {
-                // Checked between chunks: `stop` need not wait for a large file.
-                if stoppingNow { return }
-            }
+            // Checked between chunks: `stop` and `finish` need not wait for a large file.
+            while !work.advance(buffer) && !yielding {}
         }
     }
 
-    private var stoppingNow: Bool {
+    /// Whether the idle-time thread should leave its work: stopping, or `finish` hashing it all.
+    private var yielding: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return stopping
+        return stopping || draining
     }
 
     /// The hash of `path`'s first `length` bytes, here and now.
