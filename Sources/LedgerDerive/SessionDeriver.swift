@@ -141,7 +141,7 @@ enum SessionDeriver {
         }
 
         subscript(index: Int) -> Build {
-            get { blocks[index / blockSize][index % blockSize] }
+            _read { yield blocks[index / blockSize][index % blockSize] }
             _modify { yield &blocks[index / blockSize][index % blockSize] }
         }
     }
