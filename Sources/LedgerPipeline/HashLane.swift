@@ -44,6 +44,11 @@ final class HashLane: @unchecked Sendable {
             self.length = length
         }
 
+        deinit {
+            // A work left unfinished (the ingest threw before its derive) keeps no descriptor.
+            if fd >= 0 { close(fd) }
+        }
+
         /// Hashes the next chunk into `buffer`; true once the hash is done (or cannot be).
         func advance(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
             lock.lock()
