@@ -177,13 +177,4 @@ final class HashLane: @unchecked Sendable {
         defer { condition.unlock() }
         return stopping || draining
     }
-
-    /// The hash of `path`'s first `length` bytes, here and now.
-    static func sha256(path: String, length: Int) -> String? {
-        let work = Work(fileID: 0, path: path, length: length)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while !work.advance(buffer) {}
-        return work.sha256
-    }
 }

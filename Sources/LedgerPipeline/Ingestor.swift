@@ -316,7 +316,7 @@ public struct Ingestor: Sendable {
             guard stat(entry.path, &info) == 0, Int64(info.st_size) == entry.size,
                 Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) == entry.mtimeNanos
             else { continue }
-            found.append((entry.id, HashLane.sha256(path: entry.path, length: Int(entry.size))))
+            found.append((entry.id, Fingerprint.sha256Hex(path: entry.path, length: Int(entry.size))))
         }
         guard found.contains(where: { $0.sha256 != nil }) else { return false }
         try store.write { try LedgerStore.recordHashes($0, found) }
@@ -429,7 +429,7 @@ public struct Ingestor: Sendable {
         mutating func hashNow(_ load: inout FileLoad) {
             guard let length = load.hashLength else { return }
             settle()
-            let sha = HashLane.sha256(path: load.path, length: length)
+            let sha = Fingerprint.sha256Hex(path: load.path, length: length)
             load.sha256 = sha
             load.contentSHA256 = sha
             load.hashLength = nil

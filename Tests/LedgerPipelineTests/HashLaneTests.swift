@@ -45,7 +45,6 @@ struct HashLaneTests {
             #expect(work.sha256 == expected[work.fileID]!, "file \(work.fileID)")
         }
         #expect(lane.finish().isEmpty, "taken once")
-        #expect(HashLane.sha256(path: dir.path + "/f5", length: sizes[5]) == expected[5]!)
     }
 
     // Seen to fail: with every file marked (the year's ingest read 10 GiB twice), and with the
