@@ -13,7 +13,7 @@ import LedgerDiscover
 /// written, its hash is asked for here (`add`), and the hashes are recorded before the ingest's
 /// derive commits (`finish`). Meanwhile this thread, at the lowest priority (Linux `SCHED_IDLE`),
 /// hashes on the cores the writer's tail and the derive leave idle, and `finish` hashes what
-/// is left on the caller's thread too, at its priority (so a busy machine cannot starve it).
+/// is left on the caller's thread, at its priority (so a busy machine cannot starve it).
 /// A file that may be a copy of another (same size, or the same line count as a gzip log) is
 /// hashed at once instead, when the writer decides about it (``Ingestor/Writer``).
 ///
@@ -119,8 +119,7 @@ final class HashLane: @unchecked Sendable {
     }
 
     /// Every hash asked for since the last `finish`, in the order asked, computed to the end
-    /// here as well as on the background thread (from the last file back, while that thread
-    /// works from the first).
+    /// on this thread (the idle-time thread leaves its file after its current chunk).
     func finish() -> [Work] {
         condition.lock()
         // The idle-time thread stops after its current chunk: left without a core on a busy
@@ -130,7 +129,7 @@ final class HashLane: @unchecked Sendable {
         condition.unlock()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
         defer { buffer.deallocate() }
-        for work in all.reversed() {
+        for work in all {
             while !work.advance(buffer) {}
         }
         condition.lock()

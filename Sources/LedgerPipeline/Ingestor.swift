@@ -424,11 +424,10 @@ public struct Ingestor: Sendable {
             sizes.contains(load.size) || load.hashLength.map { sizes.contains(Int64($0)) } == true || gzipLines.contains(load.lines)
         }
 
-        /// Computes `load`'s hash here, after the hashes asked for so far (a copy's original may
-        /// be among them).
+        /// Computes `load`'s hash here. The pending hashes are not waited for: a copy of a
+        /// pending file has been seen to be one by `mayMatchPending`, which settles them first.
         mutating func hashNow(_ load: inout FileLoad) {
             guard let length = load.hashLength else { return }
-            settle()
             let sha = Fingerprint.sha256Hex(path: load.path, length: length)
             load.sha256 = sha
             load.contentSHA256 = sha

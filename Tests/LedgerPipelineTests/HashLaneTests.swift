@@ -69,7 +69,7 @@ struct HashLaneTests {
 
     // Seen to fail: with a plain file's line count matched against the pending plain files'
     // (the benchmark's Livy log waited for the ResourceManager log's hash: both had 2,000,000
-    // lines), and with the size not looked at.
+    // lines), with the size not looked at, and with `hashNow` settling every pending hash.
     @Test("a file waits for the pending hashes only if it may be a copy: their size, or for a gzip log their lines")
     func waitsOnlyForPossibleCopies() throws {
         let dir = try TemporaryDirectory("hash-lane")
@@ -91,6 +91,14 @@ struct HashLaneTests {
         #expect(writer.mayMatchPending(load(size: 1000, lines: 11, pending: true)), "plain, the same size")
         #expect(writer.mayMatchPending(load(size: 300, lines: 10, gzip: true)), "gzip, the same lines")
         #expect(!writer.mayMatchPending(load(size: 300, lines: 11, gzip: true)), "gzip, other lines")
+        // A file hashed at once because of a stored file's size (not a pending one's) does not
+        // wait for the pending hashes: they are still pending after it.
+        writer.noteStored(load(size: 500, lines: 3), fileID: 2)
+        var other = load(size: 500, lines: 4, pending: true)
+        #expect(writer.mayBeCopy(other) && !writer.mayMatchPending(other))
+        writer.hashNow(&other)
+        #expect(other.sha256 == Fingerprint.sha256Hex(Array(Self.bytes(1000, seed: 1).prefix(500))))
+        #expect(writer.mayMatchPending(load(size: 1000, lines: 10)), "still pending")
         #expect(writer.finishHashes().map(\.fileID) == [1])
         #expect(!writer.mayMatchPending(load(size: 1000, lines: 10)), "nothing pending once taken")
     }
