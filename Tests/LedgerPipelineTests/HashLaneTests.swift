@@ -19,7 +19,7 @@ struct HashLaneTests {
 
     // Seen to fail: reading a whole chunk whatever the length left (the prefix hashes were of
     // the whole file), and leaving a chunk's bytes out after a short read.
-    @Test("the hash of a file's first bytes, across chunk edges, from the background thread and the caller's")
+    @Test("the hash of a file's first bytes, across chunk edges, with the idle-time thread running")
     func hashesPrefixes() throws {
         let dir = try TemporaryDirectory("hash-lane")
         defer { dir.remove() }
