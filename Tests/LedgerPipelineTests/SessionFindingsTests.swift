@@ -64,12 +64,63 @@ struct SessionFindingsTests {
                     arguments: [s.0, line, line + 1, s.1, s.2, s.3, s.4, s.5, s.6])
             }
             try db.execute(sql: "CREATE TEMP TABLE found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
-            try FindingsDeriver.sessionFindings(db, settings: DeriveSettings(rates: [], backgroundSessionDurationSeconds: 3000))
-            return try Row.fetchAll(db, sql: "SELECT * FROM temp.found ORDER BY code, subject").map { row in
+            let rules = FindingsDeriver.sessionRules(DeriveSettings(rates: [], backgroundSessionDurationSeconds: 3000))
+            try FindingsDeriver.storeSorted(db, sessionRules: rules)
+            return try Row.fetchAll(db, sql: "SELECT * FROM finding ORDER BY rowid").map { row in
                 (0..<5).map { row[$0] as String }
             }
         }
         #expect(IdentityDeriver.backgroundGraceSeconds == 900)
         #expect(found == Self.expected)
+    }
+    // How this was seen to fail: with the codes taken rules first, then the temporary table's;
+    // with the ORDER BY left out of the few-findings path (rows came in the table's order).
+    @Test("findings are stored sorted by code, subject, detail, evidence, whether a rule finds many sessions or few")
+    func storedSorted() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        _ = try LedgerStore(path: dir.path + "/l.sqlite")
+        // 20 sessions inserted out of key order: 18 unresolved (a rule that finds many, read
+        // in key order), 2 missing (one that finds few: 2 × 8 < 20, scanned and sorted).
+        let keys = (0..<20).map { "c/s/\(($0 * 7) % 20)" }  // c/s/0, c/s/7, c/s/14, c/s/1, …
+        func missing(_ line: Int) -> Bool { line == 1 || line == 2 }  // c/s/7, c/s/14
+        let stored = try DatabaseQueue(path: dir.path + "/l.sqlite").write { db -> [[String]] in
+            try db.execute(sql: """
+                INSERT INTO input_file (id, path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates)
+                VALUES (1, '/logs/livy.out', 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)
+                """)
+            for (line, key) in keys.enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO session (session_key, cluster_id, livy_session_id, session_type, created_at, end_reason,
+                          last_activity_at, activity_source, statements, duration_s, idle_tail_s, cost_basis, abandoned,
+                          file_id, line, proxy_user, identity_status)
+                        VALUES (?, 'c', ?, 'interactive', '2025-01-01T00:00:00Z', 'still_running', '2025-01-01T00:00:00Z',
+                          'none', 0, 0, 0, 'none', 0, 1, ?, ?, ?)
+                        """,
+                    arguments: [key, line, line + 1, missing(line) ? nil : "u\(line)", missing(line) ? "missing" : "unresolved"])
+            }
+            // Findings found in Swift, of codes before, between and after the rules', unsorted.
+            try db.execute(sql: "CREATE TEMP TABLE found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
+            for (code, subject, detail) in [
+                ("unverified_logs", "a/r", "2"), ("coverage_gap", "b", "x"), ("job_cut_by_session", "j", "d2"),
+                ("coverage_gap", "a", "y"), ("job_cut_by_session", "j", "d1"), ("unverified_logs", "a/r", "1"),
+            ] {
+                try db.execute(sql: "INSERT INTO temp.found VALUES ('low', ?, ?, ?, 'e')", arguments: [code, subject, detail])
+            }
+            try FindingsDeriver.storeSorted(db, sessionRules: FindingsDeriver.sessionRules(DeriveSettings(rates: [])))
+            return try Row.fetchAll(db, sql: "SELECT code, subject, detail FROM finding ORDER BY rowid").map { row in
+                (0..<3).map { row[$0] as String }
+            }
+        }
+        let codes = stored.map { $0[0] }
+        #expect(codes == ["coverage_gap", "coverage_gap", "identity_missing", "identity_missing"]
+            + Array(repeating: "identity_unresolved", count: 18) + ["job_cut_by_session", "job_cut_by_session", "unverified_logs", "unverified_logs"])
+        #expect(stored.filter { $0[0] == "identity_missing" }.map { $0[1] } == ["c/s/14", "c/s/7"])
+        // Text order: c/s/0, c/s/1, c/s/10, …, c/s/19, c/s/2, … (c/s/7 and c/s/14 are missing).
+        #expect(stored.filter { $0[0] == "identity_unresolved" }.map { $0[1] }
+            == ["0", "1", "10", "11", "12", "13", "15", "16", "17", "18", "19", "2", "3", "4", "5", "6", "8", "9"].map { "c/s/\($0)" })
+        #expect(stored.filter { $0[0] != "identity_missing" && $0[0] != "identity_unresolved" }.map { $0[1] + " " + $0[2] }
+            == ["a y", "b x", "j d1", "j d2", "a/r 1", "a/r 2"])
     }
 }
