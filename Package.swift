@@ -38,6 +38,9 @@ let package = Package(
         /** SQLite's process-wide settings (`sqlite3_config` is variadic: a C shim calls it). */
         .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
 
+        /** The byte scan of every text log line: its end, and whether it is printable ASCII (SSE2). */
+        .target(name: "CTextScan"),
+
         // MARK: Model
 
         /** Value types every stage shares: provenance, diagnostics, table batches, instants. */
@@ -49,7 +52,7 @@ let package = Package(
         .target(
             name: "LedgerDiscover",
             dependencies: [
-                "LedgerModel", "CZlib",
+                "LedgerModel", "CZlib", "CTextScan",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         /** parse: recognise a format by content; one parser per format → typed table rows. */
@@ -119,7 +122,7 @@ let package = Package(
             dependencies: ["LedgerModel", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerDiscoverTests",
-            dependencies: ["LedgerDiscover", "LedgerTestSupport"]),
+            dependencies: ["LedgerDiscover", "CTextScan", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerFormatsTests",
             dependencies: ["LedgerFormats", "LedgerTestSupport"]),
@@ -145,7 +148,7 @@ for target in package.targets where documentedModules.contains(target.name) {
     target.exclude.append("README.md")
 }
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CTextScan" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

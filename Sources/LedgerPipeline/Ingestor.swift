@@ -636,7 +636,8 @@ public struct Ingestor: Sendable {
         var notReadCount = 0
         func feed(_ line: Line) {
             let problem = line.isOverlong
-                ? "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB" : TextCheck.problem(in: line.bytes)
+                ? "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB"
+                : line.isPrintableASCII ? nil : TextCheck.problem(in: line.bytes)
             guard let problem else {
                 return parser.consume(lineNumber: line.number, bytes: line.bytes)
             }
