@@ -141,6 +141,11 @@ public struct LedgerStore: Sendable {
             if try queue.writeWithoutTransaction({ try String.fetchOne($0, sql: "PRAGMA journal_mode") }) == "wal" {
                 _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
             }
+            // A new ledger gets pages of 16 KiB (SQLite's default is 4 KiB): its tables are
+            // written in bulk and read whole, and the benchmark's derive took 0.77 s against
+            // 0.87 s (medians of 10 alternating runs), fewer pages to split, log and copy back.
+            // An existing ledger keeps its page size (SQLite ignores this once a table exists).
+            try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA page_size = \(Self.pageSize)") }
             try Schema.migrator.migrate(queue)
         } catch let error as LedgerError {
             throw error
@@ -148,6 +153,9 @@ public struct LedgerStore: Sendable {
             throw .database(path: path, message: "cannot open the database: \(error)")
         }
     }
+
+    /// The page size of a new ledger, in bytes.
+    static let pageSize = 16384
 
     /// SQLite counts every allocation under a process-wide mutex unless told not to
     /// (`SQLITE_CONFIG_MEMSTATUS`); nothing here reads those counts. It must be said before

@@ -188,6 +188,24 @@ struct LedgerStoreTests {
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
     }
 
+    // How this was seen to fail: without the pragma, the new ledger's pages were 4096 bytes;
+    // with it run after the migrations, too (a database with tables keeps its page size).
+    @Test("a new ledger has 16 KiB pages; a ledger made with 4 KiB pages keeps them and opens")
+    func pageSizes() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let new = try LedgerStore(path: dir.path + "/new.sqlite")
+        #expect(try new.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 16384)
+        let old = dir.path + "/old.sqlite"
+        try DatabaseQueue(path: old).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA page_size = 4096")
+            try db.execute(sql: "CREATE TABLE earlier (x)")
+        }
+        let reopened = try LedgerStore(path: old)
+        #expect(try reopened.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+        #expect(try reopened.manifest().isEmpty)
+    }
+
     @Test("the manifest reads back what was stored")
     func readsManifest() throws {
         let dir = try TemporaryDirectory()
