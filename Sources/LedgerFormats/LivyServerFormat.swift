@@ -17,11 +17,12 @@ public struct LivyServerFormat: LogFormat {
     public static let name = "livy-server"
     public static let summary = "Apache Livy server log: server starts and the life of every session (0.5–0.9 dialects)"
 
-    /// Logger names (last dotted component) that only a Livy server writes.
+    /// Logger names (last dotted component) that only a Livy server writes. `LineBufferedStream`
+    /// first: the forwarded spark-submit output is most lines of a busy server's log.
     static let livyLoggers: [String] = [
-        "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager", "BatchSessionManager",
+        "LineBufferedStream", "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager", "BatchSessionManager",
         "InteractiveSession", "InteractiveSession$", "BatchSession", "BatchSession$", "SparkYarnApp",
-        "SparkYarnApp$", "LineBufferedStream", "StateStore$", "ZooKeeperStateStore", "FileSystemStateStore",
+        "SparkYarnApp$", "StateStore$", "ZooKeeperStateStore", "FileSystemStateStore",
         "SessionHeartbeatWatchdog", "LivyConf", "AccessManager", "SessionServlet", "InteractiveSessionServlet",
         "BatchSessionServlet",
     ]
