@@ -148,6 +148,7 @@ for target in package.targets where documentedModules.contains(target.name) {
     target.exclude.append("README.md")
 }
 
+// Swift settings for the Swift targets (CTextScan is C: it has none).
 for target in package.targets where target.type != .system && target.name != "CTextScan" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -13,7 +13,8 @@ import LedgerDiscover
 /// written, its hash is asked for here (`add`), and the hashes are recorded before the ingest's
 /// derive commits (`finish`). Meanwhile this thread, at the lowest priority (Linux `SCHED_IDLE`),
 /// hashes on the cores the writer's tail and the derive leave idle, and `finish` hashes what
-/// is left on the caller's thread, at its priority (so a busy machine cannot starve it).
+/// is left on the caller's thread too, at its priority, from the last file back while this
+/// thread goes on from the first (so a busy machine cannot starve it, and an idle core helps).
 /// A file that may be a copy of another (same size, or the same line count as a gzip log) is
 /// hashed at once instead, when the writer decides about it (``Ingestor/Writer``).
 ///

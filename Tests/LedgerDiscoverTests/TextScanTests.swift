@@ -12,7 +12,7 @@ struct TextScanTests {
     // How this was seen to fail: with bytes ≥ 0x80 taken as printable in the 16-byte step (an
     // unsigned `v ≤ 0x1F` test in place of the signed `v < 0x20`), and with the tail loop's
     // `> 0x7E` written `> 0x7F` (DEL in the last bytes went unseen).
-    @Test("every byte value at every position of 0–50 bytes, from every alignment of a block")
+    @Test("every byte value at every position of 1–50 bytes, from four alignments in a block")
     func everyByteEverywhere() {
         for value in 0...255 {
             let printable = value >= 0x20 && value <= 0x7E

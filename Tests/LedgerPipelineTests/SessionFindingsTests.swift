@@ -74,7 +74,8 @@ struct SessionFindingsTests {
         #expect(found == Self.expected)
     }
     // How this was seen to fail: with the codes taken rules first, then the temporary table's;
-    // with the ORDER BY left out of the few-findings path (rows came in the table's order).
+    // with the ORDER BY left out of the few-findings path, and out of the many-findings path
+    // (rows came in the table's order).
     @Test("findings are stored sorted by code, subject, detail, evidence, whether a rule finds many sessions or few")
     func storedSorted() throws {
         let dir = try TemporaryDirectory()
