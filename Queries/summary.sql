@@ -11,6 +11,7 @@ select count(*) as sessions,
        sum(identity_status in ('missing', 'unresolved')) as sessions_without_identity,
        sum(end_reason = 'still_running') as running_sessions,
        (select count(*) from finding where severity = 'high') as high_findings,
+       sum(session_type = 'interactive' and activity_source = 'none' and end_reason <> 'start_failed') as idle_upper_bound_sessions,
        min(created_at) as first_session,
        max(created_at) as last_session
 from session

@@ -48,8 +48,9 @@ USERS = [
 USER_ID = {u[1]: u[0] for u in USERS}
 
 CLUSTERS = {
-    # EMR 7.11, Livy 0.9, a security configuration that allows user background sessions.
-    "j-1ANALYTICSW47": dict(release="emr-7.11.0", livy="0.9", security="tip-background",
+    # EMR 7.11, whose Livy is 0.8 (every EMR 7.x ships 0.8.0-incubating), a security
+    # configuration that allows user background sessions.
+    "j-1ANALYTICSW47": dict(release="emr-7.11.0", livy="0.8", security="tip-background",
                            instance="i-0a1b2c3d4e5f60718", host="ip-10-0-1-17.ec2.internal",
                            cluster_ts=1763337600000, tz="UTC"),
     # EMR 6.15, Livy 0.7: too old for background sessions.
@@ -60,7 +61,16 @@ CLUSTERS = {
     "glue-dev-shared": dict(release=None, livy="0.7", security=None, instance=None,
                             host="ip-172-32-5-20.ec2.internal", cluster_ts=1763337600002,
                             tz="America/New_York"),
+    # Partial data: an EMR 7.x cluster launched before the trail we were given begins (no
+    # RunJobFlow: release, security configuration and roles unknown), whose ResourceManager
+    # logs were not collected (no YARN summaries: costs as requested, no YARN end).
+    "j-3OPSLEGACY7": dict(release=None, livy="0.8", security=None, instance="i-0c3c3c3c3c3c3c3c7",
+                         host="ip-10-0-3-5.ec2.internal", cluster_ts=1763337600003, tz="UTC", rm_logs=False),
 }
+
+# The roles RunJobFlow names for the clusters it launched in the trail (service, instance).
+CLUSTER_ROLES = {"j-1ANALYTICSW47": {"EMR_DefaultRole", "EMR_EC2_DefaultRole"},
+                 "j-2REPORTINGB83": {"EMR_DefaultRole", "EMR_EC2_DefaultRole"}}
 
 START = dt.datetime(2025, 11, 17, tzinfo=UTC)  # Monday
 END = dt.datetime(2025, 11, 24, tzinfo=UTC)    # the data ends here (as_of comes from the logs)
@@ -85,8 +95,10 @@ def epoch_ms(x):
 class Session:
     def __init__(self, cluster, sid, user, created, *, kind="pyspark", statements=(), end=None,
                  reason="user_deleted", cores=4, memory_gb=16, executors=2, exec_cores=2,
-                 exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True):
+                 exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True, batch=None):
         self.cluster, self.sid, self.user, self.created = cluster, sid, user, created
+        # A batch session runs `batch` (its file); its app finishes on its own at `end`.
+        self.batch = batch
         self.kind, self.statements, self.end, self.reason = kind, list(statements), end, reason
         self.no_proxy = no_proxy
         self.ready = None if reason == "start_failed" else created + dt.timedelta(seconds=ready_after)
@@ -117,12 +129,21 @@ def build(seed):
     logouts.append(("alice", t(0, 17, 30)))
     sessions.append(Session(A, 0, "alice", t(0, 9), statements=stmts(t(0, 9), [5, 30, 95]),
                             end=t(0, 11, 0, 1), reason="user_deleted"))
+    # Monday: alice's nightly batch job (a Livy batch session: no sign-in needed, by design).
+    sessions.append(Session(A, 0, "alice", t(0, 2), batch="s3://analytics-jobs/nightly_features.py", end=t(0, 2, 25),
+                            reason="app_finished", ready_after=20))
+    # Monday: bob starts a batch report at 10:30 and logs off at 12:00; it runs until 13:30. A
+    # batch runs on after its owner leaves by design: no background time. Livy 0.8 purges it
+    # (finished) at 13:40:30 with "Deleting session 1" from the batch manager, while bob's
+    # interactive session 1 still runs: that line must not end it.
+    sessions.append(Session(A, 1, "bob", t(0, 10, 30), batch="s3://analytics-jobs/daily_report.py", end=t(0, 13, 30),
+                            reason="app_finished", ready_after=20))
     # Monday: bob logs off at 12:00 while his session runs on until 15:10 (background).
     signins.append(("bob", t(0, 9, 55)))
     logouts.append(("bob", t(0, 12)))
     sessions.append(Session(A, 1, "bob", t(0, 10), statements=stmts(t(0, 10), [10, 90, 185]),
                             end=t(0, 15, 10, 1), reason="user_deleted"))
-    # Tuesday: carol forgets her session; Livy 0.9 times it out 8 h after the last statement.
+    # Tuesday: carol forgets her session; Livy 0.8 times it out 8 h after the last statement.
     signins.append(("carol", t(1, 8)))
     sessions.append(Session(A, 2, "carol", t(1, 8, 30), statements=stmts(t(1, 8, 30), [15, 40]),
                             end=None, reason="idle_timeout"))
@@ -176,6 +197,22 @@ def build(seed):
                                 reason=reason))
     # alice's Glue session came without her signing in that day: asserted, not observed.
 
+    # --- Cluster C: launched before the trail, no ResourceManager logs, Livy 0.8 -------------
+    # Thursday: dan signs in 08:50 and logs off 10:30 during his session, which Livy times out
+    # 8 h after his last statement. His own sign-in and logout carry his user id: they prove
+    # nothing about the cluster acting as him (asserted).
+    C = "j-3OPSLEGACY7"
+    signins.append(("dan", t(3, 8, 50)))
+    logouts.append(("dan", t(3, 10, 30)))
+    sessions.append(Session(C, 0, "dan", t(3, 9), kind="pyspark", statements=stmts(t(3, 9), [10, 40]),
+                            end=None, reason="idle_timeout"))
+    # Thursday: carol's notebook stops Spark itself at 14:50; Livy 0.8 purges the finished
+    # session 10 min 30 s later with the "inactive for more than 28.8 ms" words. No YARN summary
+    # says how the app ended; the purge came long before an 8 h timeout could: app_finished.
+    signins.append(("carol", t(3, 13, 50)))
+    sessions.append(Session(C, 1, "carol", t(3, 14), statements=stmts(t(3, 14), [10, 30]),
+                            end=t(3, 14, 50), reason="app_finished"))
+
     # Background-policy change mid-week, SageMaker jobs, cross-account role: see render_cloudtrail.
     return sessions, signins, logouts, restarts
 
@@ -224,13 +261,29 @@ def ncsa(x):
 LIVY_TIMEOUT = dt.timedelta(hours=8)
 
 
+# How each Livy dialect words the idle timeout: the global 8 h timeout as 0.6/0.7 print it
+# (ms), as 0.8 prints it (ms / 1e6) and as 0.9 prints it (ms / 1e9, in "secs") (formats.md §1.6).
+IDLE_WORDS = {"0.7": "2.88E7 ms", "0.8": "28.8 ms", "0.9": "0.0288 secs"}
+
+
+def purge_line(s, dialect, at, manager):
+    """How Livy words the purge of a finished session: 0.9 says so; before, the idle words."""
+    name = f"{'BatchSession' if s.batch else 'InteractiveSession'} {s.sid}"
+    if dialect == "0.9":
+        return (at, manager, f"Deleting {name} because it finished before 600.0 secs.")
+    return (at, manager, f"Deleting {name} because it was inactive for more than {IDLE_WORDS[dialect]}.")
+
+
 def lifecycle(s, cluster, restart_at):
     """Fills in s.ended (SPEC's ended_at), s.livy_lines [(time, logger, message)], s.requests
     [(time, method, path, status)], s.yarn (finish, state, killer) or None."""
     c = CLUSTERS[cluster]
-    v09 = c["livy"] == "0.9"
-    ref = f"InteractiveSession {s.sid}" if v09 else f"session {s.sid}"
-    lines, requests = [], [(s.created, "POST", "/sessions", 201)]
+    dialect = c["livy"]
+    v09 = dialect == "0.9"
+    # 0.7/0.8 name a session `session N` in Deleting/Deleted; the manager logging it says which kind.
+    ref = f"{'BatchSession' if s.batch else 'InteractiveSession'} {s.sid}" if v09 else f"session {s.sid}"
+    manager = "BatchSessionManager" if s.batch else "InteractiveSessionManager"
+    lines, requests = [], [(s.created, "POST", "/batches" if s.batch else "/sessions", 201)]
     requests += [(x, "POST", f"/sessions/{s.sid}/statements", 201) for x in s.statements]
     last = max([s.created] + ([s.ready] if s.ready else []) + s.statements)
     s.last_activity = last
@@ -244,7 +297,7 @@ def lifecycle(s, cluster, restart_at):
         s.yarn = (s.end + dt.timedelta(milliseconds=1500), "FINISHED", None)
     elif s.reason == "idle_timeout":
         idle = last + LIVY_TIMEOUT + dt.timedelta(seconds=25)  # the GC thread runs every 60 s
-        words = "0.0288 secs" if v09 else "2.88E7 ms"
+        words = IDLE_WORDS[dialect]
         lines += [(idle, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than {words}."),
                   (idle, "InteractiveSessionManager", f"Deleting {ref}"), (idle, "InteractiveSession", f"Stopping InteractiveSession {s.sid}..."),
                   (idle + dt.timedelta(seconds=1), "InteractiveSession", f"Stopped InteractiveSession {s.sid}."),
@@ -263,8 +316,18 @@ def lifecycle(s, cluster, restart_at):
         s.ended = k  # the YARN finish time, to the second
         s.yarn = (k + dt.timedelta(milliseconds=200), "KILLED", "hadoop")
         purge = k + dt.timedelta(minutes=10, seconds=30)  # Livy 0.7 purges the dead session with the "inactive" words
-        lines += [(purge, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than 2.88E7 ms."),
-                  (purge, "InteractiveSessionManager", f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), "InteractiveSessionManager", f"Deleted {ref}")]
+        lines += [purge_line(s, dialect, purge, manager),
+                  (purge, manager, f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), manager, f"Deleted {ref}")]
+    elif s.reason == "app_finished":
+        # The app ended on its own (a batch job done; a notebook that stopped Spark). Livy purges
+        # the finished session after livy.server.session.state-retain.sec (600 s) at its next
+        # 60-second GC pass.
+        purge = s.end + dt.timedelta(minutes=10, seconds=30)
+        lines += [purge_line(s, dialect, purge, manager),
+                  (purge, manager, f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), manager, f"Deleted {ref}")]
+        s.yarn = (s.end + dt.timedelta(milliseconds=700), "FINISHED", None)
+        # With a YARN summary its finishTime ends the session; without one, the Deleted line.
+        s.ended = s.end if c.get("rm_logs", True) else purge + dt.timedelta(seconds=1)
     elif s.reason == "server_restart":
         s.ended = restart_at
         s.yarn = (restart_at + dt.timedelta(seconds=30), "KILLED", None)  # the orphaned app, killed later
@@ -275,19 +338,25 @@ def lifecycle(s, cluster, restart_at):
                    [f"java.lang.IllegalStateException: No YARN application is found with tag livy-session-{s.sid}-{s.tag} in 120 seconds. This may be because 1) spark-submit fail to submit application to YARN; or 2) YARN cluster doesn't have enough resources to start the application in time. Please check Livy log and YARN log to know the details.",
                     "\tat org.apache.livy.utils.SparkYarnApp.getAppIdFromTag(SparkYarnApp.scala:182)"])]
         purge = f + dt.timedelta(minutes=10, seconds=30)
-        lines += [(purge, "InteractiveSessionManager", f"Deleting InteractiveSession {s.sid} because it was inactive for more than 2.88E7 ms."),
-                  (purge, "InteractiveSessionManager", f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), "InteractiveSessionManager", f"Deleted {ref}")]
+        lines += [purge_line(s, dialect, purge, manager),
+                  (purge, manager, f"Deleting {ref}"), (purge + dt.timedelta(seconds=1), manager, f"Deleted {ref}")]
     else:  # still_running
         s.ended = None
-    if not s.yarn_summary:
+    if not s.yarn_summary or not c.get("rm_logs", True):
         s.yarn = None
     s.livy_lines, s.requests = lines, requests
 
 
 def create_line(s, cluster):
-    v09 = CLUSTERS[cluster]["livy"] == "0.9"
+    dialect = CLUSTERS[cluster]["livy"]
     proxy = "None" if s.no_proxy else f"Some({s.user})"
-    tail = "heartbeatTimeoutInSecond: 0, ]" if v09 else "heartbeatTimeoutInSecond: 0]"
+    if s.batch:
+        # CreateBatchRequest.toString (0.7–0.9): set keys, each with ", ", conf last with "]".
+        return (f"Creating batch session {s.sid}: [owner: null, request: [proxyUser: {proxy}, file: {s.batch}, "
+                f"driverMemory: 2g, driverCores: 1, executorMemory: {s.exec_memory_gb}g, executorCores: {s.exec_cores}, "
+                f"numExecutors: {s.executors}, conf: spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret]]")
+    # 0.7 ends "heartbeatTimeoutInSecond: 0]"; 0.8 and 0.9 append ", " and the optional ttl.
+    tail = "heartbeatTimeoutInSecond: 0]" if dialect == "0.7" else "heartbeatTimeoutInSecond: 0, ]"
     return (f"Creating Interactive session {s.sid}: [owner: null, request: [kind: {s.kind}, proxyUser: {proxy}, "
             f"driverMemory: 2g, driverCores: 1, executorMemory: {s.exec_memory_gb}g, executorCores: {s.exec_cores}, "
             f"numExecutors: {s.executors}, conf: spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret, {tail}]")
@@ -298,6 +367,8 @@ def ready_line(s, cluster):
     proxy = "None" if s.no_proxy else f"Some({s.user})"
     app = f"application_{c['cluster_ts']}_{s.app_seq:04d}"
     info = "{driverLogUrl=null, sparkUiUrl=null, executorLogUrls=null}" if c["livy"] == "0.9" else "{driverLogUrl=null, sparkUiUrl=null}"
+    if s.batch:
+        return f"Batch session {s.sid} created [appid: {app}, state: running, info: {info}]"
     return f"Interactive session {s.sid} created [appid: {app}, owner: null, proxyUser: {proxy}, state: idle, kind: {s.kind}, info: {info}]"
 
 
@@ -316,9 +387,10 @@ def render_livy(root, cluster, sessions, restarts, base):
             if not (run_start <= s.created < run_end):
                 continue
             s.server_start = run_start + dt.timedelta(seconds=2)
-            events.append((s.created, "InteractiveSession$", create_line(s, cluster)))
+            kind = "BatchSession" if s.batch else "InteractiveSession"
+            events.append((s.created, kind + "$", create_line(s, cluster)))
             if s.ready:
-                events.append((s.ready, "InteractiveSession", ready_line(s, cluster)))
+                events.append((s.ready, kind, ready_line(s, cluster)))
             for e in s.livy_lines:
                 if e[0] < run_end:
                     events.append(e)
@@ -341,8 +413,9 @@ def render_requests(root, sessions, base):
         for (x, method, path, status) in s.requests:
             ip = f"10.0.3.{10 + (USER_ID.get(s.user, 'x')[-1:] == '1') + len(s.user or '')}"
             by_day.setdefault(x.date(), []).append((x, f'{ip} - - [{ncsa(x)}] "{method} {path} HTTP/1.1" {status} {57 if method == "POST" else 17}'))
-            # Notebooks poll for results: GETs the tool must count and skip.
-            by_day[x.date()].append((x + dt.timedelta(seconds=2), f'{ip} - - [{ncsa(x + dt.timedelta(seconds=2))}] "GET /sessions/{s.sid}/statements HTTP/1.1" 200 300'))
+            # Notebooks poll for results, and batch clients for the state: GETs the tool must count and skip.
+            poll = f"/batches/{s.sid}" if s.batch else f"/sessions/{s.sid}/statements"
+            by_day[x.date()].append((x + dt.timedelta(seconds=2), f'{ip} - - [{ncsa(x + dt.timedelta(seconds=2))}] "GET {poll} HTTP/1.1" 200 300'))
     for day, entries in sorted(by_day.items()):
         entries.sort(key=lambda e: e[0])
         write(root, f"{base}/{day.strftime('%Y_%m_%d')}.request.log.gz", ("\n".join(e[1] for e in entries) + "\n").encode())
@@ -372,13 +445,15 @@ def render_yarn(root, cluster, sessions, base):
         s.memory_seconds = int(round(s.memory_mb * seconds))
         final = {"FINISHED": "SUCCEEDED", "KILLED": "KILLED"}[state]
         diag = f"Application {app} was killed by user {killer} at 10.0.1.17" if killer else ""
-        summary = (f"appId={app},name=livy-session-{s.sid},user={s.user or 'livy'},queue=default,state={state},"
+        name = os.path.basename(s.batch) if s.batch else f"livy-session-{s.sid}"
+        tag = f"livy-batch-{s.sid}-{s.tag}" if s.batch else f"livy-session-{s.sid}-{s.tag}"
+        summary = (f"appId={app},name={name},user={s.user or 'livy'},queue=default,state={state},"
                    f"trackingUrl=http://{c['host']}:20888/proxy/{app}/,appMasterHost={c['host']},submitTime={epoch_ms(submit)},"
                    f"startTime={epoch_ms(start)},launchTime={epoch_ms(start) + 2000},finishTime={epoch_ms(finish)},finalStatus={final},"
                    f"memorySeconds={s.memory_seconds},vcoreSeconds={s.vcore_seconds},preemptedMemorySeconds=0,preemptedVcoreSeconds=0,"
                    f"preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK,"
                    f"resourceSeconds={s.memory_seconds} MB-seconds\\, {s.vcore_seconds} vcore-seconds,preemptedResourceSeconds=0 MB-seconds\\, 0 vcore-seconds,"
-                   f"applicationTags=livy-session-{s.sid}-{s.tag},applicationNodeLabel=,diagnostics={diag},totalAllocatedContainers={1 + s.executors}")
+                   f"applicationTags={tag},applicationNodeLabel=,diagnostics={diag},totalAllocatedContainers={1 + s.executors}")
         lines.append((finish + dt.timedelta(milliseconds=600), f"INFO {S}.RMAppManager$ApplicationSummary{thread}: {summary}"))
     lines.append((END - dt.timedelta(minutes=1), f"INFO {S}.scheduler.capacity.CapacityScheduler{thread}: Release container container_{c['cluster_ts']}_0001_01_000001"))
     lines.sort(key=lambda e: e[0])
@@ -447,6 +522,11 @@ def cloudtrail_events(rnd, sessions, signins, logouts):
             ev.append(event(rnd, when, "s3.amazonaws.com", "GetObject", role_on_behalf_of("EMR_EC2_DefaultRole", s.user),
                             {"bucketName": "analytics-lake", "key": f"curated/{s.user}/part-0000.parquet"},
                             managementEvent=False, eventCategory="Data", readOnly=True))
+    # On the cluster launched before the trail (its roles unknown): a role worked on carol's
+    # behalf during her session (any role counts there, a weaker check).
+    ev.append(event(rnd, t(3, 14, 20), "s3.amazonaws.com", "GetObject", role_on_behalf_of("OpsNotebookRole", "carol"),
+                    {"bucketName": "ops-lake", "key": "reports/carol/part-0000.parquet"},
+                    managementEvent=False, eventCategory="Data", readOnly=True))
     # A studio account assumes a role of this account (both accounts' copies of the call).
     shared = "5f1e2d3c-4b5a-4968-8776-655443322110"
     role = f"arn:aws:iam::{ACCOUNT}:role/EMRStudio-Access"
@@ -479,6 +559,9 @@ def render_cloudtrail(root, rnd, sessions, signins, logouts):
                "accountId": ACCOUNT, "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/Monitoring"}}}
     gap = {t(5, 3), t(5, 4)}
     cut = t(2, 2)
+    # A nightly run reads the trail before the last hours' digests are delivered: no digest
+    # ends after Sunday 21:00, so the files delivered after it are pending, not unverified.
+    last_digest_end = END - dt.timedelta(hours=3)
     duplicates = [e for e in relevant if e["eventName"] == "UserAuthentication"][:3]
     digests = []
     previous = None
@@ -514,9 +597,11 @@ def render_cloudtrail(root, rnd, sessions, signins, logouts):
                   "previousDigestHashValue": previous[1] if previous else None, "previousDigestHashAlgorithm": "SHA-256" if previous else None,
                   "previousDigestSignature": "00ff" * 8 if previous else None, "logFiles": logs}
         dcontent = json.dumps(digest, separators=(",", ":")).encode()
-        write(root, dname, dcontent)
+        if end <= last_digest_end:
+            write(root, dname, dcontent)
         previous = (dname, hashlib.sha256(dcontent).hexdigest())
         hour += dt.timedelta(hours=1)
+    return relevant, gap | {cut}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,15 +633,31 @@ def covered(ws, a, b):
     return int(total)
 
 
-def expected(sessions, signins, logouts):
+def role_work(events, lost_hours):
+    """(role name, user id, time) of every event a role session made on a user's behalf, as
+    delivered (events of the hours whose file is missing or cut are not in the data)."""
+    out = []
+    for e in events:
+        ident = e["userIdentity"]
+        if ident.get("type") != "AssumedRole" or "onBehalfOf" not in ident:
+            continue
+        when = dt.datetime.strptime(e["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if when.replace(minute=0, second=0) in lost_hours:
+            continue
+        role = ident["sessionContext"]["sessionIssuer"]["arn"].split("/")[-1]
+        out.append((role, ident["onBehalfOf"]["userId"], when))
+    return out
+
+
+def expected(sessions, signins, logouts, work):
     as_of = END - dt.timedelta(minutes=1)  # every cluster's last line: its ResourceManager log
     disabled = t(3, 12)
-    propagated_users = {}  # (cluster, user) -> event times
     out = []
     for s in sessions:
         end = s.ended or as_of
         duration = int((end - s.created).total_seconds())
-        idle = max(0, int((end - s.last_activity).total_seconds()))
+        # A batch runs a job, not a notebook: never idle, and no background time (SPEC §4).
+        idle = 0 if s.batch else max(0, int((end - s.last_activity).total_seconds()))
         if s.yarn is not None and s.app_seq is not None:
             basis = "yarn"
             cost = s.vcore_seconds / 3600 * RATE_VCPU_HOUR + s.memory_seconds / 1024 / 3600 * RATE_GB_HOUR
@@ -565,33 +666,44 @@ def expected(sessions, signins, logouts):
         else:
             basis = "requested"
             cost = (s.vcores * RATE_VCPU_HOUR + s.memory_mb / 1024 * RATE_GB_HOUR) * duration / 3600
+        # Propagated: a role session worked on the user's behalf during the session (times to
+        # the second, both ends included); one of the cluster's roles where RunJobFlow names
+        # them, else any role. The user's own sign-in and logout events do not count.
+        roles = CLUSTER_ROLES.get(s.cluster)
+        prop_basis = "cluster_role" if roles else "any_role"
         if s.no_proxy:
-            status, user_id = "missing", None
+            status, user_id, prop_basis = "missing", None, None
         elif s.user in USER_ID:
             user_id = USER_ID[s.user]
-            # The only events on a user's behalf are the instance role's, on the analytics cluster.
-            on_behalf = s.cluster == "j-1ANALYTICSW47" and s.created + dt.timedelta(minutes=20) < end
+            on_behalf = [w for w in work if w[1] == user_id and s.created <= w[2] <= end and (roles is None or w[0] in roles)]
             status = "propagated" if on_behalf else "asserted"
         else:
-            status, user_id = "unresolved", None
-        ws = windows(s.user, signins, logouts) if user_id else []
+            status, user_id, prop_basis = "unresolved", None, None
+        ws = windows(s.user, signins, logouts) if user_id and not s.batch else []
         interactive = covered(ws, s.created, end) if ws else None
         background = duration - interactive if interactive is not None else None
-        observed = "unknown" if background is None else ("background" if background > GRACE else "interactive")
-        if s.cluster == "j-1ANALYTICSW47":
-            policy = "background" if s.created < disabled else "interactive"
-        elif s.cluster == "j-2REPORTINGB83":
-            policy = "interactive"  # emr-6.15.0 predates user background sessions
+        observed = None if s.batch else "unknown" if background is None else ("background" if background > GRACE else "interactive")
+        # The three facts of the policy matrix: the Identity Center application (ENABLED from
+        # Monday 00:12 until Thursday 12:00), the release and the security configuration
+        # (known only for the clusters RunJobFlow launched in the trail).
+        c = CLUSTERS[s.cluster]
+        facts = [s.created < disabled]
+        if s.cluster in CLUSTER_ROLES:
+            facts.append(c["release"] >= "emr-7.11.0")
+            facts.append(c["security"] == "tip-background")
         else:
-            policy = "unknown"      # no RunJobFlow for a Glue endpoint
+            facts += [None, None]
+        policy = "interactive" if False in facts else "background" if all(f is True for f in facts) else "unknown"
         out.append({
-            "session_key": f"{s.cluster}/{iso(s.server_start)}/{s.sid}",
-            "cluster_id": s.cluster, "livy_session_id": s.sid, "proxy_user": None if s.no_proxy else s.user,
+            "session_key": f"{s.cluster}/{iso(s.server_start)}/{'batch-' if s.batch else ''}{s.sid}",
+            "cluster_id": s.cluster, "livy_session_id": s.sid, "session_type": "batch" if s.batch else "interactive",
+            "proxy_user": None if s.no_proxy else s.user,
             "user_id": user_id, "created_at": iso(s.created), "ready_at": iso(s.ready) if s.ready else None,
             "ended_at": iso(s.ended) if s.ended else None, "end_reason": s.reason, "last_activity_at": iso(s.last_activity),
             "statements": len(s.statements), "duration_s": duration, "idle_tail_s": idle,
             "abandoned": 1 if idle >= ABANDON_AFTER else 0, "interactive_s": interactive, "background_s": background,
-            "mode_observed": observed, "mode_policy": policy, "identity_status": status, "cost_basis": basis,
+            "mode_observed": observed, "mode_policy": policy, "identity_status": status, "propagation_basis": prop_basis,
+            "cost_basis": basis,
             "cost_usd": None if cost is None else round(cost, 6),
             "idle_cost_usd": None if cost is None else round(cost * idle / duration if duration else 0, 6),
             "background_cost_usd": None if cost is None or background is None else round(cost * background / duration if duration else 0, 6),
@@ -630,8 +742,9 @@ def main():
             base = f"glue/{cid}"
         render_livy(root, cid, mine, restarts, f"{base}/livy")
         render_requests(root, mine, f"{base}/livy")
-        render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
-    render_cloudtrail(root, rnd, sessions, signins, logouts)
+        if c.get("rm_logs", True):
+            render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
+    events, lost_hours = render_cloudtrail(root, rnd, sessions, signins, logouts)
 
     with open(os.path.join(root, "identities.csv"), "w") as f:
         f.write("userId,userName,email,costCenter\n")
@@ -639,7 +752,7 @@ def main():
             f.write(",".join(u) + "\n")
     os.makedirs(os.path.join(root, "expected"), exist_ok=True)
     with open(os.path.join(root, "expected", "sessions.json"), "w") as f:
-        json.dump(expected(sessions, signins, logouts), f, indent=1, sort_keys=True)
+        json.dump(expected(sessions, signins, logouts, role_work(events, lost_hours)), f, indent=1, sort_keys=True)
         f.write("\n")
 
 

@@ -49,7 +49,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     static let sessions = """
-        SELECT cluster_id, livy_session_id AS id, proxy_user AS user, created_at, end_reason,
+        SELECT cluster_id, iif(session_type = 'batch', 'batch ', '') || livy_session_id AS id, proxy_user AS user, created_at, end_reason,
                duration_s, idle_tail_s, abandoned, cost_basis,
                iif(cost_usd IS NULL, NULL, printf('%.2f', cost_usd)) AS cost_usd,
                iif(idle_cost_usd IS NULL, NULL, printf('%.2f', idle_cost_usd)) AS idle_cost_usd

@@ -32,6 +32,12 @@ enum StatusReport {
                printf('%.2f', coalesce(sum(cost_usd), 0)) AS cost_usd
         FROM session GROUP BY cluster_id ORDER BY cluster_id
         """
+    /// CloudTrail log files by what their digests say; `pending` ones were delivered after the
+    /// newest digest (CloudTrail delivers digests an hour or more after the logs).
+    static let digestSQL = """
+        SELECT d.digest_status, count(*) AS files, min(f.path) AS first, max(f.path) AS last
+        FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id GROUP BY d.digest_status ORDER BY d.digest_status
+        """
     static let findingSQL = "SELECT severity, code, count(*) AS findings FROM finding GROUP BY severity, code ORDER BY code"
     static let quarantineSQL = """
         SELECT f.path, q.line, q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id
@@ -44,6 +50,7 @@ enum StatusReport {
         out += "By status\n" + TableRenderer.render(try QueryRunner.run(sql: statusSQL, on: queue), as: .table) + "\n"
         out += "Clusters\n" + TableRenderer.render(try QueryRunner.run(sql: clusterSQL, on: queue), as: .table) + "\n"
         out += "Sessions\n" + TableRenderer.render(try QueryRunner.run(sql: sessionSQL, on: queue), as: .table) + "\n"
+        out += "CloudTrail digests\n" + TableRenderer.render(try QueryRunner.run(sql: digestSQL, on: queue), as: .table) + "\n"
         out += "Findings\n" + TableRenderer.render(try QueryRunner.run(sql: findingSQL, on: queue), as: .table) + "\n"
         let quarantined = try QueryRunner.run(sql: "SELECT count(*) FROM quarantine", on: queue).rows.first?.first
         let count = if case .integer(let n) = quarantined { n } else { Int64(0) }

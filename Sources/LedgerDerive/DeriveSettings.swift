@@ -25,12 +25,15 @@ public struct DeriveSettings: Sendable, Equatable {
     public var identities: [Identity]
     /// IAM role ARNs (or names) per cluster, from the config, besides those `RunJobFlow` names.
     public var clusterRoles: [String: [String]]
+    /// `livy.server.session.timeout` as configured, seconds; nil: as each idle-timeout line prints it.
+    public var livySessionTimeoutSeconds: Int?
 
     public init(
         abandonAfterSeconds: Int = 3600, rates: [Rate], interactiveSessionDurationSeconds: Int = 8 * 3600,
         backgroundSessionDurationSeconds: Int = 7 * 86_400, identities: [Identity] = [],
-        clusterRoles: [String: [String]] = [:]
+        clusterRoles: [String: [String]] = [:], livySessionTimeoutSeconds: Int? = nil
     ) {
+        self.livySessionTimeoutSeconds = livySessionTimeoutSeconds
         self.backgroundSessionDurationSeconds = backgroundSessionDurationSeconds
         self.abandonAfterSeconds = abandonAfterSeconds
         self.rates = rates.sorted { $0.effective < $1.effective }

@@ -35,6 +35,11 @@ enum FindingsDeriver {
 
     typealias Add = (String, String, String, String, String) -> Void
 
+    /// A stored instant (`…:SS.mmmZ`) as every CSV shows time: whole seconds with `Z`.
+    static func wholeSeconds(_ stored: String) -> String {
+        SessionDeriver.seconds(stored).map(SessionDeriver.iso) ?? stored
+    }
+
     /// Stores the findings in `finding` sorted by (code, subject, detail, evidence), so that
     /// the table is the same for the same inputs: code by code, those of `temp.found` sorted by
     /// SQLite, and each session rule's written by SQLite straight from `session`.
@@ -116,6 +121,12 @@ enum FindingsDeriver {
                 severity: "medium", code: "identity_unresolved",
                 detail: "'''' || \(who) || ''' maps to no Identity Center user'",
                 condition: "s.identity_status = 'unresolved'"),
+            // The rate card has no price for the day: the session is priced with its first entry
+            // (a guess), and this says so.
+            SessionRule(
+                severity: "low", code: "priced_before_rate_card",
+                detail: "'created ' || substr(s.created_at, 1, 10) || ', before the rate card''s first entry (' || s.rate_effective || '); priced with that entry'",
+                condition: "s.rate_effective IS NOT NULL AND s.rate_effective > substr(s.created_at, 1, 10)"),
         ]
     }
 
@@ -125,7 +136,7 @@ enum FindingsDeriver {
             let old: String = p["old_value"] ?? "(none)"
             let new: String = p["new_value"] ?? "(none)"
             add("info", "policy_change", p["target"] ?? "",
-                "\(p["event_time"] as String): \(actor) \(p["event_name"] as String) \(p["setting"] as String) \(old) → \(new)",
+                "\(wholeSeconds(p["event_time"])): \(actor) \(p["event_name"] as String) \(p["setting"] as String) \(old) → \(new)",
                 "eventID \(p["event_id"] as String)")
         }
     }
@@ -140,8 +151,10 @@ enum FindingsDeriver {
                         THEN json_extract(request_parameters, '$.roleArn') END AS role_arn
             FROM ct_event
             WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
-            ORDER BY event_time, event_id
+            ORDER BY event_time, identity_arn IS NULL, event_id
             """) {
+            // Of two accounts' copies of one call (same time), the caller's names the caller's
+            // ARN; the role owner's only its account: the caller's is the one reported.
             // The `roleArn` string SQLite finds; otherwise the case-insensitive lookup, which
             // parses the JSON (Foundation, for each of a trail's thousands of role assumptions).
             guard let role = (e["role_arn"] as String?) ?? JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
@@ -156,37 +169,64 @@ enum FindingsDeriver {
             let who: String = e["identity_arn"] ?? "account \(caller)"
             let source = (e["source_identity"] as String?).map { " (source identity \($0))" } ?? ""
             add("medium", "cross_account_role", role,
-                "\(e["event_time"] as String): \(who) from account \(caller) assumed a role of account \(roleAccount)\(source)",
+                "\(wholeSeconds(e["event_time"])): \(who) from account \(caller) assumed a role of account \(roleAccount)\(source)",
                 "eventID \(e["event_id"] as String)")
         }
     }
 
-    /// CloudTrail files that no digest covers, and files whose content does not match their digest.
+    /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings
+    /// of it: a file whose content does not match its digest, and files delivered before the
+    /// newest digest of their account and region that no digest lists. A file delivered after
+    /// the newest digest is pending, not a finding: CloudTrail delivers a digest an hour or
+    /// more after the logs it covers, so a nightly run always has some (`verify` agrees).
     static func logIntegrityFindings(_ db: Database, _ add: Add) throws {
-        var listed: [String: String] = [:]  // object key → hash
-        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value FROM ct_digest_file") {
-            listed[CloudTrailNames.objectKey(r["s3_object"])] = r["hash_value"]
+        try db.execute(sql: "DELETE FROM ct_file_digest")
+        var listed: [String: (hash: String, digest: String)] = [:]  // object key → hash, digest object
+        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value, digest_s3_object FROM ct_digest_file ORDER BY file_id, line") {
+            let key = CloudTrailNames.objectKey(r["s3_object"])
+            if listed[key] == nil { listed[key] = (r["hash_value"], r["digest_s3_object"]) }
         }
+        var newestEnd: [String: Int64] = [:]  // account/region → end of its newest digest
+        for r in try Row.fetchAll(db, sql: "SELECT account_id, region, max(digest_end) AS newest FROM ct_digest GROUP BY 1, 2") {
+            guard let end = (r["newest"] as String?).flatMap(SessionDeriver.seconds) else { continue }
+            newestEnd["\(r["account_id"] as String? ?? "?")/\(r["region"] as String? ?? "?")"] = end
+        }
+        let insert = try db.makeStatement(sql: "INSERT INTO ct_file_digest (file_id, digest_status, detail) VALUES (?, ?, ?)")
         var uncovered: [String: [String]] = [:]
         for f in try Row.fetchAll(db, sql: """
-            SELECT path, account_id, region, content_sha256 FROM input_file
+            SELECT id, path, account_id, region, content_sha256 FROM input_file
             WHERE format = 'cloudtrail' AND status NOT IN ('duplicate', 'unreadable') ORDER BY path
             """) {
             let path: String = f["path"]
+            let scope = "\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")"
+            let status: String
+            let detail: String
             if let want = listed[CloudTrailNames.objectKey(path)] {
                 let have: String? = f["content_sha256"]
-                if have != want {
+                if have == want.hash {
+                    (status, detail) = ("verified", "listed in \(want.digest)")
+                } else {
+                    (status, detail) = ("mismatch", have.map { "its content hashes to \($0), \(want.digest) recorded \(want.hash)" }
+                        ?? "its content could not be read to the end; \(want.digest) recorded \(want.hash)")
                     add("high", "unverified_logs", path,
-                        have.map { "its content hashes to \($0), its digest recorded \(want)" }
-                            ?? "its content could not be read to the end; its digest recorded \(want)", path)
+                        have.map { "its content hashes to \($0), its digest recorded \(want.hash)" }
+                            ?? "its content could not be read to the end; its digest recorded \(want.hash)", path)
                 }
+            } else if let delivered = CloudTrailNames.deliveryTime(path).flatMap(SessionDeriver.seconds), let end = newestEnd[scope],
+                delivered < end
+            {
+                (status, detail) = ("not_covered", "delivered \(SessionDeriver.iso(delivered)), before the newest digest's end \(SessionDeriver.iso(end)), listed in none")
+                uncovered[scope, default: []].append(path)
             } else {
-                uncovered["\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")", default: []].append(path)
+                (status, detail) = ("pending", newestEnd[scope].map { "delivered after the newest digest's end (\(SessionDeriver.iso($0)))" }
+                    ?? "no digest of \(scope) in the data")
             }
+            try insert.execute(arguments: [f["id"] as Int64, status, detail])
         }
         for (scope, paths) in uncovered.sorted(by: { $0.key < $1.key }) {
             add("medium", "unverified_logs", scope,
-                "\(paths.count) CloudTrail file(s) covered by no digest in the data", paths.prefix(5).joined(separator: "; ") + (paths.count > 5 ? "; …" : ""))
+                "\(paths.count) CloudTrail file(s) delivered before the newest digest and listed in none",
+                paths.prefix(5).joined(separator: "; ") + (paths.count > 5 ? "; …" : ""))
         }
     }
 

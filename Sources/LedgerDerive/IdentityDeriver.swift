@@ -32,6 +32,7 @@ enum IdentityDeriver {
     static func identities(_ db: Database, settings: DeriveSettings) throws -> IdentityDirectory {
         try db.execute(sql: "DELETE FROM identity")
         var all = settings.identities
+        let fromFileDirectory = IdentityDirectory(settings.identities)
         let rows = try Row.fetchAll(db, sql: """
             SELECT on_behalf_of_user_id AS id, json_extract(additional_event_data, '$.UserName') AS name
             FROM ct_event
@@ -41,6 +42,9 @@ enum IdentityDeriver {
             """)
         for row in rows {
             guard let id: String = row["id"], let name: String = row["name"], name != "HIDDEN_DUE_TO_SECURITY_REASONS" else { continue }
+            // identities.csv is the company's own word: a name it gives one id is not given
+            // another by a sign-in (both would leave the name ambiguous, hence unresolved).
+            if let listed = fromFileDirectory.resolve(name), listed.userID != id { continue }
             if !all.contains(where: { $0.userID == id }) { all.append(Identity(userID: id, userName: name)) }
         }
         let directory = IdentityDirectory(all)
@@ -70,6 +74,8 @@ enum IdentityDeriver {
             """)
         var appStatus: [String: String] = [:]
         var securityFlag: [String: Bool?] = [:]
+        /// The Identity Center application role each security configuration names.
+        var securityRole: [String: String] = [:]
         for e in events {
             let id: String = e["event_id"]
             let time: String = e["event_time"]
@@ -84,7 +90,11 @@ enum IdentityDeriver {
             switch e["event_name"] as String {
             case "RunJobFlow":
                 guard let cluster = JSONValue.string(response, "jobFlowId") else { continue }
-                let roles = ["serviceRole", "jobFlowRole", "autoScalingRole"].compactMap { JSONValue.string(request, $0) }
+                // The service, instance-profile and autoscaling roles; the runtime role of the
+                // steps it starts; and the Identity Center application role its security
+                // configuration names, which relays the user's identity (formats.md §3.6).
+                var roles = ["serviceRole", "jobFlowRole", "autoScalingRole", "stepExecutionRoleArn"].compactMap { JSONValue.string(request, $0) }
+                if let name = JSONValue.string(request, "securityConfiguration"), let role = securityRole[name] { roles.append(role) }
                 try db.execute(
                     sql: """
                         INSERT OR REPLACE INTO emr_cluster (cluster_id, created_at, account_id, release_label, security_configuration, roles, event_id)
@@ -95,6 +105,7 @@ enum IdentityDeriver {
             case "CreateSecurityConfiguration":
                 guard let name = JSONValue.string(request, "name") else { continue }
                 let flag = backgroundFlag(JSONValue.string(request, "securityConfiguration"))
+                securityRole[name] = identityCenterRole(JSONValue.string(request, "securityConfiguration"))
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO security_configuration (name, created_at, account_id, background_enabled, event_id) VALUES (?, ?, ?, ?, ?)",
                     arguments: [name, time, account, flag.map { $0 ? 1 : 0 }, id])
@@ -149,6 +160,18 @@ enum IdentityDeriver {
             if let v = JSONValue.member(idc, key) { return JSONValue.bool(v) }
         }
         return false
+    }
+
+    /// The IAM role that procures Identity Center tokens on the cluster, as a security
+    /// configuration document names it:
+    /// `AuthenticationConfiguration.IdentityCenterConfiguration.IAMRoleForEMRIdentityCenterApplicationARN`.
+    static func identityCenterRole(_ document: String?) -> String? {
+        guard let document, let data = document.data(using: .utf8),
+            let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let auth = JSONValue.member(root, "authenticationConfiguration") as? [String: Any],
+            let idc = JSONValue.member(auth, "identityCenterConfiguration") as? [String: Any]
+        else { return nil }
+        return JSONValue.member(idc, "iamRoleForEMRIdentityCenterApplicationARN") as? String
     }
 
     // MARK: Interactive windows
@@ -221,38 +244,43 @@ enum IdentityDeriver {
         /// The columns `identityColumns` names, in order, for a session of `cluster` created at
         /// `created` (`createdAt` is its stored text), that ran `duration` seconds at `cost`.
         func columns(
-            _ db: Database, cluster: String, owner: String?, proxyUser: String?, created: Int64, createdAt: String,
+            _ db: Database, cluster: String, batch: Bool, owner: String?, proxyUser: String?, created: Int64, createdAt: String,
             duration: Int64, cost: Double?
         ) throws -> [SQLValue] {
             let end = created + duration
             let name: String? = proxyUser ?? owner
             let identity = name.flatMap { directory.resolve($0) }
 
+            // User background sessions are a thing of interactive sessions only: a batch job
+            // runs on after its owner signs out by design, so it has no background time at all.
             var interactive: Int64?
             var background: Int64?
-            if let identity, let w = windows[identity.userID] {
+            if !batch, let identity, let w = windows[identity.userID] {
                 interactive = covered(w, from: created, to: end)
                 background = duration - interactive!
             }
-            let observed = background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
+            let observed = batch ? nil : background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
             let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
 
             var status: String
             var onBehalfOf: Int64?
+            var basis: String?
             if name == nil {
                 status = "missing"
             } else if let identity {
-                let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: roles[cluster])
+                let clusterRoles = roles[cluster].flatMap { $0.isEmpty ? nil : $0 }
+                let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: clusterRoles)
                 onBehalfOf = count
                 status = count > 0 ? "propagated" : "asserted"
+                basis = clusterRoles == nil ? "any_role" : "cluster_role"
             } else {
                 status = "unresolved"
             }
             return [
                 .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
-                .optionalInteger(interactive), .optionalInteger(background), .text(observed),
+                .optionalInteger(interactive), .optionalInteger(background), .optionalText(observed),
                 .text(policy.mode(cluster: cluster, at: createdAt)), backgroundCost.map(SQLValue.real) ?? .null,
-                .text(status), .optionalInteger(onBehalfOf),
+                .text(status), .optionalInteger(onBehalfOf), .optionalText(basis),
             ]
         }
     }
@@ -261,10 +289,14 @@ enum IdentityDeriver {
     /// fills, in its order.
     static let identityColumns = [
         "user_id", "user_name", "cost_center", "interactive_s", "background_s", "mode_observed", "mode_policy",
-        "background_cost_usd", "identity_status", "onbehalfof_events",
+        "background_cost_usd", "identity_status", "onbehalfof_events", "propagation_basis",
     ]
 
-    /// Role names per cluster: RunJobFlow's service, instance and autoscaling roles, and the config's.
+    /// Role names per cluster: the roles `RunJobFlow` names (with its security configuration's
+    /// Identity Center application role), the runtime roles later calls name for it
+    /// (`AddJobFlowSteps`, `GetClusterSessionCredentials`: `executionRoleArn`), and the config's.
+    /// Runtime roles alone do not make a cluster's roles known: with its launch not in the data,
+    /// the roles that did most of its work are not either.
     static func clusterRoles(_ db: Database, settings: DeriveSettings) throws -> [String: Set<String>] {
         var out: [String: Set<String>] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT cluster_id, roles FROM emr_cluster") {
@@ -272,6 +304,18 @@ enum IdentityDeriver {
             out[row["cluster_id"], default: []].formUnion(list.map(roleName))
         }
         for (cluster, list) in settings.clusterRoles { out[cluster, default: []].formUnion(list.map(roleName)) }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT request_parameters FROM ct_event
+            WHERE event_source = 'elasticmapreduce.amazonaws.com' AND event_name IN ('AddJobFlowSteps', 'GetClusterSessionCredentials')
+              AND error_code IS NULL
+            ORDER BY event_time, event_id
+            """) {
+            let request = JSONValue.object(row["request_parameters"])
+            guard let cluster = JSONValue.string(request, "jobFlowId") ?? JSONValue.string(request, "clusterId"),
+                let role = JSONValue.string(request, "executionRoleArn"), out[cluster] != nil
+            else { continue }
+            out[cluster]?.insert(roleName(role))
+        }
         return out
     }
 
@@ -280,12 +324,16 @@ enum IdentityDeriver {
         String(s.split(separator: "/").last ?? Substring(s))
     }
 
-    /// Events during [from, to) that carried the user's `onBehalfOf.userId`, made by one of the
-    /// cluster's roles; when the cluster's roles are unknown, by any role (a weaker check).
+    /// Events during [from, to) that carried the user's `onBehalfOf.userId` and were made by a
+    /// role session (`AssumedRole`) of one of the cluster's roles; when the cluster's roles are
+    /// unknown, of any role (a weaker check, which the session's `propagation_basis` names). The
+    /// user's own Identity Center events (sign-in, portal, logout) carry `onBehalfOf` too, but
+    /// they are the user acting, not the cluster acting as the user: they prove nothing.
     static func propagatedEvents(_ db: Database, userID: String, from: Int64, to: Int64, roles: Set<String>?) throws -> Int64 {
         let rows = try Row.fetchAll(db, sql: """
             SELECT session_issuer_arn FROM ct_event
             WHERE on_behalf_of_user_id = ? AND event_time >= ? AND event_time < ?
+              AND identity_type = 'AssumedRole' AND session_issuer_arn IS NOT NULL
             """, arguments: [userID, SessionDeriver.isoMillis(from), SessionDeriver.isoMillis(to + 1)])
         guard let roles, !roles.isEmpty else { return Int64(rows.count) }
         return Int64(rows.filter { (($0["session_issuer_arn"] as String?).map(roleName)).map(roles.contains) ?? false }.count)

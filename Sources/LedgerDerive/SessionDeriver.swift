@@ -40,7 +40,12 @@ enum SessionDeriver {
         var numExecutors: Int64?
         var confExecutors: Int64?
         var idleLine: Mark?
-        var purgeLine: Int64?
+        /// The timeout the idle line prints, decoded (``livyTimeoutSeconds(_:)``).
+        var idleTimeoutPrinted: Int64?
+        /// The session's own timeout from its create request (0.8 `ttl`, 0.9 `idleTimeout`).
+        var ownTimeout: Int64?
+        /// 0.9's "finished before": Livy purged a session that had already finished.
+        var purgeLine: Mark?
         var heartbeat: Mark?
         /// `Deleting …` (the deletion began) and `Deleted …` (it ended the session).
         var deletingLine: Mark?
@@ -191,14 +196,33 @@ enum SessionDeriver {
     }
 
     /// Walks one cluster's Livy lines in time order into sessions.
+    ///
+    /// Lines of one instant in two files are taken file by file, the file that begins earlier
+    /// first (then by path), never in the order the files were ingested (their ids): the same
+    /// files give the same sessions whatever order they came in. The index's order (by file id)
+    /// is used as long as no instant has lines of two files, which is the usual case; the first
+    /// such instant has the cluster walked again in that order.
     static func walk(_ db: Database, clusterID: String, blockSize: Int = 256) throws -> Builds {
+        if let all = try walk(db, clusterID: clusterID, blockSize: blockSize, byFileStart: false) { return all }
+        return try walk(db, clusterID: clusterID, blockSize: blockSize, byFileStart: true)!
+    }
+
+    /// The walk, in the index's order (nil at the first instant with lines of two files), or
+    /// `byFileStart`.
+    private static func walk(_ db: Database, clusterID: String, blockSize: Int, byFileStart: Bool) throws -> Builds? {
         // Read through SQLite's C API by column position (RawStatement): GRDB's row decoding
         // by name was a third of deriving sessions.
-        let r = RawStatement(try db.makeStatement(sql: """
-            SELECT file_id, line, at, event, session_type, session_id, app_id, owner, proxy_user, kind,
-                   driver_memory, driver_cores, executor_memory, executor_cores, num_executors, queue, conf, detail
-            FROM livy_event WHERE cluster_id IS ? ORDER BY at, file_id, line
-            """))
+        let columns = """
+            e.file_id, e.line, e.at, e.event, e.session_type, e.session_id, e.app_id, e.owner, e.proxy_user, e.kind,
+            e.driver_memory, e.driver_cores, e.executor_memory, e.executor_cores, e.num_executors, e.queue, e.conf, e.detail
+            """
+        let r = RawStatement(try db.makeStatement(sql: byFileStart
+            ? """
+                SELECT \(columns) FROM livy_event e JOIN input_file f ON f.id = e.file_id
+                WHERE e.cluster_id IS ? ORDER BY e.at, f.first_event, f.path, e.line
+                """
+            : "SELECT \(columns) FROM livy_event e WHERE e.cluster_id IS ? ORDER BY e.at, e.file_id, e.line"))
+        var previous: (at: Int64, file: Int64)?
         r.reset()
         defer { r.reset() }
         try r.bind([.optionalText(storedClusterID(clusterID))])
@@ -222,6 +246,11 @@ enum SessionDeriver {
             // found by the type's code: making Strings of them and hashing those was a fifth of
             // the walk. Lines of other events name no session this walk follows.
             guard let event = r.withBytes(3, { $0.flatMap(WalkEvent.init) }) else { continue }
+            if !byFileStart {
+                let file = r.integer(0) ?? 0
+                if let previous, previous.at == at, previous.file != file { return nil }
+                previous = (at, file)
+            }
             var mark: Mark { Mark(at: at, file: r.integer(0) ?? 0, line: r.integer(1) ?? 0) }
             /// The type's code; nil when the line names none.
             let typeCode = r.withBytes(4) { $0.map { types.code($0) } }
@@ -288,6 +317,7 @@ enum SessionDeriver {
                 b.executorCores = r.integer(13)
                 b.numExecutors = r.integer(14)
                 b.confExecutors = confExecutors(r.text(16))
+                b.ownTimeout = r.text(17).flatMap(livyDurationSeconds)
                 b.fileID = r.integer(0) ?? 0
                 b.line = r.integer(1) ?? 0
                 if runPrefix == nil || runPrefix!.start != serverStart {
@@ -312,8 +342,12 @@ enum SessionDeriver {
                     if all[i].owner == nil { all[i].owner = r.text(7) }
                     if all[i].proxyUser == nil { all[i].proxyUser = r.text(8) }
                     if all[i].kind == nil { all[i].kind = r.text(9) }
-                case .idleTimeout: if all[i].idleLine == nil { all[i].idleLine = mark }
-                case .finishedPurge: if all[i].purgeLine == nil { all[i].purgeLine = at }
+                case .idleTimeout:
+                    if all[i].idleLine == nil {
+                        all[i].idleLine = mark
+                        all[i].idleTimeoutPrinted = r.text(17).flatMap(livyTimeoutSeconds)
+                    }
+                case .finishedPurge: if all[i].purgeLine == nil { all[i].purgeLine = mark }
                 case .heartbeatExpired: if all[i].heartbeat == nil { all[i].heartbeat = mark }
                 case .deleting: if all[i].deletingLine == nil { all[i].deletingLine = mark }
                 case .deleted: if all[i].deleteLine == nil { all[i].deleteLine = mark }
@@ -329,6 +363,7 @@ enum SessionDeriver {
     struct App {
         var id: String
         var state: String?
+        var finalStatus: String?
         var finish: Int64?
         var vcoreSeconds: Int64?
         var memorySeconds: Int64?
@@ -354,7 +389,7 @@ enum SessionDeriver {
             let select = """
                 SELECT a.app_id, a.state, a.finish_time, a.vcore_seconds, a.memory_seconds, a.queue, a.file_id, a.line,
                   (SELECT user FROM yarn_audit k WHERE k.app_id = a.app_id AND k.operation = 'Kill Application Request'
-                     AND k.result = 'SUCCESS' ORDER BY k.at LIMIT 1) AS killed_by
+                     AND k.result = 'SUCCESS' ORDER BY k.at LIMIT 1) AS killed_by, a.final_status
                 FROM yarn_app a
                 """
             appByID = RawStatement(try db.makeStatement(sql: select + " WHERE a.app_id = ?"))
@@ -392,7 +427,7 @@ enum SessionDeriver {
     static func app(_ statement: RawStatement) -> App? {
         guard let id = statement.text(0) else { return nil }
         return App(
-            id: id, state: statement.text(1), finish: statement.text(2).flatMap(seconds),
+            id: id, state: statement.text(1), finalStatus: statement.text(9), finish: statement.text(2).flatMap(seconds),
             vcoreSeconds: statement.integer(3), memorySeconds: statement.integer(4), queue: statement.text(5),
             killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
     }
@@ -530,13 +565,27 @@ enum SessionDeriver {
 
         // End reason: the first rule of SPEC §4 that matches.
         let finishedBefore: (Int64) -> Bool = { t in (yarnEnd.map { $0 + tolerance < t } ?? false) }
+        // Livy 0.6–0.8 purge a session that had already finished with the idle-timeout words
+        // (formats.md §1.6). A real idle timeout comes at least the timeout after the last
+        // activity (Livy also counts activity the logs do not show, which only makes it later),
+        // so a line that came sooner than that after the last activity we know is a purge.
+        let configured: Int64? = settings.livySessionTimeoutSeconds.map { Int64($0) }
+        let timeout: Int64? = b.ownTimeout ?? configured ?? b.idleTimeoutPrinted
+        var idleIsPurge = false
+        if let idle = b.idleLine, let timeout { idleIsPurge = idle.at - last < timeout - tolerance }
+        // The app ended when, or after, the Livy server went away: Livy stops its sessions'
+        // apps at a shutdown without recovery, and an orphan is killed later.
+        var appEndedByRestart = false
+        if let restart = b.restart, let yarnEnd { appEndedByRestart = yarnEnd >= restart.at - tolerance }
+        let failedStates: Set<String> = ["KILLED", "FAILED"]
+        let appFailed = failedStates.contains(app?.state ?? "") || failedStates.contains(app?.finalStatus ?? "")
         var reason: String
         var evidence: String?
         if let nf = b.appNotFound {
             (reason, evidence) = ("start_failed", nf.evidence)
         } else if b.ready == nil && ended != nil {
             (reason, evidence) = ("start_failed", "no ready line")
-        } else if let idle = b.idleLine, !finishedBefore(idle.at), livyEnd.map({ $0 >= idle.at }) ?? true {
+        } else if let idle = b.idleLine, !idleIsPurge, !finishedBefore(idle.at), livyEnd.map({ $0 >= idle.at }) ?? true {
             (reason, evidence) = ("idle_timeout", idle.evidence)
         } else if let hb = b.heartbeat, !finishedBefore(hb.at) {
             (reason, evidence) = ("heartbeat_expired", hb.evidence)
@@ -546,16 +595,21 @@ enum SessionDeriver {
             !finishedBefore(del.at)
         {
             (reason, evidence) = ("user_deleted", del.evidence)
-        } else if let app, let end = yarnEnd, app.state == "KILLED" || app.state == "FAILED", end <= (ended?.0 ?? asOf) + tolerance {
-            // The app's end is what ended the session (not an orphan killed after a restart).
+        } else if let restart = b.restart, appEndedByRestart {
+            (reason, evidence) = ("server_restart", restart.evidence)
+        } else if let app, let end = yarnEnd, appFailed, end <= (ended?.0 ?? asOf) + tolerance {
+            // The app's end is what ended the session: killed, or failed (YARN's final status).
             (reason, evidence) = ("app_killed", app.killedBy.map { "\(app.evidence); killed by \($0)" } ?? app.evidence)
         } else if let app, yarnEnd != nil, ended?.1 == app.evidence {
             (reason, evidence) = ("app_finished", app.evidence)
         } else if let restart = b.restart, ended?.0 == restart.at {
             (reason, evidence) = ("server_restart", restart.evidence)
+        } else if let purge = b.purgeLine ?? (idleIsPurge ? b.idleLine : nil), ended != nil {
+            // Livy purged a session that had finished: its app ended before, how is not in the
+            // data (no YARN summary). It did not time out, and nobody deleted it.
+            (reason, evidence) = ("app_finished", "\(purge.evidence) (purged as finished)")
         } else if let ended {
-            // A delete or stop whose reason line was discounted (a 0.7 purge of a finished session
-            // whose app is not in the data): the deletion ended it.
+            // A delete or stop whose reason line was discounted: the deletion ended it.
             (reason, evidence) = ("user_deleted", ended.1)
         } else {
             (reason, evidence) = ("still_running", nil)
@@ -595,8 +649,42 @@ enum SessionDeriver {
             text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
             integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
         ] + (try identity.columns(
-            db, cluster: b.clusterID, owner: b.owner, proxyUser: b.proxyUser, created: b.created, createdAt: iso(b.created),
+            db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser, created: b.created, createdAt: iso(b.created),
             duration: duration, cost: cost))
+    }
+
+    /// The idle timeout a Livy idle-timeout line prints, in seconds, decoded by its dialect
+    /// (formats.md §1.6): 0.6/0.7 print milliseconds (`3600000.0 ms`, `2.88E7 ms`), 0.8 prints
+    /// ms / 1e6 with the same unit word (`3.6 ms`, `28.8 ms`), 0.9 prints ms / 1e9 as `secs`
+    /// (`0.0036 secs`). A 0.7 reading under a minute, or a 0.8 one of 60,000 or more (694 days),
+    /// is not a timeout anyone sets, so the number alone tells 0.7 from 0.8; a `secs` number of
+    /// 60 or more is taken as seconds (a later Livy that prints them right).
+    static func livyTimeoutSeconds(_ printed: String) -> Int64? {
+        let parts = printed.split(separator: " ")
+        guard parts.count == 2, let x = Double(parts[0]), x.isFinite, x > 0 else { return nil }
+        let seconds: Double
+        switch parts[1] {
+        case "ms": seconds = x >= 60_000 ? x / 1000 : x * 1000
+        case "secs": seconds = x >= 60 ? x : x * 1_000_000
+        default: return nil
+        }
+        return seconds < 1e12 ? Int64(seconds.rounded()) : nil
+    }
+
+    /// A Livy duration setting (`30m`, `2h`, `1d`, `90s`, `500ms`; a bare number is
+    /// milliseconds, as Livy's time strings read it), in whole seconds.
+    static func livyDurationSeconds(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let digits = t.prefix { $0.isASCII && $0.isNumber }
+        guard let n = Int64(digits), n < 1 << 40 else { return nil }
+        switch t.dropFirst(digits.count) {
+        case "", "ms": return n / 1000
+        case "s", "sec", "secs": return n
+        case "m", "min", "mins": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86_400
+        default: return nil
+        }
     }
 
     /// Driver + executors as requested, with Spark-on-YARN defaults for what the request leaves

@@ -45,6 +45,8 @@ public struct CloudTrailFormat: LogFormat {
         "sts.amazonaws.com": ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"],
         "elasticmapreduce.amazonaws.com": [
             "RunJobFlow", "TerminateJobFlows", "CreateSecurityConfiguration", "DeleteSecurityConfiguration",
+            // They name a cluster's runtime roles (`executionRoleArn`).
+            "AddJobFlowSteps", "GetClusterSessionCredentials",
         ],
         "sagemaker.amazonaws.com": [
             "CreateTrainingJob", "CreateProcessingJob", "StopTrainingJob", "StopProcessingJob",

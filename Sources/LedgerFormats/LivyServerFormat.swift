@@ -132,7 +132,8 @@ public struct LivyServerFormat: LogFormat {
                 throw LivyProblem(reason: "create line without a session id")
             }
             let request = CreateRequest(m, from: rest.index(after: colon))
-            append(lineNumber, at, .create, type: interactive ? "interactive" : "batch", sessionID: id, request: request)
+            append(lineNumber, at, .create, type: interactive ? "interactive" : "batch", sessionID: id, request: request,
+                   detail: request.ownTimeout)
         } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
             // Interactive session N created [appid: …, owner: …, proxyUser: Some(x), state: …, kind: …, info: …]
             let interactive = m.hasPrefix("Interactive")
@@ -145,7 +146,8 @@ public struct LivyServerFormat: LogFormat {
                    request: ready.request, detail: ready.state)
         } else if m.hasPrefix("Deleting ") {
             // 0.7/0.8 `Deleting session N`; 0.9 `Deleting InteractiveSession N`; idle-timeout and purge reasons after it.
-            let (type, id, tail) = try Self.sessionReference(m.dropFirst(9))
+            let (named, id, tail) = try Self.sessionReference(m.dropFirst(9))
+            let type = named ?? Self.managerType(logger)
             if tail.hasPrefix(" because it was inactive for more than ") {
                 append(lineNumber, at, .idleTimeout, type: type, sessionID: id, detail: String(tail.dropFirst(39)).trimmingSuffix("."))
             } else if tail.hasPrefix(" because it finished before ") {
@@ -154,8 +156,8 @@ public struct LivyServerFormat: LogFormat {
                 append(lineNumber, at, .deleting, type: type, sessionID: id)
             }
         } else if m.hasPrefix("Deleted ") {
-            let (type, id, _) = try Self.sessionReference(m.dropFirst(8))
-            append(lineNumber, at, .deleted, type: type, sessionID: id)
+            let (named, id, _) = try Self.sessionReference(m.dropFirst(8))
+            append(lineNumber, at, .deleted, type: named ?? Self.managerType(logger), sessionID: id)
         } else if m.hasPrefix("Stopping ") {
             let (type, id, _) = try Self.sessionReference(m.dropFirst(9))
             append(lineNumber, at, .stopping, type: type, sessionID: id)
@@ -174,6 +176,17 @@ public struct LivyServerFormat: LogFormat {
             let type = parts.count >= 3 && parts[1] == "batch" ? "batch" : "interactive"
             let id = parts.count >= 3 ? Int64(parts[2]) : nil
             append(lineNumber, at, .appNotFound, type: type, sessionID: id, detail: String(tag))
+        }
+    }
+
+    /// The session type a session manager's logger stands for. 0.7/0.8 name a session only as
+    /// `session N` in `Deleting`/`Deleted`, and interactive and batch ids are counted apart, so
+    /// the logger (`InteractiveSessionManager` or `BatchSessionManager`) is what tells them apart.
+    static func managerType(_ logger: String) -> String? {
+        switch logger {
+        case "InteractiveSessionManager": "interactive"
+        case "BatchSessionManager": "batch"
+        default: nil
         }
     }
 
@@ -277,6 +290,8 @@ struct CreateRequest {
     var numExecutors: Int64?
     var queue: String?
     var name: String?
+    /// The session's own idle timeout as Livy wrote it (0.9 `idleTimeout`, else 0.8 `ttl`, e.g. `2h`).
+    var ownTimeout: String?
     /// Conf as a JSON object, secret-looking values replaced by `***`.
     var confJSON: String?
 
@@ -342,6 +357,7 @@ struct CreateRequest {
         numExecutors = integer(.numExecutors)
         queue = value(.queue)
         name = value(.name)
+        ownTimeout = value(.idleTimeout) ?? value(.ttl)
         if let conf = f[RequestKey.conf.rawValue] { confJSON = JSONText.object(Redaction.confPairs(b, conf)) }
     }
 

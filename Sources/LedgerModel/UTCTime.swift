@@ -22,6 +22,15 @@ public enum UTCTime {
         return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 
+    /// Whether year, month and day name a day of the proleptic Gregorian calendar (`2025-02-31`
+    /// does not: `epochSeconds` would quietly read it as 2025-03-03).
+    public static func isCalendarDate(year: Int, month: Int, day: Int) -> Bool {
+        guard (1...12).contains(month), day >= 1 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` for milliseconds since the epoch.
     public static func iso8601(millis: Int64) -> String {
         format(millis: millis, withMillis: true)

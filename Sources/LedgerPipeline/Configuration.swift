@@ -54,6 +54,9 @@ public struct Configuration: Sendable, Equatable {
     /// The Identity Center user background session duration in force (default 7 days; the
     /// instance setting is not visible in CloudTrail), seconds.
     public var backgroundSessionDurationSeconds = 7 * 86_400
+    /// `livy.server.session.timeout` of the Livy servers, seconds; nil: as their idle-timeout
+    /// lines print it.
+    public var livySessionTimeoutSeconds: Int?
     /// The rate card, sorted by date.
     public var rates: [Rate] = Configuration.defaultRates
     public var gates = Gates()
@@ -127,7 +130,9 @@ public struct Configuration: Sendable, Equatable {
         }
         if let t = try reader.table(table, "thresholds") {
             let section = "[thresholds]"
-            try reader.allow(t, section: section, keys: ["abandon_after", "interactive_session_duration", "background_session_duration"])
+            try reader.allow(t, section: section, keys: [
+                "abandon_after", "interactive_session_duration", "background_session_duration", "livy_session_timeout",
+            ])
             if let v = try reader.seconds(t, "abandon_after", section: section) { config.abandonAfterSeconds = v }
             if let v = try reader.seconds(t, "interactive_session_duration", section: section) {
                 config.interactiveSessionDurationSeconds = v
@@ -135,6 +140,7 @@ public struct Configuration: Sendable, Equatable {
             if let v = try reader.seconds(t, "background_session_duration", section: section) {
                 config.backgroundSessionDurationSeconds = v
             }
+            if let v = try reader.seconds(t, "livy_session_timeout", section: section) { config.livySessionTimeoutSeconds = v }
         }
         let rates = try reader.tables(table, "rates")
         if !rates.isEmpty {
@@ -289,10 +295,13 @@ struct ConfigReader {
     /// A date, as a TOML date (`2025-01-01`) or a string of that form.
     func date(_ t: TOMLTable, _ key: String, section: String?, index: Int) throws(LedgerError) -> String? {
         guard let v = t[key] else { return nil }
-        if let d = v.date {
+        if let d = v.date, UTCTime.isCalendarDate(year: Int(d.year), month: Int(d.month), day: Int(d.day)) {
             return String(format: "%04d-%02d-%02d", d.year, d.month, d.day)
         }
-        if let s = v.string, s.count == 10, s.utf8.enumerated().allSatisfy({ i, c in (i == 4 || i == 7) ? c == 0x2D : (c >= 0x30 && c <= 0x39) }) {
+        if let s = v.string, s.count == 10, s.utf8.enumerated().allSatisfy({ i, c in (i == 4 || i == 7) ? c == 0x2D : (c >= 0x30 && c <= 0x39) }),
+            let y = Int(s.prefix(4)), let m = Int(s.dropFirst(5).prefix(2)), let d = Int(s.suffix(2)),
+            UTCTime.isCalendarDate(year: y, month: m, day: d)
+        {
             return s
         }
         throw error("'\(name(section, key))' must be a date such as 2025-01-01", section: section, index: index, key: key)
@@ -331,6 +340,6 @@ extension Configuration {
             interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
             backgroundSessionDurationSeconds: backgroundSessionDurationSeconds,
             identities: try identitiesFile.map(IdentitiesFile.load) ?? [],
-            clusterRoles: clusterRoles)
+            clusterRoles: clusterRoles, livySessionTimeoutSeconds: livySessionTimeoutSeconds)
     }
 }

@@ -12,7 +12,8 @@ enum IdentitiesFile {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw .config(path: path, line: nil, message: "cannot read the identities file")
         }
-        let rows = parse(text)
+        // Excel's "CSV UTF-8" export begins with a byte-order mark, which is no part of `userId`.
+        let rows = parse(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         guard let header = rows.first?.1 else { return [] }
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         func column(_ name: String) -> Int? { names.firstIndex(of: name.lowercased()) }

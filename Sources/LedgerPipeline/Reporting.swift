@@ -32,7 +32,9 @@ public struct Reporting: Sendable {
             guard from != nil || to != nil else { return .all }
             func day(_ s: String) throws(LedgerError) -> (Int, Int, Int) {
                 let parts = s.split(separator: "-").map { Int($0) }
-                guard s.count == 10, parts.count == 3, let y = parts[0], let m = parts[1], let d = parts[2], (1...12).contains(m), (1...31).contains(d) else {
+                guard s.count == 10, parts.count == 3, let y = parts[0], let m = parts[1], let d = parts[2],
+                    UTCTime.isCalendarDate(year: y, month: m, day: d)
+                else {
                     throw .config(path: "--from/--to", line: nil, message: "'\(s)' is not a date such as 2025-11-17")
                 }
                 return (y, m, d)

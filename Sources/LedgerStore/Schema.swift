@@ -35,6 +35,9 @@ enum Schema {
         migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
             try db.execute(sql: v9)
         }
+        migrator.registerMigration("v10: session.propagation_basis") { db in
+            try db.execute(sql: v10)
+        }
         return migrator
     }
 
@@ -565,5 +568,22 @@ enum Schema {
         DROP TABLE finding;
         ALTER TABLE finding_v9 RENAME TO finding;
         CREATE INDEX finding_code ON finding(code, subject);
+        """
+
+    static let v10 = """
+        -- Which roles an `onBehalfOf` event had to come from to count for identity_status:
+        -- `cluster_role` (the cluster's roles are known) or `any_role` (they are not).
+        ALTER TABLE session ADD COLUMN propagation_basis TEXT;
+
+        -- Derived: what the digests say of each CloudTrail log file. `verified` (listed, same
+        -- hash), `mismatch` (listed, other hash or unreadable to the end), `not_covered`
+        -- (delivered before the newest digest of its account and region, listed in none),
+        -- `pending` (delivered after it: its digest is not in the data yet).
+        CREATE TABLE ct_file_digest (
+            file_id       INTEGER NOT NULL PRIMARY KEY REFERENCES input_file(id) ON DELETE CASCADE,
+            digest_status TEXT    NOT NULL CHECK (digest_status = 'verified' OR digest_status = 'mismatch'
+                            OR digest_status = 'not_covered' OR digest_status = 'pending'),
+            detail        TEXT
+        ) STRICT;
         """
 }

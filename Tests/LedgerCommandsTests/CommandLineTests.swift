@@ -173,9 +173,9 @@ struct CommandLineTests {
         #expect(r.stdout.contains("\(files.count) file(s): \(files.count) new, 0 replaced, 0 unchanged"))
         #expect(r.stdout.contains("3 duplicate(s) dropped"))  // three sign-ins delivered twice (samples/README.md)
         #expect(r.stdout.contains("_20251119T0305Z_") && r.stdout.contains("error: truncated gzip"))
-        // The scenario's sessions, one row each (samples/expected/sessions.json has 16).
-        #expect(r.stdout.contains("(16 rows)"))
-        for reason in ["user_deleted", "app_killed", "idle_timeout", "start_failed", "still_running", "heartbeat_expired", "server_restart"] {
+        // The scenario's sessions, one row each (samples/expected/sessions.json has 20).
+        #expect(r.stdout.contains("(20 rows)"))
+        for reason in ["user_deleted", "app_killed", "app_finished", "idle_timeout", "start_failed", "still_running", "heartbeat_expired", "server_restart"] {
             #expect(r.stdout.contains(reason), "\(reason)")
         }
         // Run again: starts from an empty ledger, same result.
@@ -286,12 +286,13 @@ struct ReportDriftTests {
         #expect(try header("idle_timeout_whatif.csv") == "timeout_minutes,sessions_affected,idle_hours_saved,cost_saved_usd")
         #expect(try header("cost_by_user.csv") == "user_name,cost_center,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share")
         #expect(try header("cost_by_cluster.csv") == "cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share")
-        #expect(try header("identity_audit.csv") == "session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed")
+        // SPEC §5's columns, then those added at the end (never renamed, never moved).
+        #expect(try header("identity_audit.csv") == "session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed" + ",propagation_basis")
         #expect(try header("policy_changes.csv") == "event_time,account_id,actor,event_name,target,setting,old_value,new_value,event_id")
         #expect(try header("findings.csv") == "severity,code,subject,detail,evidence")
         #expect(try header("sagemaker_jobs.csv") == "job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s")
         #expect(try header("contention.csv") == "cluster_id,hour,max_concurrent_sessions,sessions_started,sessions_start_failed")
-        #expect(try header("data_quality.csv") == "path,format,status,records,rejected,duplicates,first_event,last_event,detail")
+        #expect(try header("data_quality.csv") == "path,format,status,records,rejected,duplicates,first_event,last_event,detail" + ",records_read,digest_status")
     }
 }
 

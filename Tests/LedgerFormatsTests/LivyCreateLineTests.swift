@@ -186,7 +186,7 @@ enum Reference {
                 "driver_memory": .optionalText(r.driverMemory), "driver_cores": .optionalInteger(r.driverCores),
                 "executor_memory": .optionalText(r.executorMemory), "executor_cores": .optionalInteger(r.executorCores),
                 "num_executors": .optionalInteger(r.numExecutors), "queue": .optionalText(r.queue),
-                "name": .optionalText(r.name), "conf": .optionalText(r.confJSON), "detail": .null,
+                "name": .optionalText(r.name), "conf": .optionalText(r.confJSON), "detail": .optionalText(r.ownTimeout),
             ])
         } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
             let interactive = m.hasPrefix("Interactive")
@@ -224,6 +224,7 @@ enum Reference {
         var numExecutors: Int64?
         var queue: String?
         var name: String?
+        var ownTimeout: String?
         var confJSON: String?
 
         static let requestKeys = [
@@ -251,6 +252,7 @@ enum Reference {
             numExecutors = f["numExecutors"].flatMap { Int64($0) }
             queue = f["queue"]
             name = f["name"]
+            ownTimeout = f["idleTimeout"] ?? f["ttl"]
             if let conf = f["conf"] { confJSON = JSONText.object(Reference.confPairs(conf)) }
         }
 

@@ -16,7 +16,7 @@ import Testing
 struct ParallelSessionsTests {
     static let samples = Fixtures.project + "/samples"
 
-    /// samples/ ingested once (16 sessions on several clusters); each test works on a copy.
+    /// samples/ ingested once (20 sessions on several clusters); each test works on a copy.
     static let ledger = Task { () throws -> String in
         let dir = try TemporaryDirectory.removedAtExit("ledger-parallel")
         let config = try Configuration.load(path: samples + "/session-ledger.toml")
@@ -76,7 +76,7 @@ struct ParallelSessionsTests {
                     : try Configuration().deriveSettings()
             }
         }
-        var sessions: Int { self == .samples ? 16 : 300 }
+        var sessions: Int { self == .samples ? 20 : 300 }
     }
 
     static func copy(of path: String, into dir: TemporaryDirectory) throws -> String {
@@ -155,7 +155,7 @@ struct ParallelSessionsTests {
         }
         #expect("\(thrown.map { "\($0)" } ?? "nothing")".contains("missing/l.sqlite"))
         // The derive was rolled back whole: the sessions of the ingest are still there.
-        #expect(try await DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM session") } == 16)
+        #expect(try await DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM session") } == 20)
     }
 
     // A report in the middle of a query holds the ledger: the switch to WAL is refused, and the

@@ -34,14 +34,14 @@ struct HandLedger {
                 INSERT INTO session (session_key, cluster_id, livy_session_id, session_type, owner, proxy_user, user_id, user_name, cost_center,
                   created_at, ended_at, end_reason, last_activity_at, activity_source, statements, duration_s, idle_tail_s, interactive_s,
                   background_s, mode_observed, mode_policy, cost_basis, cost_usd, idle_cost_usd, background_cost_usd, abandoned, identity_status,
-                  onbehalfof_events, file_id, line)
-                VALUES (?, ?, ?, 'interactive', NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'request_log', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
+                  onbehalfof_events, propagation_basis, file_id, line)
+                VALUES (?, ?, ?, 'interactive', NULL, ?, ?, ?, ?, ?, ?, ?, ?, 'request_log', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)
                 """
             let rows: [[(any DatabaseValueConvertible)?]] = [
-                ["s1", "c1", 0, "alice", "u-a", "alice", "CC-A", "2025-01-01T09:00:00Z", "2025-01-01T10:00:00Z", "user_deleted", "2025-01-01T09:45:00Z", 3600, 900, 3600, 0, "interactive", "background", "yarn", 1.0, 0.25, 0.0, 0, "propagated", 2],
-                ["s2", "c1", 1, "bob", "u-b", "bob", "CC-B", "2025-01-01T09:30:00Z", "2025-01-01T11:30:00Z", "idle_timeout", "2025-01-01T10:00:00Z", 7200, 5400, 1800, 5400, "background", "interactive", "yarn", 2.0, 1.5, 1.5, 1, "asserted", 0],
-                ["s3", "c1", 2, "alice", "u-a", "alice", "CC-A", "2025-01-01T10:15:00Z", nil, "still_running", "2025-01-01T10:20:00Z", 6300, 6000, nil, nil, "unknown", "interactive", "requested", 0.63, 0.6, nil, 1, "propagated", 1],
-                ["s4", "c2", 0, nil, nil, nil, nil, "2025-01-01T11:00:00Z", "2025-01-01T11:02:00Z", "start_failed", "2025-01-01T11:00:00Z", 120, 120, nil, nil, "unknown", nil, "none", nil, nil, nil, 0, "missing", nil],
+                ["s1", "c1", 0, "alice", "u-a", "alice", "CC-A", "2025-01-01T09:00:00Z", "2025-01-01T10:00:00Z", "user_deleted", "2025-01-01T09:45:00Z", 3600, 900, 3600, 0, "interactive", "background", "yarn", 1.0, 0.25, 0.0, 0, "propagated", 2, "cluster_role"],
+                ["s2", "c1", 1, "bob", "u-b", "bob", "CC-B", "2025-01-01T09:30:00Z", "2025-01-01T11:30:00Z", "idle_timeout", "2025-01-01T10:00:00Z", 7200, 5400, 1800, 5400, "background", "interactive", "yarn", 2.0, 1.5, 1.5, 1, "asserted", 0, "any_role"],
+                ["s3", "c1", 2, "alice", "u-a", "alice", "CC-A", "2025-01-01T10:15:00Z", nil, "still_running", "2025-01-01T10:20:00Z", 6300, 6000, nil, nil, "unknown", "interactive", "requested", 0.63, 0.6, nil, 1, "propagated", 1, "cluster_role"],
+                ["s4", "c2", 0, nil, nil, nil, nil, "2025-01-01T11:00:00Z", "2025-01-01T11:02:00Z", "start_failed", "2025-01-01T11:00:00Z", 120, 120, nil, nil, "unknown", nil, "none", nil, nil, nil, 0, "missing", nil, nil],
             ]
             for row in rows { try db.execute(sql: insert, arguments: StatementArguments(row)) }
             try db.execute(sql: """
@@ -50,6 +50,7 @@ struct HandLedger {
                 INSERT INTO finding VALUES ('info', 'policy_change', 'app-1', 'enabled', 'eventID e1'),
                                            ('high', 'unexpected_background', 's2', 'ran 5400 s', 'logs/a.out.gz:7'),
                                            ('medium', 'identity_unresolved', 's9', 'x', 'logs/a.out.gz:9');
+                INSERT INTO ct_file_digest VALUES (2, 'pending', 'no digest of 111/us-east-1 in the data');
                 INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', NULL, 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3');
                 """)
         }
@@ -147,11 +148,11 @@ struct ReportTests {
     @Test("identity audit: missing first, then asserted, then propagated")
     func identityAudit() async throws {
         #expect(try await csv("identity_audit.csv") == """
-            session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed
-            s4,c2,,,,missing,,,unknown
-            s2,c1,bob,u-b,bob,asserted,0,interactive,background
-            s1,c1,alice,u-a,alice,propagated,2,background,interactive
-            s3,c1,alice,u-a,alice,propagated,1,interactive,unknown
+            session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed,propagation_basis
+            s4,c2,,,,missing,,,unknown,
+            s2,c1,bob,u-b,bob,asserted,0,interactive,background,any_role
+            s1,c1,alice,u-a,alice,propagated,2,background,interactive,cluster_role
+            s3,c1,alice,u-a,alice,propagated,1,interactive,unknown,cluster_role
 
             """)
     }
@@ -191,9 +192,9 @@ struct ReportTests {
 
             """)
         #expect(try await csv("data_quality.csv") == """
-            path,format,status,records,rejected,duplicates,first_event,last_event,detail
-            logs/b.json.gz,cloudtrail,truncated,1,1,0,,,truncated gzip
-            logs/a.out.gz,livy-server,ok,12,0,0,2025-01-01T08:00:00.000Z,2025-01-01T12:00:00.000Z,
+            path,format,status,records,rejected,duplicates,first_event,last_event,detail,records_read,digest_status
+            logs/b.json.gz,cloudtrail,truncated,1,1,0,,,truncated gzip,3,pending
+            logs/a.out.gz,livy-server,ok,12,0,0,2025-01-01T08:00:00Z,2025-01-01T12:00:00Z,,50,
 
             """)
     }

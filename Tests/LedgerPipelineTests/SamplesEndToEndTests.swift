@@ -46,7 +46,7 @@ struct SamplesEndToEndTests {
     func matchesExpectedSessions() async throws {
         let dir = try await Self.ledger.value
         let expected = try Self.expected()
-        #expect(expected.count == 16)
+        #expect(expected.count == 20)
         let rows: [String: [String: JSONValue]] = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             var out: [String: [String: JSONValue]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM session") {
