@@ -139,6 +139,21 @@ struct CommandLineTests {
         #expect(lines.last == "Integrity: ok (PRAGMA quick_check)")
     }
 
+    // samples/' digests end Sunday 21:00; the four files delivered after it (21:05 … 00:05)
+    // wait for theirs; the file cut in transit does not match its digest; the other 161 do.
+    @Test("status shows what the digests say of the CloudTrail files, pending ones apart")
+    func statusShowsDigests() throws {
+        let dir = try TemporaryDirectory("ledger-demo")
+        defer { dir.remove() }
+        #expect(try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project).status == 0)
+        let r = try CLI.run(["status", "--db", dir.path + "/out/ledger.sqlite"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(2).joined(separator: " ") }
+        #expect(lines.contains("mismatch 1") && lines.contains("pending 4") && lines.contains("verified 161"))
+        let invalid = try CLI.run(["report", "--db", dir.path + "/out/ledger.sqlite", "--from", "2025-02-31", "--out", dir.path + "/r"])
+        #expect(invalid.status == 2 && invalid.stderr.contains("2025-02-31"))
+    }
+
     @Test("usage and config errors exit 2 naming what is wrong; a missing database exits 1")
     func exitCodes() throws {
         let dir = try TemporaryDirectory("ledger-cli")

@@ -226,6 +226,20 @@ struct ReportTests {
         #expect(text.contains("x-axis [\"01-01T09\", \"01-01T10\", \"01-01T11\"]\n    line [2.00, 2.00, 2.00]\n    line [0.00, 0.00, 1.00]"))
     }
 
+    // With s3's activity known from no request log or REST answer (activity_source none), its
+    // idle tail runs from its start: an upper bound, and the opening says how many such
+    // sessions there are (s4 never started: its idle figures mean nothing, it is not counted).
+    @Test("report.md says how many sessions' idle figures are upper bounds")
+    func upperBounds() async throws {
+        #expect(try await csv("report.md").contains("Sessions whose idle figures are upper bounds (no request log or REST answer records their activity, so the last activity taken is their start): 0."))
+        let ledger = try HandLedger()
+        try LedgerStore(path: ledger.database).write { db in
+            try db.execute(sql: "UPDATE session SET activity_source = 'none' WHERE session_key IN ('s3', 's4')")
+        }
+        let text = try #require(try ledger.reports()["report.md"])
+        #expect(text.contains("Sessions whose idle figures are upper bounds (no request log or REST answer records their activity, so the last activity taken is their start): 1."))
+    }
+
     @Test("the same ledger gives the same bytes; a window keeps the sessions created in it")
     func deterministicAndWindowed() async throws {
         let a = try HandLedger()
