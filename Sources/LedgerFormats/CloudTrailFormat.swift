@@ -87,6 +87,11 @@ public struct CloudTrailFormat: LogFormat {
 
     private mutating func take(_ piece: JSONRecordSplitter.Piece) {
         switch piece {
+        case .missingSeparator:
+            // Counted as a rejected line so that the file is flagged (data quality, the gates);
+            // no record is lost: the ones on both sides are read.
+            let next = tally.file.lines + 1
+            tally.reject(line: next, reason: "cloudtrail: no ',' between records \(next - 1) and \(next): the file is not valid JSON there; both records were read", excerpt: "")
         case .oversized:
             tally.sawRecord()
             tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")

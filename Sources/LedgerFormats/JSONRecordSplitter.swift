@@ -17,6 +17,9 @@ struct JSONRecordSplitter {
         case checked(UnsafeRawBufferPointer)
         /// A record larger than the limit; skipped.
         case oversized
+        /// The next record of an array follows the last one with no `,` between them: the file
+        /// is not valid JSON there, but both records are whole and are read.
+        case missingSeparator
     }
 
     let maxRecordBytes: Int
@@ -32,6 +35,8 @@ struct JSONRecordSplitter {
     private var rootKey: [UInt8]?
     private var readingRootKey = false
     private var afterRootKey = false
+    /// A record of an array has ended and no `,` has come since.
+    private var awaitingSeparator = false
 
     init(maxRecordBytes: Int) {
         self.maxRecordBytes = maxRecordBytes
@@ -104,6 +109,7 @@ struct JSONRecordSplitter {
             case 0x5B:  // [
                 depth += 1
                 if depth == 1 { recordDepth = 2 }
+                awaitingSeparator = false
                 if depth == 2 && afterRootKey && rootKey == Array("Records".utf8) {
                     // {"Records": [ … — records are the objects of this array; the root object is not one.
                     recordDepth = 3
@@ -114,6 +120,10 @@ struct JSONRecordSplitter {
             case 0x7B:  // {
                 depth += 1
                 afterRootKey = false
+                if depth == recordDepth && recordDepth >= 2 && awaitingSeparator {
+                    emit(.missingSeparator)
+                }
+                if depth == recordDepth { awaitingSeparator = false }
                 if depth == 1 {
                     recordDepth = 1
                     rootKey = nil
@@ -129,6 +139,7 @@ struct JSONRecordSplitter {
                     // Anything else (cut by the chunk, broken, too large) goes byte by byte below.
                     depth -= 1
                     emit(.checked(UnsafeRawBufferPointer(start: base + i, count: end)))
+                    awaitingSeparator = true
                     i += end
                     continue
                 }
@@ -144,13 +155,18 @@ struct JSONRecordSplitter {
                     copyPending(upTo: i + 1)
                     collecting = false
                     emit(overflow ? .oversized : .record(buffer))
+                    awaitingSeparator = recordDepth >= 2
+                } else if depth < recordDepth - 1 {
+                    awaitingSeparator = false
                 }
                 if depth <= 0 {
                     depth = 0
                     recordDepth = 1
                     rootKey = nil
                 }
-            case 0x20, 0x0A, 0x0D, 0x09, 0x3A, 0x2C:  // whitespace : ,
+            case 0x2C:  // ,
+                if depth == recordDepth - 1 { awaitingSeparator = false }
+            case 0x20, 0x0A, 0x0D, 0x09, 0x3A:  // whitespace :
                 break
             default:
                 afterRootKey = afterRootKey && depth == 1 && c == 0x3A

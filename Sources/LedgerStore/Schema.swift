@@ -35,7 +35,7 @@ enum Schema {
         migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
             try db.execute(sql: v9)
         }
-        migrator.registerMigration("v10: session.propagation_basis") { db in
+        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type") { db in
             try db.execute(sql: v10)
         }
         return migrator
@@ -574,6 +574,9 @@ enum Schema {
         -- Which roles an `onBehalfOf` event had to come from to count for identity_status:
         -- `cluster_role` (the cluster's roles are known) or `any_role` (they are not).
         ALTER TABLE session ADD COLUMN propagation_basis TEXT;
+
+        -- A saved REST answer's session is interactive or batch (NULL: the answer does not say).
+        ALTER TABLE livy_rest_session ADD COLUMN session_type TEXT;
 
         -- Derived: what the digests say of each CloudTrail log file. `verified` (listed, same
         -- hash), `mismatch` (listed, other hash or unreadable to the end), `not_covered`

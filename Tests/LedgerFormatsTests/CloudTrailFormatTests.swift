@@ -121,6 +121,30 @@ struct CloudTrailFormatTests {
 
     // How this was seen to fail: without the end-of-stream check, the cut record vanished
     // silently: rejected 0, no quarantine row.
+    // `{"Records":[e1,e2 e3]}`: no comma between the 2nd and 3rd records (and a bare array with
+    // the same gap between its 1st and 2nd). Every record is whole, so all are kept, and the gap
+    // is one rejected "line" naming the two records, so that the file is flagged. Chunk sizes
+    // that cut the records anywhere give the same answer. How this was seen to fail: 3 records
+    // kept and 0 rejected, the file ok with nothing said.
+    @Test("records with no comma between them are all kept, and the file is flagged where", arguments: [1, 5, 64, 65536])
+    func missingComma(chunk: Int) throws {
+        let file = "{\"Records\":[" + event("e1", "sts.amazonaws.com", "AssumeRole") + ",\n" + event("e2", "sts.amazonaws.com", "AssumeRole")
+            + "\n" + event("e3", "sts.amazonaws.com", "AssumeRole") + "]}"
+        let (parsed, rows, _) = try parseTrail(file, chunk: chunk)
+        #expect(rows.map { $0["event_id"] } == [.text("e1"), .text("e2"), .text("e3")])
+        #expect(parsed.lines == 3)
+        #expect(parsed.rejected == 1)
+        #expect(parsed.quarantine.map(\.reason) == ["cloudtrail: no ',' between records 2 and 3: the file is not valid JSON there; both records were read"])
+        let array = "[" + event("a1", "sts.amazonaws.com", "AssumeRole") + " " + event("a2", "sts.amazonaws.com", "AssumeRole") + "]"
+        let (bare, bareRows, _) = try parseTrail(array, chunk: chunk)
+        #expect(bareRows.count == 2 && bare.rejected == 1)
+        // Commas where they belong, and one event per line (no array): nothing to flag.
+        let lines = event("l1", "sts.amazonaws.com", "AssumeRole") + "\n" + event("l2", "sts.amazonaws.com", "AssumeRole") + "\n"
+        let (perLine, perLineRows, _) = try parseTrail(lines, chunk: chunk)
+        #expect(perLineRows.count == 2 && perLine.rejected == 0)
+        #expect(try parseTrail(Self.file, chunk: chunk).0.rejected == 0)  // the suite's well-formed file
+    }
+
     @Test("a document cut in half keeps every whole record before the cut")
     func readsCutDocuments() throws {
         let whole = "{\"Records\":[\(event("p", "sts.amazonaws.com", "AssumeRole")),\(event("q", "sts.amazonaws.com", "AssumeRole"))]}"

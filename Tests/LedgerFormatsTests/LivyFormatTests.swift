@@ -364,6 +364,47 @@ struct LivyRestFormatTests {
         #expect(table(one, "livy_rest_session").first?["state"] == .text("dead"))
     }
 
+    // Every shape of formats.md §1.8 a user saves, each read like a list of one, typed: `kind`
+    // makes a session interactive (0.5–0.9 always write it; batches never do); without it the
+    // file name decides, else a view with appInfo is a batch, else the type is unknown.
+    // How this was seen to fail: a batch object was stored untyped as a session; the HDInsight
+    // view, the /state answer, the /log answer and a single statement were not recognised.
+    @Test("single session, batch and statement objects in every shape Livy 0.5–0.9 and HDInsight write", arguments: [
+        // Livy 0.8 GET /sessions/5 (ttl and the request's settings added to 0.7's view).
+        (#"{"id":5,"name":null,"appId":"application_1_0005","owner":"knox","proxyUser":"ann","state":"idle","kind":"pyspark","appInfo":{"driverLogUrl":null,"sparkUiUrl":null},"log":["stdout: "],"ttl":null,"driverMemory":"2g","driverCores":1,"executorMemory":"4g","executorCores":2,"conf":{},"archives":[],"files":[],"heartbeatTimeoutInSecond":0,"jars":[],"numExecutors":2,"pyFiles":[],"queue":"default"}"#,
+         "rest/session-5.json", "livy_rest_session", "5 idle interactive"),
+        // POST /sessions answer (201), pretty-printed, 0.9 with idleTimeout.
+        ("{\n  \"id\" : 6,\n  \"name\" : null,\n  \"appId\" : null,\n  \"owner\" : null,\n  \"proxyUser\" : \"bo\",\n  \"state\" : \"starting\",\n  \"kind\" : \"spark\",\n  \"appInfo\" : {\n    \"driverLogUrl\" : null,\n    \"sparkUiUrl\" : null,\n    \"executorLogUrls\" : null\n  },\n  \"log\" : [ ],\n  \"idleTimeout\" : \"1h\"\n}\n",
+         "created.json", "livy_rest_session", "6 starting interactive"),
+        // GET /batches/1 (the EMR documentation's answer), in a file that says nothing of batches.
+        (#"{"id":1,"name":null,"owner":null,"proxyUser":null,"state":"starting","appId":null,"appInfo":{"driverLogUrl":null,"sparkUiUrl":null},"log":["stdout: ","\nstderr: ","\nYARN Diagnostics: "]}"#,
+         "answer.json", "livy_rest_session", "1 starting batch"),
+        // GET /batches: the list under "sessions".
+        (#"{"from":0,"total":1,"sessions":[{"id":2,"name":"daily","owner":null,"proxyUser":"etl","state":"success","appId":"application_1_0002","appInfo":{},"log":[]}]}"#,
+         "rest/batches.json", "livy_rest_session", "2 success batch"),
+        // HDInsight's documented POST /batches answer, and the /state answer: no kind, no appInfo.
+        (#"{"id":0,"state":"starting","log":[]}"#, "hdinsight/batches-0.json", "livy_rest_session", "0 starting batch"),
+        (#"{"id":3,"state":"idle"}"#, "sessions-3-state.json", "livy_rest_session", "3 idle interactive"),
+        (#"{"id":4,"state":"dead"}"#, "state.json", "livy_rest_session", "4 dead -"),
+        // POST /sessions/7/statements (201): one statement, waiting (times 0: not yet).
+        (#"{"id":0,"code":"1 + 1","state":"waiting","output":null,"progress":0.0,"started":0,"completed":0}"#,
+         "sessions-7-statements-0.json", "livy_statement", "7/0 waiting"),
+        // GET /sessions/7/log: read, nothing kept.
+        (#"{"id":7,"from":0,"total":2,"log":["stdout: ","secret=abc"]}"#, "sessions-7-log.json", "livy_rest_session", ""),
+    ])
+    func readsSingleObjects(json: String, path: String, table name: String, want: String) throws {
+        #expect(LivyRestFormat.recognizes(HeadSample(bytes: Array(json.utf8))))
+        let p = try parse(json, path: path)
+        #expect(p.rejected == 0 && p.lines == 1)
+        let rows = table(p, name).map { row -> String in
+            func text(_ key: String) -> String { if case .text(let t) = row[key] { t } else if case .integer(let i) = row[key] { "\(i)" } else { "-" } }
+            return name == "livy_statement" ? "\(text("session_id"))/\(text("statement_id")) \(text("state"))"
+                : "\(text("session_id")) \(text("state")) \(text("session_type"))"
+        }
+        #expect(rows.joined(separator: "; ") == want)
+        #expect(!p.batches.flatMap { b in (0..<b.rowCount).flatMap { b.row($0) } }.contains(.text("secret=abc")))
+    }
+
     @Test("broken JSON and statements of an unknown session are rejected, not guessed")
     func rejectsWhatItCannotPlace() throws {
         let cut = try parse(#"{"total_statements": 1, "statements": [{"id": 0, "sta"#, path: "sessions-1-statements.json")
@@ -378,5 +419,9 @@ struct LivyRestFormatTests {
         #expect(LivyRestFormat.recognizes(HeadSample(lines: [#"{"total_statements": 0, "statements": []}"#])))
         #expect(LivyRestFormat.recognizes(HeadSample(lines: [#"{"from":0,"total":0,"sessions":[]}"#])))
         #expect(!LivyRestFormat.recognizes(HeadSample(lines: [#"{"Records":[{"eventVersion":"1.08","eventSource":"sts.amazonaws.com"}]}"#])))
+        // Other small JSON with an id and a state is no Livy answer: the state is not Livy's, or
+        // there are other keys.
+        #expect(!LivyRestFormat.recognizes(HeadSample(lines: [#"{"id":1,"state":"ACTIVE"}"#])))
+        #expect(!LivyRestFormat.recognizes(HeadSample(lines: [#"{"id":1,"state":"idle","region":"us-east-1"}"#])))
     }
 }
