@@ -1,7 +1,9 @@
+import Foundation
+
 /// What derivation needs from the configuration (the derive module does not read config files).
-public struct DeriveSettings: Sendable, Equatable {
+public struct DeriveSettings: Sendable, Equatable, Codable {
     /// A price that applies from `effective` (`YYYY-MM-DD`, UTC) until the next one.
-    public struct Rate: Sendable, Equatable {
+    public struct Rate: Sendable, Equatable, Codable {
         public var effective: String
         public var vcpuHourUSD: Double
         public var gbHourUSD: Double
@@ -46,5 +48,21 @@ public struct DeriveSettings: Sendable, Equatable {
     /// for a day before the first entry, the first entry.
     public func rate(on day: String) -> Rate? {
         rates.last { $0.effective <= day } ?? rates.first
+    }
+}
+
+extension DeriveSettings {
+    /// The settings as JSON text with sorted keys: stored in the ledger by the ingest that
+    /// derived with them, so that a later report knows them, and compared to tell a change.
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? ""
+    }
+
+    /// Settings stored as ``json``; nil when the text is not such settings.
+    public init?(json: String) {
+        guard let value = try? JSONDecoder().decode(DeriveSettings.self, from: Data(json.utf8)) else { return nil }
+        self = value
     }
 }

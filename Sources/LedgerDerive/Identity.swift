@@ -1,5 +1,5 @@
 /// An IAM Identity Center user, as `identities.csv` or CloudTrail sign-ins name them.
-public struct Identity: Sendable, Equatable {
+public struct Identity: Sendable, Equatable, Codable {
     /// Identity Store user id.
     public var userID: String
     public var userName: String

@@ -272,10 +272,20 @@ public struct Ingestor: Sendable {
                     Diagnostic(.warning, path: report.path, "\(report.rejected) line(s) could not be parsed; see the quarantine table"))
             }
         }
-        // Derive when anything was stored now, or was stored by a run that died before deriving.
+        // Derive when anything was stored now, or was stored by a run that died before deriving,
+        // or when the settings differ from those the derived tables were made with (a new rate
+        // card reprices every session at the next run).
         let stale = try store.needsDerive()
-        if writer.storedAnything || stale {
-            let settings = try configuration.deriveSettings()
+        let settings = try configuration.deriveSettings()
+        let recordedSettings = [
+            Reporting.Setting.deriveSettings: settings.json,
+            Reporting.Setting.timeZones: configuration.provenanceTimeZones.joined(separator: "; "),
+            Reporting.Setting.rateCard: configuration.provenanceRateCard.joined(separator: "; "),
+            Reporting.Setting.configDigest: configuration.digest,
+        ]
+        var changed = false
+        for (key, value) in recordedSettings where try store.setting(key) != value { changed = true }
+        if writer.storedAnything || stale || changed {
             CrashPoint.reached(.beforeDerive)
             let deriving = clock.now
             // The hashes left to compute are computed while deriving (``HashLane``) and recorded
@@ -290,6 +300,7 @@ public struct Ingestor: Sendable {
                         logger.debug("waited for \(recorded.count) deferred hash(es) in \(waiting.duration(to: clock.now))")
                     }
                     try LedgerStore.recordHashes(db, recorded)
+                    try LedgerStore.recordSettings(db, recordedSettings)
                     CrashPoint.reached(.insideDerive)
                 }
             } catch {

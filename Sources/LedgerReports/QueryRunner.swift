@@ -7,6 +7,9 @@ import LedgerModel
 public struct ReadOnlyLedger: Sendable {
     public let path: String
     let queue: DatabaseQueue
+    /// This connection holds temporary tables of its own (``prepared(_:)``): every report must
+    /// run on it, not on a fresh connection.
+    public private(set) var isPrepared = false
 
     public init(path: String) throws(LedgerError) {
         guard FileManager.default.fileExists(atPath: path) else {
@@ -32,6 +35,22 @@ public struct ReadOnlyLedger: Sendable {
         } catch {
             throw .database(path: path, message: "cannot open the database read-only: \(error)")
         }
+    }
+
+    /// This connection after `body` made temporary tables and views on it (SQLite's temporary
+    /// schema is writable on a read-only connection; the ledger's file is not touched). Reports
+    /// run on the answer read what `body` made in place of the ledger's tables of those names.
+    public func prepared(_ body: (Database) throws -> Void) throws(LedgerError) -> ReadOnlyLedger {
+        do {
+            try queue.inDatabase { try body($0) }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw .database(path: path, message: "cannot derive the window's snapshot: \(error)")
+        }
+        var copy = self
+        copy.isPrepared = true
+        return copy
     }
 }
 

@@ -60,9 +60,10 @@ public struct ReportWriter: Sendable {
         let charts = only.isEmpty ? queries.filter { $0.chart != nil } : []
         let reports = charts + queries.filter { $0.csv != nil && (only.isEmpty || only.contains($0.name)) }
         let results = ResultBox(count: reports.count)
-        DispatchQueue.concurrentPerform(iterations: reports.count) { index in
+        // Each report on a connection of its own, side by side; a prepared ledger's snapshot
+        // lives in its one connection, so its reports run on it one after another.
+        @Sendable func run(_ index: Int, on connection: ReadOnlyLedger) {
             do throws(LedgerError) {
-                let connection = try ReadOnlyLedger(path: ledger.path)
                 let report = reports[index]
                 results.set(index, .success(
                     report.csv == nil
@@ -70,6 +71,17 @@ public struct ReportWriter: Sendable {
                         : try csvSection(report, on: connection, arguments: arguments, directory: directory)))
             } catch {
                 results.set(index, .failure(error))
+            }
+        }
+        if ledger.isPrepared {
+            for index in reports.indices { run(index, on: ledger) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: reports.count) { index in
+                do throws(LedgerError) {
+                    run(index, on: try ReadOnlyLedger(path: ledger.path))
+                } catch {
+                    results.set(index, .failure(error))
+                }
             }
         }
         for (report, result) in zip(reports, results.values) {

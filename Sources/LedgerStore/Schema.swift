@@ -35,7 +35,7 @@ enum Schema {
         migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
             try db.execute(sql: v9)
         }
-        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type") { db in
+        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting") { db in
             try db.execute(sql: v10)
         }
         return migrator
@@ -577,6 +577,13 @@ enum Schema {
 
         -- A saved REST answer's session is interactive or batch (NULL: the answer does not say).
         ALTER TABLE livy_rest_session ADD COLUMN session_type TEXT;
+
+        -- What the last derive was made with, written in its transaction: `derive_settings`
+        -- (JSON), and for the reports' provenance `time_zones`, `rate_card`, `config_digest`.
+        CREATE TABLE ingest_setting (
+            key   TEXT NOT NULL PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
 
         -- Derived: what the digests say of each CloudTrail log file. `verified` (listed, same
         -- hash), `mismatch` (listed, other hash or unreadable to the end), `not_covered`
