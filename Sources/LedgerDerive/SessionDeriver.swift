@@ -577,8 +577,7 @@ enum SessionDeriver {
         // apps at a shutdown without recovery, and an orphan is killed later.
         var appEndedByRestart = false
         if let restart = b.restart, let yarnEnd { appEndedByRestart = yarnEnd >= restart.at - tolerance }
-        let failedStates: Set<String> = ["KILLED", "FAILED"]
-        let appFailed = failedStates.contains(app?.state ?? "") || failedStates.contains(app?.finalStatus ?? "")
+        let appFailed = [app?.state, app?.finalStatus].contains { (value: String?) in value == "KILLED" || value == "FAILED" }
         var reason: String
         var evidence: String?
         if let nf = b.appNotFound {
