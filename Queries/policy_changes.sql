@@ -4,5 +4,5 @@
 -- order: 9
 select substr(event_time, 1, 19) || 'Z' as event_time, account_id, actor, event_name, target, setting, old_value, new_value, event_id
 from policy_change
-where event_time >= :from and event_time < :to
+where substr(event_time, 1, 19) || 'Z' >= :from and substr(event_time, 1, 19) || 'Z' < :to
 order by event_time, event_id

@@ -174,17 +174,20 @@ enum FindingsDeriver {
         }
     }
 
-    /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings
-    /// of it: a file whose content does not match its digest, and files delivered before the
-    /// newest digest of their account and region that no digest lists. A file delivered after
-    /// the newest digest is pending, not a finding: CloudTrail delivers a digest an hour or
-    /// more after the logs it covers, so a nightly run always has some (`verify` agrees).
+    static let digestGraceSeconds = CloudTrailNames.digestGraceSeconds
+
+    /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings of
+    /// it: a file whose content does not match a digest that lists it, and, per account and
+    /// region, the files a digest should list and none does. A file delivered after the newest
+    /// digest of its account and region, within ``digestGraceSeconds``, is pending, not a
+    /// finding (`verify` agrees). A trail with no digest at all in the data cannot be verified:
+    /// its files are not covered.
     static func logIntegrityFindings(_ db: Database, _ add: Add) throws {
         try db.execute(sql: "DELETE FROM ct_file_digest")
-        var listed: [String: (hash: String, digest: String)] = [:]  // object key → hash, digest object
-        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value, digest_s3_object FROM ct_digest_file ORDER BY file_id, line") {
-            let key = CloudTrailNames.objectKey(r["s3_object"])
-            if listed[key] == nil { listed[key] = (r["hash_value"], r["digest_s3_object"]) }
+        // Object key → every (hash, digest object) listing it, by digest object.
+        var listed: [String: [(hash: String, digest: String)]] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value, digest_s3_object FROM ct_digest_file ORDER BY digest_s3_object, line") {
+            listed[CloudTrailNames.objectKey(r["s3_object"]), default: []].append((r["hash_value"], r["digest_s3_object"]))
         }
         var newestEnd: [String: Int64] = [:]  // account/region → end of its newest digest
         for r in try Row.fetchAll(db, sql: "SELECT account_id, region, max(digest_end) AS newest FROM ct_digest GROUP BY 1, 2") {
@@ -194,38 +197,46 @@ enum FindingsDeriver {
         let insert = try db.makeStatement(sql: "INSERT INTO ct_file_digest (file_id, digest_status, detail) VALUES (?, ?, ?)")
         var uncovered: [String: [String]] = [:]
         for f in try Row.fetchAll(db, sql: """
-            SELECT id, path, account_id, region, content_sha256 FROM input_file
+            SELECT id, path, account_id, region, content_sha256, last_event FROM input_file
             WHERE format = 'cloudtrail' AND status NOT IN ('duplicate', 'unreadable') ORDER BY path
             """) {
             let path: String = f["path"]
             let scope = "\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")"
+            // When it was delivered: its name says; else its last event is the earliest it can have been.
+            let delivered = (CloudTrailNames.deliveryTime(path) ?? (f["last_event"] as String?)).flatMap(SessionDeriver.seconds)
             let status: String
             let detail: String
-            if let want = listed[CloudTrailNames.objectKey(path)] {
+            if let listings = listed[CloudTrailNames.objectKey(path)] {
                 let have: String? = f["content_sha256"]
-                if have == want.hash {
-                    (status, detail) = ("verified", "listed in \(want.digest)")
-                } else {
-                    (status, detail) = ("mismatch", have.map { "its content hashes to \($0), \(want.digest) recorded \(want.hash)" }
-                        ?? "its content could not be read to the end; \(want.digest) recorded \(want.hash)")
+                if let wrong = listings.first(where: { $0.hash != have }) {
+                    (status, detail) = ("mismatch", have.map { "its content hashes to \($0), \(wrong.digest) recorded \(wrong.hash)" }
+                        ?? "its content could not be read to the end; \(wrong.digest) recorded \(wrong.hash)")
                     add("high", "unverified_logs", path,
-                        have.map { "its content hashes to \($0), its digest recorded \(want.hash)" }
-                            ?? "its content could not be read to the end; its digest recorded \(want.hash)", path)
+                        have.map { "its content hashes to \($0), its digest recorded \(wrong.hash)" }
+                            ?? "its content could not be read to the end; its digest recorded \(wrong.hash)", path)
+                } else {
+                    (status, detail) = ("verified", "listed in \(listings[0].digest)")
                 }
-            } else if let delivered = CloudTrailNames.deliveryTime(path).flatMap(SessionDeriver.seconds), let end = newestEnd[scope],
-                delivered < end
-            {
-                (status, detail) = ("not_covered", "delivered \(SessionDeriver.iso(delivered)), before the newest digest's end \(SessionDeriver.iso(end)), listed in none")
-                uncovered[scope, default: []].append(path)
+            } else if let end = newestEnd[scope], let delivered, delivered >= end, delivered < end + digestGraceSeconds {
+                (status, detail) = ("pending", "delivered \(SessionDeriver.iso(delivered)), after the newest digest's end (\(SessionDeriver.iso(end)))")
             } else {
-                (status, detail) = ("pending", newestEnd[scope].map { "delivered after the newest digest's end (\(SessionDeriver.iso($0)))" }
-                    ?? "no digest of \(scope) in the data")
+                let why = if let end = newestEnd[scope] {
+                    delivered.map { $0 < end
+                        ? "delivered \(SessionDeriver.iso($0)), before the newest digest's end (\(SessionDeriver.iso(end))), listed in none"
+                        : "delivered \(SessionDeriver.iso($0)), more than \(digestGraceSeconds / 3600) h after the newest digest's end (\(SessionDeriver.iso(end)))"
+                    } ?? "no delivery time in its name and no event"
+                } else {
+                    "no digest of \(scope) in the data"
+                }
+                (status, detail) = ("not_covered", why)
+                uncovered[scope, default: []].append(path)
             }
             try insert.execute(arguments: [f["id"] as Int64, status, detail])
         }
         for (scope, paths) in uncovered.sorted(by: { $0.key < $1.key }) {
             add("medium", "unverified_logs", scope,
-                "\(paths.count) CloudTrail file(s) delivered before the newest digest and listed in none",
+                "\(paths.count) CloudTrail file(s) that a digest should list are listed in none"
+                    + (newestEnd[scope] == nil ? " (no digest of this account and region in the data)" : ""),
                 paths.prefix(5).joined(separator: "; ") + (paths.count > 5 ? "; …" : ""))
         }
     }

@@ -42,6 +42,8 @@ enum SessionDeriver {
         var idleLine: Mark?
         /// The timeout the idle line prints, decoded (``livyTimeoutSeconds(_:)``).
         var idleTimeoutPrinted: Int64?
+        /// The idle line is in 0.6–0.8's words (`… ms`), which also purge finished sessions.
+        var idleLineMayBePurge = false
         /// The session's own timeout from its create request (0.8 `ttl`, 0.9 `idleTimeout`).
         var ownTimeout: Int64?
         /// 0.9's "finished before": Livy purged a session that had already finished.
@@ -345,7 +347,9 @@ enum SessionDeriver {
                 case .idleTimeout:
                     if all[i].idleLine == nil {
                         all[i].idleLine = mark
-                        all[i].idleTimeoutPrinted = r.text(17).flatMap(livyTimeoutSeconds)
+                        let printed = r.text(17)
+                        all[i].idleTimeoutPrinted = printed.flatMap(livyTimeoutSeconds)
+                        all[i].idleLineMayBePurge = !(printed?.hasSuffix(" secs") ?? false)
                     }
                 case .finishedPurge: if all[i].purgeLine == nil { all[i].purgeLine = mark }
                 case .heartbeatExpired: if all[i].heartbeat == nil { all[i].heartbeat = mark }
@@ -566,13 +570,21 @@ enum SessionDeriver {
         // End reason: the first rule of SPEC §4 that matches.
         let finishedBefore: (Int64) -> Bool = { t in (yarnEnd.map { $0 + tolerance < t } ?? false) }
         // Livy 0.6–0.8 purge a session that had already finished with the idle-timeout words
-        // (formats.md §1.6). A real idle timeout comes at least the timeout after the last
-        // activity (Livy also counts activity the logs do not show, which only makes it later),
-        // so a line that came sooner than that after the last activity we know is a purge.
+        // (formats.md §1.6; 0.9 words a purge apart). A real idle timeout comes at least the
+        // timeout after the last activity (Livy also counts activity the logs do not show, which
+        // only makes it later), so a line that came sooner than that after the last activity we
+        // know is a purge. The timeout: the session's own, else the server's, as the line prints
+        // it, else the configured one. A batch session never times out: its line is a purge.
         let configured: Int64? = settings.livySessionTimeoutSeconds.map { Int64($0) }
-        let timeout: Int64? = b.ownTimeout ?? configured ?? b.idleTimeoutPrinted
+        let timeout: Int64? = b.ownTimeout ?? b.idleTimeoutPrinted ?? configured
         var idleIsPurge = false
-        if let idle = b.idleLine, let timeout { idleIsPurge = idle.at - last < timeout - tolerance }
+        if let idle = b.idleLine, b.idleLineMayBePurge {
+            if b.type == "batch" {
+                idleIsPurge = true
+            } else if let timeout {
+                idleIsPurge = idle.at - last < timeout - tolerance
+            }
+        }
         // The app ended when, or after, the Livy server went away: Livy stops its sessions'
         // apps at a shutdown without recovery, and an orphan is killed later.
         var appEndedByRestart = false

@@ -140,9 +140,10 @@ public struct LivyRestFormat: LogFormat {
         return tally.finish(batches: [sessions, statements])
     }
 
-    /// The session id in a file name such as `sessions-3-statements.json` or `…/sessions/3/statements.json`.
+    /// The session id in a file name such as `sessions-3-statements.json`,
+    /// `…/sessions/3/statements.json` or `…/Sessions/3/statements/7.json`.
     static func sessionID(fromPath path: String) -> Int64? {
-        let parts = path.split(separator: "/").suffix(3).joined(separator: "/")
+        let parts = path.split(separator: "/").suffix(4).joined(separator: "/").lowercased()
         let tokens = parts.split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init)
         for (i, token) in tokens.enumerated() where token == "sessions" || token == "session" {
             if i + 1 < tokens.count, let id = Int64(tokens[i + 1]) { return id }
@@ -152,7 +153,7 @@ public struct LivyRestFormat: LogFormat {
 
     /// `batch` or `interactive` when the file's name or folders say `batches` or `sessions`.
     static func sessionType(fromPath path: String) -> String? {
-        let tokens = path.split(separator: "/").suffix(3).joined(separator: "/").lowercased()
+        let tokens = path.split(separator: "/").suffix(4).joined(separator: "/").lowercased()
             .split(whereSeparator: { !($0.isLetter || $0.isNumber) })
         if tokens.contains(where: { $0 == "batches" || $0 == "batch" }) { return "batch" }
         if tokens.contains(where: { $0 == "sessions" || $0 == "session" }) { return "interactive" }

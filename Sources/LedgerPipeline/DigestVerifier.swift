@@ -124,9 +124,21 @@ public enum DigestVerifier {
             }
         }
 
+        // Listed in no digest: pending while its digest may still come (delivered after the newest
+        // digest, for a while); else not covered (as the derive's `ct_file_digest` says).
         for log in logs where !covered.contains(log.key) {
-            if let delivered = log.delivered, let end = newestEnd[scopeKey(log.key)], delivered < end {
+            guard let end = newestEnd[scopeKey(log.key)] else {
+                report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "no digest of its account and region among the paths"))
+                continue
+            }
+            if let delivered = log.delivered, delivered < end {
                 report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "delivered \(delivered), before the newest digest (\(end)), but listed in none"))
+            } else if let delivered = log.delivered, let at = SecondsReading.seconds(delivered), let last = SecondsReading.seconds(end),
+                at >= last + CloudTrailNames.digestGraceSeconds
+            {
+                report.findings.append(.init(
+                    kind: .notCovered, subject: log.path,
+                    detail: "delivered \(delivered), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest (\(end)): the digests stopped"))
             } else {
                 report.pending += 1
             }

@@ -406,9 +406,6 @@ public struct LedgerStore: Sendable {
     /// 16 was slower than 64, 256 no faster.
     public static let rowsPerInsert = 64
 
-    /// Inserts `batch`'s rows into its table, ``rowsPerInsert`` to a statement and the rest one
-    /// by one, in order, the texts bound in place: for tables the derive writes whole (a row
-    /// that breaks a constraint is an error, as with any insert).
     /// Records what a derive was made with (``Schema``'s `ingest_setting`), in its transaction.
     public static func recordSettings(_ db: Database, _ settings: [String: String]) throws {
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
@@ -421,6 +418,9 @@ public struct LedgerStore: Sendable {
         try read { db in try String.fetchOne(db, sql: "SELECT value FROM ingest_setting WHERE key = ?", arguments: [key]) }
     }
 
+    /// Inserts `batch`'s rows into its table, ``rowsPerInsert`` to a statement and the rest one
+    /// by one, in order, the texts bound in place: for tables the derive writes whole (a row
+    /// that breaks a constraint is an error, as with any insert).
     public static func insert(_ db: Database, _ batch: TableBatch) throws {
         precondition(([batch.table] + batch.columns).allSatisfy(isIdentifier), "bad name in \(batch.table)")
         let tuple = "(" + Array(repeating: "?", count: batch.columns.count).joined(separator: ", ") + ")"

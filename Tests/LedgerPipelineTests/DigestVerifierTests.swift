@@ -96,6 +96,27 @@ struct DigestVerifierTests {
         #expect(report.findings.last?.subject == chain.root + "/" + DigestChain.logName(1))
     }
 
+    // The last digest (ending 03:00) not delivered yet: the 02:05 log waits for it (pending, no
+    // finding); a log delivered 09:05, 7 h after the newest digest's end (02:00), waits no
+    // more (not covered: the digests stopped). With no digest at all, no log can be verified:
+    // each is not covered. How this was seen to fail: the 09:05 log, and every log of a trail
+    // without digests, were pending and verify exited 0.
+    @Test("logs after the newest digest are pending for 6 hours; later ones, and a trail without digests, are not covered")
+    func pendingAndStopped() throws {
+        let chain = try DigestChain()
+        defer { chain.dir.remove() }
+        try FileManager.default.removeItem(atPath: chain.root + "/" + DigestChain.digestName(2))
+        let late = DigestChain.logPrefix + "111122223333_CloudTrail_us-east-1_20251124T0905Z_yyyyyyyyyyyyyyyy.json.gz"
+        try chain.dir.write("trail/" + late, Gzip.compress(Array(#"{"Records":[],"n":"late"}"#.utf8)))
+        let report = try DigestVerifier.verify(paths: [chain.root])
+        #expect(report.verified == 2 && report.pending == 1)
+        #expect(report.findings.map(\.kind) == [.notCovered])
+        #expect(report.findings.first?.subject == chain.root + "/" + late)
+        for hour in 0..<2 { try FileManager.default.removeItem(atPath: chain.root + "/" + DigestChain.digestName(hour)) }
+        let bare = try DigestVerifier.verify(paths: [chain.root])
+        #expect(bare.pending == 0 && bare.findings.map(\.kind) == [.notCovered, .notCovered, .notCovered, .notCovered])
+    }
+
     @Test("a changed digest is caught by the next one's hash")
     func detectsChangedDigest() throws {
         let chain = try DigestChain()

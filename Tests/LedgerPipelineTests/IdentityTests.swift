@@ -381,16 +381,19 @@ struct FindingTests {
         ]])
     }
 
-    // No digest at all in the data: both log files wait for theirs (pending), as `verify` says;
-    // no finding (before, both were `unverified_logs`).
-    @Test("log files with no digest in the data are pending, not unverified; the hours with no file at all")
+    // No digest at all in the data for this account and region: its files cannot be verified
+    // (the trail's digests are not there, or validation is off), and no digest will make them
+    // pending: both not covered, one finding for the account and region.
+    @Test("log files of a trail with no digest in the data are not covered; the hours with no file at all")
     func integrityAndCoverage() async throws {
         let unverified = try await findings("unverified_logs")
-        #expect(unverified.isEmpty)
+        #expect(unverified.map { [$0[0], $0[1], $0[2]] } == [[
+            "medium", "111122223333/us-east-1", "2 CloudTrail file(s) that a digest should list are listed in none (no digest of this account and region in the data)",
+        ]])
         let statuses = try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
             try String.fetchAll(db, sql: "SELECT d.digest_status || ' ' || d.detail FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id ORDER BY f.path")
         }
-        #expect(statuses == ["pending no digest of 111122223333/us-east-1 in the data", "pending no digest of 111122223333/us-east-1 in the data"])
+        #expect(statuses == ["not_covered no digest of 111122223333/us-east-1 in the data", "not_covered no digest of 111122223333/us-east-1 in the data"])
         let gaps = try await findings("coverage_gap")
         #expect(gaps.map { [$0[1], $0[2]] } == [["111122223333/us-east-1", "no CloudTrail file from 2025-11-24T04:00:00Z to 2025-11-24T23:00:00Z (19 h)"]])
     }

@@ -104,28 +104,57 @@ struct LivyDialectTests {
         #expect(rows.map { $0["end_reason"] as String } == ["idle_timeout"])
     }
 
-    // `livy_session_timeout = "30m"` in the config: the line at 09:50:00, 2400 s after the
-    // 09:10:00 statement, is past 30 min: idle_timeout. Without the setting, the printed 8 h
-    // would make it a purge (the test above).
-    @Test("a configured livy_session_timeout is the timeout when the servers' own is not what they print")
+    // A line whose number no dialect we know prints ("30 minutes"): the timeout is the
+    // configured `livy_session_timeout` (30 min), and the line at 09:20:00, 600 s after the
+    // 09:10:00 statement, is sooner than that: the purge of a finished session (app_finished).
+    // Without the setting no timeout is known, and the words are taken at their word
+    // (idle_timeout). A line whose number can be read is measured against it, setting or not:
+    // the server printed its own timeout.
+    @Test("a configured livy_session_timeout is the timeout when the idle line's number cannot be read")
     func configuredTimeout() async throws {
-        let files = [
+        func files(_ words: String) -> [String: String] {
+            [
+                Self.node + "livy/livy-livy-server.out": """
+                    25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+                    \(Self.create08("09:00:00", 0, "ada"))
+                    \(Self.ready("09:00:30", 0, "ada"))
+                    25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than \(words).
+                    25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0
+                    25/03/05 09:20:01 INFO InteractiveSessionManager: Deleted session 0
+                    """,
+                Self.node + "livy/2025_03_05.request.log": Self.statement("09:10:00", 0),
+            ]
+        }
+        let config = "[thresholds]\nlivy_session_timeout = \"30m\"\n"
+        for (words, withConfig, want) in [
+            ("30 minutes", true, "app_finished"), ("30 minutes", false, "idle_timeout"),
+            // 0.8's 28.8 is 8 h; 0.8's 0.3 is 5 min, and 600 s is past it: a real timeout.
+            ("28.8 ms", true, "app_finished"), ("0.3 ms", true, "idle_timeout"),
+        ] {
+            let (dir, rows) = try await ingestFiles(files(words), config: withConfig ? config : "")
+            defer { dir.remove() }
+            #expect(rows.map { $0["end_reason"] as String } == [want], "\(words), config \(withConfig)")
+        }
+    }
+
+    // A batch session never times out (formats.md §1.6): Livy 0.8's "inactive" line for a batch,
+    // 10 minutes after it became ready, is the purge of a finished batch, whatever the timeout.
+    // No YARN summary: app_finished, ended at the Deleted line 09:20:01. How this was seen to
+    // fail: with the 5-minute timeout the line printed, it was idle_timeout.
+    @Test("a batch session's idle-timeout line is always the purge of a finished batch")
+    func batchPurge() async throws {
+        let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
                 25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada"))
-                \(Self.ready("09:00:30", 0, "ada"))
-                25/03/05 09:50:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than 28.8 ms.
-                25/03/05 09:50:00 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 09:50:01 INFO InteractiveSessionManager: Deleted session 0
+                25/03/05 09:00:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py, ]]
+                25/03/05 09:10:00 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+                25/03/05 09:20:00 INFO BatchSessionManager: Deleting BatchSession 0 because it was inactive for more than 0.3 ms.
+                25/03/05 09:20:00 INFO BatchSessionManager: Deleting session 0
+                25/03/05 09:20:01 INFO BatchSessionManager: Deleted session 0
                 """,
-            Self.node + "livy/2025_03_05.request.log": Self.statement("09:10:00", 0),
-        ]
-        let (dir, rows) = try await ingestFiles(files, config: "[thresholds]\nlivy_session_timeout = \"30m\"\n")
+        ])
         defer { dir.remove() }
-        #expect(rows.map { $0["end_reason"] as String } == ["idle_timeout"])
-        let (plain, plainRows) = try await ingestFiles(files)
-        defer { plain.remove() }
-        #expect(plainRows.map { $0["end_reason"] as String } == ["app_finished"])
+        #expect(rows.map { "\($0["end_reason"] as String) \($0["ended_at"] as String)" } == ["app_finished 2025-03-05T09:20:01Z"])
     }
 
     // Livy 0.9 words the purge of a finished session apart: "finished before 600.0 secs". No
