@@ -124,7 +124,10 @@ struct CommandLineTests {
         #expect(count.stdout == "n\r\n3\r\n")
     }
 
-    @Test("status shows every input file with its format and status, the clusters and integrity")
+    // Two RM logs (yarn-rm, ok) and a junk file (unrecognised). The summary has a line per
+    // format and status, whatever the number of files, and names the problem file; --files
+    // lists every file. (Before, status printed every file: 10,000 lines at 10,000 files.)
+    @Test("status summarises files by format and status and names the problem files; status --files lists every file")
     func statusShowsManifest() throws {
         let (dir, db) = try ledger()
         defer { dir.remove() }
@@ -133,10 +136,17 @@ struct CommandLineTests {
         let r = try CLI.run(["status", "--db", db])
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") && $0.contains("yarn-rm  ok") })
+        #expect(lines.contains { $0.hasPrefix("yarn-rm ") && $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3) == ["yarn-rm", "ok", "2"] })
+        #expect(lines.contains("Problem files (1; the first 20)"))
         #expect(lines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
+        #expect(!lines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") })
         #expect(lines.contains { $0.hasPrefix("j-2AXXXXXXGAPLF") && $0.hasSuffix("2020-06-20T20:11:48.001Z") })
         #expect(lines.last == "Integrity: ok (PRAGMA quick_check)")
+        let files = try CLI.run(["status", "--files", "--db", db])
+        #expect(files.status == 0)
+        let fileLines = files.stdout.split(separator: "\n").map(String.init)
+        #expect(fileLines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") && $0.contains("yarn-rm  ok") })
+        #expect(fileLines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
     }
 
     // samples/' digests end Sunday 21:00; the four files delivered after it (21:05 … 00:05)
