@@ -18,6 +18,9 @@ public struct CloudTrailFormat: LogFormat {
     public static let name = "cloudtrail"
     public static let summary = "AWS CloudTrail logs (JSON, gzipped or not): sign-ins, identities, roles, EMR and SageMaker events"
     public static let inputMode = InputMode.bytes
+    /// 2: EMR's `AddJobFlowSteps` and `GetClusterSessionCredentials` kept (runtime roles); two
+    /// records with no comma between them flagged.
+    public static let revision = 2
     /// CloudTrail caps a record's parts at about 250 KB; anything past 4 MiB is not an event.
     public static let maxRecordBytes = 4 << 20
 

@@ -29,6 +29,8 @@ public struct LivyRestFormat: LogFormat {
     public static let name = "livy-rest"
     public static let summary = "Saved Livy REST answers (JSON): session states and statements with start and completion times"
     public static let maxDocumentBytes = 64 << 20
+    /// 2: single objects of every shape read; sessions typed (`session_type`).
+    public static let revision = 2
 
     public static func recognizes(_ head: HeadSample) -> Bool {
         let text = head.lines.prefix(50).joined(separator: "\n")

@@ -16,6 +16,9 @@ import LedgerModel
 public struct LivyServerFormat: LogFormat {
     public static let name = "livy-server"
     public static let summary = "Apache Livy server log: server starts and the life of every session (0.5–0.9 dialects)"
+    /// 2: 0.7/0.8 `Deleting/Deleted session N` typed by the manager's logger; a create's own
+    /// timeout (`ttl`, `idleTimeout`) kept.
+    public static let revision = 2
 
     /// Logger names (last dotted component) that only a Livy server writes. `LineBufferedStream`
     /// first: the forwarded spark-submit output is most lines of a busy server's log.

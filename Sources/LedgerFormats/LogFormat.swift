@@ -23,6 +23,11 @@ public protocol LogFormat {
     /// they come (JSON documents, which often sit on one line of many megabytes).
     static var inputMode: InputMode { get }
 
+    /// Goes up when the parser reads its files into other rows than before (a new column, a
+    /// reading corrected): files stored by an earlier revision are read again by the next
+    /// ingest, even unchanged, so that an upgraded ledger holds what this parser reads.
+    static var revision: Int { get }
+
     init(context: ParseContext)
     /// Consumes the next piece of decoded bytes (``InputMode/bytes`` formats only); `bytes` is
     /// valid only during the call.
@@ -52,6 +57,7 @@ public enum InputMode: Sendable {
 
 extension LogFormat {
     public static var inputMode: InputMode { .lines }
+    public static var revision: Int { 1 }
     public mutating func consume(chunk bytes: UnsafeRawBufferPointer) {}
     public var heldRows: Int { 0 }
     public mutating func takeRows() -> [TableBatch] { [] }

@@ -142,17 +142,25 @@ public struct Ingestor: Sendable {
         if try recordMissingHashes(manifest) { manifest = try store.manifest() }
         var reports = [FileReport?](repeating: nil, count: jobs.count)
         var toRead: [Job] = []
+        /// Stored files an earlier revision of their format's parser read: read again, whole.
+        var reread = Set<String>()
         for job in jobs {
+            let known = manifest[job.file.path]
+            let outdated = known.map(Self.readByEarlierParser) ?? false
             // An unreadable file is tried again (permissions change without touching mtime).
-            if let known = manifest[job.file.path], known.size == job.file.size,
-                known.mtimeNanos == job.file.mtimeNanos, known.status != .unreadable
+            if let known, known.size == job.file.size, known.mtimeNanos == job.file.mtimeNanos, known.status != .unreadable,
+                !outdated
             {
                 reports[job.index] = FileReport(
                     path: job.file.path, action: .unchanged, status: known.status, format: nil,
                     records: 0, duplicates: 0, rejected: 0, detail: nil)
             } else {
                 var job = job
-                job.previous = manifest[job.file.path]
+                if outdated {
+                    reread.insert(job.file.path)
+                } else {
+                    job.previous = known
+                }
                 toRead.append(job)
             }
         }
@@ -192,6 +200,7 @@ public struct Ingestor: Sendable {
         let hashes = HashLane()
         defer { hashes.stop() }
         var writer = Writer(store: store, manifest: manifest, hashes: hashes)
+        writer.reread = reread
         var bytesRead: Int64 = 0
         let clock = ContinuousClock()
         let started = clock.now
@@ -319,6 +328,14 @@ public struct Ingestor: Sendable {
     /// A run killed after storing files and before its derive committed left their hashes
     /// unrecorded (``HashLane``); a copy of one of them would not be known. The ones still as
     /// they were stored (size and mtime) are hashed now; a changed one is read again anyway.
+    /// Whether a stored file was read by an earlier revision of its format's parser than this
+    /// build's (``LogFormat/revision``): its rows may lack what the parser reads now. A copy
+    /// (`duplicate`) holds no rows and is left as it is.
+    static func readByEarlierParser(_ entry: ManifestEntry) -> Bool {
+        guard entry.status != .duplicate, let format = entry.format, let revision = FormatRegistry.revision(of: format) else { return false }
+        return entry.parserRevision < revision
+    }
+
     func recordMissingHashes(_ manifest: [String: ManifestEntry]) throws(LedgerError) -> Bool {
         var found: [(fileID: Int64, sha256: String?)] = []
         for entry in manifest.values.sorted(by: { $0.id < $1.id })
@@ -340,6 +357,9 @@ public struct Ingestor: Sendable {
         let manifest: [String: ManifestEntry]
         /// SHA-256 → the path stored with those bytes.
         var pathByHash: [String: String] = [:]
+        /// Paths read again for a newer parser: their rows are replaced even if their bytes are
+        /// the stored ones.
+        var reread = Set<String>()
         /// SHA-256 of decoded content → the path stored with it (plain or gzip).
         var pathByContent: [String: String] = [:]
         var storedAnything = false
@@ -414,7 +434,7 @@ public struct Ingestor: Sendable {
         /// stored file's under another name, or a stored log's content in other bytes.
         func isSpecial(_ load: FileLoad) -> Bool {
             let known = manifest[load.path]
-            if let sha = load.sha256, let known, known.sha256 == sha { return true }
+            if let sha = load.sha256, let known, known.sha256 == sha, !reread.contains(load.path) { return true }
             if let sha = load.sha256, let other = pathByHash[sha], other != load.path { return true }
             if known == nil, load.status == .ok, let content = load.contentSHA256, let other = pathByContent[content], other != load.path {
                 return true
@@ -494,7 +514,7 @@ public struct Ingestor: Sendable {
             if mayMatchPending(load) { settle() }
             hashNow(&load)
             let known = manifest[load.path]
-            if let sha = load.sha256, let known, known.sha256 == sha {
+            if let sha = load.sha256, let known, known.sha256 == sha, !reread.contains(load.path) {
                 // Touched, not changed: keep its rows, remember the new mtime.
                 try store.touch(path: load.path, size: load.size, mtimeNanos: load.mtimeNanos)
                 return FileReport(
@@ -636,6 +656,7 @@ public struct Ingestor: Sendable {
     ) -> FileLoad {
         var load = load
         load.format = F.name
+        load.parserRevision = F.revision
         // The time zone was checked before any file was read.
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))

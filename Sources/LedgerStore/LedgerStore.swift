@@ -19,6 +19,8 @@ public struct ManifestEntry: Sendable, Equatable {
     /// SHA-256 of the decoded content: of the bytes for a plain file, of what they inflate to
     /// for a gzip file (when known). A gzipped copy of a stored log has the same.
     public var contentSHA256: String?
+    /// The revision of the parser that read it (``FileLoad/parserRevision``).
+    public var parserRevision = 1
 
     public init(
         id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus,
@@ -53,6 +55,8 @@ public struct FileLoad: Sendable {
     /// to those stored, and the manifest's counts grow by what was read.
     public var appendedAfterLine: Int?
     public var format: String?
+    /// The revision of the format's parser that read it (``LogFormat/revision``).
+    public var parserRevision = 1
     public var compression: String
     public var status: FileStatus
     public var context: InputContext
@@ -167,11 +171,12 @@ public struct LedgerStore: Sendable {
     public func manifest() throws(LedgerError) -> [String: ManifestEntry] {
         try read { db in
             var out: [String: ManifestEntry] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines, CASE WHEN compression = 'none' THEN sha256 ELSE content_sha256 END FROM input_file")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines, CASE WHEN compression = 'none' THEN sha256 ELSE content_sha256 END, parser_revision FROM input_file")
             while let row = try rows.next() {
-                let entry = ManifestEntry(
+                var entry = ManifestEntry(
                     id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
                     status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8], contentSHA256: row[9])
+                entry.parserRevision = row[10]
                 out[entry.path] = entry
             }
             return out
@@ -381,7 +386,7 @@ public struct LedgerStore: Sendable {
                     UPDATE input_file SET size = ?, mtime_ns = ?, sha256 = ?, format = ?,
                       compression = ?, status = ?, cluster_id = ?, instance_id = ?, account_id = ?,
                       region = ?, timezone = ?, lines = ?, records = ?, rejected = ?, duplicates = ?,
-                      first_event = ?, last_event = ?, detail = ?, content_sha256 = ?
+                      first_event = ?, last_event = ?, detail = ?, content_sha256 = ?, parser_revision = ?
                     WHERE id = ?
                     """
             ).execute(
@@ -389,7 +394,7 @@ public struct LedgerStore: Sendable {
                     file.size, file.mtimeNanos, file.sha256, file.format, file.compression, file.status.rawValue,
                     file.context.clusterID, file.context.instanceID, file.context.accountID, file.context.region,
                     file.context.timeZone, file.lines, records, file.rejected, duplicates, file.firstEvent,
-                    file.lastEvent, file.detail, file.contentSHA256, fileID,
+                    file.lastEvent, file.detail, file.contentSHA256, file.parserRevision, fileID,
                 ])
         }
         let quarantine = try db.cachedStatement(

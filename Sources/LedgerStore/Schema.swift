@@ -35,7 +35,7 @@ enum Schema {
         migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
             try db.execute(sql: v9)
         }
-        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting") { db in
+        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting, input_file.parser_revision") { db in
             try db.execute(sql: v10)
         }
         return migrator
@@ -584,6 +584,10 @@ enum Schema {
             key   TEXT NOT NULL PRIMARY KEY,
             value TEXT NOT NULL
         ) STRICT;
+
+        -- The revision of the parser that read each file: a file an earlier revision read is read
+        -- again (every file stored so far was read by revision 1).
+        ALTER TABLE input_file ADD COLUMN parser_revision INTEGER NOT NULL DEFAULT 1;
 
         -- Derived: what the digests say of each CloudTrail log file. `verified` (listed, same
         -- hash), `mismatch` (listed, other hash or unreadable to the end), `not_covered`

@@ -3,6 +3,8 @@ import GRDB
 import LedgerModel
 import LedgerPipeline
 import LedgerStore
+import LedgerDerive
+import LedgerFormats
 import LedgerTestSupport
 import Testing
 
@@ -134,5 +136,58 @@ struct PartialDataTests {
         #expect(throws: LedgerError.self) {
             try Configuration.parse("[[rates]]\neffective = \"2025-02-31\"\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n", path: "/c.toml")
         }
+    }
+}
+
+/// A ledger made by an earlier build keeps what that build's parsers read; the next ingest
+/// reads those files again, once.
+@Suite("Upgraded ledgers")
+struct UpgradeTests {
+    // A Livy 0.8 log where the batch manager deletes batch 0 at 09:30 while interactive session
+    // 0 runs on. The ledger is made as revision 1 of the parser made it: the manifest says
+    // revision 1, and the delete lines are untyped (revision 1 did not read the logger). The
+    // derive then ends the interactive session at 09:30 (user_deleted). The next ingest, with
+    // the file unchanged, reads it again (replaced), and the interactive session runs on to the
+    // end of the data (still_running, 1800 s); the ingest after that reads nothing.
+    // How this was seen to fail: the unchanged file was not read again, and the session stayed
+    // user_deleted.
+    @Test("a file read by an earlier revision of its parser is read again by the next ingest, once")
+    func rereadsOutdatedFiles() async throws {
+        let dir = try TemporaryDirectory("ledger-upgrade")
+        defer { dir.remove() }
+        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out", """
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
+            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: null, proxyUser: Some(ada), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py, ]]
+            25/03/05 09:05:20 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 09:30:00 INFO BatchSessionManager: Deleting session 0
+            25/03/05 09:30:00 INFO BatchSessionManager: Deleted session 0
+
+            """)
+        let database = dir.path + "/l.sqlite"
+        let store = try LedgerStore(path: database)
+        let input = [Configuration.Input(path: dir.path + "/logs")]
+        _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
+        // As revision 1 left it, and derived again from that.
+        try store.write { db in
+            try db.execute(sql: "UPDATE input_file SET parser_revision = 1")
+            try db.execute(sql: "UPDATE livy_event SET session_type = NULL WHERE event IN ('deleting', 'deleted')")
+        }
+        let settings = try Configuration().deriveSettings()
+        try store.derive { db, _ in try Deriver.rebuild(db, settings: settings) }
+        func interactive() throws -> String {
+            try DatabaseQueue(path: database).read { db in
+                try String.fetchOne(db, sql: "SELECT end_reason || ' ' || duration_s FROM session WHERE session_type = 'interactive'") ?? "-"
+            }
+        }
+        #expect(try interactive() == "user_deleted 1800")
+        let upgrade = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
+        #expect(upgrade.files.map(\.action) == [.replaced])
+        #expect(try interactive() == "still_running 1800")
+        let revision = try await DatabaseQueue(path: database).read { db in try Int.fetchOne(db, sql: "SELECT parser_revision FROM input_file") }
+        #expect(revision == LivyServerFormat.revision)
+        let again = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
+        #expect(again.files.map(\.action) == [.unchanged] && !again.derived)
     }
 }
