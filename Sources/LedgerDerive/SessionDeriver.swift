@@ -589,7 +589,7 @@ enum SessionDeriver {
         // apps at a shutdown without recovery, and an orphan is killed later.
         var appEndedByRestart = false
         if let restart = b.restart, let yarnEnd { appEndedByRestart = yarnEnd >= restart.at - tolerance }
-        let appFailed = [app?.state, app?.finalStatus].contains { (value: String?) in value == "KILLED" || value == "FAILED" }
+        let appFailed = isKilledOrFailed(app?.state) || isKilledOrFailed(app?.finalStatus)
         var reason: String
         var evidence: String?
         if let nf = b.appNotFound {
@@ -662,6 +662,11 @@ enum SessionDeriver {
         ] + (try identity.columns(
             db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser, created: b.created, createdAt: iso(b.created),
             duration: duration, cost: cost))
+    }
+
+    /// A YARN state or final status that says the app did not end well.
+    static func isKilledOrFailed(_ value: String?) -> Bool {
+        value == "KILLED" || value == "FAILED"
     }
 
     /// The idle timeout a Livy idle-timeout line prints, in seconds, decoded by its dialect
