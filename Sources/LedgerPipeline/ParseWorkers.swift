@@ -37,6 +37,16 @@ final class FileChannels: @unchecked Sendable {
     private var cancelled = false
     private let perFile: Int
     private let aheadBytes: Int
+    /// Senders waiting for room now.
+    private var waitingSenders = 0
+
+    /// How many senders are waiting for room: a wait a test can see, rather than infer from a
+    /// send that has not returned yet.
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waitingSenders
+    }
 
     init(files: Int, perFile: Int, aheadBytes: Int) {
         queues = Array(repeating: [], count: files)
@@ -62,7 +72,9 @@ final class FileChannels: @unchecked Sendable {
                 ? queues[file].count >= perFile && queuedAhead + queuedCurrent + bytes > aheadBytes
                 : queuedAhead > 0 && queuedAhead + bytes > aheadBytes)
             {
+                waitingSenders += 1
                 condition.wait()
+                waitingSenders -= 1
             }
             if file == current { queuedCurrent += bytes } else { queuedAhead += bytes }
         }

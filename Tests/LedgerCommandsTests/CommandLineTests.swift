@@ -282,7 +282,7 @@ struct VerifyCommandTests {
 
 @Suite("Reports/samples: the committed rendering of samples/")
 struct ReportDriftTests {
-    @Test("demo renders exactly the committed report.md and CSVs (re-run 'session-ledger demo --out Reports/samples' after an intended change)")
+    @Test("demo renders exactly the committed report.md and CSVs (after an intended change: RECORD_GOLDENS=1 swift test --disable-xctest --filter ReportDriftTests)")
     func reportsDoNotDrift() throws {
         let dir = try TemporaryDirectory("ledger-drift")
         defer { dir.remove() }
@@ -292,9 +292,8 @@ struct ReportDriftTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: committed).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".md") }.sorted()
         #expect(names.count == 14)  // 13 CSVs of SPEC §5 (cost has two) and report.md
         for name in names {
-            let want = try Data(contentsOf: URL(fileURLWithPath: committed + "/" + name))
             let have = try? Data(contentsOf: URL(fileURLWithPath: dir.path + "/out/" + name))
-            #expect(have == want, "\(name) differs from Reports/samples/\(name)")
+            #expect(try Golden.matches(have, golden: committed + "/" + name), "\(name) differs from Reports/samples/\(name)")
         }
     }
 

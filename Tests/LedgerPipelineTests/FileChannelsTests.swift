@@ -15,6 +15,17 @@ struct FileChannelsTests {
         return [batch]
     }
 
+    /// Whether `condition` comes true within 10 s (polled every millisecond): long enough for any
+    /// thread of this machine to get there, and a test waits only as long as it takes.
+    static func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(1_000)
+        }
+        return condition()
+    }
+
     /// Sends `message` on a thread of its own; the semaphore is signalled when `send` returns.
     static func sendOnAThread(_ channels: FileChannels, _ message: FileMessage, file: Int) -> DispatchSemaphore {
         let sent = DispatchSemaphore(value: 0)
@@ -50,7 +61,10 @@ struct FileChannelsTests {
         // Five queued: fifteen more fill the budget; the one after them waits.
         for _ in 0..<15 { channels.send(.rows(Self.piece(1_000)), file: 1) }
         let last = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 1)
-        #expect(last.wait(timeout: .now() + 0.3) == .timedOut)
+        // Seen waiting inside send, not inferred from a send that has not returned within some
+        // time (a slow thread has not either).
+        #expect(Self.eventually { channels.waiting == 1 })
+        #expect(last.wait(timeout: .now()) == .timedOut)
         guard case .rows = channels.receive(file: 1) else { Issue.record("file 1 sent rows"); return }
         #expect(last.wait(timeout: .now() + 10) == .success)
         channels.cancel()
@@ -66,7 +80,8 @@ struct FileChannelsTests {
         channels.send(.rows(Self.piece(1_000)), file: 0)
         channels.send(.rows(Self.piece(1_000)), file: 0)
         let third = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 0)
-        #expect(third.wait(timeout: .now() + 0.3) == .timedOut)
+        #expect(Self.eventually { channels.waiting == 1 })
+        #expect(third.wait(timeout: .now()) == .timedOut)
         guard case .rows = channels.receive(file: 0) else { Issue.record("file 0 sent rows"); return }
         #expect(third.wait(timeout: .now() + 10) == .success)
         channels.cancel()

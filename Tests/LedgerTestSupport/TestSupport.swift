@@ -167,3 +167,21 @@ public func sha256sum(_ bytes: [UInt8]) throws -> String {
     p.waitUntilExit()
     return String(String(decoding: data, as: UTF8.self).prefix(64))
 }
+
+/// Golden files: committed output a test compares the code's with (`Reports/samples/`).
+///
+/// `RECORD_GOLDENS=1 swift test --disable-xctest --filter <test>` writes the output over the
+/// golden files instead of comparing, after an intended change; read the diff before committing.
+/// Never for expectations worked out by hand or by the samples' generator.
+public enum Golden {
+    public static var recording: Bool { ProcessInfo.processInfo.environment["RECORD_GOLDENS"] == "1" }
+
+    /// Whether `actual` is the golden file at `path`; when recording, it becomes it (and matches).
+    public static func matches(_ actual: Data?, golden path: String) throws -> Bool {
+        if recording, let actual {
+            try actual.write(to: URL(fileURLWithPath: path), options: .atomic)
+            return true
+        }
+        return actual == (try? Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
