@@ -90,16 +90,70 @@ enum IngestReport {
         return "ingest → \(database): " + parts.joined(separator: "; ")
     }
 
-    static func json(_ s: IngestSummary, database: String) -> String {
-        func q(_ v: String?) -> String { v.map(JSONText.quote) ?? "null" }
-        let files = s.files.map { f in
-            "{\"path\":\(q(f.path)),\"action\":\(q(f.action.rawValue)),\"status\":\(q(f.status.rawValue)),\"format\":\(q(f.format)),\"records\":\(f.records),\"duplicates\":\(f.duplicates),\"rejected\":\(f.rejected),\"detail\":\(q(f.detail))}"
+    /// The run summary `--json` prints (keys in snake_case; absent values as `null`).
+    struct Summary: Encodable {
+        struct File: Encodable {
+            var path: String
+            var action: String
+            var status: String
+            var format: String?
+            var records: Int
+            var duplicates: Int
+            var rejected: Int
+            var detail: String?
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(path, forKey: .path)
+                try c.encode(action, forKey: .action)
+                try c.encode(status, forKey: .status)
+                try c.encode(format, forKey: .format)  // null, not left out
+                try c.encode(records, forKey: .records)
+                try c.encode(duplicates, forKey: .duplicates)
+                try c.encode(rejected, forKey: .rejected)
+                try c.encode(detail, forKey: .detail)
+            }
+
+            enum CodingKeys: String, CodingKey { case path, action, status, format, records, duplicates, rejected, detail }
         }
-        return """
-            {"database":\(q(database)),"files_seen":\(s.files.count),"files_new":\(s.count(.loaded)),\
-            "files_replaced":\(s.count(.replaced)),"files_unchanged":\(s.count(.unchanged)),\
-            "records":\(s.records),"duplicates":\(s.duplicates),"rejected":\(s.rejected),\
-            "derived":\(s.derived),"files":[\(files.joined(separator: ","))]}
-            """
+
+        var database: String
+        var filesSeen: Int
+        var filesNew: Int
+        var filesReplaced: Int
+        var filesUnchanged: Int
+        var records: Int
+        var duplicates: Int
+        var rejected: Int
+        var derived: Bool
+        var files: [File]
+
+        init(_ s: IngestSummary, database: String) {
+            self.database = database
+            filesSeen = s.files.count
+            filesNew = s.count(.loaded)
+            filesReplaced = s.count(.replaced)
+            filesUnchanged = s.count(.unchanged)
+            records = s.records
+            duplicates = s.duplicates
+            rejected = s.rejected
+            derived = s.derived
+            files = s.files.map {
+                File(path: $0.path, action: $0.action.rawValue, status: $0.status.rawValue, format: $0.format,
+                     records: $0.records, duplicates: $0.duplicates, rejected: $0.rejected, detail: $0.detail)
+            }
+        }
+    }
+
+    static func json(_ s: IngestSummary, database: String) -> String {
+        encode(Summary(s, database: database))
+    }
+
+    /// JSON text of `value`: keys in snake_case and sorted, so the same run prints the same bytes.
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
     }
 }

@@ -51,11 +51,19 @@ struct Run: AsyncParsableCommand {
             }
             for failure in failures { printError("data-quality gate failed: \(failure)") }
             if json {
-                let gates = failures.map(JSONText.quote).joined(separator: ",")
-                let ingest = IngestReport.json(summary, database: configuration.database)
-                print("{\"ingest\":\(ingest),\"reports\":\(JSONText.quote(configuration.reportDirectory)),\"gate_failures\":[\(gates)],\"exit_code\":\(failures.isEmpty ? 0 : 3)}")
+                print(IngestReport.encode(RunSummary(
+                    ingest: IngestReport.Summary(summary, database: configuration.database), reports: configuration.reportDirectory,
+                    gateFailures: failures, exitCode: failures.isEmpty ? 0 : 3)))
             }
             if !failures.isEmpty { throw ExitCode(3) }
         }
     }
+}
+
+/// What `run --json` prints.
+struct RunSummary: Encodable {
+    var ingest: IngestReport.Summary
+    var reports: String
+    var gateFailures: [String]
+    var exitCode: Int
 }

@@ -64,18 +64,24 @@ struct CommandLineTests {
         #expect(again.stderr == "ingest → \(db): 2 file(s): 0 new, 0 replaced, 2 unchanged\n")
     }
 
+    // A file name with a quote, a backslash and a tab must come back as it is (the summary is
+    // encoded, not pieced together); a value that is absent is null, not left out.
     @Test("ingest --json prints a machine-readable summary on stdout")
     func ingestJSON() throws {
         let dir = try TemporaryDirectory("ledger-cli")
         defer { dir.remove() }
-        try dir.write("rm.log", try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
-        let r = try CLI.run(["ingest", dir.path + "/rm.log", "--db", dir.path + "/l.sqlite", "--json"])
+        let name = "rm \"a\\b\"\t.log"
+        try dir.write(name, try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
+        let r = try CLI.run(["ingest", dir.path + "/" + name, "--db", dir.path + "/l.sqlite", "--json"])
         #expect(r.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(object["files_new"] as? Int == 1)
         #expect(object["records"] as? Int == 3)  // 2 summaries and 1 audit line
+        #expect(object["derived"] as? Bool == true)
         let files = try #require(object["files"] as? [[String: Any]])
         #expect(files.first?["format"] as? String == "yarn-rm")
+        #expect(files.first?["path"] as? String == dir.path + "/" + name)
+        #expect(files.first?["detail"] is NSNull)
     }
 
     @Test("query prints a table (NULL shown as NULL, numbers right-aligned); csv and json on request")
