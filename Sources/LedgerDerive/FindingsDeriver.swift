@@ -48,10 +48,9 @@ enum FindingsDeriver {
     /// nothing more. A rule that finds many sessions is written in the order of the primary key,
     /// which is the sorted order (a rule gives a session at most one finding, and its subject is
     /// the session key): no sort, and no copy into the temporary table, of one finding per
-    /// session (an unresolved identity where Identity Center is not used: 40,000 findings took
-    /// 0.13 s through the temporary table and its sort, 0.07 s straight, in sqlite3). A rule
-    /// that finds few scans the table and sorts them, as reading every session through the
-    /// index took twice as long as the scan. The codes of the rules and of the findings found
+    /// session (an unresolved identity where Identity Center is not used). A rule that finds few
+    /// scans the table and sorts them, as reading every session through the index is slower
+    /// than the scan (benchmarks/NOTES.md, `storeSorted`). The codes of the rules and of the findings found
     /// in Swift are different.
     static func storeSorted(_ db: Database, sessionRules rules: [SessionRule]) throws {
         let counts = try Row.fetchOne(

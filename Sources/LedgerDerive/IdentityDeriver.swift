@@ -384,7 +384,8 @@ struct PolicyTimeline {
     /// these is known to be false. Several applications in force that disagree: unknown.
     func mode(cluster clusterID: String, at: String) -> String {
         // `…Z` → `….000Z`; on the bytes when the only `Z` is the last (the stored form): this
-        // runs once per session, and Foundation's replacing was a fiftieth of an ingest.
+        // runs once per session, too often for Foundation's replacing (benchmarks/NOTES.md,
+        // `PolicyTimeline.mode`).
         let stamp = at.utf8.last == 0x5A && at.utf8.dropLast().allSatisfy({ $0 != 0x5A })
             ? String(decoding: at.utf8.dropLast(), as: UTF8.self) + ".000Z"
             : at.replacingOccurrences(of: "Z", with: ".000Z")

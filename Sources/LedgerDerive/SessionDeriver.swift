@@ -212,8 +212,8 @@ enum SessionDeriver {
     /// The walk, in the index's order (nil at the first instant with lines of two files), or
     /// `byFileStart`.
     private static func walk(_ db: Database, clusterID: String, blockSize: Int, byFileStart: Bool) throws -> Builds? {
-        // Read through SQLite's C API by column position (RawStatement): GRDB's row decoding
-        // by name was a third of deriving sessions.
+        // Read through SQLite's C API by column position (RawStatement), not GRDB's row
+        // decoding by name (benchmarks/NOTES.md, `SessionDeriver`).
         let columns = """
             e.file_id, e.line, e.at, e.event, e.session_type, e.session_id, e.app_id, e.owner, e.proxy_user, e.kind,
             e.driver_memory, e.driver_cores, e.executor_memory, e.executor_cores, e.num_executors, e.queue, e.conf, e.detail
@@ -245,8 +245,9 @@ enum SessionDeriver {
         while try r.step() {
             guard let at = r.withBytes(2, { $0.flatMap(seconds) }) else { continue }
             // The event and the type are read on their bytes, and the sessions of a run are
-            // found by the type's code: making Strings of them and hashing those was a fifth of
-            // the walk. Lines of other events name no session this walk follows.
+            // found by the type's code, not by Strings made and hashed for every line
+            // (benchmarks/NOTES.md, `SessionDeriver`). Lines of other events name no session
+            // this walk follows.
             guard let event = r.withBytes(3, { $0.flatMap(WalkEvent.init) }) else { continue }
             if !byFileStart {
                 let file = r.integer(0) ?? 0
@@ -377,8 +378,8 @@ enum SessionDeriver {
     }
 
     /// The statements `finish` runs for every session, prepared once per derive and run
-    /// through SQLite's C API (``RawStatement``): with GRDB's argument boxing and row decoding
-    /// they were most of the time of deriving sessions (a year is 500,000).
+    /// through SQLite's C API (``RawStatement``), not GRDB's argument boxing and row decoding:
+    /// they run for each of a year's 500,000 sessions (benchmarks/NOTES.md, `SessionDeriver`).
     struct Statements {
         let clusterApps: RawStatement
         let clusterRequestKeys: RawStatement
@@ -437,7 +438,7 @@ enum SessionDeriver {
     }
 
     /// What one cluster's staging rows hold, read once before its sessions are finished rather
-    /// than asked for each session (three queries a session were a quarter of deriving them):
+    /// than asked for each session (benchmarks/NOTES.md, `SessionDeriver`):
     /// the cluster's apps by id, and which sessions have stored requests or REST statements.
     /// Each only spares a query whose answer it already knows: an app id it lacks is still
     /// looked up (an app is found by id on any cluster), and a session it lists is queried.
@@ -739,7 +740,7 @@ enum SessionDeriver {
     }
 
     /// `confExecutors` on the bytes, for what the Livy parser stores (`JSONText.object` of string
-    /// pairs): parsing every conf with Foundation was a tenth of deriving sessions. Read here only
+    /// pairs), not parsed by Foundation for every session (benchmarks/NOTES.md, `SessionDeriver`). Read here only
     /// when the text is exactly a flat object of strings with no escape, control byte or space, and
     /// names the key at most once: `.some(count)`, where `count` is nil when the key is absent or
     /// its value is no number. nil (ask Foundation) for anything else.

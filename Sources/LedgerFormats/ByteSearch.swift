@@ -1,8 +1,8 @@
 import Foundation
 
 // Substring search on UTF-8 bytes, written by hand: Foundation's `String.range(of:)` bridges
-// through CFString and compares UTF-16 code units, and it was a fifth of a Livy-log ingest
-// in `perf` (the standard library has no fast byte-level search of its own). Every needle the
+// through CFString and compares UTF-16 code units, on every line (benchmarks/NOTES.md,
+// `ByteSearch`), and the standard library has no fast byte-level search of its own. Every needle the
 // formats look for is ASCII, so a byte match is a match of characters.
 
 extension UnsafeRawBufferPointer {

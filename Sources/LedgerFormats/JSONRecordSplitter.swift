@@ -50,8 +50,8 @@ struct JSONRecordSplitter {
     ///
     /// Most bytes of a trail are inside strings: those are skipped to the next quote or
     /// backslash in a tight loop, and a record's bytes are copied into `buffer` a run at a time
-    /// (from `pending` to where the run ends), not byte by byte — this loop was a fifth of a
-    /// CloudTrail ingest when it looked at and appended every byte on its own.
+    /// (from `pending` to where the run ends), not byte by byte: this loop sees every byte of a
+    /// trail (benchmarks/NOTES.md, `JSONRecordSplitter`).
     mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Piece) -> Void) {
         guard let base = bytes.baseAddress else { return }
         let n = bytes.count

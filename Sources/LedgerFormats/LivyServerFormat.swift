@@ -196,7 +196,7 @@ public struct LivyServerFormat: LogFormat {
     /// `session N…`, `InteractiveSession N…` or `BatchSession N…` → (type, id, the rest).
     static func sessionReference(_ s: Substring) throws -> (String?, Int64, Substring) {
         // Read on the bytes when that is sure to read what the Characters say (every delete and
-        // stop line asks; Character by Character it was a fifth of parsing the lifecycle lines).
+        // stop line asks: benchmarks/NOTES.md, `sessionReference`).
         if let quick = s.utf8.withContiguousStorageIfAvailable(quickSessionReference), let (type, id, end) = quick {
             return (type, id, s[s.utf8.index(s.startIndex, offsetBy: end)...])
         }
@@ -276,8 +276,8 @@ public struct LivyServerFormat: LogFormat {
 /// The owner and request of a Livy create line (`CreateInteractiveRequest.toString`, §1.3):
 /// `[owner: X, request: [kind: pyspark, proxyUser: Some(bob), driverMemory: 2g, …, conf: k -> v,k2 -> v2, heartbeatTimeoutInSecond: 0]]`.
 ///
-/// Read on the message's UTF-8 bytes: with Strings (Foundation trimming, a byte search per
-/// known key, a dictionary) this was more than half of a Livy log's parse time. The bytes are
+/// Read on the message's UTF-8 bytes, not with Strings (Foundation trimming, a byte search per
+/// known key, a dictionary: benchmarks/NOTES.md, `CreateRequest`). The bytes are
 /// those of the message String, so they are valid UTF-8; where the String reading compared
 /// Characters (brackets, separators, `Some(`), the byte reading asks whether the token is a
 /// Character of its own (``UnsafeRawBufferPointer/isCharacterBoundary(_:in:)``), and it trims
@@ -449,8 +449,9 @@ public enum Redaction {
     private static let secretWordBytes = secretWords.map { Array($0.utf8) }
 
     public static func isSecret(key: String) -> Bool {
-        // An ASCII key on its bytes (below); `lowercased()` and Foundation's `contains` (through
-        // CFString) were a fifth of keeping a CloudTrail record, which has dozens of keys.
+        // An ASCII key on its bytes (below), not `lowercased()` and Foundation's `contains`
+        // (through CFString): a CloudTrail record has dozens of keys (benchmarks/NOTES.md,
+        // `Redaction.isSecret`).
         var bytes = key
         if let ascii = bytes.withUTF8({ u -> Bool? in
             let b = UnsafeRawBufferPointer(u)

@@ -89,9 +89,9 @@ public struct YarnResourceManagerFormat: LogFormat {
 
     /// The stored fields of the audit message in `message`, by ``Stored``'s order: pieces split
     /// at tabs (or, without tabs, before each known `KEY=` at the start or after a space), each
-    /// `key=value` with whitespace trimmed from both, the first of a key kept. On the bytes:
-    /// this was a String split, a dictionary and Foundation's `trimmingCharacters` per field,
-    /// half of a ResourceManager log's ingest.
+    /// `key=value` with whitespace trimmed from both, the first of a key kept. On the bytes, not
+    /// a String split, a dictionary and Foundation's `trimmingCharacters` per field, for every
+    /// audit line (benchmarks/NOTES.md, `auditFields`).
     static func auditFields(_ b: UnsafeRawBufferPointer, _ message: Range<Int>) -> [String?] {
         var fields = [String?](repeating: nil, count: Stored.allCases.count)
         func take(_ piece: Range<Int>) {
@@ -211,9 +211,9 @@ struct ApplicationSummary {
 
         var i = range.lowerBound
         while i < range.upperBound {
-            // A run of plain bytes is copied at once (a summary is some 700 bytes, and a copy of
-            // each byte on its own was most of reading one); it ends at a backslash, a comma, or
-            // the first `=` of a field.
+            // A run of plain bytes is copied at once, not byte by byte (a summary is some 700
+            // bytes: benchmarks/NOTES.md, `ApplicationSummary`); it ends at a backslash, a comma,
+            // or the first `=` of a field.
             var j = i
             while j < range.upperBound {
                 let d = b[j]

@@ -6,8 +6,8 @@
 /// The values are kept encoded one after another in one byte buffer (a tag byte; then 8 bytes
 /// of an integer or a real, or 8 bytes of length and the UTF-8 of a text), not as `SQLValue`s:
 /// a piece of 4,096 Livy events held some ten thousand separately allocated strings, which the
-/// writer thread then bound one by one and freed (allocation, reference counting and frees were
-/// a fifth of the writer's time). The writer binds the encoded texts in place (``Cells``).
+/// writer thread then bound one by one and freed, on the one serial stage (benchmarks/NOTES.md,
+/// `TableBatch`). The writer binds the encoded texts in place (``Cells``).
 public struct TableBatch: Sendable, Equatable {
     /// The staging table, e.g. `yarn_app`.
     public let table: String
@@ -37,11 +37,11 @@ public struct TableBatch: Sendable, Equatable {
     /// Appends one row; `row.count` must equal `columns.count`.
     public mutating func append(line: Int, _ row: [SQLValue]) {
         precondition(row.count == columns.count, "\(table): \(row.count) values for \(columns.count) columns")
-        // The row's bytes are counted, made room for at once and written in place: appending
-        // each tag, word and text on its own was a twelfth of parsing a Livy log. The values
-        // are read where they are (`withUnsafeBufferPointer`, texts through their UTF-8 view):
-        // `for value in row` and a `var` copy for `withUTF8` retained and released every text,
-        // twice, a third of the reference counting of the benchmark's ingest.
+        // The row's bytes are counted, made room for at once and written in place, not appended
+        // a tag, word and text at a time. The values are read where they are
+        // (`withUnsafeBufferPointer`, texts through their UTF-8 view): `for value in row` and a
+        // `var` copy for `withUTF8` retained and released every text, twice (benchmarks/NOTES.md,
+        // `TableBatch.append`).
         row.withUnsafeBufferPointer { values in
             var size = 0
             for i in values.indices {

@@ -6,9 +6,9 @@ import LedgerDiscover
 /// runs when a core has nothing else to do.
 ///
 /// Every input file's SHA-256 goes into the manifest (SPEC §3: skip what was stored, know a copy
-/// by its bytes). Hashing a plain log as it was parsed put the hash on the parser's path: the
-/// parse of the benchmark's ResourceManager log was a third hashing, and the writer waited on
-/// it before it could store the Livy log's rows (perf timeline by thread). SHA-256 of one file
+/// by its bytes). Hashing a plain log as it was parsed put the hash on the parser's path, and
+/// the writer waited on it before it could store the next log's rows (benchmarks/NOTES.md,
+/// `HashLane`). SHA-256 of one file
 /// cannot be split across cores, but it need not come first: a new plain file's rows are
 /// written, its hash is asked for here (`add`), and the hashes are recorded before the ingest's
 /// derive commits (`finish`). Meanwhile this thread, at the lowest priority (Linux `SCHED_IDLE`),
@@ -19,11 +19,9 @@ import LedgerDiscover
 /// hashed at once instead, when the writer decides about it (``Ingestor/Writer``).
 ///
 /// Only the last files of a run are hashed here (``Ingestor/deferredHashBytes``): hashing a
-/// file apart from its parse reads it twice (a copy out of the page cache that costs about a
-/// fifth of the hashing), which pays only where a core would otherwise be idle, at the end. With
-/// every new file left here (the parse threads hashing when more than 512 MiB waited), a year's
-/// 10.7 GiB were read twice and its reading took 23.1 s against 20.4 s in one pair of runs; its
-/// files but the last are hashed as they are parsed.
+/// file apart from its parse reads it twice (a copy out of the page cache), which pays only
+/// where a core would otherwise be idle, at the end: a year's files but the last are hashed as
+/// they are parsed (benchmarks/NOTES.md, `HashLane`).
 ///
 /// The hash is of the first `length` bytes: the ones parsed (a log growing meanwhile is read
 /// on from there next run, as when it was hashed in the same pass).
@@ -104,9 +102,9 @@ final class HashLane: @unchecked Sendable {
             let t = Thread { [self] in
                 #if os(Linux)
                 // Linux schedules threads one by one; 0 is the calling thread. SCHED_IDLE runs it
-                // only when a core has nothing else to run, the policy made for this (at nice 19
-                // alone the derive's sessions took 0.52–0.69 s against 0.49–0.52 s without the
-                // lane, in a noisy hour); the nice value stands if the policy is refused.
+                // only when a core has nothing else to run, the policy made for this (nice 19
+                // alone still took a share beside the derive: benchmarks/NOTES.md, `HashLane`);
+                // the nice value stands if the policy is refused.
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
                 var param = sched_param(sched_priority: 0)
                 _ = sched_setscheduler(0, 5, &param)  // SCHED_IDLE (glibc hides the name without _GNU_SOURCE)
@@ -123,8 +121,8 @@ final class HashLane: @unchecked Sendable {
     /// Every hash asked for since the last `finish`, in the order asked, computed to the end.
     ///
     /// This thread hashes from the last work back while the idle-time thread goes on from the
-    /// first: once the derive leaves a core idle, both hash at once (one waited 0.25 s here in a
-    /// benchmark run where the idle-time thread had been starved). A work is claimed before it
+    /// first: once the derive leaves a core idle, both hash at once (a starved idle-time thread
+    /// had kept the derive waiting: benchmarks/NOTES.md, `HashLane`). A work is claimed before it
     /// is hashed here: the idle-time thread leaves it after its current chunk and takes no
     /// claimed work, so a starved idle-time thread holding a work's lock holds this thread back
     /// by one chunk at most, and the work goes on here where it stopped.

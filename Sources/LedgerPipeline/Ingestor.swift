@@ -561,10 +561,9 @@ public struct Ingestor: Sendable {
     static let pieceRows = 4096
 
     /// Memory of parsed rows that files after the one being written may queue (``FileChannels``,
-    /// by ``TableBatch/byteCount``). With 32 MiB the Livy log's parser stood still for a third of
-    /// the benchmark's read while the writer was held to the pace of the ResourceManager log's
-    /// parser; 64 MiB kept it going (read and store 2.1–2.3 s → 1.8 s, peak RSS 85 → 105 MiB,
-    /// before batches were encoded in one buffer, which brought the peak to 95 MiB).
+    /// by ``TableBatch/byteCount``). Less kept the Livy log's parser standing still while the
+    /// writer was held to the pace of the ResourceManager log's parser (benchmarks/NOTES.md,
+    /// `aheadBytes`); the peak memory it adds stays far under SPEC §7's bar.
     static let aheadBytes = 64 << 20
 
     /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as
@@ -634,8 +633,8 @@ public struct Ingestor: Sendable {
     ///
     /// A delivered CloudTrail log begins with `{"Records":[`, and CloudTrail, first of the
     /// registry, takes any head that begins so: those files are decided from their first 4 KiB.
-    /// Inflating a 256 KiB head was half of the inflating of a trail (its files are a few
-    /// hundred KiB), and the parse inflates the whole file again.
+    /// A trail's files are a few hundred KiB, so inflating a 256 KiB head nearly doubled their
+    /// inflating, as the parse inflates the whole file again (benchmarks/NOTES.md, `recognise`).
     static func recognise(path: String) -> Result<(any LogFormat.Type)?, Unreadable> {
         var head: [UInt8] = []
         let quick = 4096
@@ -683,7 +682,7 @@ public struct Ingestor: Sendable {
         // stored log (logrotate's `.out.1.gz`) is known by it. For a plain file it is the bytes' own.
         let offset = previous.map { Int($0.size) } ?? 0
         // A new plain file's hash is left to the writer (``HashLane``): hashing it here held
-        // its rows back from the writer by a third.
+        // its rows back from the writer (benchmarks/NOTES.md, `HashLane`).
         var result = InputDecoder.decode(
             path: job.file.path, hashing: offset == 0, hashingDecoded: true, deferPlainHash: job.deferHash && previous == nil, from: offset
         ) { chunk in

@@ -6,8 +6,9 @@ import GRDB
 /// skipped, as by SQL's own aggregates; a group with no values gives NULL.
 ///
 /// Why a function of our own: the system SQLite (3.40 on Debian 12) has no percentile function,
-/// and the pure-SQL way — `row_number()` and `count(*)` windows per group — took 2.5 s of a
-/// year's report run (SQLite windows cost about a microsecond a row); this is one pass.
+/// and the pure-SQL way — `row_number()` and `count(*)` windows per group — costs a window
+/// step per row, a large share of a year's report run (benchmarks/NOTES.md, `nearest_rank`);
+/// this is one pass.
 struct NearestRank: DatabaseAggregate {
     static let function = DatabaseFunction("nearest_rank", argumentCount: 2, pure: true, aggregate: NearestRank.self)
 

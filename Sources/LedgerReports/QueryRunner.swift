@@ -69,8 +69,8 @@ public enum QueryRunner {
 
     /// Runs one SQL statement as ``run(sql:on:arguments:file:)`` does, but hands each row to `row`
     /// as SQLite steps to it, so that a report over a year of sessions is never held whole.
-    /// Values are read straight from SQLite (`sqlite3_column_*`); GRDB's row decoding per cell
-    /// was most of the time of a 500,000-row report.
+    /// Values are read straight from SQLite (`sqlite3_column_*`), not decoded by GRDB per cell:
+    /// a year's report has millions of cells (benchmarks/NOTES.md, `QueryRunner.stream`).
     public static func stream(
         sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil,
         columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void

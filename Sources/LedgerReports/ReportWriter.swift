@@ -217,8 +217,8 @@ public struct ReportWriter: Sendable {
 
 /// A report CSV written as its rows come, to a temporary name renamed into place at the end
 /// (a reader never sees half a file), in CellFormat's format: CRLF line ends, RFC 4180 quoting.
-/// A struct used as a local variable, so that appending bytes carries no exclusivity checks (on
-/// a class's buffer they were a tenth of a year's `sessions.csv`).
+/// A struct used as a local variable, so that appending bytes carries no exclusivity checks, as
+/// it does on a class's buffer (benchmarks/NOTES.md, `CSVSink`).
 struct CSVSink {
     let path: String
     private let temporary: String
@@ -322,8 +322,8 @@ public enum CellFormat {
     private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8]
 
     /// Appends `d` as C's `%.Nf` writes it (round half to even on the exact binary value, `-` kept
-    /// on negative zero). A year of sessions has millions of money cells, and C's own printf,
-    /// called through Swift's `withVaList`, was a fifth of writing `sessions.csv`; so the usual
+    /// on negative zero). A year of sessions has millions of money cells, and C's own printf
+    /// through Swift's `withVaList` is slow for them (benchmarks/NOTES.md, `appendFixed`); so the usual
     /// case is done here, by integers, and only what it cannot decide goes to `vsnprintf`:
     /// `|d|·10^N` is rounded once by the multiplication (by at most half its ulp), so unless its
     /// fraction lies within an ulp of one half, rounding it gives the digits C would write.

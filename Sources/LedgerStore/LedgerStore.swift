@@ -146,8 +146,8 @@ public struct LedgerStore: Sendable {
                 _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
             }
             // A new ledger gets pages of 16 KiB (SQLite's default is 4 KiB): its tables are
-            // written in bulk and read whole, and the benchmark's derive took 0.77 s against
-            // 0.87 s (medians of 10 alternating runs), fewer pages to split, log and copy back.
+            // written in bulk and read whole, and fewer pages are split, logged and copied back
+            // (benchmarks/NOTES.md, `pageSize`).
             // An existing ledger keeps its page size (SQLite ignores this once a table exists).
             try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA page_size = \(Self.pageSize)") }
             try Schema.migrator.migrate(queue)
@@ -406,9 +406,8 @@ public struct LedgerStore: Sendable {
         return .stored(LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced), file)
     }
 
-    /// Rows a multi-row insert takes (see ``insertRows``). With 64, reading and storing the
-    /// benchmark's Livy and RM logs took 1.33–1.53 s against 1.55–1.76 s one row a statement;
-    /// 16 was slower than 64, 256 no faster.
+    /// Rows a multi-row insert takes (see ``insertRows``): fewer statement steps than one row a
+    /// statement; fewer rows were slower, more no faster (benchmarks/NOTES.md, `rowsPerInsert`).
     public static let rowsPerInsert = 64
 
     /// Records what a derive was made with (``Schema``'s `ingest_setting`), in its transaction.
@@ -608,9 +607,9 @@ extension SQLValue {
 }
 
 /// Inserts staging rows through one prepared `INSERT … ON CONFLICT DO NOTHING`, binding each
-/// value straight to SQLite. GRDB's `StatementArguments` builds an array of boxed values per row;
-/// for the hundreds of thousands of rows of a large log that was a third of the writer's time
-/// (perf), and the writer is the one serial stage.
+/// value straight to SQLite. GRDB's `StatementArguments` builds an array of boxed values per row,
+/// for each of the hundreds of thousands of rows of a large log (benchmarks/NOTES.md,
+/// `RowInserter`), and the writer is the one serial stage.
 struct RowInserter {
     let statement: Statement
     let fileID: Int64

@@ -445,8 +445,8 @@ enum Schema {
         """
 
     /// SQLite checks `x IN ('a', 'b', 'c', …)` (more than two constants) by building a temporary
-    /// B-tree of the list, once per statement run: for a CHECK that is once per inserted row,
-    /// and it was half the cost of storing a Livy line (3.4 µs a row, measured). The same CHECKs
+    /// B-tree of the list, once per statement run: for a CHECK that is once per inserted row
+    /// (benchmarks/NOTES.md, `v9`). The same CHECKs
     /// as chains of `=`, which SQLite evaluates in place; the tables are rebuilt to change them
     /// (SQLite cannot alter a constraint), their rows and indexes kept. `livy_event`'s index
     /// now ends in the tie-break of the session walk (`at, file_id, line`), which SQLite sorted
