@@ -173,12 +173,10 @@ enum FindingsDeriver {
         }
     }
 
-    static let digestGraceSeconds = CloudTrailNames.digestGraceSeconds
-
     /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings of
     /// it: a file whose content does not match a digest that lists it, and, per account and
     /// region, the files a digest should list and none does. A file delivered after the newest
-    /// digest of its account and region, within ``digestGraceSeconds``, is pending, not a
+    /// digest of its account and region, within ``CloudTrailNames/digestGraceSeconds``, is pending, not a
     /// finding (`verify` agrees). A trail with no digest at all in the data cannot be verified:
     /// its files are not covered.
     static func logIntegrityFindings(_ db: Database, _ add: Add) throws {
@@ -216,13 +214,13 @@ enum FindingsDeriver {
                 } else {
                     (status, detail) = ("verified", "listed in \(listings[0].digest)")
                 }
-            } else if let end = newestEnd[scope], let delivered, delivered >= end, delivered < end + digestGraceSeconds {
+            } else if let end = newestEnd[scope], let delivered, delivered >= end, delivered < end + CloudTrailNames.digestGraceSeconds {
                 (status, detail) = ("pending", "delivered \(SessionDeriver.iso(delivered)), after the newest digest's end (\(SessionDeriver.iso(end)))")
             } else {
                 let why = if let end = newestEnd[scope] {
                     delivered.map { $0 < end
                         ? "delivered \(SessionDeriver.iso($0)), before the newest digest's end (\(SessionDeriver.iso(end))), listed in none"
-                        : "delivered \(SessionDeriver.iso($0)), more than \(digestGraceSeconds / 3600) h after the newest digest's end (\(SessionDeriver.iso(end)))"
+                        : "delivered \(SessionDeriver.iso($0)), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest's end (\(SessionDeriver.iso(end)))"
                     } ?? "no delivery time in its name and no event"
                 } else {
                     "no digest of \(scope) in the data"

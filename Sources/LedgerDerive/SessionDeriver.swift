@@ -801,28 +801,7 @@ enum SessionDeriver {
 
     /// ``seconds(_:)-(String)`` of the UTF-8 bytes of an instant.
     static func seconds(_ u: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard u.count >= 19 else { return nil }
-        func field(_ start: Int, _ width: Int) -> Int? {
-            var i = start
-            let end = start + width
-            let negative = u[i] == 0x2D
-            if negative || u[i] == 0x2B {
-                i += 1
-                if i == end { return nil }
-            }
-            var value = 0
-            while i < end {
-                let digit = u[i] &- 0x30
-                guard digit < 10 else { return nil }
-                value = value * 10 + Int(digit)
-                i += 1
-            }
-            return negative ? -value : value
-        }
-        guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2),
-            let mi = field(14, 2), let s = field(17, 2)
-        else { return nil }
-        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+        UTCTime.seconds(u)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.000Z`, the stored form, for comparing with stored instants.

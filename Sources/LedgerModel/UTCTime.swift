@@ -31,6 +31,42 @@ public enum UTCTime {
         return day <= days
     }
 
+    /// Whole seconds since the epoch of an instant's text (`YYYY-MM-DDTHH:MM:SS`, then anything:
+    /// `Z`, `.sssZ`), each field read as `Int(_:)` reads it (an optional sign, then digits);
+    /// nil when a field is not a number. On the bytes: it runs for every Livy event and session
+    /// of a derive.
+    public static func seconds(_ text: String) -> Int64? {
+        var text = text
+        return text.withUTF8(seconds)
+    }
+
+    /// ``seconds(_:)-(String)`` of the UTF-8 bytes of an instant.
+    @inlinable
+    public static func seconds(_ u: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard u.count >= 19 else { return nil }
+        func field(_ start: Int, _ width: Int) -> Int? {
+            var i = start
+            let end = start + width
+            let negative = u[i] == 0x2D
+            if negative || u[i] == 0x2B {
+                i += 1
+                if i == end { return nil }
+            }
+            var value = 0
+            while i < end {
+                let digit = u[i] &- 0x30
+                guard digit < 10 else { return nil }
+                value = value * 10 + Int(digit)
+                i += 1
+            }
+            return negative ? -value : value
+        }
+        guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2),
+            let mi = field(14, 2), let s = field(17, 2)
+        else { return nil }
+        return epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.sssZ` for milliseconds since the epoch.
     public static func iso8601(millis: Int64) -> String {
         format(millis: millis, withMillis: true)

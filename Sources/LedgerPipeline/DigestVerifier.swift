@@ -133,7 +133,7 @@ public enum DigestVerifier {
             }
             if let delivered = log.delivered, delivered < end {
                 report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "delivered \(delivered), before the newest digest (\(end)), but listed in none"))
-            } else if let delivered = log.delivered, let at = SecondsReading.seconds(delivered), let last = SecondsReading.seconds(end),
+            } else if let delivered = log.delivered, let at = UTCTime.seconds(delivered), let last = UTCTime.seconds(end),
                 at >= last + CloudTrailNames.digestGraceSeconds
             {
                 report.findings.append(.init(

@@ -25,7 +25,7 @@ public struct Reporting: Sendable {
 
         /// The end of the window as a stored instant (`….000Z`), when `--to` set one.
         public var cap: String? {
-            guard to != "9999", let seconds = SecondsReading.seconds(to) else { return nil }
+            guard to != "9999", let seconds = UTCTime.seconds(to) else { return nil }
             return UTCTime.iso8601(millis: seconds * 1000)
         }
 
@@ -118,19 +118,6 @@ public struct Reporting: Sendable {
         guard let row = (try? QueryRunner.run(sql: "SELECT max(as_of) FROM cluster", on: ledger))?.rows.first, case .text(let t) = row[0]
         else { return nil }
         return t
-    }
-}
-
-/// Whole seconds of `YYYY-MM-DDTHH:MM:SSZ`.
-enum SecondsReading {
-    static func seconds(_ s: String) -> Int64? {
-        let u = Array(s.utf8)
-        guard u.count >= 19 else { return nil }
-        func field(_ a: Int, _ n: Int) -> Int? { Int(String(decoding: u[a..<(a + n)], as: UTF8.self)) }
-        guard let y = field(0, 4), let mo = field(5, 2), let d = field(8, 2), let h = field(11, 2), let mi = field(14, 2),
-            let se = field(17, 2)
-        else { return nil }
-        return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: se)
     }
 }
 

@@ -155,8 +155,9 @@ struct CommandLineTests {
         #expect(fileLines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
     }
 
-    // samples/' digests end Sunday 21:00; the four files delivered after it (21:05 … 00:05)
-    // wait for theirs; the file cut in transit does not match its digest; the other 161 do.
+    // samples/ has a log file for each of the week's 168 hours but the 2 of the gap: 166. Its
+    // digests end Sunday 21:00; the four files delivered after it (21:05, 22:05, 23:05, 00:05)
+    // wait for theirs; the file cut in transit does not match its digest; 166 − 4 − 1 = 161 do.
     @Test("status shows what the digests say of the CloudTrail files, pending ones apart")
     func statusShowsDigests() throws {
         let dir = try TemporaryDirectory("ledger-demo")
