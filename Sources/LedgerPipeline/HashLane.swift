@@ -16,9 +16,9 @@ import LedgerDiscover
 /// is left on the caller's thread too, at its priority, from the last file back while this
 /// thread goes on from the first (so a busy machine cannot starve it, and an idle core helps).
 /// A file that may be a copy of another (same size, or the same line count as a gzip log) is
-/// hashed at once instead, when the writer decides about it (``Ingestor/Writer``).
+/// hashed at once instead, when the writer decides about it (``StoreWriter``, ``CopyDetector``).
 ///
-/// Only the last files of a run are hashed here (``Ingestor/deferredHashBytes``): hashing a
+/// Only the last files of a run are hashed here (``CopyDetector/deferredHashBytes``): hashing a
 /// file apart from its parse reads it twice (a copy out of the page cache), which pays only
 /// where a core would otherwise be idle, at the end: a year's files but the last are hashed as
 /// they are parsed (benchmarks/NOTES.md, `HashLane`).

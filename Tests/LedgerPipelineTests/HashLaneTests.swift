@@ -51,19 +51,19 @@ struct HashLaneTests {
     // sum counted from the first file.
     @Test("only the run's last files, within the limit, and only new ones, leave their hash for later")
     func defersOnlyTheLastFiles() {
-        func job(_ i: Int, size: Int64, known: Bool = false) -> Ingestor.Job {
-            var job = Ingestor.Job(
+        func job(_ i: Int, size: Int64, known: Bool = false) -> IngestPlan.Job {
+            var job = IngestPlan.Job(
                 index: i, file: DiscoveredFile(path: "/logs/\(i)", size: size, mtimeNanos: 0, context: InputContext()),
                 format: nil, context: InputContext())
             if known { job.previous = ManifestEntry(id: 1, path: "/logs/\(i)", size: 1, mtimeNanos: 0, sha256: "x", status: .ok) }
             return job
         }
         var jobs = [job(0, size: 500), job(1, size: 300), job(2, size: 100, known: true), job(3, size: 100)]
-        Ingestor.markDeferredHashes(&jobs, within: 500)
+        CopyDetector.markDeferredHashes(&jobs, within: 500)
         #expect(jobs.map(\.deferHash) == [false, true, false, true], "300 + 100 + 100 fit, 500 more do not; the known file is hashed as read")
-        Ingestor.markDeferredHashes(&jobs, within: 1000)
+        CopyDetector.markDeferredHashes(&jobs, within: 1000)
         #expect(jobs.map(\.deferHash) == [true, true, false, true])
-        Ingestor.markDeferredHashes(&jobs, within: 0)
+        CopyDetector.markDeferredHashes(&jobs, within: 0)
         #expect(jobs.map(\.deferHash) == [false, false, false, false])
     }
 
@@ -77,7 +77,7 @@ struct HashLaneTests {
         try dir.write("a.log", Self.bytes(1000, seed: 1))
         let lane = HashLane()
         defer { lane.stop() }
-        var writer = Ingestor.Writer(store: try LedgerStore(path: dir.path + "/ledger.sqlite"), manifest: [:], hashes: lane)
+        var writer = CopyDetector(manifest: [:], hashes: lane)
         func load(size: Int64, lines: Int, gzip: Bool = false, pending: Bool = false) -> FileLoad {
             var load = FileLoad(
                 path: dir.path + "/a.log", size: size, mtimeNanos: 0, sha256: nil, format: "livy-server",

@@ -13,12 +13,12 @@ struct RecogniseTests {
     /// What recognition answered before the first-bytes shortcut: the head alone.
     static func byHead(_ path: String) -> String? {
         var head: [UInt8] = []
-        _ = InputDecoder.decode(path: path, hashing: false, limit: Ingestor.sniffBytes) { head.append(contentsOf: $0) }
-        return FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(Ingestor.sniffBytes))))?.name
+        _ = InputDecoder.decode(path: path, hashing: false, limit: FileReader.sniffBytes) { head.append(contentsOf: $0) }
+        return FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(FileReader.sniffBytes))))?.name
     }
 
     static func recognised(_ path: String) -> String? {
-        guard case .success(let format) = Ingestor.recognise(path: path) else { return "unreadable" }
+        guard case .success(let format) = FileReader.recognise(path: path) else { return "unreadable" }
         return format?.name
     }
 
