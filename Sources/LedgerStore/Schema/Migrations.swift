@@ -1,0 +1,53 @@
+import GRDB
+
+/// The database schema, as migrations of frozen SQL.
+///
+/// A migration that has shipped is never edited: a change is a new migration appended here.
+/// Tables are `STRICT`; every staging row carries its provenance (`file_id`, `line`), and
+/// deleting an `input_file` row deletes what was read from it.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: manifest, quarantine, yarn_app, cluster") { db in
+            try db.execute(sql: v1)
+        }
+        migrator.registerMigration("v2: livy_event, livy_request, yarn_audit, session") { db in
+            try db.execute(sql: v2)
+        }
+        migrator.registerMigration("v3: livy_rest_session, livy_statement") { db in
+            try db.execute(sql: v3)
+        }
+        migrator.registerMigration("v4: ct_event") { db in
+            try db.execute(sql: v4)
+        }
+        migrator.registerMigration("v5: ct_digest, ct_digest_file") { db in
+            try db.execute(sql: v5)
+        }
+        migrator.registerMigration("v6: identity, emr_cluster, security_configuration, policy_change") { db in
+            try db.execute(sql: v6)
+        }
+        migrator.registerMigration("v7: content_sha256, sagemaker_job, finding") { db in
+            try db.execute(sql: v7)
+        }
+        migrator.registerMigration("v8: meta") { db in
+            try db.execute(sql: v8)
+        }
+        migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
+            try db.execute(sql: v9)
+        }
+        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting, input_file.parser_revision") { db in
+            try db.execute(sql: v10)
+        }
+        return migrator
+    }
+
+    /// Staging tables whose rows have a natural key of their own (the batch's first column);
+    /// the others are keyed by (`file_id`, `line`).
+    static let naturalKey = ["yarn_app": "app_id", "ct_event": "event_id"]
+
+    /// The staging tables that hold rows read from a file (all have `file_id`).
+    static let stagingTables = [
+        "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
+        "yarn_audit",
+    ]
+}
