@@ -129,9 +129,31 @@ let package = Package(
         .testTarget(
             name: "LedgerStoreTests",
             dependencies: ["LedgerStore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        /** Ledgers made by a real ingest, for the tests of derive and reports. */
+        .target(
+            name: "LedgerScenarios",
+            dependencies: [
+                "LedgerPipeline", "LedgerStore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tests/LedgerScenarios"),
+        .testTarget(
+            name: "LedgerDeriveTests",
+            dependencies: [
+                "LedgerDerive", "LedgerStore", "LedgerPipeline", "LedgerScenarios", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "LedgerReportsTests",
+            dependencies: [
+                "LedgerReports", "LedgerStore", "LedgerPipeline", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "LedgerPipelineTests",
-            dependencies: ["LedgerPipeline", "LedgerDerive", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerPipeline", "LedgerDerive", "LedgerScenarios", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "LedgerCommandsTests",
             // Runs the built executable, as a user would.

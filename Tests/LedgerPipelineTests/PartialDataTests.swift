@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerModel
 import LedgerPipeline
+import LedgerScenarios
 import LedgerStore
 import LedgerDerive
 import LedgerFormats

@@ -2,23 +2,10 @@ import Foundation
 import GRDB
 import LedgerModel
 import LedgerPipeline
+import LedgerScenarios
 import LedgerStore
 import LedgerTestSupport
 import Testing
-
-/// A cluster made of the given files (relative to its node's `applications/` folder), ingested.
-func ingestCluster(_ files: [String: String]) async throws -> (TemporaryDirectory, [Row]) {
-    let dir = try TemporaryDirectory("ledger-edge")
-    for (path, text) in files {
-        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/" + path, text)
-    }
-    let store = try LedgerStore(path: dir.path + "/l.sqlite")
-    _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([Configuration.Input(path: dir.path + "/logs")])
-    let rows = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-        try Row.fetchAll(db, sql: "SELECT * FROM session ORDER BY session_key")
-    }
-    return (dir, rows)
-}
 
 @Suite("Sessions: recovery, batches, no request log")
 struct SessionEdgeTests {
