@@ -45,6 +45,8 @@ let package = Package(
 
         /** Value types every stage shares: provenance, diagnostics, table batches, instants. */
         .target(name: "LedgerModel"),
+        /** The threads: one ordered, bounded, cancellable worker pool; memory given back. */
+        .target(name: "LedgerRuntime"),
 
         // MARK: Stages
 
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "LedgerDerive",
             dependencies: [
-                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                "LedgerModel", "LedgerRuntime", .product(name: "GRDB", package: "GRDB.swift"),
                 // RawStatement: the per-session statements without GRDB's boxing.
                 "LedgerStore",
             ]),
@@ -90,7 +92,7 @@ let package = Package(
         .target(
             name: "LedgerPipeline",
             dependencies: [
-                "LedgerModel", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
+                "LedgerModel", "LedgerRuntime", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
                 "LedgerReports",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -120,6 +122,9 @@ let package = Package(
         .testTarget(
             name: "LedgerModelTests",
             dependencies: ["LedgerModel", "LedgerTestSupport"]),
+        .testTarget(
+            name: "LedgerRuntimeTests",
+            dependencies: ["LedgerRuntime"]),
         .testTarget(
             name: "LedgerDiscoverTests",
             dependencies: ["LedgerDiscover", "CTextScan", "LedgerTestSupport"]),
@@ -163,7 +168,7 @@ let package = Package(
 
 // Each stage module's README.md states its boundary; it is documentation, not a resource.
 let documentedModules: Set<String> = [
-    "LedgerModel", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
+    "LedgerModel", "LedgerRuntime", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
     "LedgerPipeline", "LedgerCommands",
 ]
 for target in package.targets where documentedModules.contains(target.name) {

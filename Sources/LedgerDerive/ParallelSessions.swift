@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LedgerModel
+import LedgerRuntime
 import LedgerStore
 
 /// Derives the sessions on several threads while the derive's own connection writes them.

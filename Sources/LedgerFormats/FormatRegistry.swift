@@ -18,12 +18,12 @@ public enum FormatRegistry {
 
     public static var names: [String] { all.map { $0.name } }
 
-    /// The format named `name` (as in `--format`).
     /// The parser revision of the format named `name` (``LogFormat/revision``), or nil.
     public static func revision(of name: String) -> Int? {
         all.first(where: { $0.name == name })?.revision
     }
 
+    /// The format named `name` (as in `--format`).
     public static func format(named name: String) throws(LedgerError) -> any LogFormat.Type {
         guard let f = all.first(where: { $0.name == name }) else {
             throw .unknownFormat(name, known: names)

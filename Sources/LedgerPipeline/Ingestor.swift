@@ -2,6 +2,7 @@ import Foundation
 import LedgerDerive
 import LedgerDiscover
 import LedgerModel
+import LedgerRuntime
 import LedgerStore
 import Logging
 
@@ -12,7 +13,7 @@ import Logging
 /// 2. decode + 3. parse: on `workers` threads, at most 2 × `workers` files ahead of the
 ///    writer; each file is read once (hash, inflate, split lines, parse in one pass) after a
 ///    short look at its head to recognise the format, and its rows leave in pieces of
-///    `pieceRows` as they are parsed (`ParseWorkers`, `FileChannels`).
+///    `pieceRows` as they are parsed (`OrderedWorkers`, `FileChannels`).
 /// 4. load: one writer stores the files in input order, each all or nothing (a savepoint that
 ///    takes its pieces as they come), committing a group of files at a time; a file
 ///    whose bytes are already stored under another path is rolled back at its end and recorded
@@ -120,8 +121,10 @@ public struct Ingestor: Sendable {
     private func write(_ toRead: [IngestPlan.Job], into writer: inout StoreWriter, reports: inout [FileReport?]) throws(LedgerError) {
         var bytesRead: Int64 = 0
         let channels = FileChannels(files: toRead.count, perFile: 2, aheadBytes: Self.aheadBytes)
-        let parsers = ParseWorkers(count: workers, window: workers * 2, total: toRead.count) { i in
-            FileReader.read(toRead[i]) { channels.send($0, file: i) }
+        // Up to 2 × `workers` files ahead of the writer: a file is taken once it is written.
+        let parsers = OrderedWorkers<Void, Void>(threads: workers, ahead: workers * 2)
+        for (i, job) in toRead.enumerated() {
+            parsers.submit { FileReader.read(job) { channels.send($0, file: i) } }
         }
         var failure: LedgerError?
         // Files are committed in groups (`commitFiles`, `commitBytes`), each file still all or
@@ -131,7 +134,6 @@ public struct Ingestor: Sendable {
         var groupBytes: Int64 = 0
         do throws(LedgerError) { try store.beginGroup() } catch {
             failure = error
-            parsers.cancel()
             channels.cancel()
         }
         for (position, job) in toRead.enumerated() where failure == nil {
@@ -150,18 +152,17 @@ public struct Ingestor: Sendable {
                 progress?(Progress(done: position + 1, total: toRead.count, bytes: bytesRead))
             } catch {
                 failure = error
-                parsers.cancel()
                 channels.cancel()
                 break
             }
-            parsers.fileWritten()
+            _ = try? parsers.take(position)  // a file's reading never fails: its problems are its status
         }
         // The files stored before a failure are kept, as they would be one by one.
         do throws(LedgerError) { try store.commitGroup() } catch {
             store.rollbackGroup()
             if failure == nil { failure = error }
         }
-        parsers.wait()
+        parsers.stop()  // a parser waiting for room was let go by `channels.cancel()`
         // The parse threads' freed rows stay in glibc's per-thread arenas; give them back to
         // the system before derive, so that peak memory is the larger of the two stages, not
         // their sum.

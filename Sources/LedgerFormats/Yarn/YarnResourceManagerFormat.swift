@@ -1,4 +1,3 @@
-import Foundation
 import LedgerModel
 
 /// `yarn-rm`: Hadoop YARN ResourceManager logs (`yarn-yarn-resourcemanager-<host>.log[.N][.gz]`,
@@ -170,8 +169,4 @@ public struct YarnResourceManagerFormat: LogFormat {
     public mutating func finish() -> ParsedFile {
         tally.finish(batches: [apps, audits])
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
 }
