@@ -56,7 +56,7 @@ extension SessionDeriver {
             q.reset()
             try q.bind([.optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
             while try q.step() {
-                requests.append(Request(at: q.text(0) ?? "", action: q.text(1) ?? "", status: q.integer(2) ?? 0, fileID: q.integer(3) ?? 0, line: q.integer(4) ?? 0))
+                requests.append(Request(q))
             }
             q.reset()
         }
@@ -70,7 +70,7 @@ extension SessionDeriver {
             let r = statements.restStatements
             r.reset()
             try r.bind([.optionalText(storedClusterID(b.clusterID)), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
-            while try r.step() { restStatements.append(RestStatement(id: r.integer(0) ?? 0, started: r.text(1), completed: r.text(2))) }
+            while try r.step() { restStatements.append(RestStatement(r)) }
             r.reset()
         }
 

@@ -76,6 +76,38 @@ extension SessionDeriver {
             killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
     }
 
+    /// A stored Livy request of a session.
+    struct Request {
+        var at: String
+        var action: String
+        var status: Int64
+        var fileID: Int64
+        var line: Int64
+
+        /// The row `Statements.requests` stands on.
+        init(_ row: RawStatement) {
+            at = row.text(0) ?? ""
+            action = row.text(1) ?? ""
+            status = row.integer(2) ?? 0
+            fileID = row.integer(3) ?? 0
+            line = row.integer(4) ?? 0
+        }
+    }
+
+    /// A statement of a session from a saved REST answer.
+    struct RestStatement {
+        var id: Int64
+        var started: String?
+        var completed: String?
+
+        /// The row `Statements.restStatements` stands on.
+        init(_ row: RawStatement) {
+            id = row.integer(0) ?? 0
+            started = row.text(1)
+            completed = row.text(2)
+        }
+    }
+
     /// What one cluster's staging rows hold, read once before its sessions are finished rather
     /// than asked for each session (benchmarks/NOTES.md, `SessionDeriver`):
     /// the cluster's apps by id, and which sessions have stored requests or REST statements.
@@ -135,21 +167,5 @@ extension SessionDeriver {
         }
         if let app { b.appID = app.id }
         return app
-    }
-
-    /// A stored Livy request of a session.
-    struct Request {
-        var at: String
-        var action: String
-        var status: Int64
-        var fileID: Int64
-        var line: Int64
-    }
-
-    /// A statement of a session from a saved REST answer.
-    struct RestStatement {
-        var id: Int64
-        var started: String?
-        var completed: String?
     }
 }

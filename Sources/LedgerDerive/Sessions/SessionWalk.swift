@@ -1,6 +1,4 @@
 import GRDB
-import LedgerModel
-import LedgerStore
 
 extension SessionDeriver {
     struct Build {
@@ -144,22 +142,11 @@ extension SessionDeriver {
     /// The walk, in the index's order (nil at the first instant with lines of two files), or
     /// `byFileStart`.
     private static func walk(_ db: Database, clusterID: String, blockSize: Int, byFileStart: Bool) throws -> Builds? {
-        // Read through SQLite's C API by column position (RawStatement), not GRDB's row
-        // decoding by name (benchmarks/NOTES.md, `SessionDeriver`).
-        let columns = """
-            e.file_id, e.line, e.at, e.event, e.session_type, e.session_id, e.app_id, e.owner, e.proxy_user, e.kind,
-            e.driver_memory, e.driver_cores, e.executor_memory, e.executor_cores, e.num_executors, e.queue, e.conf, e.detail
-            """
-        let r = RawStatement(try db.makeStatement(sql: byFileStart
-            ? """
-                SELECT \(columns) FROM livy_event e JOIN input_file f ON f.id = e.file_id
-                WHERE e.cluster_id IS ? ORDER BY e.at, f.first_event, f.path, e.line
-                """
-            : "SELECT \(columns) FROM livy_event e WHERE e.cluster_id IS ? ORDER BY e.at, e.file_id, e.line"))
+        let row = try LivyEventCursor(db, byFileStart: byFileStart)
         var previous: (at: Int64, file: Int64)?
-        r.reset()
-        defer { r.reset() }
-        try r.bind([.optionalText(storedClusterID(clusterID))])
+        row.reset()
+        defer { row.reset() }
+        try row.bind(cluster: storedClusterID(clusterID))
         var all = Builds(blockSize: blockSize)
         /// A session of the current server run: its type (``TypeCodes``) and Livy id.
         struct RunKey: Hashable {
@@ -174,24 +161,24 @@ extension SessionDeriver {
         var keysUsed = Set<String>()
         /// `cluster/server start/` of the sessions of the current run, made once a run.
         var runPrefix: (start: Int64?, text: String)?
-        while try r.step() {
-            guard let at = r.withBytes(2, { $0.flatMap(seconds) }) else { continue }
+        while try row.step() {
+            guard let at = row.withAt({ $0.flatMap(seconds) }) else { continue }
             // The event and the type are read on their bytes, and the sessions of a run are
             // found by the type's code, not by Strings made and hashed for every line
             // (benchmarks/NOTES.md, `SessionDeriver`). Lines of other events name no session
             // this walk follows.
-            guard let event = r.withBytes(3, { $0.flatMap(WalkEvent.init) }) else { continue }
+            guard let event = row.withEvent({ $0.flatMap(WalkEvent.init) }) else { continue }
             if !byFileStart {
-                let file = r.integer(0) ?? 0
+                let file = row.fileID ?? 0
                 if let previous, previous.at == at, previous.file != file { return nil }
                 previous = (at, file)
             }
-            var mark: Mark { Mark(at: at, file: r.integer(0) ?? 0, line: r.integer(1) ?? 0) }
+            var mark: Mark { Mark(at: at, file: row.fileID ?? 0, line: row.line ?? 0) }
             /// The type's code; nil when the line names none.
-            let typeCode = r.withBytes(4) { $0.map { types.code($0) } }
+            let typeCode = row.withSessionType { $0.map { types.code($0) } }
             /// The type's text, as the session keeps it.
-            var type: String { r.text(4) ?? "interactive" }
-            let sid = r.integer(5)
+            var type: String { row.sessionType ?? "interactive" }
+            let sid = row.sessionID
             func index() -> Int? {
                 guard let sid else { return nil }
                 // 0.7/0.8 delete lines say "session N" without a type: interactive first.
@@ -223,7 +210,7 @@ extension SessionDeriver {
                 if !runOpening { serverStart = at }
                 runOpening = true
                 // Recovery keeps the sessions alive across the restart, with their ids.
-                if let n = Int(r.text(17) ?? ""), n > 0 {
+                if let n = Int(row.detail ?? ""), n > 0 {
                     let recoveredType = type.hasPrefix("batch") ? "batch" : "interactive"
                     for (k, i) in carried where all[i].type == recoveredType {
                         all[i].restart = nil
@@ -242,19 +229,19 @@ extension SessionDeriver {
                 b.id = sid
                 b.type = type
                 b.created = at
-                b.owner = r.text(7).flatMap { $0 == "null" ? nil : $0 }
-                b.proxyUser = r.text(8)
-                b.kind = r.text(9)
-                b.queue = r.text(15)
-                b.driverMemory = r.text(10)
-                b.driverCores = r.integer(11)
-                b.executorMemory = r.text(12)
-                b.executorCores = r.integer(13)
-                b.numExecutors = r.integer(14)
-                b.confExecutors = confExecutors(r.text(16))
-                b.ownTimeout = r.text(17).flatMap(livyDurationSeconds)
-                b.fileID = r.integer(0) ?? 0
-                b.line = r.integer(1) ?? 0
+                b.owner = row.owner.flatMap { $0 == "null" ? nil : $0 }
+                b.proxyUser = row.proxyUser
+                b.kind = row.kind
+                b.queue = row.queue
+                b.driverMemory = row.driverMemory
+                b.driverCores = row.driverCores
+                b.executorMemory = row.executorMemory
+                b.executorCores = row.executorCores
+                b.numExecutors = row.numExecutors
+                b.confExecutors = confExecutors(row.conf)
+                b.ownTimeout = row.detail.flatMap(livyDurationSeconds)
+                b.fileID = row.fileID ?? 0
+                b.line = row.line ?? 0
                 if runPrefix == nil || runPrefix!.start != serverStart {
                     runPrefix = (serverStart, clusterID + "/" + (serverStart.map(iso) ?? "start-unknown") + "/")
                 }
@@ -273,14 +260,14 @@ extension SessionDeriver {
                 switch event {
                 case .ready:
                     if all[i].ready == nil { all[i].ready = at }
-                    if let app = r.text(6) { all[i].appID = app; all[i].appLink = "ready_line" }
-                    if all[i].owner == nil { all[i].owner = r.text(7) }
-                    if all[i].proxyUser == nil { all[i].proxyUser = r.text(8) }
-                    if all[i].kind == nil { all[i].kind = r.text(9) }
+                    if let app = row.appID { all[i].appID = app; all[i].appLink = "ready_line" }
+                    if all[i].owner == nil { all[i].owner = row.owner }
+                    if all[i].proxyUser == nil { all[i].proxyUser = row.proxyUser }
+                    if all[i].kind == nil { all[i].kind = row.kind }
                 case .idleTimeout:
                     if all[i].idleLine == nil {
                         all[i].idleLine = mark
-                        let printed = r.text(17)
+                        let printed = row.detail
                         all[i].idleTimeoutPrinted = printed.flatMap(livyTimeoutSeconds)
                         all[i].idleLineMayBePurge = !(printed?.hasSuffix(" secs") ?? false)
                     }
