@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import LedgerModel
-import LedgerStore
 
 /// Fills in what CloudTrail says about sessions (SPEC §4): who the user is, how much of the
 /// session ran while the user was signed in (interactive) and how much after (background),
@@ -174,64 +173,6 @@ enum IdentityDeriver {
         return JSONValue.member(idc, "iamRoleForEMRIdentityCenterApplicationARN") as? String
     }
 
-    // MARK: Interactive windows
-
-    /// Per user id: the times the user was signed in. A sign-in opens a window that closes at the
-    /// user's next logout or after `duration`, whichever is first.
-    static func signInWindows(_ db: Database, directory: IdentityDirectory, duration: Int64) throws -> [String: [(Int64, Int64)]] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT event_time, event_name, on_behalf_of_user_id AS id, user_name,
-                   CASE WHEN json_valid(additional_event_data) THEN json_extract(additional_event_data, '$.UserName') END AS typed,
-                   CASE WHEN json_valid(service_event_details) THEN json_extract(service_event_details, '$.UserAuthentication') END AS outcome,
-                   error_code
-            FROM ct_event
-            WHERE (event_source = 'signin.amazonaws.com' AND event_name IN ('UserAuthentication', 'Logout'))
-               OR (event_source = 'sso.amazonaws.com' AND event_name IN ('Authenticate', 'Federate', 'Logout'))
-            ORDER BY event_time, event_id
-            """)
-        var signIns: [String: [Int64]] = [:]
-        var logouts: [String: [Int64]] = [:]
-        for r in rows {
-            guard let time = SessionDeriver.seconds(r["event_time"]) else { continue }
-            let name: String? = r["typed"] ?? r["user_name"]
-            guard let user: String = r["id"] ?? name.flatMap({ directory.resolve($0)?.userID }) else { continue }
-            if (r["event_name"] as String) == "Logout" {
-                logouts[user, default: []].append(time)
-            } else if (r["error_code"] as String?) == nil, (r["outcome"] as String?).map({ $0 == "Success" }) ?? true {
-                signIns[user, default: []].append(time)
-            }
-        }
-        var windows: [String: [(Int64, Int64)]] = [:]
-        for (user, starts) in signIns {
-            let outs = logouts[user, default: []]
-            windows[user] = starts.map { start in
-                let logout = outs.first { $0 >= start }
-                return (start, min(start + duration, logout ?? Int64.max))
-            }
-        }
-        return windows
-    }
-
-    /// Seconds of [from, to) covered by the union of `windows`.
-    static func covered(_ windows: [(Int64, Int64)], from: Int64, to: Int64) -> Int64 {
-        let clipped = windows.compactMap { w -> (Int64, Int64)? in
-            let s = max(w.0, from), e = min(w.1, to)
-            return s < e ? (s, e) : nil
-        }.sorted { $0.0 < $1.0 }
-        var total: Int64 = 0
-        var current: (Int64, Int64)?
-        for w in clipped {
-            if let c = current, w.0 <= c.1 {
-                current = (c.0, max(c.1, w.1))
-            } else {
-                if let c = current { total += c.1 - c.0 }
-                current = w
-            }
-        }
-        if let c = current { total += c.1 - c.0 }
-        return total
-    }
-
     // MARK: Sessions
 
     /// What the identity columns of a session are computed from, made once per derive.
@@ -337,110 +278,5 @@ enum IdentityDeriver {
             """, arguments: [userID, SessionDeriver.isoMillis(from), SessionDeriver.isoMillis(to + 1)])
         guard let roles, !roles.isEmpty else { return Int64(rows.count) }
         return Int64(rows.filter { (($0["session_issuer_arn"] as String?).map(roleName)).map(roles.contains) ?? false }.count)
-    }
-}
-
-/// What background-session policy was in force, as of any moment (SPEC §4, "Policy").
-struct PolicyTimeline {
-    struct Cluster {
-        let created: String
-        let release: String?
-        let securityConfiguration: String?
-    }
-
-    var clusters: [String: Cluster] = [:]
-    /// (name, created, deleted, flag)
-    var configurations: [(String, String, String?, Bool?)] = []
-    /// (time, application, status), in time order.
-    var applicationStatus: [(String, String, String)] = []
-
-    init(_ db: Database) throws {
-        for r in try Row.fetchAll(db, sql: "SELECT cluster_id, created_at, release_label, security_configuration FROM emr_cluster") {
-            clusters[r["cluster_id"]] = Cluster(created: r["created_at"], release: r["release_label"], securityConfiguration: r["security_configuration"])
-        }
-        for r in try Row.fetchAll(db, sql: "SELECT name, created_at, deleted_at, background_enabled FROM security_configuration ORDER BY created_at") {
-            configurations.append((r["name"], r["created_at"], r["deleted_at"], (r["background_enabled"] as Int?).map { $0 == 1 }))
-        }
-        for r in try Row.fetchAll(db, sql: """
-            SELECT event_time, target, new_value FROM policy_change
-            WHERE event_name = 'PutApplicationSessionConfiguration' ORDER BY event_time, event_id
-            """) {
-            applicationStatus.append((r["event_time"], r["target"], r["new_value"]))
-        }
-    }
-
-    /// Whether the Identity Center applications in force at `at` allow background sessions:
-    /// nil when none is known or they disagree.
-    func applicationAllowsBackground(at: String) -> Bool? {
-        var latest: [String: String] = [:]
-        for (time, app, status) in applicationStatus where time <= at { latest[app] = status }
-        let statuses = Set(latest.values)
-        return statuses.count == 1 ? statuses.first == "ENABLED" : nil
-    }
-
-    /// `background`, `interactive` or `unknown` for a session created at `at` (ISO) on `cluster`:
-    /// background only if the Identity Center application allows it, the cluster's security
-    /// configuration enables it and the release is emr-7.11.0 or later; interactive if any of
-    /// these is known to be false. Several applications in force that disagree: unknown.
-    func mode(cluster clusterID: String, at: String) -> String {
-        // `…Z` → `….000Z`; on the bytes when the only `Z` is the last (the stored form): this
-        // runs once per session, too often for Foundation's replacing (benchmarks/NOTES.md,
-        // `PolicyTimeline.mode`).
-        let stamp = at.utf8.last == 0x5A && at.utf8.dropLast().allSatisfy({ $0 != 0x5A })
-            ? String(decoding: at.utf8.dropLast(), as: UTF8.self) + ".000Z"
-            : at.replacingOccurrences(of: "Z", with: ".000Z")
-        var facts: [Bool?] = [applicationAllowsBackground(at: stamp)]
-        if let cluster = clusters[clusterID] {
-            facts.append(cluster.release.flatMap(Self.releaseAllowsBackground))
-            if let name = cluster.securityConfiguration {
-                // The configuration as it was when the cluster was launched (they cannot be edited).
-                let config = configurations.last { $0.0 == name && $0.1 <= cluster.created && ($0.2 ?? "~") > cluster.created }
-                facts.append(config?.3)
-            } else {
-                facts.append(false)  // launched without a security configuration: no Identity Center at all
-            }
-        } else {
-            facts.append(nil)
-            facts.append(nil)
-        }
-        if facts.contains(false) { return "interactive" }
-        if facts.allSatisfy({ $0 == true }) { return "background" }
-        return "unknown"
-    }
-
-    /// `emr-7.11.0` or later; nil for a label that is not an EMR release.
-    static func releaseAllowsBackground(_ label: String) -> Bool? {
-        guard label.hasPrefix("emr-") else { return nil }
-        let parts = label.dropFirst(4).split(separator: ".").map { Int($0) }
-        guard parts.count >= 2, let major = parts[0], let minor = parts[1] else { return nil }
-        return major > 7 || (major == 7 && minor >= 11)
-    }
-}
-
-/// Reading JSON text stored by the parsers, with keys matched case-insensitively (CloudTrail's
-/// casing varies by service: `releaseLabel` and `ReleaseLabel` both occur).
-enum JSONValue {
-    static func parse(_ text: String?) -> Any? {
-        guard let text, let data = text.data(using: .utf8) else { return nil }
-        return try? JSONSerialization.jsonObject(with: data)
-    }
-
-    static func object(_ text: String?) -> [String: Any]? { parse(text) as? [String: Any] }
-
-    static func member(_ object: [String: Any]?, _ key: String) -> Any? {
-        guard let object else { return nil }
-        if let v = object[key] { return v }
-        let lower = key.lowercased()
-        return object.first { $0.key.lowercased() == lower }?.value
-    }
-
-    static func string(_ object: [String: Any]?, _ key: String) -> String? {
-        member(object, key) as? String
-    }
-
-    static func bool(_ value: Any) -> Bool? {
-        if let s = value as? String { return s.lowercased() == "true" ? true : (s.lowercased() == "false" ? false : nil) }
-        if let n = value as? NSNumber { return n.boolValue }
-        return nil
     }
 }
