@@ -2,6 +2,8 @@ import Foundation
 
 /// Threads that run jobs in the order they were given, at most `ahead` jobs beyond the ones the
 /// consumer has taken, and hand their results back in any order the consumer asks for them.
+/// A job given `whenIdle` waits until no other job can start, and is not counted in `ahead`:
+/// it uses the threads the bound leaves idle (the derive walks the next cluster so).
 ///
 /// The one scheduler of the tool: the ingest parses files with it (a job a file, the rows
 /// streamed beside it through ``FileChannels``), the derive walks clusters and finishes their
@@ -19,7 +21,13 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
     // All below are guarded by `condition`.
     private var jobs: [Int: Job] = [:]
     private var submitted = 0
-    private var nextToStart = 0
+    /// Numbers of the ordered jobs and of the `whenIdle` ones not started yet, in order.
+    private var ordered: [Int] = []
+    private var orderedStart = 0
+    private var idle: [Int] = []
+    private var idleStart = 0
+    /// The `whenIdle` jobs started and not taken: not counted in `outstanding`.
+    private var uncounted = Set<Int>()
     private var results: [Int: Output] = [:]
     /// Jobs started and not yet taken: `ahead` at most.
     private var outstanding = 0
@@ -69,12 +77,13 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
 
     /// Queues `job`; returns its number (0, 1, …), by which ``take(_:)`` asks for its result.
     @discardableResult
-    public func submit(_ job: @escaping Job) -> Int {
+    public func submit(whenIdle: Bool = false, _ job: @escaping Job) -> Int {
         condition.lock()
         defer { condition.unlock() }
         let number = submitted
         jobs[number] = job
         submitted += 1
+        if whenIdle { idle.append(number) } else { ordered.append(number) }
         condition.broadcast()
         return number
     }
@@ -86,7 +95,7 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
         defer { condition.unlock() }
         while failure == nil && results[number] == nil { condition.wait() }
         if let failure { throw failure }
-        outstanding -= 1
+        if uncounted.remove(number) == nil { outstanding -= 1 }
         condition.broadcast()
         return results.removeValue(forKey: number)!
     }
@@ -111,19 +120,26 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
         }
     }
 
-    /// The next job to run, in order, once fewer than `ahead` are outstanding; nil to stop.
+    /// The next job to run: the next ordered one once fewer than `ahead` are outstanding, else
+    /// the next `whenIdle` one; nil to stop.
     private func next() -> (Int, Job)? {
         condition.lock()
         defer { condition.unlock() }
         while true {
             if stopping || failure != nil { return nil }
-            if nextToStart < submitted && outstanding < ahead {
-                let number = nextToStart
-                nextToStart += 1
+            if orderedStart < ordered.count && outstanding < ahead {
+                let number = ordered[orderedStart]
+                orderedStart += 1
                 outstanding += 1
                 return (number, jobs.removeValue(forKey: number)!)
             }
-            let forRoom = nextToStart < submitted
+            if idleStart < idle.count {
+                let number = idle[idleStart]
+                idleStart += 1
+                uncounted.insert(number)
+                return (number, jobs.removeValue(forKey: number)!)
+            }
+            let forRoom = orderedStart < ordered.count
             if forRoom { waitingForRoom += 1 }
             condition.wait()
             if forRoom { waitingForRoom -= 1 }

@@ -71,10 +71,58 @@ struct OrderedWorkersTests {
         #expect(started.count == 10)
     }
 
+    /// The order jobs started in, as names.
+    final class Log: @unchecked Sendable {
+        private let lock = NSLock()
+        private var names: [String] = []
+        func add(_ name: String) { lock.withLock { names.append(name) } }
+        var all: [String] { lock.withLock { names } }
+    }
+
+    // One thread. The `whenIdle` job was given before the ordered one, but the ordered one can
+    // start when the first ends, so it goes first. How this was seen to fail: with every job in
+    // one queue, the order was a, idle, b.
+    @Test("a whenIdle job waits while an ordered job can start")
+    func idleJobsGoLast() throws {
+        let log = Log()
+        let gate = DispatchSemaphore(value: 0)
+        let workers = OrderedWorkers<Void, Void>(threads: 1, ahead: 2)
+        defer { workers.stop() }
+        let a = workers.submit { _ in
+            log.add("a")
+            gate.wait()
+        }
+        #expect(Self.eventually { log.all == ["a"] })
+        let idle = workers.submit(whenIdle: true) { _ in log.add("idle") }
+        let b = workers.submit { _ in log.add("b") }
+        gate.signal()
+        for n in [a, idle, b] { try workers.take(n) }
+        #expect(log.all == ["a", "b", "idle"])
+    }
+
+    // One thread, one job ahead: the ordered job b cannot start before a is taken, so the idle
+    // job runs meanwhile, and is not counted in the bound (a is still not taken when it ends).
+    // How this was seen to fail: with `whenIdle` jobs counted in `ahead`, nothing ran after a
+    // (the run hung until a timeout killed it).
+    @Test("a whenIdle job runs while the bound holds the ordered ones back")
+    func idleJobsUseTheBound() throws {
+        let log = Log()
+        let workers = OrderedWorkers<Void, Void>(threads: 1, ahead: 1)
+        defer { workers.stop() }
+        let a = workers.submit { _ in log.add("a") }
+        let b = workers.submit { _ in log.add("b") }
+        let idle = workers.submit(whenIdle: true) { _ in log.add("idle") }
+        try workers.take(idle)
+        #expect(log.all == ["a", "idle"])
+        try workers.take(a)
+        try workers.take(b)
+        #expect(log.all == ["a", "idle", "b"])
+    }
+
     struct Broken: Error, Equatable { let job: Int }
 
     // How this was seen to fail: with a thread's error dropped, `take` of the failed job waited
-    // for ever (the run was killed after two minutes).
+    // for ever (the run hung until a timeout killed it).
     @Test("a failing job stops the workers, and take throws its error")
     func failureIsThrown() throws {
         let workers = OrderedWorkers<Void, Int>(threads: 2, ahead: 4)

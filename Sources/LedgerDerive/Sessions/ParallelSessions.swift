@@ -19,8 +19,9 @@ import LedgerStore
 /// sessions are walked in one piece, finished from the same values, and written block after
 /// block in walk order, clusters in order. Memory stays bounded: a block is finished at most
 /// `ahead` blocks before the writer takes it, a block's sessions are let go once it is finished,
-/// and at most two clusters are held.
-final class ParallelSessions: @unchecked Sendable {
+/// and at most two clusters are held. The threads are ``OrderedWorkers``: the blocks are its
+/// ordered jobs; the next cluster's walk and lookups run when no block can start (`whenIdle`).
+final class ParallelSessions {
     /// How the work is cut: threads (each a read connection), sessions a block, blocks finished
     /// ahead of the writer.
     struct Shape: Sendable {
@@ -38,22 +39,6 @@ final class ParallelSessions: @unchecked Sendable {
     private let settings: DeriveSettings
     private let identity: IdentityDeriver.SessionContext
 
-    // All below are guarded by `condition`.
-    private let condition = NSCondition()
-    /// Walks and lookups asked for, in order; a thread takes them when no block is waiting.
-    private var requested: [Job] = []
-    private var walks: [Int: SessionDeriver.Builds] = [:]
-    private var lookups: [Int: SessionDeriver.ClusterLookups] = [:]
-    /// The cluster being finished: its blocks not yet handed out, and its lookups.
-    private var current: (index: Int, blocks: [[SessionDeriver.Build]], found: SessionDeriver.ClusterLookups)?
-    private var nextBlock = 0
-    /// Blocks the writer took, of the current cluster.
-    private var taken = 0
-    private var finished: [Int: TableBatch] = [:]
-    private var failure: (any Error)?
-    private var stopping = false
-    private let stopped = DispatchGroup()
-
     init(
         clusters: [(id: String, asOf: Int64)], readers: LedgerReaders, shape: Shape, settings: DeriveSettings,
         identity: IdentityDeriver.SessionContext
@@ -66,33 +51,54 @@ final class ParallelSessions: @unchecked Sendable {
         self.identity = identity
     }
 
+    /// What a thread's jobs share: its read connection, in one read transaction, and the
+    /// statements prepared on it.
+    struct Reader {
+        let db: Database
+        let statements: SessionDeriver.Statements
+    }
+
+    /// A job's result. Each is made on one thread and handed to the writer's, never shared.
+    enum Result: @unchecked Sendable {
+        case walked(SessionDeriver.Builds)
+        case lookedUp(SessionDeriver.ClusterLookups)
+        case finished(TableBatch)
+    }
+
     /// Starts the threads, runs `meanwhile` on this thread, then hands the sessions' rows to
     /// `write`, a block at a time, in order. Returns when every thread has stopped (and let go
     /// of its connection), after a failure too: the first error is thrown.
     func run(meanwhile: () throws -> Void, write: (TableBatch) throws -> Void) throws {
         guard !clusters.isEmpty else { return try meanwhile() }
-        request(0)
-        for _ in 0..<shape.threads {
-            stopped.enter()
-            Thread { [self] in
-                work()
-                stopped.leave()
-            }.start()
+        let readers = readers
+        let workers = OrderedWorkers<Reader, Result>(threads: shape.threads, ahead: shape.ahead) { serve in
+            let queue = try readers.open()
+            try queue.read { db in try serve(Reader(db: db, statements: try SessionDeriver.Statements(db))) }
         }
-        defer {
-            condition.lock()
-            stopping = true
-            condition.broadcast()
-            condition.unlock()
-            stopped.wait()
-        }
+        defer { workers.stop() }
+        var next = request(0, on: workers)
         try meanwhile()
         var sinceGivenBack = 0
         for index in clusters.indices {
-            let blocks = try startFinishing(index)
-            if index + 1 < clusters.count { request(index + 1) }
-            for block in 0..<blocks {
-                let rows = try take(block)
+            // The blocks are held here only: each is let go once its job has it.
+            var blocks = Self.blocks(try workers.take(next.walk))
+            guard case .lookedUp(let found) = try workers.take(next.lookups) else { preconditionFailure("a cluster's lookups") }
+            let asOf = clusters[index].asOf
+            var tickets: [Int] = []
+            func submitBlock() {
+                let builds = blocks[tickets.count]
+                blocks[tickets.count] = []  // the job holds the only copy: freed when finished
+                let (settings, identity) = (settings, identity)
+                tickets.append(workers.submit { reader in
+                    .finished(try SessionDeriver.finish(
+                        reader.db, reader.statements, found, builds, asOf: asOf, settings: settings, identity: identity))
+                })
+            }
+            while tickets.count < min(shape.ahead, blocks.count) { submitBlock() }
+            if index + 1 < clusters.count { next = request(index + 1, on: workers) }
+            for block in blocks.indices {
+                guard case .finished(let rows) = try workers.take(tickets[block]) else { preconditionFailure("a block's rows") }
+                if tickets.count < blocks.count { submitBlock() }
                 sinceGivenBack += rows.rowCount
                 try write(rows)
             }
@@ -106,94 +112,21 @@ final class ParallelSessions: @unchecked Sendable {
         }
     }
 
-    private func request(_ index: Int) {
-        condition.lock()
-        // Two jobs, so that two threads walk the cluster and read its apps side by side.
-        requested += [.walk(index), .lookups(index)]
-        condition.broadcast()
-        condition.unlock()
+    private static func blocks(_ result: Result) -> [[SessionDeriver.Build]] {
+        guard case .walked(let builds) = result else { preconditionFailure("a cluster's walk") }
+        return builds.blocks
     }
 
-    /// Waits for cluster `index`'s walk and lookups, lets the threads finish its sessions, and
-    /// says how many blocks they are.
-    private func startFinishing(_ index: Int) throws -> Int {
-        condition.lock()
-        defer { condition.unlock() }
-        while failure == nil && (walks[index] == nil || lookups[index] == nil) { condition.wait() }
-        if let failure { throw failure }
-        let blocks = walks.removeValue(forKey: index)!.blocks
-        current = (index, blocks, lookups.removeValue(forKey: index)!)
-        nextBlock = 0
-        taken = 0
-        condition.broadcast()
-        return blocks.count
-    }
-
-    /// Waits for block `block` of the current cluster and takes its rows.
-    private func take(_ block: Int) throws -> TableBatch {
-        condition.lock()
-        defer { condition.unlock() }
-        while failure == nil && finished[block] == nil { condition.wait() }
-        if let failure { throw failure }
-        taken = block + 1
-        condition.broadcast()
-        return finished.removeValue(forKey: block)!
-    }
-
-    private enum Job {
-        case walk(Int)
-        case lookups(Int)
-        case finish(cluster: Int, block: Int, builds: [SessionDeriver.Build], found: SessionDeriver.ClusterLookups)
-    }
-
-    /// The next job, or nil when it is time to stop. The current cluster's blocks come first:
-    /// the writer waits for them.
-    private func nextJob() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if stopping || failure != nil { return nil }
-            if let c = current, nextBlock < c.blocks.count, nextBlock - taken < shape.ahead {
-                let block = nextBlock
-                nextBlock += 1
-                let builds = c.blocks[block]
-                current!.blocks[block] = []  // the job holds the only copy: freed when finished
-                return .finish(cluster: c.index, block: block, builds: builds, found: c.found)
-            }
-            if !requested.isEmpty { return requested.removeFirst() }
-            condition.wait()
+    /// Asks for cluster `index`'s walk and lookups: two jobs, so that two threads walk the
+    /// cluster and read its apps side by side, when no block of the cluster before is waiting.
+    private func request(_ index: Int, on workers: OrderedWorkers<Reader, Result>) -> (walk: Int, lookups: Int) {
+        let (clusterID, blockSize) = (clusters[index].id, shape.blockSize)
+        let walk = workers.submit(whenIdle: true) { reader in
+            .walked(try SessionDeriver.walk(reader.db, clusterID: clusterID, blockSize: blockSize))
         }
-    }
-
-    private func deliver(_ body: () -> Void) {
-        condition.lock()
-        body()
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func work() {
-        do {
-            let queue = try readers.open()
-            try queue.read { db in
-                let statements = try SessionDeriver.Statements(db)
-                while let job = nextJob() {
-                    switch job {
-                    case .walk(let index):
-                        let builds = try SessionDeriver.walk(db, clusterID: clusters[index].id, blockSize: shape.blockSize)
-                        deliver { walks[index] = builds }
-                    case .lookups(let index):
-                        let found = try SessionDeriver.ClusterLookups(db, statements, clusterID: clusters[index].id)
-                        deliver { lookups[index] = found }
-                    case .finish(let cluster, let block, let builds, let found):
-                        let rows = try SessionDeriver.finish(
-                            db, statements, found, builds, asOf: clusters[cluster].asOf, settings: settings, identity: identity)
-                        deliver { finished[block] = rows }
-                    }
-                }
-            }
-        } catch {
-            deliver { if failure == nil { failure = error } }
+        let lookups = workers.submit(whenIdle: true) { reader in
+            .lookedUp(try SessionDeriver.ClusterLookups(reader.db, reader.statements, clusterID: clusterID))
         }
+        return (walk, lookups)
     }
 }
