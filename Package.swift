@@ -59,30 +59,30 @@ let package = Package(
             ]),
         /** parse: recognise a format by content; one parser per format → typed table rows. */
         .target(name: "LedgerFormats", dependencies: ["LedgerModel"]),
+        /** The one layer over SQLite's C API, under GRDB: statements bound and read in place,
+            multi-row inserts, read-only connections beside a write, process settings. Store,
+            derive and reports share it; nothing else imports GRDBSQLite. */
+        .target(
+            name: "LedgerSQLite",
+            dependencies: [
+                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"), "CSQLiteConfig",
+            ]),
         /** load: the SQLite schema (frozen migrations) and the single ordered writer. */
         .target(
             name: "LedgerStore",
-            dependencies: [
-                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
-                // The SQLite C API under GRDB, to bind staging rows without boxing (RowInserter).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                "CSQLiteConfig",
-            ]),
+            dependencies: ["LedgerModel", "LedgerSQLite", .product(name: "GRDB", package: "GRDB.swift")]),
         /** derive: rebuild derived tables from staging tables in one transaction. */
         .target(
             name: "LedgerDerive",
             dependencies: [
-                "LedgerModel", "LedgerRuntime", .product(name: "GRDB", package: "GRDB.swift"),
-                // RawStatement: the per-session statements without GRDB's boxing.
-                "LedgerStore",
+                "LedgerModel", "LedgerRuntime", "LedgerSQLite", .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         /** report: run read-only SQL and render result tables, CSV files and the Markdown report. */
         .target(
             name: "LedgerReports",
             dependencies: [
-                "LedgerModel", .product(name: "GRDB", package: "GRDB.swift"),
-                // Rows read straight from SQLite for reports of 500,000 rows (QueryRunner.stream).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "LedgerModel", "LedgerSQLite", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
 
@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "LedgerPipeline",
             dependencies: [
-                "LedgerModel", "LedgerRuntime", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
+                "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
                 "LedgerReports",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -132,8 +132,11 @@ let package = Package(
             name: "LedgerFormatsTests",
             dependencies: ["LedgerFormats", "LedgerTestSupport"]),
         .testTarget(
+            name: "LedgerSQLiteTests",
+            dependencies: ["LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["LedgerStore", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         /** Ledgers made by a real ingest, for the tests of derive and reports. */
         .target(
             name: "LedgerScenarios",
@@ -144,7 +147,7 @@ let package = Package(
         .testTarget(
             name: "LedgerDeriveTests",
             dependencies: [
-                "LedgerDerive", "LedgerStore", "LedgerPipeline", "LedgerScenarios", "LedgerTestSupport",
+                "LedgerDerive", "LedgerSQLite", "LedgerStore", "LedgerPipeline", "LedgerScenarios", "LedgerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
@@ -168,7 +171,7 @@ let package = Package(
 
 // Each stage module's README.md states its boundary; it is documentation, not a resource.
 let documentedModules: Set<String> = [
-    "LedgerModel", "LedgerRuntime", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
+    "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
     "LedgerPipeline", "LedgerCommands",
 ]
 for target in package.targets where documentedModules.contains(target.name) {

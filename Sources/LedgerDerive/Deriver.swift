@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LedgerModel
-import LedgerStore
+import LedgerSQLite
 
 /// Rebuilds the derived tables from the staging tables, deterministically, inside the caller's
 /// transaction (the pipeline runs it in one write transaction at the end of every ingest).

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import GRDBSQLite
 import LedgerModel
+import LedgerSQLite
 
 /// A read-only connection to the ledger: nothing run on it can write (reports, `query`).
 public struct ReadOnlyLedger: Sendable {
@@ -108,18 +108,11 @@ public enum QueryRunner {
                     try statement.setArguments(StatementArguments(used.mapValues { $0 as (any DatabaseValueConvertible)? }))
                 }
                 try columns(statement.columnNames)
-                let s = statement.sqliteStatement
-                let count = sqlite3_column_count(s)
-                sqlite3_reset(s)
-                defer { sqlite3_reset(s) }
-                while true {
-                    let code = sqlite3_step(s)
-                    if code == SQLITE_DONE { break }
-                    guard code == SQLITE_ROW else {
-                        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql)
-                    }
-                    try row(RawRow(statement: s, count: Int(count)))
-                }
+                let raw = RawStatement(statement)
+                raw.reset()
+                defer { raw.reset() }
+                let current = raw.row
+                while try raw.step() { try row(current) }
             }
         } catch let error as LedgerError {
             throw error
@@ -139,54 +132,6 @@ extension SQLValue {
         case .double(let d): self = .real(d)
         case .string(let s): self = .text(s)
         case .blob(let data): self = .text("x'" + data.map { String(format: "%02x", $0) }.joined() + "'")
-        }
-    }
-}
-
-/// The row a statement stands on, read in place; valid only inside the `row` callback.
-public struct RawRow {
-    let statement: OpaquePointer
-    public let count: Int
-
-    public enum Kind { case null, integer, real, text, blob }
-
-    public func kind(_ i: Int) -> Kind {
-        switch sqlite3_column_type(statement, Int32(i)) {
-        case SQLITE_NULL: .null
-        case SQLITE_INTEGER: .integer
-        case SQLITE_FLOAT: .real
-        case SQLITE_BLOB: .blob
-        default: .text
-        }
-    }
-
-    public func integer(_ i: Int) -> Int64 { sqlite3_column_int64(statement, Int32(i)) }
-    public func real(_ i: Int) -> Double { sqlite3_column_double(statement, Int32(i)) }
-    /// The UTF-8 bytes of a text column (a blob is read by ``value(_:)``, as `x'…'`).
-    public func text(_ i: Int) -> UnsafeRawBufferPointer {
-        let n = Int(sqlite3_column_bytes(statement, Int32(i)))
-        guard let p = sqlite3_column_text(statement, Int32(i)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-        return UnsafeRawBufferPointer(start: p, count: n)
-    }
-
-    public func value(_ i: Int) -> SQLValue { SQLValue(statement, column: Int32(i)) }
-}
-
-extension SQLValue {
-    /// Column `i` of the row `s` stands on.
-    init(_ s: OpaquePointer, column i: Int32) {
-        switch sqlite3_column_type(s, i) {
-        case SQLITE_NULL: self = .null
-        case SQLITE_INTEGER: self = .integer(sqlite3_column_int64(s, i))
-        case SQLITE_FLOAT: self = .real(sqlite3_column_double(s, i))
-        case SQLITE_BLOB:
-            let n = Int(sqlite3_column_bytes(s, i))
-            let bytes = n == 0 ? [] : Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(s, i), count: n))
-            self = .text("x'" + bytes.map { String(format: "%02x", $0) }.joined() + "'")
-        default:
-            let text = sqlite3_column_text(s, i)
-            let n = Int(sqlite3_column_bytes(s, i))
-            self = .text(text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: n), as: UTF8.self) } ?? "")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerModel
+import LedgerSQLite
 import Mustache
 
 /// Runs the report queries on a read-only ledger and writes their CSV files and `report.md`.

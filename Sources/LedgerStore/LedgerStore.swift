@@ -1,7 +1,7 @@
-import CSQLiteConfig
 import Foundation
 import GRDB
 import LedgerModel
+import LedgerSQLite
 
 /// The SQLite file: schema, the single writer, and read-only connections.
 ///
@@ -16,7 +16,7 @@ public struct LedgerStore: Sendable {
     /// Opens (creating, readable by its owner only) and migrates the database at `path`.
     public init(path: String) throws(LedgerError) {
         self.path = path
-        _ = Self.memoryStatisticsOff
+        _ = SQLiteProcess.memoryStatisticsOff
         do {
             if !FileManager.default.fileExists(atPath: path) {
                 let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
@@ -53,12 +53,6 @@ public struct LedgerStore: Sendable {
 
     /// The page size of a new ledger, in bytes.
     static let pageSize = 16384
-
-    /// SQLite counts every allocation under a process-wide mutex unless told not to
-    /// (`SQLITE_CONFIG_MEMSTATUS`); nothing here reads those counts. It must be said before
-    /// SQLite is first used, so it is said when the first store opens; later it is refused
-    /// (SQLITE_MISUSE), which changes nothing but speed.
-    static let memoryStatisticsOff: Int32 = csqlite_disable_memstatus()
 
     /// The manifest, by path.
     public func manifest() throws(LedgerError) -> [String: ManifestEntry] {

@@ -1,6 +1,6 @@
 import GRDB
-import GRDBSQLite
 import LedgerModel
+import LedgerSQLite
 
 /// Staging rows into the store: one file all or nothing, its rows streamed in pieces.
 extension LedgerStore {
@@ -142,16 +142,12 @@ extension LedgerStore {
     }
 
 
-    /// Rows a multi-row insert takes (see ``insertRows``): fewer statement steps than one row a
-    /// statement; fewer rows were slower, more no faster (benchmarks/NOTES.md, `rowsPerInsert`).
-    public static let rowsPerInsert = 64
-
-
     /// Inserts one batch of staging rows; returns (stored, dropped as duplicates).
     private static func insertRows(_ db: Database, _ batch: TableBatch, fileID: Int64, path: String) throws -> (Int, Int) {
         precondition(Schema.stagingTables.contains(batch.table), "no staging table \(batch.table)")
+        let rowsPerInsert = MultiRowInsert.rowsPerInsert
         let columns = ["file_id", "line"] + batch.columns
-        precondition(columns.allSatisfy(Self.isIdentifier), "bad column name in \(batch.table)")
+        precondition(columns.allSatisfy(MultiRowInsert.isIdentifier), "bad column name in \(batch.table)")
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         let statement = try db.cachedStatement(
             sql: "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING")
@@ -183,7 +179,7 @@ extension LedgerStore {
                         try many.bind(CollectionOfOne(.integer(Int64(batch.lines[row]))), from: at + 1)
                     }
                     _ = try many.step()  // an INSERT without RETURNING gives no row
-                    let stored = Int(sqlite3_changes(db.sqliteConnection))
+                    let stored = many.changes()
                     records += stored
                     duplicates += rowsPerInsert - stored
                     first += rowsPerInsert
@@ -224,10 +220,6 @@ extension LedgerStore {
         try db.execute(sql: "UPDATE input_file SET records = records - 1, duplicates = duplicates + 1 WHERE id = ?", arguments: [ownerID])
         return true
     }
-
-    static func isIdentifier(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) }
-    }
 }
 
 
@@ -262,7 +254,7 @@ struct RowInserter {
         try raw.bind(CollectionOfOne(.integer(Int64(line))), from: 2)
         try raw.bindInPlace(cells, row: row, from: 3)
         _ = try raw.step()  // an INSERT without RETURNING gives no row
-        return sqlite3_changes(db.sqliteConnection) == 1
+        return raw.changes() == 1
     }
 
     /// Drops the bindings, which may point into bytes about to be freed.

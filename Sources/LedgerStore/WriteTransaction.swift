@@ -1,5 +1,6 @@
 import GRDB
 import LedgerModel
+import LedgerSQLite
 
 /// The derive's transaction, and what is written in it.
 extension LedgerStore {
@@ -55,62 +56,6 @@ extension LedgerStore {
     public static func recordSettings(_ db: Database, _ settings: [String: String]) throws {
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
             try db.execute(sql: "INSERT OR REPLACE INTO ingest_setting (key, value) VALUES (?, ?)", arguments: [key, value])
-        }
-    }
-
-
-    /// Inserts `batch`'s rows into its table, ``rowsPerInsert`` to a statement and the rest one
-    /// by one, in order, the texts bound in place: for tables the derive writes whole (a row
-    /// that breaks a constraint is an error, as with any insert).
-    public static func insert(_ db: Database, _ batch: TableBatch) throws {
-        precondition(([batch.table] + batch.columns).allSatisfy(isIdentifier), "bad name in \(batch.table)")
-        let tuple = "(" + Array(repeating: "?", count: batch.columns.count).joined(separator: ", ") + ")"
-        let into = "INSERT INTO \(batch.table) (\(batch.columns.joined(separator: ", "))) VALUES "
-        let one = RawStatement(try db.cachedStatement(sql: into + tuple))
-        let many = batch.rowCount >= rowsPerInsert
-            ? RawStatement(try db.cachedStatement(sql: into + Array(repeating: tuple, count: rowsPerInsert).joined(separator: ", ")))
-            : nil
-        try batch.withCells { cells in
-            // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
-            defer {
-                one.clearBindings()
-                many?.clearBindings()
-            }
-            var first = 0
-            if let many {
-                while first + rowsPerInsert <= batch.rowCount {
-                    many.reset()
-                    try many.bindRowsInPlace(cells, rows: first..<(first + rowsPerInsert), width: Int32(batch.columns.count))
-                    while try many.step() {}
-                    first += rowsPerInsert
-                }
-                many.reset()
-            }
-            for row in first..<batch.rowCount {
-                one.reset()
-                try one.bindInPlace(cells, row: row, from: 1)
-                while try one.step() {}
-            }
-            one.reset()
-        }
-    }
-}
-
-/// Opens read-only connections to a ledger that is deriving (``LedgerStore/derive(_:)``): each
-/// sees what was committed before the derive began, whatever the derive writes meanwhile.
-public struct LedgerReaders: Sendable {
-    public let path: String
-
-    /// A new read-only connection; one thread uses it, and closes it (lets it go) before the
-    /// derive ends.
-    public func open() throws(LedgerError) -> DatabaseQueue {
-        var config = Configuration()
-        config.readonly = true
-        config.label = "session-ledger (derive reader)"
-        do {
-            return try DatabaseQueue(path: path, configuration: config)
-        } catch {
-            throw .database(path: path, message: "cannot open a reader for the derive: \(error)")
         }
     }
 }

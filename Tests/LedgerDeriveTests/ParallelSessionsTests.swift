@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LedgerModel
 import LedgerPipeline
+import LedgerSQLite
 @testable import LedgerStore
 import LedgerTestSupport
 import Testing

@@ -1,6 +1,6 @@
 import GRDB
 import LedgerModel
-import LedgerStore
+import LedgerSQLite
 
 /// SageMaker jobs with their limits, and the findings of SPEC §4, each with its evidence.
 ///

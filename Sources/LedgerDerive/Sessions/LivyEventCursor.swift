@@ -1,6 +1,6 @@
 import GRDB
 import LedgerModel
-import LedgerStore
+import LedgerSQLite
 
 extension SessionDeriver {
     /// The walk's query of a cluster's `livy_event` lines, and the cells of the row it stands

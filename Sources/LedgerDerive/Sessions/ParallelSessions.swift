@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import LedgerModel
 import LedgerRuntime
-import LedgerStore
+import LedgerSQLite
 
 /// Derives the sessions on several threads while the derive's own connection writes them.
 ///

@@ -1,6 +1,6 @@
 import GRDB
 import LedgerModel
-import LedgerStore
+import LedgerSQLite
 
 /// Rebuilds `session` from `livy_event`, `livy_request`, `yarn_app` and `yarn_audit` (SPEC §4).
 ///
@@ -31,7 +31,7 @@ enum SessionDeriver {
         }
         if let readers, shape.threads > 1 {
             let parallel = ParallelSessions(clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
-            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in try LedgerStore.insert(db, rows) }
+            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in try MultiRowInsert.insert(db, rows) }
             return
         }
         try db.execute(sql: "DELETE FROM session")
@@ -39,7 +39,7 @@ enum SessionDeriver {
         for cluster in clusters {
             let found = try ClusterLookups(db, statements, clusterID: cluster.id)
             for block in try walk(db, clusterID: cluster.id).blocks {
-                try LedgerStore.insert(db, try finish(
+                try MultiRowInsert.insert(db, try finish(
                     db, statements, found, block, asOf: cluster.asOf, settings: settings, identity: identity))
             }
         }

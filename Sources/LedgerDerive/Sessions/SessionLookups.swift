@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import LedgerModel
-import LedgerStore
+import LedgerSQLite
 
 extension SessionDeriver {
     struct App {

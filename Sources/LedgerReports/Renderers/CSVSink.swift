@@ -1,5 +1,6 @@
 import Foundation
 import LedgerModel
+import LedgerSQLite
 
 /// A report CSV written as its rows come, to a temporary name renamed into place at the end
 /// (a reader never sees half a file), in CellFormat's format: CRLF line ends, RFC 4180 quoting.

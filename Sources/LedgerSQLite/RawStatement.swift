@@ -22,6 +22,15 @@ public struct RawStatement {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     private static let empty: StaticString = ""
 
+    /// The row the statement stands on after ``step()`` gave true, read in place (``RawRow``).
+    public var row: RawRow { RawRow(statement: s, count: Int(sqlite3_column_count(s))) }
+
+    /// Rows the connection's last INSERT, UPDATE or DELETE changed (`sqlite3_changes`): an
+    /// insert `ON CONFLICT DO NOTHING` tells so whether its rows were new.
+    public func changes() -> Int {
+        Int(sqlite3_changes(sqlite3_db_handle(s)))
+    }
+
     /// Makes the statement ready to run again (its bindings stay until bound anew).
     public func reset() {
         sqlite3_reset(s)
