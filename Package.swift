@@ -133,7 +133,7 @@ let package = Package(
             dependencies: ["LedgerFormats", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerSQLiteTests",
-            dependencies: ["LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["LedgerSQLite", "LedgerModel", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "LedgerStoreTests",
             dependencies: ["LedgerStore", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

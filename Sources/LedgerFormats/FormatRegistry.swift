@@ -18,6 +18,11 @@ public enum FormatRegistry {
 
     public static var names: [String] { all.map { $0.name } }
 
+    /// Every format's staging tables, by name.
+    public static var stagingTables: [StagingTable] {
+        Array(Set(all.flatMap { $0.tables })).sorted { $0.name < $1.name }
+    }
+
     /// The parser revision of the format named `name` (``LogFormat/revision``), or nil.
     public static func revision(of name: String) -> Int? {
         all.first(where: { $0.name == name })?.revision

@@ -3,8 +3,9 @@ import LedgerModel
 /// A parser for one log format: recognises the format from a file's first lines, then turns
 /// the file's lines into rows of its staging tables.
 ///
-/// A new format is one file that conforms to this protocol, one line in ``FormatRegistry``,
-/// a migration for its table in the store, and its samples and tests.
+/// A new format is one file that conforms to this protocol (declaring its ``tables``), one line
+/// in ``FormatRegistry``, a migration that creates its tables in the store, and its samples and
+/// tests.
 ///
 /// ## Topics
 /// - ``FormatRegistry``
@@ -18,6 +19,8 @@ public protocol LogFormat {
     /// Whether the first lines of a file are this format. Must not claim other formats'
     /// files: the registry tests feed every format's samples (and real foreign logs) to all.
     static func recognizes(_ head: HeadSample) -> Bool
+    /// The staging tables its rows go into (a test holds them to the schema's columns).
+    static var tables: [StagingTable] { get }
 
     /// How the pipeline feeds this parser: numbered lines (text logs), or the decoded bytes as
     /// they come (JSON documents, which often sit on one line of many megabytes).

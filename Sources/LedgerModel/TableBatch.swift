@@ -13,6 +13,8 @@ public struct TableBatch: Sendable, Equatable {
     public let table: String
     /// The columns each row fills, in order; `file_id` and `line` are added by the store.
     public let columns: [String]
+    /// The column whose value names a row wherever it was read (``StagingTable/naturalKey``).
+    public let naturalKey: String?
     /// The line (or record index) of each row, 1-based.
     public private(set) var lines: [Int] = []
     /// The rows' values, encoded (see above), row after row.
@@ -27,6 +29,14 @@ public struct TableBatch: Sendable, Equatable {
     public init(table: String, columns: [String]) {
         self.table = table
         self.columns = columns
+        naturalKey = nil
+    }
+
+    /// An empty batch of the staging table `table`.
+    public init(_ table: StagingTable) {
+        self.table = table.name
+        columns = table.columns
+        naturalKey = table.naturalKey
     }
 
     public var rowCount: Int { lines.count }

@@ -12,6 +12,8 @@ import LedgerSQLite
 public struct LedgerStore: Sendable {
     public let path: String
     let queue: DatabaseQueue
+    /// The staging tables, as the schema has them (``Schema/stagingTables(_:)``).
+    public let stagingTables: [String]
 
     /// Opens (creating, readable by its owner only) and migrates the database at `path`.
     public init(path: String) throws(LedgerError) {
@@ -44,6 +46,7 @@ public struct LedgerStore: Sendable {
             // An existing ledger keeps its page size (SQLite ignores this once a table exists).
             try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA page_size = \(Self.pageSize)") }
             try Schema.migrator.migrate(queue)
+            stagingTables = try queue.read(Schema.stagingTables)
         } catch let error as LedgerError {
             throw error
         } catch {

@@ -40,7 +40,7 @@ extension LedgerStore {
         do {
             try queue.writeWithoutTransaction { db in
                 try db.inSavepoint {
-                    result = try Self.load(db, path: path, appending: appending, pieces: next, keep: keep)
+                    result = try Self.load(db, path: path, appending: appending, staging: stagingTables, pieces: next, keep: keep)
                     if case .rolledBack = result { return .rollback }
                     return .commit
                 }
@@ -54,7 +54,7 @@ extension LedgerStore {
     }
 
     private static func load(
-        _ db: Database, path: String, appending: Bool, pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
+        _ db: Database, path: String, appending: Bool, staging: [String], pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
     ) throws -> StreamedLoad {
         var replaced = false
         let fileID: Int64
@@ -65,7 +65,7 @@ extension LedgerStore {
         } else if let existing {
             replaced = true
             fileID = existing
-            for table in Schema.stagingTables {
+            for table in staging {
                 try db.execute(sql: "DELETE FROM \(table) WHERE file_id = ?", arguments: [fileID])
             }
         } else {
@@ -83,7 +83,7 @@ extension LedgerStore {
         var duplicates = 0
         func insert(_ batches: [TableBatch]) throws {
             for batch in batches {
-                let (r, d) = try insertRows(db, batch, fileID: fileID, path: path)
+                let (r, d) = try insertRows(db, batch, fileID: fileID, path: path, staging: staging)
                 records += r
                 duplicates += d
             }
@@ -143,8 +143,10 @@ extension LedgerStore {
 
 
     /// Inserts one batch of staging rows; returns (stored, dropped as duplicates).
-    private static func insertRows(_ db: Database, _ batch: TableBatch, fileID: Int64, path: String) throws -> (Int, Int) {
-        precondition(Schema.stagingTables.contains(batch.table), "no staging table \(batch.table)")
+    private static func insertRows(
+        _ db: Database, _ batch: TableBatch, fileID: Int64, path: String, staging: [String]
+    ) throws -> (Int, Int) {
+        precondition(staging.contains(batch.table), "no staging table \(batch.table)")
         let rowsPerInsert = MultiRowInsert.rowsPerInsert
         let columns = ["file_id", "line"] + batch.columns
         precondition(columns.allSatisfy(MultiRowInsert.isIdentifier), "bad column name in \(batch.table)")
@@ -159,7 +161,7 @@ extension LedgerStore {
         // index, opened and closed) for several rows. The rows go in in the same order, so the
         // table is the one single inserts make; a row already there (its file and line) is
         // skipped by `ON CONFLICT DO NOTHING` and counted as a duplicate all the same.
-        let many: RawStatement? = Schema.naturalKey[batch.table] == nil && batch.rowCount >= rowsPerInsert
+        let many: RawStatement? = batch.naturalKey == nil && batch.rowCount >= rowsPerInsert
             ? RawStatement(try db.cachedStatement(sql: """
                 INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: "(\(placeholders))", count: rowsPerInsert).joined(separator: ", ")) ON CONFLICT DO NOTHING
                 """))
@@ -189,7 +191,7 @@ extension LedgerStore {
             for index in first..<batch.rowCount {
                 if try insert(db, line: batch.lines[index], cells, row: index) {
                     records += 1
-                } else if let key = Schema.naturalKey[batch.table],
+                } else if let key = batch.naturalKey,
                     try takeOver(db, table: batch.table, key: key, value: batch.row(index).first, from: path, fileID: fileID,
                                  insert: { try insert(db, line: batch.lines[index], cells, row: index) })
                 {

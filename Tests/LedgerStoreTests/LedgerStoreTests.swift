@@ -19,7 +19,7 @@ struct LedgerStoreTests {
     static let columns = ["app_id", "cluster_id", "logged_at", "name"]
 
     static func load(_ path: String, sha: String, apps: [(Int, String, String)], quarantine: [QuarantineEntry] = []) -> FileLoad {
-        var batch = TableBatch(table: "yarn_app", columns: columns)
+        var batch = TableBatch(StagingTable("yarn_app", naturalKey: "app_id", columns: columns))
         for (line, id, name) in apps { batch.append(line: line, app(id, name: name)) }
         return FileLoad(
             path: path, size: 10, mtimeNanos: 1, sha256: sha, format: "yarn-rm", compression: "none",

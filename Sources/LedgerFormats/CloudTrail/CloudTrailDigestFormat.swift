@@ -75,11 +75,14 @@ public struct CloudTrailDigestFormat: LogFormat {
         return text.contains("\"digestStartTime\"") && (text.contains("\"logFiles\"") || text.contains("\"digestEndTime\""))
     }
 
-    public static let digestColumns = [
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [digestTable, fileTable] }
+
+    public static let digestTable = StagingTable("ct_digest", columns: [
         "account_id", "region", "digest_start", "digest_end", "digest_s3_bucket", "digest_s3_object",
         "previous_s3_bucket", "previous_s3_object", "previous_hash", "log_files",
-    ]
-    public static let fileColumns = ["digest_s3_object", "s3_bucket", "s3_object", "hash_value", "newest_event", "oldest_event"]
+    ])
+    public static let fileTable = StagingTable("ct_digest_file", columns: ["digest_s3_object", "s3_bucket", "s3_object", "hash_value", "newest_event", "oldest_event"])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -96,8 +99,8 @@ public struct CloudTrailDigestFormat: LogFormat {
     }
 
     public mutating func finish() -> ParsedFile {
-        var digests = TableBatch(table: "ct_digest", columns: Self.digestColumns)
-        var files = TableBatch(table: "ct_digest_file", columns: Self.fileColumns)
+        var digests = TableBatch(Self.digestTable)
+        var files = TableBatch(Self.fileTable)
         tally.sawRecord()
         guard !document.tooLarge else {
             tally.reject(line: 1, reason: "cloudtrail-digest: document larger than 64 MiB", excerpt: "")

@@ -57,17 +57,20 @@ public struct CloudTrailFormat: LogFormat {
         ],
     ]
 
-    public static let eventColumns = [
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [eventTable] }
+
+    public static let eventTable = StagingTable("ct_event", naturalKey: "event_id", columns: [
         "event_id", "event_time", "event_source", "event_name", "event_type", "aws_region",
         "recipient_account_id", "source_ip", "error_code", "identity_type", "principal_id", "identity_arn",
         "identity_account_id", "user_name", "session_issuer_arn", "on_behalf_of_user_id",
         "on_behalf_of_store_arn", "credential_id", "source_identity", "shared_event_id",
         "request_parameters", "response_elements", "additional_event_data", "service_event_details", "resources",
-    ]
+    ])
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var events = TableBatch(table: "ct_event", columns: eventColumns)
+    private var events = TableBatch(eventTable)
     private var splitter = JSONRecordSplitter(maxRecordBytes: maxRecordBytes)
     /// Records skipped as irrelevant.
     public private(set) var skipped = 0

@@ -26,14 +26,17 @@ public struct LivyRequestFormat: LogFormat {
         return ncsa > 0 && livy
     }
 
-    public static let requestColumns = [
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [requestTable] }
+
+    public static let requestTable = StagingTable("livy_request", columns: [
         "cluster_id", "at", "client", "user", "method", "path", "session_type", "session_id", "action",
         "status", "bytes",
-    ]
+    ])
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var requests = TableBatch(table: "livy_request", columns: requestColumns)
+    private var requests = TableBatch(requestTable)
 
     public init(context: ParseContext) {
         self.context = context

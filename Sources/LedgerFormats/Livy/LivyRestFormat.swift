@@ -59,8 +59,11 @@ public struct LivyRestFormat: LogFormat {
         "not_started", "starting", "recovering", "idle", "running", "busy", "shutting_down", "error", "dead", "killed", "success",
     ]
 
-    public static let sessionColumns = ["cluster_id", "session_id", "name", "app_id", "owner", "proxy_user", "state", "kind", "session_type"]
-    public static let statementColumns = ["cluster_id", "session_id", "statement_id", "state", "started", "completed"]
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [sessionTable, statementTable] }
+
+    public static let sessionTable = StagingTable("livy_rest_session", columns: ["cluster_id", "session_id", "name", "app_id", "owner", "proxy_user", "state", "kind", "session_type"])
+    public static let statementTable = StagingTable("livy_statement", columns: ["cluster_id", "session_id", "statement_id", "state", "started", "completed"])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -79,8 +82,8 @@ public struct LivyRestFormat: LogFormat {
     }
 
     public mutating func finish() -> ParsedFile {
-        var sessions = TableBatch(table: "livy_rest_session", columns: Self.sessionColumns)
-        var statements = TableBatch(table: "livy_statement", columns: Self.statementColumns)
+        var sessions = TableBatch(Self.sessionTable)
+        var statements = TableBatch(Self.statementTable)
         tally.sawRecord()
         if document.tooLarge {
             tally.reject(line: 1, reason: "livy-rest: document larger than \(Self.maxDocumentBytes >> 20) MiB", excerpt: "")

@@ -45,12 +45,15 @@ public struct LivyServerFormat: LogFormat {
         return nil
     }
 
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [eventTable] }
+
     /// The `livy_event` staging table, in column order.
-    public static let eventColumns = [
+    public static let eventTable = StagingTable("livy_event", columns: [
         "cluster_id", "at", "event", "session_type", "session_id", "app_id", "owner", "proxy_user",
         "kind", "driver_memory", "driver_cores", "executor_memory", "executor_cores", "num_executors",
         "queue", "name", "conf", "detail",
-    ]
+    ])
 
     /// What a lifecycle line says happened.
     public enum Event: String, Sendable, CaseIterable {
@@ -72,7 +75,7 @@ public struct LivyServerFormat: LogFormat {
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var events = TableBatch(table: "livy_event", columns: eventColumns)
+    private var events = TableBatch(eventTable)
     /// Time of the last log line, for continuation lines.
     private var lastAt: Int64?
 

@@ -31,8 +31,11 @@ public struct YarnResourceManagerFormat: LogFormat {
         logger.count == name.utf8CodeUnitCount && b.hasSuffix(name, in: logger)
     }
 
+    /// The staging tables this format fills.
+    public static var tables: [StagingTable] { [appTable, auditTable] }
+
     /// The `yarn_app` staging table, in column order (the store adds `file_id` and `line`).
-    public static let appColumns = [
+    public static let appTable = StagingTable("yarn_app", naturalKey: "app_id", columns: [
         "app_id", "cluster_id", "logged_at", "name", "user", "queue", "state", "final_status",
         "tracking_url", "app_master_host", "submit_time", "start_time", "launch_time",
         "finish_time", "memory_seconds", "vcore_seconds", "preempted_memory_seconds",
@@ -40,17 +43,17 @@ public struct YarnResourceManagerFormat: LogFormat {
         "preempted_resources", "application_type", "resource_seconds",
         "preempted_resource_seconds", "application_tags", "application_node_label",
         "diagnostics", "total_allocated_containers", "extra",
-    ]
+    ])
 
     private var context: ParseContext
     private var tally = ParseTally()
-    private var apps = TableBatch(table: "yarn_app", columns: appColumns)
-    private var audits = TableBatch(table: "yarn_audit", columns: auditColumns)
+    private var apps = TableBatch(appTable)
+    private var audits = TableBatch(auditTable)
 
     /// The `yarn_audit` staging table: who asked the ResourceManager for what (formats.md §2.4).
-    public static let auditColumns = [
+    public static let auditTable = StagingTable("yarn_audit", columns: [
         "cluster_id", "at", "user", "ip", "operation", "target", "result", "app_id", "queue", "description",
-    ]
+    ])
 
     /// `USER=…<TAB>IP=…<TAB>OPERATION=…<TAB>TARGET=…<TAB>RESULT=…[<TAB>APPID=…]…`: tab-separated,
     /// values never escaped. Pages that turned the tabs into runs of spaces are read too, by

@@ -41,13 +41,18 @@ enum Schema {
         return migrator
     }
 
-    /// Staging tables whose rows have a natural key of their own (the batch's first column);
-    /// the others are keyed by (`file_id`, `line`).
-    static let naturalKey = ["yarn_app": "app_id", "ct_event": "event_id"]
-
-    /// The staging tables that hold rows read from a file (all have `file_id`).
-    static let stagingTables = [
-        "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "quarantine", "yarn_app",
-        "yarn_audit",
-    ]
+    /// The staging tables: those whose rows carry their provenance, a `line` and a `file_id`
+    /// that references `input_file` (the formats declare theirs, `StagingTable`; `quarantine` is
+    /// the store's). Derived tables never have both: a new migration keeps it so.
+    static func stagingTables(_ db: Database) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT m.name FROM sqlite_master m
+                WHERE m.type = 'table'
+                  AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'line')
+                  AND EXISTS (SELECT 1 FROM pragma_foreign_key_list(m.name) WHERE "table" = 'input_file' AND "from" = 'file_id')
+                ORDER BY m.name
+                """)
+    }
 }
