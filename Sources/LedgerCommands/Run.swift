@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LedgerModel
 import LedgerPipeline
-import LedgerStore
 import Logging
 
 struct Run: AsyncParsableCommand {
@@ -26,22 +25,21 @@ struct Run: AsyncParsableCommand {
             guard !configuration.inputs.isEmpty else {
                 throw LedgerError.config(path: config, line: nil, message: "nothing to ingest: add [[inputs]]")
             }
-            let lock = try RunLock(database: configuration.database)
-            if let held = try lock.acquire() {
+            var logger = Logger(label: "session-ledger.run")
+            logger.logLevel = .notice
+            var nightly = NightlyRun(
+                configuration: configuration, reporting: try ReportAssets.reporting(configuration),
+                toolVersion: SessionLedgerCommand.version, logger: logger)
+            nightly.progress = ProgressLine.forTerminal()
+            let outcome: NightlyRun.Outcome
+            switch try await nightly.run() {
+            case .success(let done): outcome = done
+            case .failure(let held):
                 printError("error: another run holds the lock \(held.path) (process \(held.holder)); try again when it has finished")
                 throw ExitCode(4)
             }
-            let store = try LedgerStore(path: configuration.database)
-            var logger = Logger(label: "session-ledger.run")
-            logger.logLevel = .notice
-            var ingestor = Ingestor(store: store, configuration: configuration, logger: logger)
-            ingestor.progress = ProgressLine.forTerminal()
-            let summary = try await ingestor.ingest(configuration.inputs)
             ProgressLine.clear()
-            let written = try ReportAssets.reporting(configuration).write(
-                database: configuration.database, configuration: configuration, to: configuration.reportDirectory,
-                window: .all, only: [], toolVersion: SessionLedgerCommand.version)
-            let failures = try Gates.failures(database: configuration.database, gates: configuration.gates)
+            let (summary, written, failures) = (outcome.ingest, outcome.reports, outcome.gateFailures)
 
             let terminal = isatty(STDERR_FILENO) == 1
             for diagnostic in summary.diagnostics where terminal || !failures.isEmpty { printError(diagnostic.description) }
