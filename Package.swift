@@ -92,7 +92,8 @@ let package = Package(
         .target(
             name: "LedgerPipeline",
             dependencies: [
-                "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
+                "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore",
+                "LedgerDerive",
                 "LedgerReports",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -133,10 +134,14 @@ let package = Package(
             dependencies: ["LedgerFormats", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerSQLiteTests",
-            dependencies: ["LedgerSQLite", "LedgerModel", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerSQLite", "LedgerModel", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "LedgerStore", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         /** Ledgers made by a real ingest, for the tests of derive and reports. */
         .target(
             name: "LedgerScenarios",
@@ -171,7 +176,8 @@ let package = Package(
 
 // Each stage module's README.md states its boundary; it is documentation, not a resource.
 let documentedModules: Set<String> = [
-    "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive", "LedgerReports",
+    "LedgerModel", "LedgerRuntime", "LedgerSQLite", "LedgerDiscover", "LedgerFormats", "LedgerStore", "LedgerDerive",
+    "LedgerReports",
     "LedgerPipeline", "LedgerCommands",
 ]
 for target in package.targets where documentedModules.contains(target.name) {

@@ -36,9 +36,11 @@ struct Demo: AsyncParsableCommand {
                 database: database, configuration: configuration, to: out, window: .all, only: [],
                 toolVersion: SessionLedgerCommand.version)
             let report = (try? String(contentsOfFile: out + "/report.md", encoding: .utf8)) ?? ""
-            let opening = report.split(separator: "\n", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+            let opening =
+                report.split(separator: "\n", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
             print(opening)
-            print("""
+            print(
+                """
 
                 Reports in \(out)/: \(written.joined(separator: ", ")).
                 Next:
@@ -56,7 +58,6 @@ struct Demo: AsyncParsableCommand {
         FROM session ORDER BY cluster_id, created_at
         """
 
-
 }
 
 /// Finds the bundled `samples/` directory: in the current directory (a checkout), else next to
@@ -68,6 +69,7 @@ enum Samples {
         let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("samples").path
         if FileManager.default.fileExists(atPath: built + marker) { return built }
-        throw .input(path: "samples", message: "the bundled samples are not here; run the demo from the project's checkout")
+        throw .input(
+            path: "samples", message: "the bundled samples are not here; run the demo from the project's checkout")
     }
 }

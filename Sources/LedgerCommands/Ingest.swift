@@ -25,7 +25,9 @@ struct Ingest: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Cluster id for these files (wins over the path's EMR layout).", valueName: "id"))
     var cluster: String?
 
-    @Option(help: ArgumentHelp("IANA time zone of the timestamps in these files (default: the config's, else UTC).", valueName: "tz"))
+    @Option(
+        help: ArgumentHelp(
+            "IANA time zone of the timestamps in these files (default: the config's, else UTC).", valueName: "tz"))
     var timezone: String?
 
     @Flag(help: "Print a machine-readable summary on stdout.")
@@ -54,7 +56,8 @@ struct Ingest: AsyncParsableCommand {
                 }
                 : paths.map { Configuration.Input(path: $0, format: format, cluster: cluster, timeZone: timezone) }
             if inputs.isEmpty, let config = store.config {
-                throw LedgerError.config(path: config, line: nil, message: "nothing to ingest: give paths, or [[inputs]] in the config file")
+                throw LedgerError.config(
+                    path: config, line: nil, message: "nothing to ingest: give paths, or [[inputs]] in the config file")
             }
             let ledger = try LedgerStore(path: store.databasePath(configuration))
             var logger = Logger(label: "session-ledger.ingest")
@@ -77,10 +80,15 @@ struct Ingest: AsyncParsableCommand {
 enum IngestReport {
     static func text(_ s: IngestSummary, database: String) -> String {
         let read = s.count(.loaded) + s.count(.replaced) + s.count(.appended)
-        let moved = (s.count(.moved) > 0 ? ", \(s.count(.moved)) moved" : "") + (s.count(.appended) > 0 ? ", \(s.count(.appended)) read on" : "")
-        var parts = ["\(s.files.count) file(s): \(s.count(.loaded)) new, \(s.count(.replaced)) replaced, \(s.count(.unchanged)) unchanged\(moved)"]
+        let moved =
+            (s.count(.moved) > 0 ? ", \(s.count(.moved)) moved" : "")
+            + (s.count(.appended) > 0 ? ", \(s.count(.appended)) read on" : "")
+        var parts = [
+            "\(s.files.count) file(s): \(s.count(.loaded)) new, \(s.count(.replaced)) replaced, \(s.count(.unchanged)) unchanged\(moved)"
+        ]
         if read > 0 {
-            parts.append("\(s.records) record(s) stored, \(s.duplicates) duplicate(s) dropped, \(s.rejected) line(s) rejected")
+            parts.append(
+                "\(s.records) record(s) stored, \(s.duplicates) duplicate(s) dropped, \(s.rejected) line(s) rejected")
         }
         let problems = FileStatus.allCases.filter(\.isProblem).compactMap { status -> String? in
             let n = s.count(status)
@@ -114,7 +122,9 @@ enum IngestReport {
                 try c.encode(detail, forKey: .detail)
             }
 
-            enum CodingKeys: String, CodingKey { case path, action, status, format, records, duplicates, rejected, detail }
+            enum CodingKeys: String, CodingKey {
+                case path, action, status, format, records, duplicates, rejected, detail
+            }
         }
 
         var database: String
@@ -139,8 +149,9 @@ enum IngestReport {
             rejected = s.rejected
             derived = s.derived
             files = s.files.map {
-                File(path: $0.path, action: $0.action.rawValue, status: $0.status.rawValue, format: $0.format,
-                     records: $0.records, duplicates: $0.duplicates, rejected: $0.rejected, detail: $0.detail)
+                File(
+                    path: $0.path, action: $0.action.rawValue, status: $0.status.rawValue, format: $0.format,
+                    records: $0.records, duplicates: $0.duplicates, rejected: $0.rejected, detail: $0.detail)
             }
         }
     }

@@ -15,15 +15,21 @@ struct Report: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: ArgumentHelp("First day of the window (YYYY-MM-DD).", valueName: "date")) var from: String?
     @Option(help: ArgumentHelp("Last day of the window (YYYY-MM-DD), included.", valueName: "date")) var to: String?
-    @Option(help: ArgumentHelp("Output directory (default: the config's [report] out, else ./reports).", valueName: "dir")) var out: String?
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Only these reports (names of Queries/*.sql).", valueName: "name")) var only: [String] = []
+    @Option(
+        help: ArgumentHelp("Output directory (default: the config's [report] out, else ./reports).", valueName: "dir"))
+    var out: String?
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Only these reports (names of Queries/*.sql).", valueName: "name"))
+    var only: [String] = []
 
     func run() async throws {
         try await withExitCodes {
             let configuration = try store.loadConfiguration()
             let written = try ReportAssets.reporting(configuration).write(
-                database: store.databasePath(configuration), configuration: configuration, to: out ?? configuration.reportDirectory,
-                window: try Reporting.Window.days(from: from, to: to), only: only, toolVersion: SessionLedgerCommand.version)
+                database: store.databasePath(configuration), configuration: configuration,
+                to: out ?? configuration.reportDirectory,
+                window: try Reporting.Window.days(from: from, to: to), only: only,
+                toolVersion: SessionLedgerCommand.version)
             printError("report → \(out ?? configuration.reportDirectory): \(written.joined(separator: ", "))")
         }
     }
@@ -45,6 +51,8 @@ enum ReportAssets {
         let built = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         if FileManager.default.fileExists(atPath: built + "/Queries/sessions.sql") { return built }
-        throw .input(path: "Queries", message: "the report queries are not here; set [report] queries and templates in the config")
+        throw .input(
+            path: "Queries",
+            message: "the report queries are not here; set [report] queries and templates in the config")
     }
 }

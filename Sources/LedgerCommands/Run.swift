@@ -6,7 +6,8 @@ import Logging
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The cron entry: ingest the configured inputs, derive, write the reports, check the data-quality gates.",
+        abstract:
+            "The cron entry: ingest the configured inputs, derive, write the reports, check the data-quality gates.",
         discussion: """
             Quiet when all is well and stderr is not a terminal; says what is wrong otherwise. Exit codes: \
             0 success; 1 the run failed; 2 config error; 3 finished, but a data-quality gate failed; \
@@ -35,23 +36,30 @@ struct Run: AsyncParsableCommand {
             switch try await nightly.run() {
             case .success(let done): outcome = done
             case .failure(let held):
-                printError("error: another run holds the lock \(held.path) (process \(held.holder)); try again when it has finished")
+                printError(
+                    "error: another run holds the lock \(held.path) (process \(held.holder)); try again when it has finished"
+                )
                 throw ExitCode(4)
             }
             ProgressLine.clear()
             let (summary, written, failures) = (outcome.ingest, outcome.reports, outcome.gateFailures)
 
             let terminal = isatty(STDERR_FILENO) == 1
-            for diagnostic in summary.diagnostics where terminal || !failures.isEmpty { printError(diagnostic.description) }
+            for diagnostic in summary.diagnostics where terminal || !failures.isEmpty {
+                printError(diagnostic.description)
+            }
             if terminal {
                 printError(IngestReport.text(summary, database: configuration.database))
                 printError("report → \(configuration.reportDirectory): \(written.count) file(s)")
             }
             for failure in failures { printError("data-quality gate failed: \(failure)") }
             if json {
-                print(IngestReport.encode(RunSummary(
-                    ingest: IngestReport.Summary(summary, database: configuration.database), reports: configuration.reportDirectory,
-                    gateFailures: failures, exitCode: failures.isEmpty ? 0 : 3)))
+                print(
+                    IngestReport.encode(
+                        RunSummary(
+                            ingest: IngestReport.Summary(summary, database: configuration.database),
+                            reports: configuration.reportDirectory,
+                            gateFailures: failures, exitCode: failures.isEmpty ? 0 : 3)))
             }
             if !failures.isEmpty { throw ExitCode(3) }
         }

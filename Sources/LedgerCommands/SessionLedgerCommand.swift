@@ -9,7 +9,8 @@ public struct SessionLedgerCommand: AsyncParsableCommand {
 
     public static let configuration = CommandConfiguration(
         commandName: "session-ledger",
-        abstract: "Rebuild every Livy Spark session from Livy, YARN and CloudTrail logs into one SQLite file, and report on it.",
+        abstract:
+            "Rebuild every Livy Spark session from Livy, YARN and CloudTrail logs into one SQLite file, and report on it.",
         discussion: """
             Exit codes: 0 success; 1 the run failed (nothing half-written); 2 usage or config error;
             3 finished, but a data-quality gate failed; 4 another run holds the lock.
@@ -29,10 +30,14 @@ public struct SessionLedgerCommand: AsyncParsableCommand {
 
 /// `--db` and `--config`, shared by every command that opens the ledger.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The SQLite file (default: the config's database, else ledger.sqlite).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The SQLite file (default: the config's database, else ledger.sqlite).", valueName: "file"))
     var db: String?
 
-    @Option(name: .long, help: ArgumentHelp("A TOML config file: inputs, time zones, rates, thresholds, gates.", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("A TOML config file: inputs, time zones, rates, thresholds, gates.", valueName: "file"))
     var config: String?
 
     /// The configuration: the file's, or the defaults.

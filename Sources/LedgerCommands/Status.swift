@@ -4,7 +4,9 @@ import LedgerReports
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarise the ledger: input files by format and status, the problem files, clusters, sessions, CloudTrail digests, findings, quarantine and integrity.")
+        abstract:
+            "Summarise the ledger: input files by format and status, the problem files, clusters, sessions, CloudTrail digests, findings, quarantine and integrity."
+    )
 
     @OptionGroup var store: StoreOptions
 
@@ -41,7 +43,8 @@ enum StatusReport {
         WHERE status NOT IN ('ok', 'duplicate', 'empty') OR rejected > 0
         ORDER BY path LIMIT 20
         """
-    static let problemCountSQL = "SELECT count(*) FROM input_file WHERE status NOT IN ('ok', 'duplicate', 'empty') OR rejected > 0"
+    static let problemCountSQL =
+        "SELECT count(*) FROM input_file WHERE status NOT IN ('ok', 'duplicate', 'empty') OR rejected > 0"
     static let clusterSQL = "SELECT cluster_id, files, as_of FROM cluster ORDER BY cluster_id"
     static let sessionSQL = """
         SELECT cluster_id, count(*) AS sessions, sum(end_reason = 'still_running') AS running, sum(abandoned) AS abandoned,
@@ -54,7 +57,8 @@ enum StatusReport {
         SELECT d.digest_status, count(*) AS files, min(f.path) AS first, max(f.path) AS last
         FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id GROUP BY d.digest_status ORDER BY d.digest_status
         """
-    static let findingSQL = "SELECT severity, code, count(*) AS findings FROM finding GROUP BY severity, code ORDER BY code"
+    static let findingSQL =
+        "SELECT severity, code, count(*) AS findings FROM finding GROUP BY severity, code ORDER BY code"
     static let quarantineSQL = """
         SELECT f.path, q.line, q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id
         ORDER BY f.path, q.line LIMIT 20
@@ -62,18 +66,24 @@ enum StatusReport {
 
     /// Every input file (`status --files`): at 10,000 files, 10,000 lines.
     static func renderFiles(_ queue: ReadOnlyLedger) throws(LedgerError) -> String {
-        "ledger: \(queue.path)\n\nInput files\n" + TableRenderer.render(try QueryRunner.run(sql: manifestSQL, on: queue), as: .table)
+        "ledger: \(queue.path)\n\nInput files\n"
+            + TableRenderer.render(try QueryRunner.run(sql: manifestSQL, on: queue), as: .table)
     }
 
     static func render(_ queue: ReadOnlyLedger) throws(LedgerError) -> String {
         var out = "ledger: \(queue.path)\n\n"
-        out += "Input files by format and status (every file: status --files)\n"
+        out +=
+            "Input files by format and status (every file: status --files)\n"
             + TableRenderer.render(try QueryRunner.run(sql: byFormatSQL, on: queue), as: .table) + "\n"
         let problemFiles = count(try QueryRunner.run(sql: problemCountSQL, on: queue))
-        out += "Problem files (\(problemFiles); the first 20)\n" + TableRenderer.render(try QueryRunner.run(sql: problemSQL, on: queue), as: .table) + "\n"
+        out +=
+            "Problem files (\(problemFiles); the first 20)\n"
+            + TableRenderer.render(try QueryRunner.run(sql: problemSQL, on: queue), as: .table) + "\n"
         out += "Clusters\n" + TableRenderer.render(try QueryRunner.run(sql: clusterSQL, on: queue), as: .table) + "\n"
         out += "Sessions\n" + TableRenderer.render(try QueryRunner.run(sql: sessionSQL, on: queue), as: .table) + "\n"
-        out += "CloudTrail digests\n" + TableRenderer.render(try QueryRunner.run(sql: digestSQL, on: queue), as: .table) + "\n"
+        out +=
+            "CloudTrail digests\n" + TableRenderer.render(try QueryRunner.run(sql: digestSQL, on: queue), as: .table)
+            + "\n"
         out += "Findings\n" + TableRenderer.render(try QueryRunner.run(sql: findingSQL, on: queue), as: .table) + "\n"
         let quarantined = count(try QueryRunner.run(sql: "SELECT count(*) FROM quarantine", on: queue))
         out += "Quarantine (\(quarantined) line(s) kept; the first 20)\n"

@@ -45,7 +45,9 @@ public enum Deriver {
                 """,
             arguments: [cap])
         let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
-        try step("sessions") { try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers) }
+        try step("sessions") {
+            try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers)
+        }
         try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity) }
     }
 }
@@ -60,7 +62,8 @@ extension Deriver {
 
     /// The tables ``rebuild(_:settings:readers:cap:timing:)`` writes.
     static let derivedTables = [
-        "cluster", "identity", "emr_cluster", "security_configuration", "policy_change", "session", "sagemaker_job", "finding",
+        "cluster", "identity", "emr_cluster", "security_configuration", "policy_change", "session", "sagemaker_job",
+        "finding",
         "ct_file_digest",
     ]
 
@@ -79,28 +82,37 @@ extension Deriver {
         try db.execute(sql: "PRAGMA foreign_keys = OFF")
         let quoted = "'" + cap.replacingOccurrences(of: "'", with: "''") + "'"
         for (table, time) in timedStaging {
-            var columns = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]).map { $0["name"] as String }
+            var columns = try Row.fetchAll(
+                db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]
+            ).map { $0["name"] as String }
             if table == "livy_statement" {
-                columns = columns.map { $0 == "completed" ? "CASE WHEN completed < \(quoted) THEN completed END AS completed" : $0 }
+                columns = columns.map {
+                    $0 == "completed" ? "CASE WHEN completed < \(quoted) THEN completed END AS completed" : $0
+                }
             }
             try db.execute(sql: "DROP VIEW IF EXISTS temp.\(table)")
-            try db.execute(sql: """
-                CREATE TEMP VIEW \(table) AS SELECT \(columns.joined(separator: ", ")) FROM main.\(table) WHERE \(time) < \(quoted)
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TEMP VIEW \(table) AS SELECT \(columns.joined(separator: ", ")) FROM main.\(table) WHERE \(time) < \(quoted)
+                    """)
         }
         for table in derivedTables {
             try db.execute(sql: "DROP TABLE IF EXISTS temp.\(table)")
-            guard let sql = try String.fetchOne(db, sql: "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
+            guard
+                let sql = try String.fetchOne(
+                    db, sql: "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?", arguments: [table]),
                 sql.hasPrefix("CREATE TABLE ")
             else { throw DatabaseError(message: "no table \(table) in the ledger") }
             try db.execute(sql: "CREATE TEMP TABLE " + sql.dropFirst(13))
-            for index in try String.fetchAll(db, sql: """
-                SELECT sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name
-                """, arguments: [table]) where index.hasPrefix("CREATE INDEX ") {
+            for index in try String.fetchAll(
+                db,
+                sql: """
+                    SELECT sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name
+                    """, arguments: [table]) where index.hasPrefix("CREATE INDEX ")
+            {
                 try db.execute(sql: "CREATE INDEX temp." + index.dropFirst(13))
             }
         }
         try rebuild(db, settings: settings, cap: cap)
     }
 }
-

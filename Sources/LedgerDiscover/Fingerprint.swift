@@ -35,7 +35,9 @@ public enum Fingerprint {
     public static func byte(path: String, at offset: Int) -> UInt8? {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.read(upToCount: 1) else { return nil }
+        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.read(upToCount: 1) else {
+            return nil
+        }
         return data.first
     }
 }

@@ -104,7 +104,8 @@ public enum InputDecoder {
     ///     hash is the same whole-file hash of `rawBytes` bytes, computed later off this thread.
     ///     A gzip file is hashed as asked.
     public static func decode(
-        path: String, hashing: Bool, hashingDecoded: Bool = false, deferPlainHash: Bool = false, limit: Int? = nil, from offset: Int = 0,
+        path: String, hashing: Bool, hashingDecoded: Bool = false, deferPlainHash: Bool = false, limit: Int? = nil,
+        from offset: Int = 0,
         chunkSize: Int = defaultChunkSize, _ body: (UnsafeRawBufferPointer) -> Void
     ) -> DecodeResult {
         var result = DecodeResult()
@@ -121,8 +122,9 @@ public enum InputDecoder {
         var decodedHasher = hashingDecoded ? SHA256() : nil
         // The magic bytes decide, read apart so that a short first read cannot hide them.
         var magic: (UInt8, UInt8) = (0, 0)
-        let gzip: GzipInflater? = withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
-            && magic == (0x1F, 0x8B) ? GzipInflater(outputSize: chunkSize) : nil
+        let gzip: GzipInflater? =
+            withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress, 2, 0) } == 2
+                && magic == (0x1F, 0x8B) ? GzipInflater(outputSize: chunkSize) : nil
         if gzip != nil { result.compression = .gzip }
         if gzip == nil && deferPlainHash && offset == 0 {
             hasher = nil

@@ -101,7 +101,8 @@ public struct LineSplitter {
         carryIsOverlong = false
     }
 
-    private func emit(_ piece: UnsafeRawBufferPointer, overlong: Bool, printable: Bool = false, _ body: (Line) -> Void) {
+    private func emit(_ piece: UnsafeRawBufferPointer, overlong: Bool, printable: Bool = false, _ body: (Line) -> Void)
+    {
         var bytes = overlong ? UnsafeRawBufferPointer(rebasing: piece.prefix(maxLineLength)) : piece
         if !overlong, let last = bytes.last, last == 0x0D {
             bytes = UnsafeRawBufferPointer(rebasing: bytes.dropLast())

@@ -20,9 +20,15 @@ public enum TextCheck {
             i += sl_first_non_printable(base + i, n - i)
             guard i < n else { break }
             let b = bytes[i]
-            if b >= 0x20 && b < 0x7F { i += 1; continue }
+            if b >= 0x20 && b < 0x7F {
+                i += 1
+                continue
+            }
             if b < 0x80 {
-                if b == 0x09 || b == 0x0D || b == 0x1B { i += 1; continue }
+                if b == 0x09 || b == 0x0D || b == 0x1B {
+                    i += 1
+                    continue
+                }
                 return "control byte 0x\(hex(b)) at column \(i + 1), not a line of text"
             }
             guard let width = sequenceWidth(bytes, at: i) else {

@@ -141,7 +141,11 @@ public struct ParseTally: Sendable {
     public mutating func sawRecord() { file.lines += 1 }
 
     public mutating func sawEvent(atMillis t: Int64) {
-        if let first = file.firstEventMillis { file.firstEventMillis = min(first, t) } else { file.firstEventMillis = t }
+        if let first = file.firstEventMillis {
+            file.firstEventMillis = min(first, t)
+        } else {
+            file.firstEventMillis = t
+        }
         if let last = file.lastEventMillis { file.lastEventMillis = max(last, t) } else { file.lastEventMillis = t }
     }
 

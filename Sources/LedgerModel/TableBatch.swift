@@ -23,7 +23,8 @@ public struct TableBatch: Sendable, Equatable {
     private var starts: [Int] = []
 
     private enum Tag: UInt8 {
-        case null = 0, integer, real, text
+        case null = 0
+        case integer, real, text
     }
 
     public init(table: String, columns: [String]) {
@@ -89,7 +90,9 @@ public struct TableBatch: Sendable, Equatable {
                         let count = s.utf8.count
                         word(UInt64(count))
                         let destination = UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + count)])
-                        if s.utf8.withContiguousStorageIfAvailable({ destination.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                        if s.utf8.withContiguousStorageIfAvailable({
+                            destination.copyMemory(from: UnsafeRawBufferPointer($0))
+                        }) == nil {
                             destination.copyBytes(from: s.utf8)  // a string not stored as UTF-8 (bridged)
                         }
                         at += count
@@ -159,7 +162,9 @@ public struct TableBatch: Sendable, Equatable {
 
         /// The value encoded at `at`, and where the next one starts.
         private func cell(at: Int) -> (Cell, Int) {
-            let word = { (offset: Int) in UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            let word = { (offset: Int) in
+                UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            }
             switch Tag(rawValue: bytes[at]) {
             case .null:
                 return (.null, at + 1)

@@ -81,11 +81,19 @@ public enum UTCTime {
     private static func format(millis: Int64, withMillis: Bool) -> String {
         var ms = millis % 1000
         var secs = millis / 1000
-        if ms < 0 { ms += 1000; secs -= 1 }
+        if ms < 0 {
+            ms += 1000
+            secs -= 1
+        }
         var (days, rem) = secs.quotientAndRemainder(dividingBy: 86_400)
-        if rem < 0 { rem += 86_400; days -= 1 }
+        if rem < 0 {
+            rem += 86_400
+            days -= 1
+        }
         let (y, m, d) = civil(fromDays: days)
-        let hh = Int(rem / 3600), mm = Int(rem % 3600 / 60), ss = Int(rem % 60)
+        let hh = Int(rem / 3600)
+        let mm = Int(rem % 3600 / 60)
+        let ss = Int(rem % 60)
         return String(unsafeUninitializedCapacity: 24) { out in
             func put(_ v: Int, _ width: Int, at start: Int) {
                 var v = v
@@ -94,14 +102,24 @@ public enum UTCTime {
                     v /= 10
                 }
             }
-            put(y, 4, at: 0); out[4] = 0x2D; put(m, 2, at: 5); out[7] = 0x2D; put(d, 2, at: 8)
+            put(y, 4, at: 0)
+            out[4] = 0x2D
+            put(m, 2, at: 5)
+            out[7] = 0x2D
+            put(d, 2, at: 8)
             out[10] = 0x54
-            put(hh, 2, at: 11); out[13] = 0x3A; put(mm, 2, at: 14); out[16] = 0x3A; put(ss, 2, at: 17)
+            put(hh, 2, at: 11)
+            out[13] = 0x3A
+            put(mm, 2, at: 14)
+            out[16] = 0x3A
+            put(ss, 2, at: 17)
             guard withMillis else {
                 out[19] = 0x5A
                 return 20
             }
-            out[19] = 0x2E; put(Int(ms), 3, at: 20); out[23] = 0x5A
+            out[19] = 0x2E
+            put(Int(ms), 3, at: 20)
+            out[23] = 0x5A
             return 24
         }
     }

@@ -107,7 +107,11 @@ public struct Configuration: Sendable, Equatable {
         config.sourcePath = path
         let base = (path as NSString).deletingLastPathComponent
 
-        try reader.allow(table, section: nil, keys: ["database", "timezone", "inputs", "thresholds", "rates", "gates", "identities", "clusters", "report"])
+        try reader.allow(
+            table, section: nil,
+            keys: [
+                "database", "timezone", "inputs", "thresholds", "rates", "gates", "identities", "clusters", "report",
+            ])
         if let v = try reader.string(table, "database", section: nil) { config.database = resolve(v, base: base) }
         if let v = try reader.string(table, "timezone", section: nil) {
             try reader.checkTimeZone(v, key: "timezone", section: nil)
@@ -130,9 +134,12 @@ public struct Configuration: Sendable, Equatable {
         }
         if let t = try reader.table(table, "thresholds") {
             let section = "[thresholds]"
-            try reader.allow(t, section: section, keys: [
-                "abandon_after", "interactive_session_duration", "background_session_duration", "livy_session_timeout",
-            ])
+            try reader.allow(
+                t, section: section,
+                keys: [
+                    "abandon_after", "interactive_session_duration", "background_session_duration",
+                    "livy_session_timeout",
+                ])
             if let v = try reader.seconds(t, "abandon_after", section: section) { config.abandonAfterSeconds = v }
             if let v = try reader.seconds(t, "interactive_session_duration", section: section) {
                 config.interactiveSessionDurationSeconds = v
@@ -140,19 +147,24 @@ public struct Configuration: Sendable, Equatable {
             if let v = try reader.seconds(t, "background_session_duration", section: section) {
                 config.backgroundSessionDurationSeconds = v
             }
-            if let v = try reader.seconds(t, "livy_session_timeout", section: section) { config.livySessionTimeoutSeconds = v }
+            if let v = try reader.seconds(t, "livy_session_timeout", section: section) {
+                config.livySessionTimeoutSeconds = v
+            }
         }
         let rates = try reader.tables(table, "rates")
         if !rates.isEmpty {
             config.rates = []
             for (index, r) in rates.enumerated() {
                 let section = "[[rates]]"
-                try reader.allow(r, section: section, index: index, keys: ["effective", "vcpu_hour_usd", "gb_hour_usd"])
+                try reader.allow(
+                    r, section: section, index: index, keys: ["effective", "vcpu_hour_usd", "gb_hour_usd"])
                 guard let effective = try reader.date(r, "effective", section: section, index: index),
                     let vcpu = try reader.number(r, "vcpu_hour_usd", section: section, index: index),
                     let gb = try reader.number(r, "gb_hour_usd", section: section, index: index)
                 else {
-                    throw reader.error("rates[\(index)] needs effective, vcpu_hour_usd and gb_hour_usd", section: section, index: index, key: nil)
+                    throw reader.error(
+                        "rates[\(index)] needs effective, vcpu_hour_usd and gb_hour_usd", section: section,
+                        index: index, key: nil)
                 }
                 config.rates.append(Rate(effective: effective, vcpuHourUSD: vcpu, gbHourUSD: gb))
             }
@@ -160,7 +172,8 @@ public struct Configuration: Sendable, Equatable {
         }
         if let g = try reader.table(table, "gates") {
             let section = "[gates]"
-            try reader.allow(g, section: section, keys: ["max_quarantined_files", "max_coverage_gaps", "min_identity_coverage"])
+            try reader.allow(
+                g, section: section, keys: ["max_quarantined_files", "max_coverage_gaps", "min_identity_coverage"])
             config.gates.maxQuarantinedFiles = try reader.int(g, "max_quarantined_files", section: section)
             config.gates.maxCoverageGaps = try reader.int(g, "max_coverage_gaps", section: section)
             config.gates.minIdentityCoverage = try reader.number(g, "min_identity_coverage", section: section)
@@ -174,7 +187,9 @@ public struct Configuration: Sendable, Equatable {
             var roles: [String] = []
             if let list = cluster["roles"] {
                 guard let array = list.array, array.allSatisfy({ $0.string != nil }) else {
-                    throw reader.error("'clusters.roles' must be a list of role ARNs or names", section: section, index: index, key: "roles")
+                    throw reader.error(
+                        "'clusters.roles' must be a list of role ARNs or names", section: section, index: index,
+                        key: "roles")
                 }
                 roles = array.compactMap { $0.string }
             }
@@ -219,7 +234,9 @@ struct ConfigReader {
         for (n, raw) in lines.enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("[") {
-                let header = line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? line
+                let header =
+                    line.split(separator: "#", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+                    ?? line
                 if let section, header == section {
                     seen += 1
                     inSection = seen == index
@@ -230,7 +247,9 @@ struct ConfigReader {
                 continue
             }
             if inSection, let key {
-                let name = line.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) }
+                let name = line.split(separator: "=", maxSplits: 1).first.map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
                 if name == key || name == "\"\(key)\"" { return n + 1 }
             }
         }
@@ -257,7 +276,9 @@ struct ConfigReader {
 
     func string(_ t: TOMLTable, _ key: String, section: String?, index: Int = 0) throws(LedgerError) -> String? {
         guard let v = t[key] else { return nil }
-        guard let s = v.string else { throw error("'\(name(section, key))' must be a string", section: section, index: index, key: key) }
+        guard let s = v.string else {
+            throw error("'\(name(section, key))' must be a string", section: section, index: index, key: key)
+        }
         return s
     }
 
@@ -289,7 +310,9 @@ struct ConfigReader {
             default: break
             }
         }
-        throw error("'\(name(section, key))' must be seconds or a duration such as \"15m\", \"8h\", \"7d\"", section: section, key: key)
+        throw error(
+            "'\(name(section, key))' must be seconds or a duration such as \"15m\", \"8h\", \"7d\"", section: section,
+            key: key)
     }
 
     /// A date, as a TOML date (`2025-01-01`) or a string of that form.
@@ -298,13 +321,15 @@ struct ConfigReader {
         if let d = v.date, UTCTime.isCalendarDate(year: Int(d.year), month: Int(d.month), day: Int(d.day)) {
             return String(format: "%04d-%02d-%02d", d.year, d.month, d.day)
         }
-        if let s = v.string, s.count == 10, s.utf8.enumerated().allSatisfy({ i, c in (i == 4 || i == 7) ? c == 0x2D : (c >= 0x30 && c <= 0x39) }),
+        if let s = v.string, s.count == 10,
+            s.utf8.enumerated().allSatisfy({ i, c in (i == 4 || i == 7) ? c == 0x2D : (c >= 0x30 && c <= 0x39) }),
             let y = Int(s.prefix(4)), let m = Int(s.dropFirst(5).prefix(2)), let d = Int(s.suffix(2)),
             UTCTime.isCalendarDate(year: y, month: m, day: d)
         {
             return s
         }
-        throw error("'\(name(section, key))' must be a date such as 2025-01-01", section: section, index: index, key: key)
+        throw error(
+            "'\(name(section, key))' must be a date such as 2025-01-01", section: section, index: index, key: key)
     }
 
     func table(_ t: TOMLTable, _ key: String) throws(LedgerError) -> TOMLTable? {
@@ -315,10 +340,14 @@ struct ConfigReader {
 
     func tables(_ t: TOMLTable, _ key: String) throws(LedgerError) -> [TOMLTable] {
         guard let v = t[key] else { return [] }
-        guard let array = v.array else { throw error("'\(key)' must be an array of tables: [[\(key)]]", section: nil, key: key) }
+        guard let array = v.array else {
+            throw error("'\(key)' must be an array of tables: [[\(key)]]", section: nil, key: key)
+        }
         var out: [TOMLTable] = []
         for item in array {
-            guard let table = item.table else { throw error("'\(key)' must be an array of tables: [[\(key)]]", section: nil, key: key) }
+            guard let table = item.table else {
+                throw error("'\(key)' must be an array of tables: [[\(key)]]", section: nil, key: key)
+            }
             out.append(table)
         }
         return out
@@ -326,7 +355,9 @@ struct ConfigReader {
 
     func checkTimeZone(_ name: String, key: String, section: String?, index: Int = 0) throws(LedgerError) {
         guard TimeZone(identifier: name) != nil else {
-            throw error("unknown time zone '\(name)': use an IANA name such as UTC or Europe/Berlin", section: section, index: index, key: key)
+            throw error(
+                "unknown time zone '\(name)': use an IANA name such as UTC or Europe/Berlin", section: section,
+                index: index, key: key)
         }
     }
 }
@@ -336,7 +367,9 @@ extension Configuration {
     public func deriveSettings() throws(LedgerError) -> DeriveSettings {
         DeriveSettings(
             abandonAfterSeconds: abandonAfterSeconds,
-            rates: rates.map { DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD) },
+            rates: rates.map {
+                DeriveSettings.Rate(effective: $0.effective, vcpuHourUSD: $0.vcpuHourUSD, gbHourUSD: $0.gbHourUSD)
+            },
             interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
             backgroundSessionDurationSeconds: backgroundSessionDurationSeconds,
             identities: try identitiesFile.map(IdentitiesFile.load) ?? [],

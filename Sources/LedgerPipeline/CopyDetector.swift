@@ -71,9 +71,13 @@ struct CopyDetector {
     /// What `load` is, from its hashes (a file whose hash is not computed is `new`).
     func verdict(_ load: FileLoad) -> Verdict {
         let known = manifest[load.path]
-        if let sha = load.sha256, let known, known.sha256 == sha, !reread.contains(load.path) { return .unchanged(known) }
+        if let sha = load.sha256, let known, known.sha256 == sha, !reread.contains(load.path) {
+            return .unchanged(known)
+        }
         if let sha = load.sha256, let other = pathByHash[sha], other != load.path { return .sameBytes(as: other) }
-        if known == nil, load.status == .ok, let content = load.contentSHA256, let other = pathByContent[content], other != load.path {
+        if known == nil, load.status == .ok, let content = load.contentSHA256, let other = pathByContent[content],
+            other != load.path
+        {
             return FileManager.default.fileExists(atPath: other) ? .sameContent(as: other) : .rotated(from: other)
         }
         return .new
@@ -137,7 +141,8 @@ struct CopyDetector {
 
     /// Whether `load`, whose hash is not computed yet, may be a stored file's copy.
     func mayBeCopy(_ load: FileLoad) -> Bool {
-        sizes.contains(load.size) || load.hashLength.map { sizes.contains(Int64($0)) } == true || gzipLines.contains(load.lines)
+        sizes.contains(load.size) || load.hashLength.map { sizes.contains(Int64($0)) } == true
+            || gzipLines.contains(load.lines)
     }
 
     /// Computes `load`'s hash here. The pending hashes are not waited for: a copy of a pending

@@ -48,8 +48,18 @@ public struct VerifyReport: Sendable {
 public enum DigestVerifier {
     public static func verify(paths: [String]) throws(LedgerError) -> VerifyReport {
         var report = VerifyReport()
-        struct Log { let path: String; let hash: String?; let key: String; let delivered: String? }
-        struct Digest { let path: String; let digest: CloudTrailDigest; let hash: String?; let key: String }
+        struct Log {
+            let path: String
+            let hash: String?
+            let key: String
+            let delivered: String?
+        }
+        struct Digest {
+            let path: String
+            let digest: CloudTrailDigest
+            let hash: String?
+            let key: String
+        }
         var logs: [Log] = []
         var digests: [Digest] = []
 
@@ -59,10 +69,15 @@ public enum DigestVerifier {
             guard let format = FormatRegistry.recognise(HeadSample(bytes: head)) else { continue }
             if format == CloudTrailFormat.self {
                 let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { _ in }
-                logs.append(Log(path: file.path, hash: r.decodedSHA256, key: objectKey(file.path), delivered: deliveryTime(file.path)))
+                logs.append(
+                    Log(
+                        path: file.path, hash: r.decodedSHA256, key: objectKey(file.path),
+                        delivered: deliveryTime(file.path)))
             } else if format == CloudTrailDigestFormat.self {
                 var content: [UInt8] = []
-                let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { content.append(contentsOf: $0) }
+                let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) {
+                    content.append(contentsOf: $0)
+                }
                 do throws(CloudTrailDigest.Problem) {
                     let d = try CloudTrailDigest.parse(Data(content))
                     digests.append(Digest(path: file.path, digest: d, hash: r.decodedSHA256, key: objectKey(file.path)))
@@ -82,15 +97,19 @@ public enum DigestVerifier {
                 let key = objectKey(f.s3Object)
                 covered.insert(key)
                 guard let log = logByKey[key] else {
-                    report.findings.append(.init(kind: .missing, subject: f.s3Object, detail: "listed in \(d.path), not found"))
+                    report.findings.append(
+                        .init(kind: .missing, subject: f.s3Object, detail: "listed in \(d.path), not found"))
                     continue
                 }
                 if log.hash == f.hashValue {
                     report.verified += 1
                 } else {
-                    report.findings.append(.init(
-                        kind: .changed, subject: log.path,
-                        detail: "SHA-256 of its content is \(log.hash ?? "unreadable"), \(d.path) recorded \(f.hashValue)"))
+                    report.findings.append(
+                        .init(
+                            kind: .changed, subject: log.path,
+                            detail:
+                                "SHA-256 of its content is \(log.hash ?? "unreadable"), \(d.path) recorded \(f.hashValue)"
+                        ))
                 }
             }
         }
@@ -107,19 +126,27 @@ public enum DigestVerifier {
                 let previousKey = objectKey(previous)
                 if let p = digestByKey[previousKey] {
                     if let want = d.digest.previousDigestHashValue, p.hash != want {
-                        report.findings.append(.init(
-                            kind: .digestChanged, subject: p.path,
-                            detail: "SHA-256 of its content is \(p.hash ?? "unreadable"), \(d.path) recorded \(want)"))
+                        report.findings.append(
+                            .init(
+                                kind: .digestChanged, subject: p.path,
+                                detail:
+                                    "SHA-256 of its content is \(p.hash ?? "unreadable"), \(d.path) recorded \(want)"))
                     }
                 } else {
-                    report.findings.append(.init(
-                        kind: .digestMissing, subject: previous,
-                        detail: "named as the previous digest by \(d.path), not found"))
+                    report.findings.append(
+                        .init(
+                            kind: .digestMissing, subject: previous,
+                            detail: "named as the previous digest by \(d.path), not found"))
                 }
-                if i > 0, ordered[i - 1].digest.digestEndTime != d.digest.digestStartTime, digestByKey[previousKey] != nil {
-                    report.findings.append(.init(
-                        kind: .chainGap, subject: d.path,
-                        detail: "starts \(d.digest.digestStartTime), the digest before it ends \(ordered[i - 1].digest.digestEndTime)"))
+                if i > 0, ordered[i - 1].digest.digestEndTime != d.digest.digestStartTime,
+                    digestByKey[previousKey] != nil
+                {
+                    report.findings.append(
+                        .init(
+                            kind: .chainGap, subject: d.path,
+                            detail:
+                                "starts \(d.digest.digestStartTime), the digest before it ends \(ordered[i - 1].digest.digestEndTime)"
+                        ))
                 }
             }
         }
@@ -128,17 +155,27 @@ public enum DigestVerifier {
         // digest, for a while); else not covered (as the derive's `ct_file_digest` says).
         for log in logs where !covered.contains(log.key) {
             guard let end = newestEnd[scopeKey(log.key)] else {
-                report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "no digest of its account and region among the paths"))
+                report.findings.append(
+                    .init(
+                        kind: .notCovered, subject: log.path,
+                        detail: "no digest of its account and region among the paths"))
                 continue
             }
             if let delivered = log.delivered, delivered < end {
-                report.findings.append(.init(kind: .notCovered, subject: log.path, detail: "delivered \(delivered), before the newest digest (\(end)), but listed in none"))
-            } else if let delivered = log.delivered, let at = UTCTime.seconds(delivered), let last = UTCTime.seconds(end),
+                report.findings.append(
+                    .init(
+                        kind: .notCovered, subject: log.path,
+                        detail: "delivered \(delivered), before the newest digest (\(end)), but listed in none"))
+            } else if let delivered = log.delivered, let at = UTCTime.seconds(delivered),
+                let last = UTCTime.seconds(end),
                 at >= last + CloudTrailNames.digestGraceSeconds
             {
-                report.findings.append(.init(
-                    kind: .notCovered, subject: log.path,
-                    detail: "delivered \(delivered), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest (\(end)): the digests stopped"))
+                report.findings.append(
+                    .init(
+                        kind: .notCovered, subject: log.path,
+                        detail:
+                            "delivered \(delivered), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest (\(end)): the digests stopped"
+                    ))
             } else {
                 report.pending += 1
             }
@@ -159,7 +196,9 @@ public enum DigestVerifier {
     /// `AWSLogs/…/<account>/CloudTrail[-Digest]/<region>` → `account/region`.
     static func scopeKey(_ key: String) -> String {
         let parts = key.split(separator: "/").map(String.init)
-        guard let ct = parts.firstIndex(where: { $0.hasPrefix("CloudTrail") }), ct >= 1, ct + 1 < parts.count else { return "" }
+        guard let ct = parts.firstIndex(where: { $0.hasPrefix("CloudTrail") }), ct >= 1, ct + 1 < parts.count else {
+            return ""
+        }
         return parts[ct - 1] + "/" + parts[ct + 1]
     }
 

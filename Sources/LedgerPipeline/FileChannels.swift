@@ -1,6 +1,6 @@
 import Foundation
-import LedgerStore
 import LedgerModel
+import LedgerStore
 
 /// What a parse worker sends the writer about one file, in order: `reading`, any number of
 /// `rows`, then `end`.
@@ -68,9 +68,10 @@ final class FileChannels: @unchecked Sendable {
         if case .rows = message {
             // A later file waits while the queued bytes would pass the budget; it may always
             // queue one piece, however large, so that it is never stuck behind its own piece.
-            while !cancelled && (file == current
-                ? queues[file].count >= perFile && queuedAhead + queuedCurrent + bytes > aheadBytes
-                : queuedAhead > 0 && queuedAhead + bytes > aheadBytes)
+            while !cancelled
+                && (file == current
+                    ? queues[file].count >= perFile && queuedAhead + queuedCurrent + bytes > aheadBytes
+                    : queuedAhead > 0 && queuedAhead + bytes > aheadBytes)
             {
                 waitingSenders += 1
                 condition.wait()

@@ -22,7 +22,9 @@ enum FileReader {
 
     /// Decodes and parses one file: `begin` hears whether it is read on from where a grown file
     /// was stored up to, `rows` gets rows as they are parsed; the rest is returned.
-    static func read(_ job: IngestPlan.Job, begin: (_ appending: Bool) -> Void, rows: ([TableBatch]) -> Void) -> FileLoad {
+    static func read(_ job: IngestPlan.Job, begin: (_ appending: Bool) -> Void, rows: ([TableBatch]) -> Void)
+        -> FileLoad
+    {
         let file = job.file
         var load = FileLoad(
             path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
@@ -66,7 +68,8 @@ enum FileReader {
                 load.status = .empty
             } else {
                 load.status = .unrecognised
-                load.detail = "matches no known format (\(FormatRegistry.names.joined(separator: ", "))); use --format to force one"
+                load.detail =
+                    "matches no known format (\(FormatRegistry.names.joined(separator: ", "))); use --format to force one"
                 load.quarantine = [QuarantineEntry(line: 0, reason: "unrecognised: \(load.detail ?? "")", excerpt: "")]
             }
             return load
@@ -86,7 +89,9 @@ enum FileReader {
     static func recognise(path: String) -> Result<(any LogFormat.Type)?, Unreadable> {
         var head: [UInt8] = []
         let quick = 4096
-        let first = InputDecoder.decode(path: path, hashing: false, limit: quick, chunkSize: quick) { head.append(contentsOf: $0) }
+        let first = InputDecoder.decode(path: path, hashing: false, limit: quick, chunkSize: quick) {
+            head.append(contentsOf: $0)
+        }
         if case .unreadable(let why) = first.problem { return .failure(Unreadable(why: why)) }
         if head.starts(with: recordsPrefix) { return .success(CloudTrailFormat.self) }
         head = []
@@ -99,7 +104,8 @@ enum FileReader {
 
     /// Reads the whole file through `F` (generic, so the per-line calls are direct).
     static func parse<F: LogFormat>(
-        _: F.Type, job: IngestPlan.Job, into load: FileLoad, from previous: ManifestEntry? = nil, rows: ([TableBatch]) -> Void
+        _: F.Type, job: IngestPlan.Job, into load: FileLoad, from previous: ManifestEntry? = nil,
+        rows: ([TableBatch]) -> Void
     ) -> FileLoad {
         var load = load
         load.format = F.name
@@ -114,7 +120,8 @@ enum FileReader {
         var notRead: [QuarantineEntry] = []
         var notReadCount = 0
         func feed(_ line: Line) {
-            let problem = line.isOverlong
+            let problem =
+                line.isOverlong
                 ? "line longer than \(LineSplitter.defaultMaxLineLength >> 20) MiB"
                 : line.isPrintableASCII ? nil : TextCheck.problem(in: line.bytes)
             guard let problem else {
@@ -122,7 +129,10 @@ enum FileReader {
             }
             notReadCount += 1
             if notRead.count < ParseTally.quarantineSampleLimit {
-                notRead.append(QuarantineEntry(line: line.number, reason: problem + ", skipped", bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
+                notRead.append(
+                    QuarantineEntry(
+                        line: line.number, reason: problem + ", skipped",
+                        bytes: UnsafeRawBufferPointer(rebasing: line.bytes.prefix(120))))
             }
         }
         let byLine = F.inputMode == .lines
@@ -132,7 +142,8 @@ enum FileReader {
         // A new plain file's hash is left to the writer (``HashLane``): hashing it here held
         // its rows back from the writer (benchmarks/NOTES.md, `HashLane`).
         var result = InputDecoder.decode(
-            path: job.file.path, hashing: offset == 0, hashingDecoded: true, deferPlainHash: job.deferHash && previous == nil, from: offset
+            path: job.file.path, hashing: offset == 0, hashingDecoded: true,
+            deferPlainHash: job.deferHash && previous == nil, from: offset
         ) { chunk in
             if byLine {
                 splitter.feed(chunk, feed)
@@ -163,7 +174,8 @@ enum FileReader {
         load.lines = lines
         load.rejected = parsed.rejected + notReadCount
         load.batches = parsed.batches
-        load.quarantine = Array((notRead + parsed.quarantine).sorted { $0.line < $1.line }.prefix(ParseTally.quarantineSampleLimit))
+        load.quarantine = Array(
+            (notRead + parsed.quarantine).sorted { $0.line < $1.line }.prefix(ParseTally.quarantineSampleLimit))
         load.firstEvent = parsed.firstEventMillis.map(UTCTime.iso8601(millis:))
         load.lastEvent = parsed.lastEventMillis.map(UTCTime.iso8601(millis:))
         if let problem = result.problem {

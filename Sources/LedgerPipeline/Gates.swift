@@ -12,19 +12,29 @@ public enum Gates {
         }
         var out: [String] = []
         if let max = gates.maxQuarantinedFiles {
-            let n = try count("SELECT count(*) FROM input_file WHERE rejected > 0 OR status IN ('truncated', 'corrupt', 'unreadable', 'unrecognised')")
-            if n > Int64(max) { out.append("\(n) input file(s) with quarantined lines or damage, more than max_quarantined_files = \(max) (see data_quality.csv)") }
+            let n = try count(
+                "SELECT count(*) FROM input_file WHERE rejected > 0 OR status IN ('truncated', 'corrupt', 'unreadable', 'unrecognised')"
+            )
+            if n > Int64(max) {
+                out.append(
+                    "\(n) input file(s) with quarantined lines or damage, more than max_quarantined_files = \(max) (see data_quality.csv)"
+                )
+            }
         }
         if let max = gates.maxCoverageGaps {
             let n = try count("SELECT count(*) FROM finding WHERE code = 'coverage_gap'")
-            if n > Int64(max) { out.append("\(n) CloudTrail coverage gap(s), more than max_coverage_gaps = \(max) (see findings.csv)") }
+            if n > Int64(max) {
+                out.append("\(n) CloudTrail coverage gap(s), more than max_coverage_gaps = \(max) (see findings.csv)")
+            }
         }
         if let min = gates.minIdentityCoverage {
             let total = try count("SELECT count(*) FROM session")
             let covered = try count("SELECT count(*) FROM session WHERE identity_status IN ('asserted', 'propagated')")
             if total > 0, Double(covered) / Double(total) < min {
                 let share = Double(covered) / Double(total)
-                out.append("identity coverage \(Int((share * 100).rounded(.down))) % (\(covered) of \(total) sessions), below min_identity_coverage = \(Int(min * 100)) % (see identity_audit.csv)")
+                out.append(
+                    "identity coverage \(Int((share * 100).rounded(.down))) % (\(covered) of \(total) sessions), below min_identity_coverage = \(Int(min * 100)) % (see identity_audit.csv)"
+                )
             }
         }
         return out

@@ -101,13 +101,13 @@ final class HashLane: @unchecked Sendable {
             stopped.enter()
             let t = Thread { [self] in
                 #if os(Linux)
-                // Linux schedules threads one by one; 0 is the calling thread. SCHED_IDLE runs it
-                // only when a core has nothing else to run, the policy made for this (nice 19
-                // alone still took a share beside the derive: benchmarks/NOTES.md, `HashLane`);
-                // the nice value stands if the policy is refused.
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-                var param = sched_param(sched_priority: 0)
-                _ = sched_setscheduler(0, 5, &param)  // SCHED_IDLE (glibc hides the name without _GNU_SOURCE)
+                    // Linux schedules threads one by one; 0 is the calling thread. SCHED_IDLE runs it
+                    // only when a core has nothing else to run, the policy made for this (nice 19
+                    // alone still took a share beside the derive: benchmarks/NOTES.md, `HashLane`);
+                    // the nice value stands if the policy is refused.
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                    var param = sched_param(sched_priority: 0)
+                    _ = sched_setscheduler(0, 5, &param)  // SCHED_IDLE (glibc hides the name without _GNU_SOURCE)
                 #endif
                 background()
                 stopped.leave()

@@ -19,9 +19,12 @@ enum IdentitiesFile {
         let names = header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         func column(_ name: String) -> Int? { names.firstIndex(of: name.lowercased()) }
         guard let id = column("userId"), let user = column("userName") else {
-            throw .config(path: path, line: 1, message: "the header must name userId and userName (and may name email, costCenter)")
+            throw .config(
+                path: path, line: 1,
+                message: "the header must name userId and userName (and may name email, costCenter)")
         }
-        let email = column("email"), cost = column("costCenter")
+        let email = column("email")
+        let cost = column("costCenter")
         var out: [Identity] = []
         for (line, fields) in rows.dropFirst() where !(fields.count == 1 && fields[0].isEmpty) {
             func value(_ i: Int?) -> String? {
@@ -49,7 +52,12 @@ enum IdentitiesFile {
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false }
+                    if chars.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
                 } else {
                     if c == "\n" { line += 1 }
                     field.unicodeScalars.append(c)

@@ -59,7 +59,8 @@ struct IngestPlan {
             let known = manifest[job.file.path]
             let outdated = known.map(Self.readByEarlierParser) ?? false
             // An unreadable file is tried again (permissions change without touching mtime).
-            if let known, known.size == job.file.size, known.mtimeNanos == job.file.mtimeNanos, known.status != .unreadable,
+            if let known, known.size == job.file.size, known.mtimeNanos == job.file.mtimeNanos,
+                known.status != .unreadable,
                 !outdated
             {
                 reports[job.index] = FileReport(
@@ -84,7 +85,8 @@ struct IngestPlan {
     /// build's (``LogFormat/revision``): its rows may lack what the parser reads now. A copy
     /// (`duplicate`) holds no rows and is left as it is.
     static func readByEarlierParser(_ entry: ManifestEntry) -> Bool {
-        guard entry.status != .duplicate, let format = entry.format, let revision = FormatRegistry.revision(of: format) else { return false }
+        guard entry.status != .duplicate, let format = entry.format, let revision = FormatRegistry.revision(of: format)
+        else { return false }
         return entry.parserRevision < revision
     }
 }

@@ -37,5 +37,7 @@ public struct IngestSummary: Sendable {
     public var records: Int { files.reduce(0) { $0 + $1.records } }
     public var duplicates: Int { files.reduce(0) { $0 + $1.duplicates } }
     public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
-    public func count(_ status: FileStatus) -> Int { files.filter { $0.action != .unchanged && $0.status == status }.count }
+    public func count(_ status: FileStatus) -> Int {
+        files.filter { $0.action != .unchanged && $0.status == status }.count
+    }
 }

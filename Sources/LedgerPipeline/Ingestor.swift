@@ -57,7 +57,6 @@ public struct Ingestor: Sendable {
     /// `aheadBytes`); the peak memory it adds stays far under SPEC §7's bar.
     static let aheadBytes = 64 << 20
 
-
     public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
         let jobs = try IngestPlan.discover(inputs, configuration: configuration)
         var manifest = try store.manifest()
@@ -82,7 +81,8 @@ public struct Ingestor: Sendable {
 
         let hashes = HashLane()
         defer { hashes.stop() }
-        var writer = StoreWriter(store: store, copies: CopyDetector(manifest: manifest, hashes: hashes, reread: plan.reread))
+        var writer = StoreWriter(
+            store: store, copies: CopyDetector(manifest: manifest, hashes: hashes, reread: plan.reread))
         let clock = ContinuousClock()
         let started = clock.now
         CopyDetector.markDeferredHashes(&plan.toRead, within: CopyDetector.deferredHashBytes)
@@ -102,10 +102,13 @@ public struct Ingestor: Sendable {
         }
         for report in summary.files where report.action != .unchanged {
             if report.status.isProblem {
-                summary.diagnostics.append(Diagnostic(.error, path: report.path, report.detail ?? report.status.rawValue))
+                summary.diagnostics.append(
+                    Diagnostic(.error, path: report.path, report.detail ?? report.status.rawValue))
             } else if report.rejected > 0 {
                 summary.diagnostics.append(
-                    Diagnostic(.warning, path: report.path, "\(report.rejected) line(s) could not be parsed; see the quarantine table"))
+                    Diagnostic(
+                        .warning, path: report.path,
+                        "\(report.rejected) line(s) could not be parsed; see the quarantine table"))
             }
         }
         summary.derived = try deriveIfNeeded(storedAnything: writer.storedAnything, copies: &writer.copies)
@@ -118,7 +121,9 @@ public struct Ingestor: Sendable {
     /// order. Each file reaches the writer in pieces of at most `pieceRows` rows, so memory stays
     /// bounded however large a file is. On a failure the files stored before it are kept, as
     /// they would be one by one, with their hashes, and the failure is thrown.
-    private func write(_ toRead: [IngestPlan.Job], into writer: inout StoreWriter, reports: inout [FileReport?]) throws(LedgerError) {
+    private func write(_ toRead: [IngestPlan.Job], into writer: inout StoreWriter, reports: inout [FileReport?])
+        throws(LedgerError)
+    {
         var bytesRead: Int64 = 0
         let channels = FileChannels(files: toRead.count, perFile: 2, aheadBytes: Self.aheadBytes)
         // Up to 2 × `workers` files ahead of the writer: a file is taken once it is written.
@@ -198,11 +203,14 @@ public struct Ingestor: Sendable {
             var recorded: [(fileID: Int64, sha256: String?)] = []
             do {
                 try store.derive { db, readers in
-                    try Deriver.rebuild(db, settings: settings, readers: readers) { logger.debug("derived \($0) in \($1)") }
+                    try Deriver.rebuild(db, settings: settings, readers: readers) {
+                        logger.debug("derived \($0) in \($1)")
+                    }
                     let waiting = clock.now
                     recorded = copies.finishHashes()
                     if !recorded.isEmpty {
-                        logger.debug("waited for \(recorded.count) deferred hash(es) in \(waiting.duration(to: clock.now))")
+                        logger.debug(
+                            "waited for \(recorded.count) deferred hash(es) in \(waiting.duration(to: clock.now))")
                     }
                     try LedgerStore.recordHashes(db, recorded)
                     try LedgerStore.recordSettings(db, recordedSettings)

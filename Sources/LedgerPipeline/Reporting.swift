@@ -46,14 +46,18 @@ public struct Reporting: Sendable {
                 }
                 return (y, m, d)
             }
-            var start = "0000", end = "9999"
+            var start = "0000"
+            var end = "9999"
             if let from {
                 let (y, m, d) = try day(from)
-                start = UTCTime.iso8601Seconds(millis: UTCTime.epochSeconds(year: y, month: m, day: d, hour: 0, minute: 0, second: 0) * 1000)
+                start = UTCTime.iso8601Seconds(
+                    millis: UTCTime.epochSeconds(year: y, month: m, day: d, hour: 0, minute: 0, second: 0) * 1000)
             }
             if let to {
                 let (y, m, d) = try day(to)
-                end = UTCTime.iso8601Seconds(millis: (UTCTime.epochSeconds(year: y, month: m, day: d, hour: 0, minute: 0, second: 0) + 86_400) * 1000)
+                end = UTCTime.iso8601Seconds(
+                    millis: (UTCTime.epochSeconds(year: y, month: m, day: d, hour: 0, minute: 0, second: 0) + 86_400)
+                        * 1000)
             }
             return Window(from: start, to: end, label: "\(from ?? "the start") to \(to ?? "the end")")
         }
@@ -61,15 +65,20 @@ public struct Reporting: Sendable {
 
     /// Writes every report (or `only` those) of the ledger at `database` into `directory`.
     public func write(
-        database: String, configuration: Configuration, to directory: String, window: Window, only: [String], toolVersion: String
+        database: String, configuration: Configuration, to directory: String, window: Window, only: [String],
+        toolVersion: String
     ) throws(LedgerError) -> [String] {
         let writer = try ReportWriter(queriesDirectory: queriesDirectory, templatesDirectory: templatesDirectory)
         for name in only where !writer.names.contains(name) {
-            throw .config(path: "--only", line: nil, message: "no report '\(name)'; reports: \(writer.names.joined(separator: ", "))")
+            throw .config(
+                path: "--only", line: nil,
+                message: "no report '\(name)'; reports: \(writer.names.joined(separator: ", "))")
         }
         var ledger = try ReadOnlyLedger(path: database)
         let manifest = try QueryRunner.run(sql: "SELECT path, sha256 FROM input_file ORDER BY path", on: ledger)
-        let lines = manifest.rows.map { row in row.map { if case .text(let t) = $0 { t } else { "-" } }.joined(separator: "\t") }
+        let lines = manifest.rows.map { row in
+            row.map { if case .text(let t) = $0 { t } else { "-" } }.joined(separator: "\t")
+        }
         // What the ingest derived with (a ledger from before it was recorded: this config's).
         let stored = Self.storedSettings(ledger)
         // A window that ends before the data does: the sessions as they stood at its end (SPEC §4,
@@ -88,11 +97,14 @@ public struct Reporting: Sendable {
         }
         let provenance = Provenance(
             toolVersion: toolVersion, window: label,
-            timeZones: stored[Setting.timeZones].map { $0.components(separatedBy: "; ") } ?? configuration.provenanceTimeZones,
-            rateCard: stored[Setting.rateCard].map { $0.components(separatedBy: "; ") } ?? configuration.provenanceRateCard,
+            timeZones: stored[Setting.timeZones].map { $0.components(separatedBy: "; ") }
+                ?? configuration.provenanceTimeZones,
+            rateCard: stored[Setting.rateCard].map { $0.components(separatedBy: "; ") }
+                ?? configuration.provenanceRateCard,
             configDigest: stored[Setting.configDigest] ?? configuration.digest,
             manifestDigest: Fingerprint.sha256Hex(Array(lines.joined(separator: "\n").utf8)))
-        return try writer.write(ledger: ledger, to: directory, from: window.from, to: window.to, only: Set(only), provenance: provenance)
+        return try writer.write(
+            ledger: ledger, to: directory, from: window.from, to: window.to, only: Set(only), provenance: provenance)
     }
 
     /// The keys of `ingest_setting`: what the last derive was made with.
@@ -105,7 +117,9 @@ public struct Reporting: Sendable {
 
     /// The settings the last derive recorded; none in a ledger made before they were.
     static func storedSettings(_ ledger: ReadOnlyLedger) -> [String: String] {
-        guard let table = try? QueryRunner.run(sql: "SELECT key, value FROM ingest_setting", on: ledger) else { return [:] }
+        guard let table = try? QueryRunner.run(sql: "SELECT key, value FROM ingest_setting", on: ledger) else {
+            return [:]
+        }
         var out: [String: String] = [:]
         for row in table.rows {
             if case .text(let key) = row[0], case .text(let value) = row[1] { out[key] = value }
@@ -115,7 +129,8 @@ public struct Reporting: Sendable {
 
     /// The latest `as_of` of any cluster (stored instant text).
     static func latestAsOf(_ ledger: ReadOnlyLedger) -> String? {
-        guard let row = (try? QueryRunner.run(sql: "SELECT max(as_of) FROM cluster", on: ledger))?.rows.first, case .text(let t) = row[0]
+        guard let row = (try? QueryRunner.run(sql: "SELECT max(as_of) FROM cluster", on: ledger))?.rows.first,
+            case .text(let t) = row[0]
         else { return nil }
         return t
     }
@@ -133,7 +148,8 @@ extension Configuration {
     /// The rate card, as the report's provenance prints it.
     public var provenanceRateCard: [String] {
         rates.map {
-            "from \($0.effective): $" + String(format: "%.4f", $0.vcpuHourUSD) + " per vCPU-hour, $" + String(format: "%.4f", $0.gbHourUSD) + " per GiB-hour"
+            "from \($0.effective): $" + String(format: "%.4f", $0.vcpuHourUSD) + " per vCPU-hour, $"
+                + String(format: "%.4f", $0.gbHourUSD) + " per GiB-hour"
         }
     }
 

@@ -17,7 +17,9 @@ public final class RunLock {
     public init(database: String) throws(LedgerError) {
         path = database + ".lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .database(path: path, message: "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw .database(path: path, message: "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Takes the lock or says who has it.
@@ -25,7 +27,10 @@ public final class RunLock {
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buffer = [UInt8](repeating: 0, count: 64)
             let n = pread(fd, &buffer, buffer.count, 0)
-            let holder = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown"
+            let holder =
+                n > 0
+                ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                : "unknown"
             return Held(path: path, holder: holder)
         }
         let pid = Array("\(getpid())\n".utf8)

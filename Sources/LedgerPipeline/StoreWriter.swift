@@ -16,7 +16,9 @@ struct StoreWriter {
     /// in the file's one savepoint; a file that turns out, at its end, to be stored already
     /// (touched, copied, rotated and gzipped) is rolled back and recorded as such.
     mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
-        guard case .reading(let appending) = receive() else { preconditionFailure("a file's first message is .reading") }
+        guard case .reading(let appending) = receive() else {
+            preconditionFailure("a file's first message is .reading")
+        }
         var pieces = 0
         let streamed = try store.load(
             path: path, appending: appending,
@@ -87,7 +89,8 @@ struct StoreWriter {
 
     static func report(_ load: FileLoad, _ outcome: LoadOutcome) -> FileReport {
         FileReport(
-            path: load.path, action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded),
+            path: load.path,
+            action: load.appendedAfterLine != nil ? .appended : (outcome.replaced ? .replaced : .loaded),
             status: load.status, format: load.format, records: outcome.records, duplicates: outcome.duplicates,
             rejected: load.rejected, detail: load.detail)
     }

@@ -29,15 +29,22 @@ struct NearestRank: DatabaseAggregate {
         case .int64(let v): if reals.isEmpty { integers.append(v) } else { reals.append(Double(v)) }
         case .double(let v):
             // One real among integers: the whole group compares as reals, as SQLite's would.
-            if !integers.isEmpty { reals = integers.map(Double.init); integers = [] }
+            if !integers.isEmpty {
+                reals = integers.map(Double.init)
+                integers = []
+            }
             reals.append(v)
         default: throw DatabaseError(message: "nearest_rank(value, percent): value must be a number or NULL")
         }
     }
 
     private mutating func setPercent(_ p: Double) throws {
-        guard p > 0, p <= 100 else { throw DatabaseError(message: "nearest_rank(value, percent): percent must be in (0, 100], not \(p)") }
-        guard percent == nil || percent == p else { throw DatabaseError(message: "nearest_rank(value, percent): percent must be the same for the whole group") }
+        guard p > 0, p <= 100 else {
+            throw DatabaseError(message: "nearest_rank(value, percent): percent must be in (0, 100], not \(p)")
+        }
+        guard percent == nil || percent == p else {
+            throw DatabaseError(message: "nearest_rank(value, percent): percent must be the same for the whole group")
+        }
         percent = p
     }
 

@@ -10,7 +10,10 @@ public struct Provenance: Sendable {
     public var configDigest: String
     public var manifestDigest: String
 
-    public init(toolVersion: String, window: String, timeZones: [String], rateCard: [String], configDigest: String, manifestDigest: String) {
+    public init(
+        toolVersion: String, window: String, timeZones: [String], rateCard: [String], configDigest: String,
+        manifestDigest: String
+    ) {
         self.toolVersion = toolVersion
         self.window = window
         self.timeZones = timeZones

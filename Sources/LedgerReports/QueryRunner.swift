@@ -22,7 +22,9 @@ public struct ReadOnlyLedger: Sendable {
         // back as it would for any writer) and closes. A running ingest's journal is not hot
         // (its lock is held), so it is left alone.
         if FileManager.default.fileExists(atPath: path + "-journal") {
-            _ = try? DatabaseQueue(path: path).inDatabase { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") }
+            _ = try? DatabaseQueue(path: path).inDatabase {
+                try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master")
+            }
         }
         var config = Configuration()
         config.readonly = true
@@ -61,9 +63,13 @@ public struct ReadOnlyLedger: Sendable {
 public enum QueryRunner {
     /// - Parameter arguments: values for named parameters (`:from`); those the SQL does not use
     ///   are left out.
-    public static func run(sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil) throws(LedgerError) -> ResultTable {
+    public static func run(
+        sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil
+    ) throws(LedgerError) -> ResultTable {
         var table = ResultTable(columns: [], rows: [])
-        try stream(sql: sql, on: ledger, arguments: arguments, file: file, columns: { table.columns = $0 }, row: { table.rows.append($0) })
+        try stream(
+            sql: sql, on: ledger, arguments: arguments, file: file, columns: { table.columns = $0 },
+            row: { table.rows.append($0) })
         return table
     }
 
@@ -101,11 +107,14 @@ public enum QueryRunner {
                 }
                 guard statement.isReadonly else {
                     throw LedgerError.query(
-                        message: "\(origin)refused, this statement would write: \(statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)). The ledger is changed only by ingest.")
+                        message:
+                            "\(origin)refused, this statement would write: \(statement.sql.trimmingCharacters(in: .whitespacesAndNewlines)). The ledger is changed only by ingest."
+                    )
                 }
                 if !arguments.isEmpty {
                     let used = arguments.filter { statement.sql.contains(":" + $0.key) }
-                    try statement.setArguments(StatementArguments(used.mapValues { $0 as (any DatabaseValueConvertible)? }))
+                    try statement.setArguments(
+                        StatementArguments(used.mapValues { $0 as (any DatabaseValueConvertible)? }))
                 }
                 try columns(statement.columnNames)
                 let raw = RawStatement(statement)

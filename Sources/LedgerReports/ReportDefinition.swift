@@ -20,7 +20,8 @@ public struct ReportDefinition: Sendable, Equatable {
     public static func load(directory: String) throws(LedgerError) -> [ReportDefinition] {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }
+                .sorted()
         } catch {
             throw .input(path: directory, message: "cannot list the report queries: \(error.localizedDescription)")
         }
@@ -55,7 +56,10 @@ public struct ReportDefinition: Sendable, Equatable {
     }
 
     static func isPlainFileName(_ s: String) -> Bool {
-        !s.isEmpty && s.hasSuffix(".csv") && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
+        !s.isEmpty && s.hasSuffix(".csv")
+            && s.utf8.allSatisfy {
+                ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D
+            }
             && !s.hasPrefix(".")
     }
 }

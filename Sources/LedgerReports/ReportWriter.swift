@@ -24,7 +24,8 @@ public struct ReportWriter: Sendable {
 
     /// Writes the reports; returns the files written, in order.
     public func write(
-        ledger: ReadOnlyLedger, to directory: String, from: String, to: String, only: Set<String> = [], provenance: Provenance
+        ledger: ReadOnlyLedger, to directory: String, from: String, to: String, only: Set<String> = [],
+        provenance: Provenance
     ) throws(LedgerError) -> [String] {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,10 +45,12 @@ public struct ReportWriter: Sendable {
         @Sendable func run(_ index: Int, on connection: ReadOnlyLedger) {
             do throws(LedgerError) {
                 let report = reports[index]
-                results.set(index, .success(
-                    report.csv == nil
-                        ? try chartSection(report, on: connection, arguments: arguments)
-                        : try csvSection(report, on: connection, arguments: arguments, directory: directory)))
+                results.set(
+                    index,
+                    .success(
+                        report.csv == nil
+                            ? try chartSection(report, on: connection, arguments: arguments)
+                            : try csvSection(report, on: connection, arguments: arguments, directory: directory)))
             } catch {
                 results.set(index, .failure(error))
             }
@@ -83,13 +86,16 @@ public struct ReportWriter: Sendable {
         var context: [String: Any] = [
             "sections": sections,
             "tool_version": provenance.toolVersion, "window": provenance.window,
-            "time_zones": provenance.timeZones.joined(separator: "; "), "rate_card": provenance.rateCard.joined(separator: "; "),
+            "time_zones": provenance.timeZones.joined(separator: "; "),
+            "rate_card": provenance.rateCard.joined(separator: "; "),
             "config_digest": provenance.configDigest, "manifest_digest": provenance.manifestDigest,
         ]
         if let summary = queries.first(where: { $0.name == "summary" }) {
             let table = try QueryRunner.run(sql: summary.sql, on: ledger, arguments: arguments, file: summary.path)
             if let row = table.rows.first {
-                for (column, value) in zip(table.columns, row) { context[column] = CellFormat.markdownCell(value, column: column) }
+                for (column, value) in zip(table.columns, row) {
+                    context[column] = CellFormat.markdownCell(value, column: column)
+                }
                 if case .real(let cost) = row[table.columns.firstIndex(of: "cost_usd") ?? 0],
                     case .real(let idle) = row[table.columns.firstIndex(of: "idle_cost_usd") ?? 0], cost > 0
                 {
@@ -105,13 +111,18 @@ public struct ReportWriter: Sendable {
     }
 
     /// Runs one chart query; returns its section of `report.md`.
-    private func chartSection(_ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String]) throws(LedgerError) -> Section {
+    private func chartSection(_ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String])
+        throws(LedgerError) -> Section
+    {
         let table = try QueryRunner.run(sql: report.sql, on: ledger, arguments: arguments, file: report.path)
         let section: [String: Any] = [
             "name": report.name, "title": report.title, "description": report.description,
             "chart": Chart.mermaid(table, kind: report.chart ?? "line", title: report.title),
         ]
-        return Section(dictionary: section.merging(["body": try render(template: report.name, fallback: "chart", section)]) { a, _ in a })
+        return Section(
+            dictionary: section.merging(["body": try render(template: report.name, fallback: "chart", section)]) {
+                a, _ in a
+            })
     }
 
     /// Runs one report into its CSV file; returns its section of `report.md`.
@@ -166,7 +177,9 @@ public struct ReportWriter: Sendable {
         }
     }
 
-    private func render(template name: String, fallback: String?, _ context: [String: Any]) throws(LedgerError) -> String {
+    private func render(template name: String, fallback: String?, _ context: [String: Any]) throws(LedgerError)
+        -> String
+    {
         let candidates = [name] + (fallback.map { [$0] } ?? [])
         for candidate in candidates {
             let path = templatesDirectory + "/" + candidate + ".md.mustache"

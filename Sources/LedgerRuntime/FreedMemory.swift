@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Memory that threads freed, given back to the system.
@@ -10,9 +10,9 @@ public enum FreedMemory {
     /// which Swift's Glibc module leaves out; elsewhere this does nothing.)
     public static func giveBack() {
         #if canImport(Glibc)
-        if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
-        }
+            if let trim = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+                _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
+            }
         #endif
     }
 }

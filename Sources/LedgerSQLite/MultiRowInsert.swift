@@ -14,8 +14,11 @@ public enum MultiRowInsert {
         let tuple = "(" + Array(repeating: "?", count: batch.columns.count).joined(separator: ", ") + ")"
         let into = "INSERT INTO \(batch.table) (\(batch.columns.joined(separator: ", "))) VALUES "
         let one = RawStatement(try db.cachedStatement(sql: into + tuple))
-        let many = batch.rowCount >= rowsPerInsert
-            ? RawStatement(try db.cachedStatement(sql: into + Array(repeating: tuple, count: rowsPerInsert).joined(separator: ", ")))
+        let many =
+            batch.rowCount >= rowsPerInsert
+            ? RawStatement(
+                try db.cachedStatement(
+                    sql: into + Array(repeating: tuple, count: rowsPerInsert).joined(separator: ", ")))
             : nil
         try batch.withCells { cells in
             // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
@@ -27,7 +30,8 @@ public enum MultiRowInsert {
             if let many {
                 while first + rowsPerInsert <= batch.rowCount {
                     many.reset()
-                    try many.bindRowsInPlace(cells, rows: first..<(first + rowsPerInsert), width: Int32(batch.columns.count))
+                    try many.bindRowsInPlace(
+                        cells, rows: first..<(first + rowsPerInsert), width: Int32(batch.columns.count))
                     while try many.step() {}
                     first += rowsPerInsert
                 }

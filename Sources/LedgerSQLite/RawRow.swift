@@ -7,11 +7,6 @@ public struct RawRow {
     let statement: OpaquePointer
     public let count: Int
 
-    init(statement: OpaquePointer, count: Int) {
-        self.statement = statement
-        self.count = count
-    }
-
     public enum Kind { case null, integer, real, text, blob }
 
     public func kind(_ i: Int) -> Kind {
@@ -29,7 +24,9 @@ public struct RawRow {
     /// The UTF-8 bytes of a text column (a blob is read by ``value(_:)``, as `x'…'`).
     public func text(_ i: Int) -> UnsafeRawBufferPointer {
         let n = Int(sqlite3_column_bytes(statement, Int32(i)))
-        guard let p = sqlite3_column_text(statement, Int32(i)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard let p = sqlite3_column_text(statement, Int32(i)) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
         return UnsafeRawBufferPointer(start: p, count: n)
     }
 
@@ -50,7 +47,8 @@ extension SQLValue {
         default:
             let text = sqlite3_column_text(s, i)
             let n = Int(sqlite3_column_bytes(s, i))
-            self = .text(text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: n), as: UTF8.self) } ?? "")
+            self = .text(
+                text.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: n), as: UTF8.self) } ?? "")
         }
     }
 }

@@ -49,8 +49,10 @@ public struct RawStatement {
             case .text(var text):
                 code = text.withUTF8 { utf8 in
                     // An empty buffer may have no address, which SQLite would bind as NULL.
-                    let bytes = utf8.isEmpty ? UnsafeRawPointer(Self.empty.utf8Start) : UnsafeRawPointer(utf8.baseAddress!)
-                    return sqlite3_bind_text(s, position, bytes.assumingMemoryBound(to: CChar.self), Int32(utf8.count), Self.transient)
+                    let bytes =
+                        utf8.isEmpty ? UnsafeRawPointer(Self.empty.utf8Start) : UnsafeRawPointer(utf8.baseAddress!)
+                    return sqlite3_bind_text(
+                        s, position, bytes.assumingMemoryBound(to: CChar.self), Int32(utf8.count), Self.transient)
                 }
             }
             guard code == SQLITE_OK else { throw failure(code) }
@@ -79,7 +81,8 @@ public struct RawStatement {
                 // An empty text may have no address, which SQLite would bind as NULL.
                 let start = bytes.baseAddress ?? UnsafeRawPointer(Self.empty.utf8Start)
                 // No destructor (SQLITE_STATIC): SQLite reads the bytes where they are.
-                code = sqlite3_bind_text(s, position, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+                code = sqlite3_bind_text(
+                    s, position, start.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
             }
             guard code == SQLITE_OK else { throw failure(code) }
             position += 1
@@ -159,6 +162,8 @@ public struct RawStatement {
     }
 
     private func failure(_ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(s))), sql: statement.sql)
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(s))),
+            sql: statement.sql)
     }
 }

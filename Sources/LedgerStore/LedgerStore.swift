@@ -23,7 +23,8 @@ public struct LedgerStore: Sendable {
             if !FileManager.default.fileExists(atPath: path) {
                 let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
                 guard fd >= 0 else {
-                    throw LedgerError.database(path: path, message: "cannot create the database: \(String(cString: strerror(errno)))")
+                    throw LedgerError.database(
+                        path: path, message: "cannot create the database: \(String(cString: strerror(errno)))")
                 }
                 close(fd)
             }
@@ -61,11 +62,16 @@ public struct LedgerStore: Sendable {
     public func manifest() throws(LedgerError) -> [String: ManifestEntry] {
         try read { db in
             var out: [String: ManifestEntry] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines, CASE WHEN compression = 'none' THEN sha256 ELSE content_sha256 END, parser_revision FROM input_file")
+            let rows = try Row.fetchCursor(
+                db,
+                sql:
+                    "SELECT id, path, size, mtime_ns, sha256, status, format, compression, lines, CASE WHEN compression = 'none' THEN sha256 ELSE content_sha256 END, parser_revision FROM input_file"
+            )
             while let row = try rows.next() {
                 var entry = ManifestEntry(
                     id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
-                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8], contentSHA256: row[9])
+                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8],
+                    contentSHA256: row[9])
                 entry.parserRevision = row[10]
                 out[entry.path] = entry
             }
@@ -83,12 +89,12 @@ public struct LedgerStore: Sendable {
         }
     }
 
-
     /// A setting the last derive recorded, or nil.
     public func setting(_ key: String) throws(LedgerError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT value FROM ingest_setting WHERE key = ?", arguments: [key]) }
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM ingest_setting WHERE key = ?", arguments: [key])
+        }
     }
-
 
     /// Runs `body` all or nothing: in one write transaction, or in a savepoint of the open group.
     public func write<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {

@@ -107,7 +107,6 @@ public struct LoadOutcome: Sendable, Equatable {
     }
 }
 
-
 extension LedgerStore {
     /// Gives a stored file a new path: the same bytes moved (a log rotated from `.out` to
     /// `.out.1`); its rows stay, under the new name.
@@ -115,7 +114,8 @@ extension LedgerStore {
     /// When the content moved into other bytes (gzipped by logrotate), `sha256` and
     /// `compression` give the new file's. Derived evidence names paths, so derive runs again.
     public func move(
-        from old: String, to new: String, size: Int64, mtimeNanos: Int64, sha256: String? = nil, compression: String? = nil
+        from old: String, to new: String, size: Int64, mtimeNanos: Int64, sha256: String? = nil,
+        compression: String? = nil
     ) throws(LedgerError) {
         try write { db in
             try db.execute(

@@ -8,7 +8,8 @@ extension LedgerStore {
     /// manifest row (replacing an earlier version of the same path and everything read from it)
     /// and its rows. Rows whose natural key is already stored are dropped and counted.
     public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
-        let stored = try load(path: file.path, appending: file.appendedAfterLine != nil, pieces: { .end(file) }, keep: { _ in true })
+        let stored = try load(
+            path: file.path, appending: file.appendedAfterLine != nil, pieces: { .end(file) }, keep: { _ in true })
         guard case .stored(let outcome, _) = stored else { preconditionFailure("a kept file was rolled back") }
         return outcome
     }
@@ -40,7 +41,8 @@ extension LedgerStore {
         do {
             try queue.writeWithoutTransaction { db in
                 try db.inSavepoint {
-                    result = try Self.load(db, path: path, appending: appending, staging: stagingTables, pieces: next, keep: keep)
+                    result = try Self.load(
+                        db, path: path, appending: appending, staging: stagingTables, pieces: next, keep: keep)
                     if case .rolledBack = result { return .rollback }
                     return .commit
                 }
@@ -54,11 +56,13 @@ extension LedgerStore {
     }
 
     private static func load(
-        _ db: Database, path: String, appending: Bool, staging: [String], pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
+        _ db: Database, path: String, appending: Bool, staging: [String], pieces next: () -> LoadPiece,
+        keep: (FileLoad) -> Bool
     ) throws -> StreamedLoad {
         var replaced = false
         let fileID: Int64
-        let existing = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM input_file WHERE path = ?"), arguments: [path])
+        let existing = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM input_file WHERE path = ?"), arguments: [path])
         if appending, let existing {
             // A grown file read on: keep its rows; sizes, hash and counts follow the file.
             fileID = existing
@@ -112,9 +116,11 @@ extension LedgerStore {
                     WHERE id = ?
                     """
             ).execute(
-                arguments: [file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
-                            file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent,
-                            records, duplicates, fileID])
+                arguments: [
+                    file.size, file.mtimeNanos, file.sha256, file.lines, file.rejected,
+                    file.firstEvent, file.firstEvent, file.firstEvent, file.lastEvent, file.lastEvent, file.lastEvent,
+                    records, duplicates, fileID,
+                ])
         } else {
             try db.cachedStatement(
                 sql: """
@@ -141,7 +147,6 @@ extension LedgerStore {
         return .stored(LoadOutcome(fileID: fileID, records: records, duplicates: duplicates, replaced: replaced), file)
     }
 
-
     /// Inserts one batch of staging rows; returns (stored, dropped as duplicates).
     private static func insertRows(
         _ db: Database, _ batch: TableBatch, fileID: Int64, path: String, staging: [String]
@@ -152,7 +157,9 @@ extension LedgerStore {
         precondition(columns.allSatisfy(MultiRowInsert.isIdentifier), "bad column name in \(batch.table)")
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING")
+            sql:
+                "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING"
+        )
         let insert = RowInserter(statement: statement, fileID: fileID)
         var records = 0
         var duplicates = 0
@@ -161,10 +168,13 @@ extension LedgerStore {
         // index, opened and closed) for several rows. The rows go in in the same order, so the
         // table is the one single inserts make; a row already there (its file and line) is
         // skipped by `ON CONFLICT DO NOTHING` and counted as a duplicate all the same.
-        let many: RawStatement? = batch.naturalKey == nil && batch.rowCount >= rowsPerInsert
-            ? RawStatement(try db.cachedStatement(sql: """
-                INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: "(\(placeholders))", count: rowsPerInsert).joined(separator: ", ")) ON CONFLICT DO NOTHING
-                """))
+        let many: RawStatement? =
+            batch.naturalKey == nil && batch.rowCount >= rowsPerInsert
+            ? RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: "(\(placeholders))", count: rowsPerInsert).joined(separator: ", ")) ON CONFLICT DO NOTHING
+                        """))
             : nil
         try batch.withCells { cells in
             // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
@@ -176,7 +186,9 @@ extension LedgerStore {
             if let many {
                 while first + rowsPerInsert <= batch.rowCount {
                     many.reset()
-                    try many.bindRowsInPlace(cells, rows: first..<(first + rowsPerInsert), width: Int32(columns.count), leading: 2) { row, at in
+                    try many.bindRowsInPlace(
+                        cells, rows: first..<(first + rowsPerInsert), width: Int32(columns.count), leading: 2
+                    ) { row, at in
                         try many.bind(CollectionOfOne(.integer(fileID)), from: at)
                         try many.bind(CollectionOfOne(.integer(Int64(batch.lines[row]))), from: at + 1)
                     }
@@ -192,8 +204,9 @@ extension LedgerStore {
                 if try insert(db, line: batch.lines[index], cells, row: index) {
                     records += 1
                 } else if let key = batch.naturalKey,
-                    try takeOver(db, table: batch.table, key: key, value: batch.row(index).first, from: path, fileID: fileID,
-                                 insert: { try insert(db, line: batch.lines[index], cells, row: index) })
+                    try takeOver(
+                        db, table: batch.table, key: key, value: batch.row(index).first, from: path, fileID: fileID,
+                        insert: { try insert(db, line: batch.lines[index], cells, row: index) })
                 {
                     records += 1
                 } else {
@@ -204,26 +217,30 @@ extension LedgerStore {
         return (records, duplicates)
     }
 
-
     /// split of runs. Returns true when this file takes the row over from the other one.
     private static func takeOver(
-        _ db: Database, table: String, key: String, value: SQLValue?, from path: String, fileID: Int64, insert: () throws -> Bool
+        _ db: Database, table: String, key: String, value: SQLValue?, from path: String, fileID: Int64,
+        insert: () throws -> Bool
     ) throws -> Bool {
         guard let value else { return false }
-        guard let owner = try Row.fetchOne(
-            db, sql: "SELECT t.file_id, f.path FROM \(table) t JOIN input_file f ON f.id = t.file_id WHERE t.\(key) = ?",
-            arguments: [value.databaseValue])
+        guard
+            let owner = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT t.file_id, f.path FROM \(table) t JOIN input_file f ON f.id = t.file_id WHERE t.\(key) = ?",
+                arguments: [value.databaseValue])
         else { return false }
         let ownerPath: String = owner["path"]
         guard ownerPath.utf8.lexicographicallyPrecedes(path.utf8) == false, ownerPath != path else { return false }
         let ownerID: Int64 = owner["file_id"]
         try db.execute(sql: "DELETE FROM \(table) WHERE \(key) = ?", arguments: [value.databaseValue])
         _ = try insert()
-        try db.execute(sql: "UPDATE input_file SET records = records - 1, duplicates = duplicates + 1 WHERE id = ?", arguments: [ownerID])
+        try db.execute(
+            sql: "UPDATE input_file SET records = records - 1, duplicates = duplicates + 1 WHERE id = ?",
+            arguments: [ownerID])
         return true
     }
 }
-
 
 extension SQLValue {
     var databaseValue: DatabaseValue {
@@ -235,7 +252,6 @@ extension SQLValue {
         }
     }
 }
-
 
 /// Inserts staging rows through one prepared `INSERT … ON CONFLICT DO NOTHING`, binding each
 /// value straight to SQLite. GRDB's `StatementArguments` builds an array of boxed values per row,

@@ -21,7 +21,8 @@ extension LedgerStore {
     /// sessions that was 300 MB written only to be written over; `secure_delete = FAST` still
     /// zeroes deleted cells in the pages it writes anyway, and leaves freed pages to be reused.
     public func derive(_ body: (Database, LedgerReaders?) throws -> Void) throws(LedgerError) {
-        let wal = (try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }) == "wal"
+        let wal =
+            (try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }) == "wal"
         let secureDelete = try? queue.writeWithoutTransaction { db -> Int? in
             let before = try Int.fetchOne(db, sql: "PRAGMA secure_delete")
             try db.execute(sql: "PRAGMA secure_delete = FAST")
@@ -31,31 +32,34 @@ extension LedgerStore {
             if let before = secureDelete ?? nil {
                 _ = try? queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA secure_delete = \(before)") }
             }
-            if wal { _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") } }
+            if wal {
+                _ = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
+            }
         }
         try write { db in
             try body(db, wal ? LedgerReaders(path: path) : nil)
-            try db.execute(sql: "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'generation') WHERE key = 'derived'")
+            try db.execute(
+                sql: "UPDATE meta SET value = (SELECT value FROM meta WHERE key = 'generation') WHERE key = 'derived'")
         }
     }
-
 
     /// Fills in the SHA-256 of stored plain files whose hash was computed after their rows were
     /// written (``FileLoad/hashLength``): of their bytes and, being plain, of their content.
     /// A nil hash (the file could not be read again to its length) leaves the row as it is.
     public static func recordHashes(_ db: Database, _ hashes: [(fileID: Int64, sha256: String?)]) throws {
-        let update = try db.cachedStatement(sql: "UPDATE input_file SET sha256 = ?1, content_sha256 = ?1 WHERE id = ?2 AND compression = 'none'")
+        let update = try db.cachedStatement(
+            sql: "UPDATE input_file SET sha256 = ?1, content_sha256 = ?1 WHERE id = ?2 AND compression = 'none'")
         for (fileID, sha) in hashes {
             guard let sha else { continue }
             try update.execute(arguments: [sha, fileID])
         }
     }
 
-
     /// Records what a derive was made with (``Schema``'s `ingest_setting`), in its transaction.
     public static func recordSettings(_ db: Database, _ settings: [String: String]) throws {
         for (key, value) in settings.sorted(by: { $0.key < $1.key }) {
-            try db.execute(sql: "INSERT OR REPLACE INTO ingest_setting (key, value) VALUES (?, ?)", arguments: [key, value])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO ingest_setting (key, value) VALUES (?, ?)", arguments: [key, value])
         }
     }
 }

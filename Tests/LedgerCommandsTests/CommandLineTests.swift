@@ -8,8 +8,9 @@ struct CommandLineTests {
     func ledger() throws -> (TemporaryDirectory, String) {
         let dir = try TemporaryDirectory("ledger-cli")
         try dir.write("logs/hadoop2/rm-appsummary.log", try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
-        try dir.write("logs/emr/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/hadoop-yarn/rm.log.gz",
-                      Gzip.compress(try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log")))
+        try dir.write(
+            "logs/emr/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/hadoop-yarn/rm.log.gz",
+            Gzip.compress(try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log")))
         let db = dir.path + "/ledger.sqlite"
         let r = try CLI.run(["ingest", dir.path + "/logs", "--db", db])
         #expect(r.status == 0, "\(r.stderr)")
@@ -53,32 +54,41 @@ struct CommandLineTests {
         let sql = "select app_id, name, vcore_seconds from yarn_app order by app_id"
         let table = try CLI.run(["query", sql, "--db", db])
         #expect(table.status == 0)
-        #expect(table.stdout == """
-            app_id                          name                vcore_seconds
-            ------------------------------  ------------------  -------------
-            application_1349427720398_0001  QuasiMonteCarlo              NULL
-            application_1488460948013_0003  word count, part 2             54
-            application_1590702911576_0016  livy-session-3                326
-            (3 rows)
+        #expect(
+            table.stdout == """
+                app_id                          name                vcore_seconds
+                ------------------------------  ------------------  -------------
+                application_1349427720398_0001  QuasiMonteCarlo              NULL
+                application_1488460948013_0003  word count, part 2             54
+                application_1590702911576_0016  livy-session-3                326
+                (3 rows)
 
-            """)
+                """)
         let csv = try CLI.run(["query", sql, "--db", db, "--format", "csv"])
-        #expect(csv.stdout == "app_id,name,vcore_seconds\r\napplication_1349427720398_0001,QuasiMonteCarlo,\r\napplication_1488460948013_0003,\"word count, part 2\",54\r\napplication_1590702911576_0016,livy-session-3,326\r\n")
-        let json = try CLI.run(["query", "select app_id, vcore_seconds from yarn_app where vcore_seconds > 100", "--db", db, "--format", "json"])
+        #expect(
+            csv.stdout
+                == "app_id,name,vcore_seconds\r\napplication_1349427720398_0001,QuasiMonteCarlo,\r\napplication_1488460948013_0003,\"word count, part 2\",54\r\napplication_1590702911576_0016,livy-session-3,326\r\n"
+        )
+        let json = try CLI.run([
+            "query", "select app_id, vcore_seconds from yarn_app where vcore_seconds > 100", "--db", db, "--format",
+            "json",
+        ])
         #expect(json.stdout == "[{\"app_id\":\"application_1590702911576_0016\",\"vcore_seconds\":326}]\n")
     }
 
     // Two layers guard this: the statement's sqlite3_stmt_readonly check and the read-only
     // connection under it. Removing either one alone leaves this test green (the other still
     // refuses); it fails only when both are gone, which is the user-visible promise it states.
-    @Test("query refuses any statement that would write, and the ledger is unchanged", arguments: [
-        "delete from yarn_app",
-        "update yarn_app set user = 'x'",
-        "drop table yarn_app",
-        "insert into cluster values ('x', 1, null)",
-        "pragma user_version = 7",
-        "select 1; delete from yarn_app",
-    ])
+    @Test(
+        "query refuses any statement that would write, and the ledger is unchanged",
+        arguments: [
+            "delete from yarn_app",
+            "update yarn_app set user = 'x'",
+            "drop table yarn_app",
+            "insert into cluster values ('x', 1, null)",
+            "pragma user_version = 7",
+            "select 1; delete from yarn_app",
+        ])
     func queryRefusesWrites(sql: String) throws {
         let (dir, db) = try ledger()
         defer { dir.remove() }
@@ -104,7 +114,11 @@ struct CommandLineTests {
         let r = try CLI.run(["status", "--db", db])
         #expect(r.status == 0)
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("yarn-rm ") && $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3) == ["yarn-rm", "ok", "2"] })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("yarn-rm ")
+                    && $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3) == ["yarn-rm", "ok", "2"]
+            })
         #expect(lines.contains("Problem files (1; the first 20)"))
         #expect(lines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
         #expect(!lines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") })
@@ -113,7 +127,10 @@ struct CommandLineTests {
         let files = try CLI.run(["status", "--files", "--db", db])
         #expect(files.status == 0)
         let fileLines = files.stdout.split(separator: "\n").map(String.init)
-        #expect(fileLines.contains { $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") && $0.contains("yarn-rm  ok") })
+        #expect(
+            fileLines.contains {
+                $0.hasPrefix(dir.path + "/logs/hadoop2/rm-appsummary.log") && $0.contains("yarn-rm  ok")
+            })
         #expect(fileLines.contains { $0.hasPrefix(dir.path + "/logs/junk.bin") && $0.contains("unrecognised") })
     }
 
@@ -127,9 +144,13 @@ struct CommandLineTests {
         #expect(try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project).status == 0)
         let r = try CLI.run(["status", "--db", dir.path + "/out/ledger.sqlite"])
         #expect(r.status == 0)
-        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(2).joined(separator: " ") }
+        let lines = r.stdout.split(separator: "\n").map {
+            $0.split(separator: " ", omittingEmptySubsequences: true).prefix(2).joined(separator: " ")
+        }
         #expect(lines.contains("mismatch 1") && lines.contains("pending 4") && lines.contains("verified 161"))
-        let invalid = try CLI.run(["report", "--db", dir.path + "/out/ledger.sqlite", "--from", "2025-02-31", "--out", dir.path + "/r"])
+        let invalid = try CLI.run([
+            "report", "--db", dir.path + "/out/ledger.sqlite", "--from", "2025-02-31", "--out", dir.path + "/r",
+        ])
         #expect(invalid.status == 2 && invalid.stderr.contains("2025-02-31"))
     }
 
@@ -143,7 +164,10 @@ struct CommandLineTests {
         #expect(badConfig.stderr == "error: \(config):4: 'inputs.cluster' must be a string\n")
         let badFormat = try CLI.run(["ingest", dir.path, "--format", "nope", "--db", dir.path + "/l.sqlite"])
         #expect(badFormat.status == 2)
-        #expect(badFormat.stderr == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-rm\n")
+        #expect(
+            badFormat.stderr
+                == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-rm\n"
+        )
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)
         #expect(missing.stderr.hasPrefix("error: \(dir.path)/nothing-here: cannot read: No such file or directory"))
@@ -162,14 +186,19 @@ struct CommandLineTests {
         #expect(r.status == 0, "\(r.stderr)")
         // Every file under the three inputs of samples/session-ledger.toml is read once.
         let files = try ["emr-logs", "glue", "AWSLogs"].flatMap { root in
-            try FileManager.default.subpathsOfDirectory(atPath: Fixtures.project + "/samples/" + root).filter { $0.hasSuffix(".gz") }
+            try FileManager.default.subpathsOfDirectory(atPath: Fixtures.project + "/samples/" + root).filter {
+                $0.hasSuffix(".gz")
+            }
         }
         #expect(r.stdout.contains("\(files.count) file(s): \(files.count) new, 0 replaced, 0 unchanged"))
         #expect(r.stdout.contains("3 duplicate(s) dropped"))  // three sign-ins delivered twice (samples/README.md)
         #expect(r.stdout.contains("_20251119T0305Z_") && r.stdout.contains("error: truncated gzip"))
         // The scenario's sessions, one row each (samples/expected/sessions.json has 20).
         #expect(r.stdout.contains("(20 rows)"))
-        for reason in ["user_deleted", "app_killed", "app_finished", "idle_timeout", "start_failed", "still_running", "heartbeat_expired", "server_restart"] {
+        for reason in [
+            "user_deleted", "app_killed", "app_finished", "idle_timeout", "start_failed", "still_running",
+            "heartbeat_expired", "server_restart",
+        ] {
             #expect(r.stdout.contains(reason), "\(reason)")
         }
         // Run again: starts from an empty ledger, same result.

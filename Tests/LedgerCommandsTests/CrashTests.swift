@@ -15,7 +15,9 @@ struct CrashTests {
             let r = try CLI.run(["query", sql, "--db", db, "--format", "csv"])
             out.append(r.stdout)
         }
-        let r = try CLI.run(["report", "--db", db, "--config", Fixtures.project + "/samples/session-ledger.toml", "--out", reports])
+        let r = try CLI.run([
+            "report", "--db", db, "--config", Fixtures.project + "/samples/session-ledger.toml", "--out", reports,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         for name in try FileManager.default.contentsOfDirectory(atPath: reports).sorted() {
             out.append(name + "\n" + (try String(contentsOfFile: reports + "/" + name, encoding: .utf8)))
@@ -28,14 +30,17 @@ struct CrashTests {
     // samples are 347 files. How this was seen to fail: with derive run only when the current
     // run stored something, the kill before the derive left the ledger without sessions for
     // good (the snapshot had no session rows).
-    @Test("SIGKILL at a point of an ingest, then a second ingest", arguments: [
-        "file:1", "file:40", "file:200", "file:346", "before-derive", "inside-derive",
-    ])
+    @Test(
+        "SIGKILL at a point of an ingest, then a second ingest",
+        arguments: [
+            "file:1", "file:40", "file:200", "file:346", "before-derive", "inside-derive",
+        ])
     func killedIngestRecovers(point: String) throws {
         let dir = try TemporaryDirectory("ledger-kill")
         defer { dir.remove() }
         let config = Fixtures.project + "/samples/session-ledger.toml"
-        let clean = try CLI.run(["ingest", "--config", config, "--db", dir.path + "/clean.sqlite"], in: Fixtures.project)
+        let clean = try CLI.run(
+            ["ingest", "--config", config, "--db", dir.path + "/clean.sqlite"], in: Fixtures.project)
         #expect(clean.status == 0)
         let want = try snapshot(dir.path + "/clean.sqlite", reports: dir.path + "/clean-reports")
 
@@ -43,19 +48,26 @@ struct CrashTests {
         child.executableURL = URL(fileURLWithPath: CLI.executable)
         child.arguments = ["ingest", "--config", config, "--db", dir.path + "/killed.sqlite"]
         child.currentDirectoryURL = URL(fileURLWithPath: Fixtures.project)
-        child.environment = ProcessInfo.processInfo.environment.merging(["SESSION_LEDGER_CRASH_AT": point]) { _, new in new }
+        child.environment = ProcessInfo.processInfo.environment.merging(["SESSION_LEDGER_CRASH_AT": point]) { _, new in
+            new
+        }
         child.standardError = FileHandle.nullDevice
         try child.run()
         child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGKILL, "the run was not killed at \(point)")
+        #expect(
+            child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGKILL,
+            "the run was not killed at \(point)")
         // The killed ledger can be queried at once, whatever the kill left (a hot journal; a
         // write-ahead log when killed while deriving).
         let peek = try CLI.run(["query", "SELECT count(*) FROM input_file", "--db", dir.path + "/killed.sqlite"])
         #expect(peek.status == 0, "\(peek.stderr)")
-        let again = try CLI.run(["ingest", "--config", config, "--db", dir.path + "/killed.sqlite"], in: Fixtures.project)
+        let again = try CLI.run(
+            ["ingest", "--config", config, "--db", dir.path + "/killed.sqlite"], in: Fixtures.project)
         #expect(again.status == 0, "\(again.stderr)")
         // Back in a rollback journal, whatever the kill left (a derive runs in WAL mode).
-        let mode = try CLI.run(["query", "SELECT * FROM pragma_journal_mode", "--db", dir.path + "/killed.sqlite", "--format", "csv"])
+        let mode = try CLI.run([
+            "query", "SELECT * FROM pragma_journal_mode", "--db", dir.path + "/killed.sqlite", "--format", "csv",
+        ])
         #expect(mode.stdout == "journal_mode\r\ndelete\r\n")  // CSV lines end in CR LF
         #expect(try snapshot(dir.path + "/killed.sqlite", reports: dir.path + "/killed-reports") == want)
     }
@@ -85,18 +97,29 @@ struct CrashTests {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CLI.executable)
         child.arguments = ["ingest", dir.path + "/j-0LARGEFILE01", "--db", db]
-        child.environment = ProcessInfo.processInfo.environment.merging(["SESSION_LEDGER_CRASH_AT": "piece:2"]) { _, new in new }
+        child.environment = ProcessInfo.processInfo.environment.merging(["SESSION_LEDGER_CRASH_AT": "piece:2"]) {
+            _, new in new
+        }
         child.standardError = FileHandle.nullDevice
         try child.run()
         child.waitUntilExit()
-        #expect(child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGKILL, "the run was not killed at piece 2")
-        let half = try CLI.run(["query", "select (select count(*) from yarn_app) || ' ' || (select count(*) from input_file) as n", "--db", db, "--format", "csv"])
+        #expect(
+            child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGKILL,
+            "the run was not killed at piece 2")
+        let half = try CLI.run([
+            "query", "select (select count(*) from yarn_app) || ' ' || (select count(*) from input_file) as n", "--db",
+            db, "--format", "csv",
+        ])
         #expect(half.status == 0, "\(half.stderr)")
         #expect(half.stdout == "n\r\n0 0\r\n")  // CSV lines end in CRLF (RFC 4180)
 
         let again = try CLI.run(["ingest", dir.path + "/j-0LARGEFILE01", "--db", db])
         #expect(again.status == 0, "\(again.stderr)")
-        let whole = try CLI.run(["query", "select count(*) as n, count(distinct app_id) as apps, min(line) as first, max(line) as last from yarn_app", "--db", db, "--format", "csv"])
+        let whole = try CLI.run([
+            "query",
+            "select count(*) as n, count(distinct app_id) as apps, min(line) as first, max(line) as last from yarn_app",
+            "--db", db, "--format", "csv",
+        ])
         #expect(whole.stdout == "n,apps,first,last\r\n10000,10000,1,10000\r\n")
     }
 }

@@ -10,12 +10,16 @@ struct RunCommandTests {
         let root = Fixtures.path("sessions")
         for file in try FileManager.default.subpathsOfDirectory(atPath: root) {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            else { continue }
             try dir.write("logs/" + file, try Fixtures.bytes("sessions/" + file))
         }
         let whole = Gzip.compress(try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
         try dir.write("logs/old/rm-appsummary.log.gz", Array(whole.prefix(whole.count / 2)))
-        let config = try dir.write("ledger.toml", """
+        let config = try dir.write(
+            "ledger.toml",
+            """
             database = "state/ledger.sqlite"
             [[inputs]]
             path = "logs"
@@ -48,8 +52,14 @@ struct RunCommandTests {
         let r = try CLI.run(["run", "--config", config, "--json"])
         #expect(r.status == 3)
         // The cut .gz is the one damaged file; no identities are known, so coverage is 0 of 10.
-        #expect(r.stderr.contains("data-quality gate failed: 1 input file(s) with quarantined lines or damage, more than max_quarantined_files = 0 (see data_quality.csv)"))
-        #expect(r.stderr.contains("data-quality gate failed: identity coverage 0 % (0 of 10 sessions), below min_identity_coverage = 50 % (see identity_audit.csv)"))
+        #expect(
+            r.stderr.contains(
+                "data-quality gate failed: 1 input file(s) with quarantined lines or damage, more than max_quarantined_files = 0 (see data_quality.csv)"
+            ))
+        #expect(
+            r.stderr.contains(
+                "data-quality gate failed: identity coverage 0 % (0 of 10 sessions), below min_identity_coverage = 50 % (see identity_audit.csv)"
+            ))
         #expect(r.stderr.contains("old/rm-appsummary.log.gz: error: truncated gzip"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(object["exit_code"] as? Int == 3)
@@ -79,10 +89,18 @@ struct RunCommandTests {
         defer { dir.remove() }
         let lock = dir.path + "/state/ledger.sqlite.lock"
         let holder = try holdTheLock(lock)
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
+        defer {
+            if holder.isRunning {
+                kill(holder.processIdentifier, SIGKILL)
+                holder.waitUntilExit()
+            }
+        }
         let r = try CLI.run(["run", "--config", config])
         #expect(r.status == 4)
-        #expect(r.stderr == "error: another run holds the lock \(lock) (process \(holder.processIdentifier)); try again when it has finished\n")
+        #expect(
+            r.stderr
+                == "error: another run holds the lock \(lock) (process \(holder.processIdentifier)); try again when it has finished\n"
+        )
         kill(holder.processIdentifier, SIGKILL)  // SIGTERM may be ignored under the test runner
         holder.waitUntilExit()
         // The holder is gone: its lock went with it, and the next run proceeds.

@@ -13,8 +13,10 @@ struct DeriveReadingTests {
     static func referenceSeconds(_ text: String) -> Int64? {
         let u = Array(text.utf8)
         guard u.count >= 19, let y = Int(String(decoding: u[0..<4], as: UTF8.self)),
-            let mo = Int(String(decoding: u[5..<7], as: UTF8.self)), let d = Int(String(decoding: u[8..<10], as: UTF8.self)),
-            let h = Int(String(decoding: u[11..<13], as: UTF8.self)), let mi = Int(String(decoding: u[14..<16], as: UTF8.self)),
+            let mo = Int(String(decoding: u[5..<7], as: UTF8.self)),
+            let d = Int(String(decoding: u[8..<10], as: UTF8.self)),
+            let h = Int(String(decoding: u[11..<13], as: UTF8.self)),
+            let mi = Int(String(decoding: u[14..<16], as: UTF8.self)),
             let s = Int(String(decoding: u[17..<19], as: UTF8.self))
         else { return nil }
         return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
@@ -35,9 +37,11 @@ struct DeriveReadingTests {
     func secondsAgreeWithIntParsing() {
         var rng = SeededGenerator(seed: 0x5e55105)
         let alphabet = Array("0123456789012345678901234567890123456789+-:TZ.é ")
-        var cases = ["2025-11-24T00:00:00Z", "2025-11-24T00:00:00.000Z", "1970-01-01T00:00:00Z", "2025-11-24T00:00:0", "",
-                     "+025-11-24T00:00:00Z", "2025-+1-24T00:-0:00Z", "2025-11-24T00:00:+Z", "2025-11-24T00:00:-9.000Z",
-                     "2025-11-24T0é:00:00Z", "20251124T000000Z000000"]
+        var cases = [
+            "2025-11-24T00:00:00Z", "2025-11-24T00:00:00.000Z", "1970-01-01T00:00:00Z", "2025-11-24T00:00:0", "",
+            "+025-11-24T00:00:00Z", "2025-+1-24T00:-0:00Z", "2025-11-24T00:00:+Z", "2025-11-24T00:00:-9.000Z",
+            "2025-11-24T0é:00:00Z", "20251124T000000Z000000",
+        ]
         for _ in 0..<20_000 {
             var chars = Array("2025-11-24T00:00:00.000Z")
             for _ in 0..<Int.random(in: 0...3, using: &rng) {
@@ -60,16 +64,23 @@ struct DeriveReadingTests {
         let key = "spark.executor.instances"
         var cases = [
             "{}", "{\"\(key)\":\"3\"}", "{\"a\":\"b\",\"\(key)\":\"12\"}", "{\"\(key)\":\"x\"}", "{\"\(key)\":\"\"}",
-            "{\"x.\(key)\":\"3\"}", "{\"a\":\"\(key)\"}", "{\"a\":\"\\\"\(key)\\\":\\\"9\\\"\"}", "{\"\(key)\":\"4\",\"\(key)\":\"5\"}",
-            "{ \"\(key)\" : \"6\" }", "{\"\(key)\":\"\\u0037\"}", "{\"\\u0073park.executor.instances\":\"8\"}", "{\"\(key)\":7}",
-            "{\"\(key)\":\"3\"", "{\"\(key)\":\"3\"}x", "{\"\(key)\":\"3\"} ", "not json", "{\"a\":\",\\\"\(key)\\\":\\\"2\"}",
+            "{\"x.\(key)\":\"3\"}", "{\"a\":\"\(key)\"}", "{\"a\":\"\\\"\(key)\\\":\\\"9\\\"\"}",
+            "{\"\(key)\":\"4\",\"\(key)\":\"5\"}",
+            "{ \"\(key)\" : \"6\" }", "{\"\(key)\":\"\\u0037\"}", "{\"\\u0073park.executor.instances\":\"8\"}",
+            "{\"\(key)\":7}",
+            "{\"\(key)\":\"3\"", "{\"\(key)\":\"3\"}x", "{\"\(key)\":\"3\"} ", "not json",
+            "{\"a\":\",\\\"\(key)\\\":\\\"2\"}",
         ]
         var rng = SeededGenerator(seed: 0x5e55106)
-        let pieces = [key, "spark.driver.memory", "a", "\"", "\\", ",", ":", "{", "}", "3", "12", " ", "é", "\(key)\":\""]
+        let pieces = [
+            key, "spark.driver.memory", "a", "\"", "\\", ",", ":", "{", "}", "3", "12", " ", "é", "\(key)\":\"",
+        ]
         for _ in 0..<3_000 {
             var pairs: [(String, String)] = []
             for _ in 0..<Int.random(in: 0...3, using: &rng) {
-                func text() -> String { (0..<Int.random(in: 1...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined() }
+                func text() -> String {
+                    (0..<Int.random(in: 1...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+                }
                 pairs.append((Bool.random(using: &rng) ? key : text(), text()))
             }
             cases.append(JSONText.object(pairs))
@@ -96,12 +107,16 @@ struct DeriveReadingTests {
             var text = text
             return text.withUTF8 { codes.code($0) }
         }
-        let texts = ["interactive", "batch", "Batch", "café", "cafe\u{301}", "spark", "", "interactive ", "batch", "spark"]
+        let texts = [
+            "interactive", "batch", "Batch", "café", "cafe\u{301}", "spark", "", "interactive ", "batch", "spark",
+        ]
         let numbers = texts.map(code)
         #expect(numbers[0] == SessionDeriver.TypeCodes.interactive && numbers[1] == SessionDeriver.TypeCodes.batch)
         for i in texts.indices {
             for j in texts.indices {
-                #expect((numbers[i] == numbers[j]) == (texts[i] == texts[j]), "\(texts[i].debugDescription) / \(texts[j].debugDescription)")
+                #expect(
+                    (numbers[i] == numbers[j]) == (texts[i] == texts[j]),
+                    "\(texts[i].debugDescription) / \(texts[j].debugDescription)")
             }
         }
     }
@@ -115,9 +130,11 @@ struct DeriveReadingTests {
             return text.withUTF8 { SessionDeriver.WalkEvent($0) }
         }
         let acted: [(String, SessionDeriver.WalkEvent)] = [
-            ("server_start", .serverStart), ("server_stop", .serverStop), ("recovered", .recovered), ("create", .create),
+            ("server_start", .serverStart), ("server_stop", .serverStop), ("recovered", .recovered),
+            ("create", .create),
             ("ready", .ready), ("idle_timeout", .idleTimeout), ("finished_purge", .finishedPurge),
-            ("heartbeat_expired", .heartbeatExpired), ("deleting", .deleting), ("deleted", .deleted), ("stopped", .stopped),
+            ("heartbeat_expired", .heartbeatExpired), ("deleting", .deleting), ("deleted", .deleted),
+            ("stopped", .stopped),
             ("app_not_found", .appNotFound),
         ]
         for (name, expected) in acted {

@@ -10,7 +10,11 @@ import Testing
 struct FindingTests {
     func findings(_ code: String) async throws -> [[String]] {
         try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
-            try Row.fetchAll(db, sql: "SELECT severity, subject, detail, evidence FROM finding WHERE code = ? ORDER BY subject, detail", arguments: [code]).map {
+            try Row.fetchAll(
+                db,
+                sql: "SELECT severity, subject, detail, evidence FROM finding WHERE code = ? ORDER BY subject, detail",
+                arguments: [code]
+            ).map {
                 [$0["severity"], $0["subject"], $0["detail"], $0["evidence"]]
             }
         }
@@ -19,10 +23,13 @@ struct FindingTests {
     @Test("unexpected background: alice's 13:00 session ran 1200 s after her sign-in ended, with policy interactive")
     func unexpectedBackground() async throws {
         let rows = try await findings("unexpected_background")
-        #expect(rows.map { [$0[0], $0[1], $0[2]] } == [[
-            "high", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/3",
-            "alice's session ran 1200 s after the sign-in ended; policy at creation: interactive",
-        ]])
+        #expect(
+            rows.map { [$0[0], $0[1], $0[2]] } == [
+                [
+                    "high", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/3",
+                    "alice's session ran 1200 s after the sign-in ended; policy at creation: interactive",
+                ]
+            ])
         // The create line: 1 start line, 6 lines for sessions 0–2, 4 delete lines, then line 12.
         #expect(rows.first?[3].hasSuffix("livy-livy-server.out.gz:12") == true)
     }
@@ -31,7 +38,8 @@ struct FindingTests {
     @Test("background over the limit in force")
     func backgroundOverLimit() async throws {
         let rows = try await findings("background_over_limit")
-        #expect(rows.map { $0[1] } == ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/0", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/1"])
+        #expect(
+            rows.map { $0[1] } == ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/0", "j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/1"])
         #expect(rows.first?[2] == "alice's session ran 3600 s in background; the limit in force is 3000 s")
     }
 
@@ -39,14 +47,22 @@ struct FindingTests {
     func identityFindings() async throws {
         #expect(try await findings("identity_missing").map { $0[1] } == ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/4"])
         let unresolved = try await findings("identity_unresolved")
-        #expect(unresolved.map { [$0[1], $0[2]] } == [["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/5", "'mallory' maps to no Identity Center user"]])
+        #expect(
+            unresolved.map { [$0[1], $0[2]] } == [
+                ["j-BGTESTCLUSTR1/2025-11-24T07:30:00Z/5", "'mallory' maps to no Identity Center user"]
+            ])
     }
 
     @Test("every policy change is a finding with its event")
     func policyChanges() async throws {
         let rows = try await findings("policy_change")
         #expect(rows.count == 5)
-        #expect(rows.contains { $0[2] == "2025-11-24T12:00:00Z: arn:aws:sts::111122223333:assumed-role/Admin/ops PutApplicationSessionConfiguration UserBackgroundSessionApplicationStatus ENABLED → DISABLED" && $0[3] == "eventID app2" })
+        #expect(
+            rows.contains {
+                $0[2]
+                    == "2025-11-24T12:00:00Z: arn:aws:sts::111122223333:assumed-role/Admin/ops PutApplicationSessionConfiguration UserBackgroundSessionApplicationStatus ENABLED → DISABLED"
+                    && $0[3] == "eventID app2"
+            })
     }
 
     // How this was seen to fail: with the lookup left to SQLite's exact `$.roleArn` alone, the
@@ -54,15 +70,19 @@ struct FindingTests {
     @Test("a cross-account role assumption, counted once for both accounts' copies; the key in any case")
     func crossAccount() async throws {
         let rows = try await findings("cross_account_role")
-        #expect(rows.map { [$0[1], $0[2], $0[3]] } == [[
-            "arn:aws:iam::111122223333:role/Auditor",
-            "2025-11-24T09:42:00Z: arn:aws:sts::555566667777:assumed-role/Audit/bob from account 555566667777 assumed a role of account 111122223333",
-            "eventID xa-3",
-        ], [
-            "arn:aws:iam::111122223333:role/EMRStudioAccess",
-            "2025-11-24T09:40:00Z: arn:aws:sts::999988887777:assumed-role/StudioUser/alice from account 999988887777 assumed a role of account 111122223333 (source identity alice@example.com)",
-            "eventID xa-1",
-        ]])
+        #expect(
+            rows.map { [$0[1], $0[2], $0[3]] } == [
+                [
+                    "arn:aws:iam::111122223333:role/Auditor",
+                    "2025-11-24T09:42:00Z: arn:aws:sts::555566667777:assumed-role/Audit/bob from account 555566667777 assumed a role of account 111122223333",
+                    "eventID xa-3",
+                ],
+                [
+                    "arn:aws:iam::111122223333:role/EMRStudioAccess",
+                    "2025-11-24T09:40:00Z: arn:aws:sts::999988887777:assumed-role/StudioUser/alice from account 999988887777 assumed a role of account 111122223333 (source identity alice@example.com)",
+                    "eventID xa-1",
+                ],
+            ])
     }
 
     // No digest at all in the data for this account and region: its files cannot be verified
@@ -71,15 +91,33 @@ struct FindingTests {
     @Test("log files of a trail with no digest in the data are not covered; the hours with no file at all")
     func integrityAndCoverage() async throws {
         let unverified = try await findings("unverified_logs")
-        #expect(unverified.map { [$0[0], $0[1], $0[2]] } == [[
-            "medium", "111122223333/us-east-1", "2 CloudTrail file(s) that a digest should list are listed in none (no digest of this account and region in the data)",
-        ]])
+        #expect(
+            unverified.map { [$0[0], $0[1], $0[2]] } == [
+                [
+                    "medium", "111122223333/us-east-1",
+                    "2 CloudTrail file(s) that a digest should list are listed in none (no digest of this account and region in the data)",
+                ]
+            ])
         let statuses = try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
-            try String.fetchAll(db, sql: "SELECT d.digest_status || ' ' || d.detail FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id ORDER BY f.path")
+            try String.fetchAll(
+                db,
+                sql:
+                    "SELECT d.digest_status || ' ' || d.detail FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id ORDER BY f.path"
+            )
         }
-        #expect(statuses == ["not_covered no digest of 111122223333/us-east-1 in the data", "not_covered no digest of 111122223333/us-east-1 in the data"])
+        #expect(
+            statuses == [
+                "not_covered no digest of 111122223333/us-east-1 in the data",
+                "not_covered no digest of 111122223333/us-east-1 in the data",
+            ])
         let gaps = try await findings("coverage_gap")
-        #expect(gaps.map { [$0[1], $0[2]] } == [["111122223333/us-east-1", "no CloudTrail file from 2025-11-24T04:00:00Z to 2025-11-24T23:00:00Z (19 h)"]])
+        #expect(
+            gaps.map { [$0[1], $0[2]] } == [
+                [
+                    "111122223333/us-east-1",
+                    "no CloudTrail file from 2025-11-24T04:00:00Z to 2025-11-24T23:00:00Z (19 h)",
+                ]
+            ])
     }
 
     // churn-train: created 09:45 (app X ENABLED) → session limit = the background duration,
@@ -90,16 +128,27 @@ struct FindingTests {
     func sageMakerJobs() async throws {
         let jobs = try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at").map {
-                [$0["job_name"], $0["job_type"], $0["user_name"] ?? "-", $0["identity_status"], $0["ended_at"] ?? "-",
-                 "\($0["max_runtime_s"] as Int? ?? -1)", "\($0["session_limit_s"] as Int? ?? -1)", "\($0["effective_limit_s"] as Int? ?? -1)"] as [String]
+                [
+                    $0["job_name"], $0["job_type"], $0["user_name"] ?? "-", $0["identity_status"],
+                    $0["ended_at"] ?? "-",
+                    "\($0["max_runtime_s"] as Int? ?? -1)", "\($0["session_limit_s"] as Int? ?? -1)",
+                    "\($0["effective_limit_s"] as Int? ?? -1)",
+                ] as [String]
             }
         }
-        #expect(jobs == [
-            ["churn-train", "training", "alice", "propagated", "2025-11-24T10:35:00Z", "86400", "3000", "3000"],
-            ["features", "processing", "bob", "propagated", "-", "7200", "17100", "7200"],
-            ["anon", "training", "-", "missing", "-", "3600", "-1", "3600"],
-        ])
+        #expect(
+            jobs == [
+                ["churn-train", "training", "alice", "propagated", "2025-11-24T10:35:00Z", "86400", "3000", "3000"],
+                ["features", "processing", "bob", "propagated", "-", "7200", "17100", "7200"],
+                ["anon", "training", "-", "missing", "-", "3600", "-1", "3600"],
+            ])
         let cut = try await findings("job_cut_by_session")
-        #expect(cut.map { [$0[1], $0[2]] } == [["churn-train", "ran 3000 s, stopped at the session limit of 3000 s although its own limit was 86400 s"]])
+        #expect(
+            cut.map { [$0[1], $0[2]] } == [
+                [
+                    "churn-train",
+                    "ran 3000 s, stopped at the session limit of 3000 s although its own limit was 86400 s",
+                ]
+            ])
     }
 }

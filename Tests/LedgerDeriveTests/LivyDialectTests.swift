@@ -35,26 +35,27 @@ struct LivyDialectTests {
     // Session 1: the same words at 17:10:25, 8 h 0 min 25 s after its 09:10:00 statement: a real
     // idle timeout, ended 17:10:26; duration 09:00:40 → 17:10:26 = 29386 s, tail 28826 s.
     // How this was seen to fail: before, session 0 was idle_timeout.
-    @Test("0.8: the idle-timeout words well before the timeout are the purge of a finished session, not an idle timeout")
+    @Test(
+        "0.8: the idle-timeout words well before the timeout are the purge of a finished session, not an idle timeout")
     func purgeIsNotIdleTimeout() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada"))
-                \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
-                \(Self.create08("09:00:40", 1, "bo"))
-                \(Self.ready("09:01:10", 1, "bo", app: "application_1741150000000_0002"))
-                25/03/05 09:40:30 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than 28.8 ms.
-                25/03/05 09:40:30 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 09:40:31 INFO InteractiveSessionManager: Deleted session 0
-                25/03/05 17:10:25 INFO InteractiveSessionManager: Deleting InteractiveSession 1 because it was inactive for more than 28.8 ms.
-                25/03/05 17:10:25 INFO InteractiveSessionManager: Deleting session 1
-                25/03/05 17:10:26 INFO InteractiveSessionManager: Deleted session 1
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            \(Self.create08("09:00:00", 0, "ada"))
+            \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
+            \(Self.create08("09:00:40", 1, "bo"))
+            \(Self.ready("09:01:10", 1, "bo", app: "application_1741150000000_0002"))
+            25/03/05 09:40:30 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than 28.8 ms.
+            25/03/05 09:40:30 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 09:40:31 INFO InteractiveSessionManager: Deleted session 0
+            25/03/05 17:10:25 INFO InteractiveSessionManager: Deleting InteractiveSession 1 because it was inactive for more than 28.8 ms.
+            25/03/05 17:10:25 INFO InteractiveSessionManager: Deleting session 1
+            25/03/05 17:10:26 INFO InteractiveSessionManager: Deleted session 1
+            """,
             Self.node + "livy/2025_03_05.request.log": """
-                \(Self.statement("09:10:00", 0))
-                \(Self.statement("09:10:00", 1))
-                """,
+            \(Self.statement("09:10:00", 0))
+            \(Self.statement("09:10:00", 1))
+            """,
         ])
         defer { dir.remove() }
         let s0 = try #require(rows.first { $0["proxy_user"] == "ada" })
@@ -77,13 +78,13 @@ struct LivyDialectTests {
     func ownTTL() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada", ttl: "1h"))
-                \(Self.ready("09:00:30", 0, "ada"))
-                25/03/05 10:10:40 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than 28.8 ms.
-                25/03/05 10:10:40 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 10:10:41 INFO InteractiveSessionManager: Deleted session 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            \(Self.create08("09:00:00", 0, "ada", ttl: "1h"))
+            \(Self.ready("09:00:30", 0, "ada"))
+            25/03/05 10:10:40 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than 28.8 ms.
+            25/03/05 10:10:40 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 10:10:41 INFO InteractiveSessionManager: Deleted session 0
+            """,
             Self.node + "livy/2025_03_05.request.log": Self.statement("09:10:00", 0),
         ])
         defer { dir.remove() }
@@ -101,13 +102,13 @@ struct LivyDialectTests {
         func files(_ words: String) -> [String: String] {
             [
                 Self.node + "livy/livy-livy-server.out": """
-                    25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                    \(Self.create08("09:00:00", 0, "ada"))
-                    \(Self.ready("09:00:30", 0, "ada"))
-                    25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than \(words).
-                    25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0
-                    25/03/05 09:20:01 INFO InteractiveSessionManager: Deleted session 0
-                    """,
+                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+                \(Self.create08("09:00:00", 0, "ada"))
+                \(Self.ready("09:00:30", 0, "ada"))
+                25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it was inactive for more than \(words).
+                25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0
+                25/03/05 09:20:01 INFO InteractiveSessionManager: Deleted session 0
+                """,
                 Self.node + "livy/2025_03_05.request.log": Self.statement("09:10:00", 0),
             ]
         }
@@ -131,16 +132,19 @@ struct LivyDialectTests {
     func batchPurge() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 09:00:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py, ]]
-                25/03/05 09:10:00 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
-                25/03/05 09:20:00 INFO BatchSessionManager: Deleting BatchSession 0 because it was inactive for more than 0.3 ms.
-                25/03/05 09:20:00 INFO BatchSessionManager: Deleting session 0
-                25/03/05 09:20:01 INFO BatchSessionManager: Deleted session 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py, ]]
+            25/03/05 09:10:00 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 09:20:00 INFO BatchSessionManager: Deleting BatchSession 0 because it was inactive for more than 0.3 ms.
+            25/03/05 09:20:00 INFO BatchSessionManager: Deleting session 0
+            25/03/05 09:20:01 INFO BatchSessionManager: Deleted session 0
+            """
         ])
         defer { dir.remove() }
-        #expect(rows.map { "\($0["end_reason"] as String) \($0["ended_at"] as String)" } == ["app_finished 2025-03-05T09:20:01Z"])
+        #expect(
+            rows.map { "\($0["end_reason"] as String) \($0["ended_at"] as String)" } == [
+                "app_finished 2025-03-05T09:20:01Z"
+            ])
     }
 
     // Livy 0.9 words the purge of a finished session apart: "finished before 600.0 secs". No
@@ -150,13 +154,13 @@ struct LivyDialectTests {
     func finishedPurge() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
-                25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: null, proxyUser: Some(ada), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null, executorLogUrls=null}]
-                25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it finished before 600.0 secs.
-                25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0
-                25/03/05 09:30:01 INFO InteractiveSessionManager: Deleted InteractiveSession 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
+            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: null, proxyUser: Some(ada), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null, executorLogUrls=null}]
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0 because it finished before 600.0 secs.
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting InteractiveSession 0
+            25/03/05 09:30:01 INFO InteractiveSessionManager: Deleted InteractiveSession 0
+            """
         ])
         defer { dir.remove() }
         let s = try #require(rows.first)
@@ -173,20 +177,23 @@ struct LivyDialectTests {
     func batchDeleteKeepsInteractive() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada"))
-                \(Self.ready("09:00:30", 0, "ada"))
-                25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py]]
-                25/03/05 09:05:20 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
-                25/03/05 09:30:00 INFO BatchSessionManager: Deleting session 0
-                25/03/05 09:30:00 INFO BatchSessionManager: Deleted session 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            \(Self.create08("09:00:00", 0, "ada"))
+            \(Self.ready("09:00:30", 0, "ada"))
+            25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/a.py]]
+            25/03/05 09:05:20 INFO BatchSession: Batch session 0 created [appid: null, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 09:30:00 INFO BatchSessionManager: Deleting session 0
+            25/03/05 09:30:00 INFO BatchSessionManager: Deleted session 0
+            """
         ])
         defer { dir.remove() }
-        #expect(rows.map { "\($0["session_type"] as String) \($0["end_reason"] as String) \($0["ended_at"] as String? ?? "-") \($0["duration_s"] as Int)" } == [
-            "interactive still_running - 1800",
-            "batch user_deleted 2025-03-05T09:30:00Z 1500",
-        ])
+        #expect(
+            rows.map {
+                "\($0["session_type"] as String) \($0["end_reason"] as String) \($0["ended_at"] as String? ?? "-") \($0["duration_s"] as Int)"
+            } == [
+                "interactive still_running - 1800",
+                "batch user_deleted 2025-03-05T09:30:00Z 1500",
+            ])
     }
 
     // The app's YARN state is FINISHED but its final status FAILED (the driver failed), at
@@ -196,15 +203,15 @@ struct LivyDialectTests {
     func failedApp() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada"))
-                \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
-                25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 09:30:00 INFO InteractiveSessionManager: Deleted session 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            \(Self.create08("09:00:00", 0, "ada"))
+            \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 09:30:00 INFO InteractiveSessionManager: Deleted session 0
+            """,
             Self.node + "hadoop-yarn/yarn-yarn-resourcemanager-h.log": """
-                2025-03-05 09:20:00,500 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0001,name=livy-session-0,user=ada,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165203000,startTime=1741165204000,finishTime=1741166400000,finalStatus=FAILED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
-                """,
+            2025-03-05 09:20:00,500 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0001,name=livy-session-0,user=ada,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165203000,startTime=1741165204000,finishTime=1741166400000,finalStatus=FAILED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
+            """,
         ])
         defer { dir.remove() }
         let s = try #require(rows.first)
@@ -221,21 +228,21 @@ struct LivyDialectTests {
     func shutdownKill() async throws {
         let (dir, rows) = try await ingestFiles([
             Self.node + "livy/livy-livy-server.out.1": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                \(Self.create08("09:00:00", 0, "ada"))
-                \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
-                25/03/05 10:00:00 INFO LivyServer: Shutting down Livy server.
-                25/03/05 10:00:00 INFO InteractiveSession: Stopping InteractiveSession 0...
-                25/03/05 10:00:01 INFO InteractiveSession: Stopped InteractiveSession 0.
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            \(Self.create08("09:00:00", 0, "ada"))
+            \(Self.ready("09:00:30", 0, "ada", app: "application_1741150000000_0001"))
+            25/03/05 10:00:00 INFO LivyServer: Shutting down Livy server.
+            25/03/05 10:00:00 INFO InteractiveSession: Stopping InteractiveSession 0...
+            25/03/05 10:00:01 INFO InteractiveSession: Stopped InteractiveSession 0.
+            """,
             Self.node + "livy/livy-livy-server.out": """
-                25/03/05 10:05:00 INFO InteractiveSessionManager: Recovered 0 interactive sessions. Next session id: 0
-                25/03/05 10:05:02 INFO WebServer: Starting server on http://h:8998
-                """,
+            25/03/05 10:05:00 INFO InteractiveSessionManager: Recovered 0 interactive sessions. Next session id: 0
+            25/03/05 10:05:02 INFO WebServer: Starting server on http://h:8998
+            """,
             Self.node + "hadoop-yarn/yarn-yarn-resourcemanager-h.log": """
-                2025-03-05 10:00:01,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=livy\tIP=10.0.0.1\tOPERATION=Kill Application Request\tTARGET=ClientRMService\tRESULT=SUCCESS\tAPPID=application_1741150000000_0001
-                2025-03-05 10:00:01,900 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0001,name=livy-session-0,user=ada,queue=default,state=KILLED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165203000,startTime=1741165204000,finishTime=1741168801200,finalStatus=KILLED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
-                """,
+            2025-03-05 10:00:01,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=livy\tIP=10.0.0.1\tOPERATION=Kill Application Request\tTARGET=ClientRMService\tRESULT=SUCCESS\tAPPID=application_1741150000000_0001
+            2025-03-05 10:00:01,900 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0001,name=livy-session-0,user=ada,queue=default,state=KILLED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165203000,startTime=1741165204000,finishTime=1741168801200,finalStatus=KILLED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
+            """,
         ])
         defer { dir.remove() }
         let s = try #require(rows.first)
@@ -244,12 +251,14 @@ struct LivyDialectTests {
         #expect(s["ended_at"] == "2025-03-05T10:00:00Z")
     }
 
-    @Test("the idle timeout an idle line prints, decoded by dialect", arguments: [
-        ("3600000.0 ms", 3600), ("2.88E7 ms", 28800),  // 0.6/0.7: milliseconds
-        ("3.6 ms", 3600), ("28.8 ms", 28800),  // 0.8: ms / 1e6
-        ("0.0036 secs", 3600), ("0.0288 secs", 28800),  // 0.9: ms / 1e9
-        ("28800.0 secs", 28800),  // seconds, printed right
-    ] as [(String, Int64)])
+    @Test(
+        "the idle timeout an idle line prints, decoded by dialect",
+        arguments: [
+            ("3600000.0 ms", 3600), ("2.88E7 ms", 28800),  // 0.6/0.7: milliseconds
+            ("3.6 ms", 3600), ("28.8 ms", 28800),  // 0.8: ms / 1e6
+            ("0.0036 secs", 3600), ("0.0288 secs", 28800),  // 0.9: ms / 1e9
+            ("28800.0 secs", 28800),  // seconds, printed right
+        ] as [(String, Int64)])
     func decodesPrintedTimeout(printed: String, seconds: Int64) {
         #expect(SessionDeriver.livyTimeoutSeconds(printed) == seconds)
     }
@@ -285,17 +294,25 @@ struct BatchSessionTests {
         let event = { (id: String, time: String, source: String, name: String, identity: String, more: String) in
             #"{"eventVersion":"1.11","userIdentity":\#(identity),"eventTime":"2025-11-24T\#(time)Z","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","eventID":"\#(id)","recipientAccountId":"111122223333"\#(more)}"#
         }
-        let alice = #"{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u-alice","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#
+        let alice =
+            #"{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u-alice","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#
         let admin = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/ops"}"#
-        let trail = "{\"Records\":[" + [
-            event("r1", "07:00:00", "elasticmapreduce.amazonaws.com", "RunJobFlow", admin,
-                  #","requestParameters":{"name":"b","releaseLabel":"emr-6.15.0","serviceRole":"EMR_DefaultRole","jobFlowRole":"EMR_EC2_DefaultRole"},"responseElements":{"jobFlowId":"j-BATCHCLUSTER1"}"#),
-            event("in", "08:00:00", "signin.amazonaws.com", "UserAuthentication", alice,
-                  #","additionalEventData":{"UserName":"alice"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
-            event("out", "10:00:00", "sso.amazonaws.com", "Logout", alice, ""),
-        ].joined(separator: ",") + "]}"
-        let (dir, rows) = try await ingestFiles([
-            node: """
+        let trail =
+            "{\"Records\":["
+            + [
+                event(
+                    "r1", "07:00:00", "elasticmapreduce.amazonaws.com", "RunJobFlow", admin,
+                    #","requestParameters":{"name":"b","releaseLabel":"emr-6.15.0","serviceRole":"EMR_DefaultRole","jobFlowRole":"EMR_EC2_DefaultRole"},"responseElements":{"jobFlowId":"j-BATCHCLUSTER1"}"#
+                ),
+                event(
+                    "in", "08:00:00", "signin.amazonaws.com", "UserAuthentication", alice,
+                    #","additionalEventData":{"UserName":"alice"},"serviceEventDetails":{"UserAuthentication":"Success"}"#
+                ),
+                event("out", "10:00:00", "sso.amazonaws.com", "Logout", alice, ""),
+            ].joined(separator: ",") + "]}"
+        let (dir, rows) = try await ingestFiles(
+            [
+                node: """
                 25/11/24 07:30:00 INFO WebServer: Starting server on http://h:8998
                 25/11/24 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(alice), heartbeatTimeoutInSecond: 0, ]]
                 25/11/24 09:00:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(alice), file: s3://jobs/etl.py, driverMemory: 1g, numExecutors: 2]]
@@ -306,9 +323,10 @@ struct BatchSessionTests {
                 25/11/24 12:00:00 INFO BatchSessionManager: Deleting session 0
                 25/11/24 12:00:00 INFO BatchSessionManager: Deleted session 0
                 """,
-            "logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T1205Z_abcdefghijklmnop.json": trail,
-            "identities.csv": "userId,userName,email,costCenter\nu-alice,alice,alice@example.com,CC-1\n",
-        ], config: "[identities]\nfile = \"identities.csv\"\n")
+                "logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T1205Z_abcdefghijklmnop.json":
+                    trail,
+                "identities.csv": "userId,userName,email,costCenter\nu-alice,alice,alice@example.com,CC-1\n",
+            ], config: "[identities]\nfile = \"identities.csv\"\n")
         defer { dir.remove() }
         let interactive = try #require(rows.first { $0["session_type"] == "interactive" })
         #expect(interactive["duration_s"] == 10800)
@@ -325,7 +343,8 @@ struct BatchSessionTests {
         #expect(batch["idle_cost_usd"] == 0.0)
         #expect(abs((batch["cost_usd"] as Double) - 0.459) < 1e-9)
         let findings = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            try String.fetchAll(db, sql: "SELECT code || ' ' || subject FROM finding WHERE code = 'unexpected_background'")
+            try String.fetchAll(
+                db, sql: "SELECT code || ' ' || subject FROM finding WHERE code = 'unexpected_background'")
         }
         #expect(findings == ["unexpected_background " + (interactive["session_key"] as String)])
     }

@@ -3,11 +3,11 @@ import GRDB
 import LedgerModel
 import LedgerPipeline
 import LedgerSQLite
-@testable import LedgerStore
 import LedgerTestSupport
 import Testing
 
 @testable import LedgerDerive
+@testable import LedgerStore
 
 /// Sessions derived on several threads (ParallelSessions, on the derive's read-only
 /// connections) against the one-thread derive, which is the reference: the same rows, written
@@ -41,16 +41,23 @@ struct ParallelSessionsTests {
                 var calendar = Calendar(identifier: .gregorian)
                 calendar.timeZone = TimeZone(identifier: "UTC")!
                 let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: d)
-                log += String(format: "%02d/%02d/%02d %02d:%02d:%02d INFO ", p.year! % 100, p.month!, p.day!, p.hour!, p.minute!, p.second!) + message + "\n"
+                log +=
+                    String(
+                        format: "%02d/%02d/%02d %02d:%02d:%02d INFO ", p.year! % 100, p.month!, p.day!, p.hour!,
+                        p.minute!, p.second!) + message + "\n"
             }
             line("LivyServer: Starting server on http://ip-10-0-0-\(c + 1).ec2.internal:8998")
             for n in 0..<150 {
                 if n == 100 { line("LivyServer: Starting server on http://ip-10-0-0-\(c + 1).ec2.internal:8998") }
                 let sid = n < 100 ? n : n - 100
                 let user = ["alice", "bob", "carol", "dan"][n % 4]
-                line("InteractiveSession$: Creating Interactive session \(sid): [owner: knox, request: [kind: pyspark, proxyUser: Some(\(user)), conf: spark.executor.instances -> \(n % 3 + 1), heartbeatTimeoutInSecond: 0]]")
+                line(
+                    "InteractiveSession$: Creating Interactive session \(sid): [owner: knox, request: [kind: pyspark, proxyUser: Some(\(user)), conf: spark.executor.instances -> \(n % 3 + 1), heartbeatTimeoutInSecond: 0]]"
+                )
                 if n % 7 != 3 {
-                    line("InteractiveSession: Interactive session \(sid) created [appid: application_17639712000\(c)0_\(String(format: "%04d", n)), owner: knox, proxyUser: None, state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]")
+                    line(
+                        "InteractiveSession: Interactive session \(sid) created [appid: application_17639712000\(c)0_\(String(format: "%04d", n)), owner: knox, proxyUser: None, state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]"
+                    )
                 }
                 if n % 5 != 4 {
                     line("InteractiveSessionManager: Deleting session \(sid)")
@@ -60,7 +67,9 @@ struct ParallelSessionsTests {
             _ = try dir.write("\(cluster)/node/i-0a0a0a0a0a0a0a0a\(c)/applications/livy/livy-livy-server.out", log)
         }
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path)])
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path)
+        ])
         return dir.path + "/l.sqlite"
     }
 
@@ -68,12 +77,15 @@ struct ParallelSessionsTests {
         case samples, generated
 
         var ledger: String {
-            get async throws { try await (self == .samples ? ParallelSessionsTests.ledger : ParallelSessionsTests.generated).value }
+            get async throws {
+                try await (self == .samples ? ParallelSessionsTests.ledger : ParallelSessionsTests.generated).value
+            }
         }
         var settings: DeriveSettings {
             get throws {
                 self == .samples
-                    ? try Configuration.load(path: ParallelSessionsTests.samples + "/session-ledger.toml").deriveSettings()
+                    ? try Configuration.load(path: ParallelSessionsTests.samples + "/session-ledger.toml")
+                        .deriveSettings()
                     : try Configuration().deriveSettings()
             }
         }
@@ -101,13 +113,15 @@ struct ParallelSessionsTests {
     // than in their order, rows came in another order; with every cluster's lookups read from
     // the first cluster, the sixth session (another cluster's) lost its stored requests; with
     // a row passed over after each 64-row statement, the generated ledger's blocks lost rows.
-    @Test("the rows, and their order, of the one-thread derive, however the work is cut", arguments: Source.allCases, [
-        ParallelSessions.Shape(threads: 2, blockSize: 1, ahead: 1),
-        ParallelSessions.Shape(threads: 3, blockSize: 2, ahead: 2),
-        ParallelSessions.Shape(threads: 2, blockSize: 3, ahead: 16),
-        ParallelSessions.Shape(threads: 2, blockSize: 100, ahead: 1),
-        ParallelSessions.Shape(threads: 4, blockSize: 256, ahead: 16),
-    ])
+    @Test(
+        "the rows, and their order, of the one-thread derive, however the work is cut", arguments: Source.allCases,
+        [
+            ParallelSessions.Shape(threads: 2, blockSize: 1, ahead: 1),
+            ParallelSessions.Shape(threads: 3, blockSize: 2, ahead: 2),
+            ParallelSessions.Shape(threads: 2, blockSize: 3, ahead: 16),
+            ParallelSessions.Shape(threads: 2, blockSize: 100, ahead: 1),
+            ParallelSessions.Shape(threads: 4, blockSize: 256, ahead: 16),
+        ])
     func sameRowsInTheSameOrder(source: Source, shape: ParallelSessions.Shape) async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -130,7 +144,9 @@ struct ParallelSessionsTests {
         #expect(one.count == source.sessions)
         #expect(Set(one.map { $0[0] }).count == source.sessions)
         for (run, rows) in many.enumerated() {
-            let differs = rows.indices.first { $0 >= one.count || rows[$0] != one[$0] } ?? (rows.count == one.count ? nil : rows.count)
+            let differs =
+                rows.indices.first { $0 >= one.count || rows[$0] != one[$0] }
+                ?? (rows.count == one.count ? nil : rows.count)
             #expect(differs == nil, "run \(run + 1): rows differ from row \(differs ?? 0) on")
         }
     }
@@ -149,14 +165,17 @@ struct ParallelSessionsTests {
             try store.derive { db, _ in
                 let identity = try IdentityDeriver.rebuild(db, settings: settings)
                 try SessionDeriver.rebuild(
-                    db, settings: settings, identity: identity, readers: missing, shape: .init(threads: 2, blockSize: 1, ahead: 1))
+                    db, settings: settings, identity: identity, readers: missing,
+                    shape: .init(threads: 2, blockSize: 1, ahead: 1))
             }
         } catch {
             thrown = error
         }
         #expect("\(thrown.map { "\($0)" } ?? "nothing")".contains("missing/l.sqlite"))
         // The derive was rolled back whole: the sessions of the ingest are still there.
-        #expect(try await DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM session") } == 20)
+        #expect(
+            try await DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM session") }
+                == 20)
     }
 
     // A report in the middle of a query holds the ledger: the switch to WAL is refused, and the
@@ -192,7 +211,9 @@ struct ParallelSessionsTests {
     @Test("after an ingest the ledger is one file, in a rollback journal")
     func oneFileAtRest() async throws {
         let path = try await Self.ledger.value
-        #expect(try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
+        #expect(
+            try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete"
+        )
         for suffix in ["-wal", "-shm", "-journal"] {
             #expect(!FileManager.default.fileExists(atPath: path + suffix), "\(suffix) left")
         }

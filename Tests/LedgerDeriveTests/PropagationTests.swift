@@ -25,8 +25,12 @@ struct PropagationScenario {
     static func livy(_ host: String, _ users: [String], _ from: String, _ to: String) -> String {
         var lines = ["25/11/24 07:30:00 INFO WebServer: Starting server on http://\(host):8998"]
         for (id, user) in users.enumerated() {
-            lines.append("25/11/24 \(from) INFO InteractiveSession$: Creating Interactive session \(id): [owner: null, request: [kind: pyspark, proxyUser: Some(\(user)), heartbeatTimeoutInSecond: 0, ]]")
-            lines.append("25/11/24 \(from) INFO InteractiveSession: Interactive session \(id) created [appid: null, owner: null, proxyUser: Some(\(user)), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]")
+            lines.append(
+                "25/11/24 \(from) INFO InteractiveSession$: Creating Interactive session \(id): [owner: null, request: [kind: pyspark, proxyUser: Some(\(user)), heartbeatTimeoutInSecond: 0, ]]"
+            )
+            lines.append(
+                "25/11/24 \(from) INFO InteractiveSession: Interactive session \(id) created [appid: null, owner: null, proxyUser: Some(\(user)), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]"
+            )
         }
         for id in users.indices {
             lines.append("25/11/24 \(to) INFO InteractiveSessionManager: Deleting session \(id)")
@@ -35,7 +39,9 @@ struct PropagationScenario {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func event(_ id: String, _ time: String, _ source: String, _ name: String, _ identity: String, _ more: String = "") -> String {
+    static func event(
+        _ id: String, _ time: String, _ source: String, _ name: String, _ identity: String, _ more: String = ""
+    ) -> String {
         #"{"eventVersion":"1.11","userIdentity":\#(identity),"eventTime":"2025-11-24T\#(time)Z","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","eventID":"\#(id)","recipientAccountId":"111122223333"\#(more)}"#
     }
 
@@ -49,33 +55,45 @@ struct PropagationScenario {
 
     static let admin = #"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Admin/ops"}"#
 
-    static let trail = "{\"Records\":[" + [
-        event("sc", "07:00:00", "elasticmapreduce.amazonaws.com", "CreateSecurityConfiguration", admin,
-              #","requestParameters":{"name":"tip","securityConfiguration":"{\"AuthenticationConfiguration\":{\"IdentityCenterConfiguration\":{\"EnableIdentityCenter\":true,\"IdentityCenterInstanceARN\":\"arn:aws:sso:::instance/ssoins-1\",\"IAMRoleForEMRIdentityCenterApplicationARN\":\"arn:aws:iam::111122223333:role/EMR_TIP_IdC\",\"EnableUserBackgroundSession\":true}}}"}"#),
-        event("run", "07:10:00", "elasticmapreduce.amazonaws.com", "RunJobFlow", admin,
-              #","requestParameters":{"name":"k","releaseLabel":"emr-7.11.0","securityConfiguration":"tip","serviceRole":"EMR_DefaultRole","jobFlowRole":"EMR_EC2_DefaultRole"},"responseElements":{"jobFlowId":"j-PROPKNOWN001"}"#),
-        event("creds", "07:20:00", "elasticmapreduce.amazonaws.com", "GetClusterSessionCredentials", admin,
-              #","requestParameters":{"clusterId":"j-PROPKNOWN001","executionRoleArn":"arn:aws:iam::111122223333:role/AnalystRuntime"}"#),
-        event("in-a", "08:00:00", "signin.amazonaws.com", "UserAuthentication", user("u-alice"),
-              #","additionalEventData":{"UserName":"alice"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
-        event("in-c", "08:05:00", "signin.amazonaws.com", "UserAuthentication", user("u-cara-ct"),
-              #","additionalEventData":{"UserName":"cara"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
-        event("w-b", "09:15:00", "s3.amazonaws.com", "GetObject", role("WhateverRole", for: "u-bob")),
-        event("out-a", "09:30:00", "sso.amazonaws.com", "Logout", user("u-alice")),
-        event("idc-a", "11:10:00", "s3.amazonaws.com", "GetObject", role("EMR_TIP_IdC", for: "u-alice")),
-        event("rt-b", "11:20:00", "s3.amazonaws.com", "GetObject", role("AnalystRuntime", for: "u-bob")),
-        event("o-c", "11:30:00", "s3.amazonaws.com", "GetObject", role("SomeOtherRole", for: "u-cara")),
-    ].joined(separator: ",") + "]}"
+    static let trail =
+        "{\"Records\":["
+        + [
+            event(
+                "sc", "07:00:00", "elasticmapreduce.amazonaws.com", "CreateSecurityConfiguration", admin,
+                #","requestParameters":{"name":"tip","securityConfiguration":"{\"AuthenticationConfiguration\":{\"IdentityCenterConfiguration\":{\"EnableIdentityCenter\":true,\"IdentityCenterInstanceARN\":\"arn:aws:sso:::instance/ssoins-1\",\"IAMRoleForEMRIdentityCenterApplicationARN\":\"arn:aws:iam::111122223333:role/EMR_TIP_IdC\",\"EnableUserBackgroundSession\":true}}}"}"#
+            ),
+            event(
+                "run", "07:10:00", "elasticmapreduce.amazonaws.com", "RunJobFlow", admin,
+                #","requestParameters":{"name":"k","releaseLabel":"emr-7.11.0","securityConfiguration":"tip","serviceRole":"EMR_DefaultRole","jobFlowRole":"EMR_EC2_DefaultRole"},"responseElements":{"jobFlowId":"j-PROPKNOWN001"}"#
+            ),
+            event(
+                "creds", "07:20:00", "elasticmapreduce.amazonaws.com", "GetClusterSessionCredentials", admin,
+                #","requestParameters":{"clusterId":"j-PROPKNOWN001","executionRoleArn":"arn:aws:iam::111122223333:role/AnalystRuntime"}"#
+            ),
+            event(
+                "in-a", "08:00:00", "signin.amazonaws.com", "UserAuthentication", user("u-alice"),
+                #","additionalEventData":{"UserName":"alice"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
+            event(
+                "in-c", "08:05:00", "signin.amazonaws.com", "UserAuthentication", user("u-cara-ct"),
+                #","additionalEventData":{"UserName":"cara"},"serviceEventDetails":{"UserAuthentication":"Success"}"#),
+            event("w-b", "09:15:00", "s3.amazonaws.com", "GetObject", role("WhateverRole", for: "u-bob")),
+            event("out-a", "09:30:00", "sso.amazonaws.com", "Logout", user("u-alice")),
+            event("idc-a", "11:10:00", "s3.amazonaws.com", "GetObject", role("EMR_TIP_IdC", for: "u-alice")),
+            event("rt-b", "11:20:00", "s3.amazonaws.com", "GetObject", role("AnalystRuntime", for: "u-bob")),
+            event("o-c", "11:30:00", "s3.amazonaws.com", "GetObject", role("SomeOtherRole", for: "u-cara")),
+        ].joined(separator: ",") + "]}"
 
     /// The ledger's directory, and per "cluster proxy-user": "user_id identity_status onbehalfof_events propagation_basis".
     static func ingest() async throws -> (TemporaryDirectory, [String: String]) {
         let node = "/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out"
-        let (dir, rows) = try await ingestFiles([
-            "logs/j-PROPUNKNWN2" + node: livy("u", ["alice", "bob"], "09:00:00", "10:00:00"),
-            "logs/j-PROPKNOWN001" + node: livy("k", ["alice", "bob", "cara"], "11:00:00", "12:00:00"),
-            "logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T1205Z_abcdefghijklmnop.json": trail,
-            "identities.csv": "userId,userName,email,costCenter\nu-alice,alice,,\nu-bob,bob,,\nu-cara,cara,,\n",
-        ], config: "[identities]\nfile = \"identities.csv\"\n", shared: true)
+        let (dir, rows) = try await ingestFiles(
+            [
+                "logs/j-PROPUNKNWN2" + node: livy("u", ["alice", "bob"], "09:00:00", "10:00:00"),
+                "logs/j-PROPKNOWN001" + node: livy("k", ["alice", "bob", "cara"], "11:00:00", "12:00:00"),
+                "logs/AWSLogs/111122223333/CloudTrail/us-east-1/2025/11/24/111122223333_CloudTrail_us-east-1_20251124T1205Z_abcdefghijklmnop.json":
+                    trail,
+                "identities.csv": "userId,userName,email,costCenter\nu-alice,alice,,\nu-bob,bob,,\nu-cara,cara,,\n",
+            ], config: "[identities]\nfile = \"identities.csv\"\n", shared: true)
         var out: [String: String] = [:]
         for row in rows {
             out["\(row["cluster_id"] as String) \(row["proxy_user"] as String)"] =

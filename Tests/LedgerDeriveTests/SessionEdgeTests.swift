@@ -16,23 +16,23 @@ struct SessionEdgeTests {
     func recoveredSessionContinues() async throws {
         let (dir, rows) = try await ingestCluster([
             "livy/livy-livy-server.out.1": """
-                25/03/05 08:00:01 INFO InteractiveSessionManager: Recovered 0 interactive sessions. Next session id: 0
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(lena), heartbeatTimeoutInSecond: 0]]
-                25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0001, owner: knox, proxyUser: Some(lena), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
-                """,
+            25/03/05 08:00:01 INFO InteractiveSessionManager: Recovered 0 interactive sessions. Next session id: 0
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(lena), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0001, owner: knox, proxyUser: Some(lena), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+            """,
             "livy/livy-livy-server.out": """
-                25/03/05 10:00:01 INFO InteractiveSessionManager: Recovered 1 interactive sessions. Next session id: 1
-                25/03/05 10:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 11:00:00 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 11:00:00 INFO InteractiveSessionManager: Deleted session 0
-                25/03/05 12:00:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: knox, request: [kind: pyspark, proxyUser: Some(max), heartbeatTimeoutInSecond: 0]]
-                """,
+            25/03/05 10:00:01 INFO InteractiveSessionManager: Recovered 1 interactive sessions. Next session id: 1
+            25/03/05 10:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 11:00:00 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 11:00:00 INFO InteractiveSessionManager: Deleted session 0
+            25/03/05 12:00:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: knox, request: [kind: pyspark, proxyUser: Some(max), heartbeatTimeoutInSecond: 0]]
+            """,
             "livy/2025_03_05.request.log": """
-                10.0.0.5 - - [05/Mar/2025:09:20:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
-                10.0.0.5 - - [05/Mar/2025:10:30:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
-                10.0.0.5 - - [05/Mar/2025:11:00:00 +0000] "DELETE /sessions/0 HTTP/1.1" 200 17
-                """,
+            10.0.0.5 - - [05/Mar/2025:09:20:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
+            10.0.0.5 - - [05/Mar/2025:10:30:00 +0000] "POST /sessions/0/statements HTTP/1.1" 201 57
+            10.0.0.5 - - [05/Mar/2025:11:00:00 +0000] "DELETE /sessions/0 HTTP/1.1" 200 17
+            """,
         ])
         defer { dir.remove() }
         #expect(rows.count == 2)
@@ -57,20 +57,21 @@ struct SessionEdgeTests {
     func batchSession() async throws {
         let (dir, rows) = try await ingestCluster([
             "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 08:10:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/daily.py, args: a,b, driverMemory: 1g, numExecutors: 2, conf: spark.app.secret -> x]]
-                25/03/05 08:10:20 INFO BatchSession: Batch session 0 created [appid: application_1741150000000_0007, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 08:10:00 INFO BatchSession$: Creating batch session 0: [owner: null, request: [proxyUser: Some(etl), file: s3://jobs/daily.py, args: a,b, driverMemory: 1g, numExecutors: 2, conf: spark.app.secret -> x]]
+            25/03/05 08:10:20 INFO BatchSession: Batch session 0 created [appid: application_1741150000000_0007, state: running, info: {driverLogUrl=null, sparkUiUrl=null}]
+            """,
             "hadoop-yarn/yarn-yarn-resourcemanager-h.log": """
-                2025-03-05 08:40:00,900 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0007,name=daily.py,user=etl,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741162201000,startTime=1741162201100,finishTime=1741164000500,finalStatus=SUCCEEDED,memorySeconds=5529600,vcoreSeconds=5400,applicationType=SPARK,applicationTags=livy-batch-0-abcdefgh
-                """,
+            2025-03-05 08:40:00,900 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0007,name=daily.py,user=etl,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741162201000,startTime=1741162201100,finishTime=1741164000500,finalStatus=SUCCEEDED,memorySeconds=5529600,vcoreSeconds=5400,applicationType=SPARK,applicationTags=livy-batch-0-abcdefgh
+            """,
         ])
         defer { dir.remove() }
         let b = try #require(rows.first)
         #expect(b["session_key"] == "j-EDGECLUSTER1/2025-03-05T08:00:02Z/batch-0")
         #expect(b["session_type"] == "batch")
         #expect(b["end_reason"] == "app_finished")
-        #expect(b["ended_at"] == "2025-03-05T08:40:00Z")  // finishTime 1741164000500 ms = 08:40:00.5Z (Python datetime), to the second
+        // finishTime 1741164000500 ms = 08:40:00.5Z (Python datetime), to the second.
+        #expect(b["ended_at"] == "2025-03-05T08:40:00Z")
         #expect(b["duration_s"] == 1800)
         #expect(b["idle_tail_s"] == 0)
         #expect(b["abandoned"] == 0)
@@ -92,17 +93,18 @@ struct SessionKeyTests {
     func keysWithoutStart() async throws {
         let (dir, rows) = try await ingestCluster([
             "livy/livy-livy-server.out": """
-                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0]]
-                25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: knox, request: [proxyUser: Some(etl), file: s3://jobs/a.py]]
-                25/03/05 09:10:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(bea), heartbeatTimeoutInSecond: 0]]
-                """,
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:05:00 INFO BatchSession$: Creating batch session 0: [owner: knox, request: [proxyUser: Some(etl), file: s3://jobs/a.py]]
+            25/03/05 09:10:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(bea), heartbeatTimeoutInSecond: 0]]
+            """
         ])
         defer { dir.remove() }
-        #expect(rows.map { "\($0["session_key"] as String) \($0["proxy_user"] as String)" } == [
-            "j-EDGECLUSTER1/start-unknown/0 ada",
-            "j-EDGECLUSTER1/start-unknown/0#2 bea",
-            "j-EDGECLUSTER1/start-unknown/batch-0 etl",
-        ])
+        #expect(
+            rows.map { "\($0["session_key"] as String) \($0["proxy_user"] as String)" } == [
+                "j-EDGECLUSTER1/start-unknown/0 ada",
+                "j-EDGECLUSTER1/start-unknown/0#2 bea",
+                "j-EDGECLUSTER1/start-unknown/batch-0 etl",
+            ])
     }
 }
 
@@ -117,15 +119,15 @@ struct RestActivityTests {
     func restStatementsAreActivity() async throws {
         let (dir, rows) = try await ingestCluster([
             "livy/livy-livy-server.out": """
-                25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-                25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(nina), heartbeatTimeoutInSecond: 0]]
-                25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: knox, proxyUser: Some(nina), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
-                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
-                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
-                """,
+            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(nina), heartbeatTimeoutInSecond: 0]]
+            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: knox, proxyUser: Some(nina), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
+            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
+            """,
             "livy/rest/sessions-0-statements.json": """
-                {"total_statements":2,"statements":[{"id":0,"code":"1+1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000},{"id":1,"code":"df.count()","state":"available","output":null,"progress":1.0,"started":1741167000000,"completed":1741167900000}]}
-                """,
+            {"total_statements":2,"statements":[{"id":0,"code":"1+1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000},{"id":1,"code":"df.count()","state":"available","output":null,"progress":1.0,"started":1741167000000,"completed":1741167900000}]}
+            """,
         ])
         defer { dir.remove() }
         let s = try #require(rows.first)
@@ -143,14 +145,18 @@ struct UnknownClusterTests {
     func rebuildsSessionsWithoutCluster() async throws {
         let dir = try TemporaryDirectory("ledger-nocluster")
         defer { dir.remove() }
-        try dir.write("livy/livy-livy-server.out", """
+        try dir.write(
+            "livy/livy-livy-server.out",
+            """
             25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
             25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(olga), heartbeatTimeoutInSecond: 0]]
             25/03/05 09:30:00 INFO InteractiveSessionManager: Deleting session 0
             25/03/05 09:30:00 INFO InteractiveSessionManager: Deleted session 0
             """)
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/livy")])
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/livy")
+        ])
         let key = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             try String.fetchOne(db, sql: "SELECT session_key || ' ' || end_reason FROM session")
         }
@@ -169,20 +175,29 @@ struct UnknownClusterTests {
     func appFoundByIDAcrossClusters() async throws {
         let dir = try TemporaryDirectory("ledger-appelsewhere")
         defer { dir.remove() }
-        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out", """
+        try dir.write(
+            "logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out",
+            """
             25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
             25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
             25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0003, owner: knox, proxyUser: Some(pia), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
             25/03/05 10:30:00 INFO LineBufferedStream: stdout: 25/03/05 10:30:00 INFO Client: nothing to report
             """)
-        try dir.write("logs/onprem/rm-appsummary.log", """
+        try dir.write(
+            "logs/onprem/rm-appsummary.log",
+            """
             2025-03-05 10:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741150000000_0003,name=livy-session-0,user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741165200000,startTime=1741165210000,finishTime=1741168800000,finalStatus=SUCCEEDED,memorySeconds=3686400,vcoreSeconds=3600,applicationType=SPARK
 
             """)
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
         let (appCluster, rows) = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            (try Row.fetchOne(db, sql: "SELECT cluster_id FROM yarn_app"), try Row.fetchAll(db, sql: "SELECT * FROM session"))
+            (
+                try Row.fetchOne(db, sql: "SELECT cluster_id FROM yarn_app"),
+                try Row.fetchAll(db, sql: "SELECT * FROM session")
+            )
         }
         // The summary really is on no cluster: the session's own cluster has no apps.
         let cluster = try #require(appCluster)

@@ -24,7 +24,9 @@ struct SessionScenario {
         let root = Fixtures.path("sessions")
         for file in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: root + "/" + file, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            else { continue }
             let bytes = try Fixtures.bytes("sessions/" + file)
             // As the EMR archive has them: gzipped (the rotated Livy log stays plain).
             if file.hasSuffix(".out.1") {
@@ -76,15 +78,16 @@ struct SessionTests {
                 "\(URL(fileURLWithPath: $0["path"] as String).lastPathComponent) \($0["format"] as String? ?? "-") \($0["status"] as String)"
             }
         }
-        #expect(formats == [  // by path: …/hadoop-yarn/… sorts before …/livy/…
-            "yarn-yarn-resourcemanager-ip-10-0-0-10.log.gz yarn-rm ok",
-            "2025_03_03.request.log.gz livy-request ok",
-            "livy-livy-server.out.1 livy-server ok",
-            "livy-livy-server.out.gz livy-server ok",
-            "yarn-yarn-resourcemanager-ip-10-0-9-10.log.gz yarn-rm ok",
-            "2025_03_04.request.log.gz livy-request ok",
-            "livy-livy-server.out.gz livy-server ok",
-        ])
+        #expect(
+            formats == [  // by path: …/hadoop-yarn/… sorts before …/livy/…
+                "yarn-yarn-resourcemanager-ip-10-0-0-10.log.gz yarn-rm ok",
+                "2025_03_03.request.log.gz livy-request ok",
+                "livy-livy-server.out.1 livy-server ok",
+                "livy-livy-server.out.gz livy-server ok",
+                "yarn-yarn-resourcemanager-ip-10-0-9-10.log.gz yarn-rm ok",
+                "2025_03_04.request.log.gz livy-request ok",
+                "livy-livy-server.out.gz livy-server ok",
+            ])
     }
 
     @Test("one session per (cluster, server start, id): ten sessions, id 0 twice on the 0.7 cluster")
@@ -92,14 +95,15 @@ struct SessionTests {
         let all = try await Self.shared.value.sessions()
         #expect(all.count == 10)
         let keys = all.values.map { $0["session_key"] as String }.sorted()
-        #expect(keys == [
-            "j-07TESTCLUSTER/2025-03-03T08:00:02Z/0", "j-07TESTCLUSTER/2025-03-03T08:00:02Z/1",
-            "j-07TESTCLUSTER/2025-03-03T08:00:02Z/2", "j-07TESTCLUSTER/2025-03-03T08:00:02Z/3",
-            "j-07TESTCLUSTER/2025-03-03T08:00:02Z/4", "j-07TESTCLUSTER/2025-03-03T18:00:02Z/0",
-            // 0.9 cluster: "Starting server" at 08:00:01 EST = 13:00:01Z
-            "j-09TESTCLUSTER/2025-03-04T13:00:01Z/0", "j-09TESTCLUSTER/2025-03-04T13:00:01Z/1",
-            "j-09TESTCLUSTER/2025-03-04T13:00:01Z/2", "j-09TESTCLUSTER/2025-03-04T13:00:01Z/3",
-        ])
+        #expect(
+            keys == [
+                "j-07TESTCLUSTER/2025-03-03T08:00:02Z/0", "j-07TESTCLUSTER/2025-03-03T08:00:02Z/1",
+                "j-07TESTCLUSTER/2025-03-03T08:00:02Z/2", "j-07TESTCLUSTER/2025-03-03T08:00:02Z/3",
+                "j-07TESTCLUSTER/2025-03-03T08:00:02Z/4", "j-07TESTCLUSTER/2025-03-03T18:00:02Z/0",
+                // 0.9 cluster: "Starting server" at 08:00:01 EST = 13:00:01Z
+                "j-09TESTCLUSTER/2025-03-04T13:00:01Z/0", "j-09TESTCLUSTER/2025-03-04T13:00:01Z/1",
+                "j-09TESTCLUSTER/2025-03-04T13:00:01Z/2", "j-09TESTCLUSTER/2025-03-04T13:00:01Z/3",
+            ])
     }
 
     /// Every derived column of one session, worked out by hand from the fixture lines.
@@ -133,85 +137,99 @@ struct SessionTests {
         // → ended 17:30:31. duration 8 h 30 min 31 s = 30631; tail 17:30:31 − 09:30:00 = 28831.
         // cost = 30631 × (4 × 0.048 + 8 × 0.003) / 3600 = 30631 × 0.00006 = 1.83786 (vcore_s
         // 122524 = 30631 × 4, MB_s 250929152 = 30631 × 8192); idle = 28831 × 0.00006 = 1.72986.
-        Expected(key: "j-07TESTCLUSTER/alice", endReason: "idle_timeout", createdAt: "2025-03-03T09:00:00Z",
-                 readyAt: "2025-03-03T09:00:40Z", endedAt: "2025-03-03T17:30:31Z", lastActivityAt: "2025-03-03T09:30:00Z",
-                 statements: 2, durationS: 30631, idleTailS: 28831, abandoned: 1,
-                 appID: "application_1741000000000_0001", appLink: "ready_line", vcoreSeconds: 122524,
-                 memoryMBSeconds: 250929152, costBasis: "yarn", costUSD: 1.83786, idleCostUSD: 1.72986),
+        Expected(
+            key: "j-07TESTCLUSTER/alice", endReason: "idle_timeout", createdAt: "2025-03-03T09:00:00Z",
+            readyAt: "2025-03-03T09:00:40Z", endedAt: "2025-03-03T17:30:31Z", lastActivityAt: "2025-03-03T09:30:00Z",
+            statements: 2, durationS: 30631, idleTailS: 28831, abandoned: 1,
+            appID: "application_1741000000000_0001", appLink: "ready_line", vcoreSeconds: 122524,
+            memoryMBSeconds: 250_929_152, costBasis: "yarn", costUSD: 1.83786, idleCostUSD: 1.72986),
         // bob (0.7): DELETE /sessions/1 at 11:00:00 (request log), Stopped/Deleted 11:00:01, YARN
         // finish 11:00:02.3 → ended 11:00:01; duration 3601; tail from the 10:10:00 statement 3001.
         // cost = 3601 × (4 × 0.048 + 4 × 0.003) / 3600 = 3601 × 0.204 / 3600; idle = 3001 × 0.204 / 3600.
-        Expected(key: "j-07TESTCLUSTER/bob", endReason: "user_deleted", createdAt: "2025-03-03T10:00:00Z",
-                 readyAt: "2025-03-03T10:00:30Z", endedAt: "2025-03-03T11:00:01Z", lastActivityAt: "2025-03-03T10:10:00Z",
-                 statements: 1, durationS: 3601, idleTailS: 3001, abandoned: 0,
-                 appID: "application_1741000000000_0002", appLink: "ready_line", vcoreSeconds: 14404,
-                 memoryMBSeconds: 14749696, costBasis: "yarn", costUSD: 3601 * 0.204 / 3600, idleCostUSD: 3001 * 0.204 / 3600),
+        Expected(
+            key: "j-07TESTCLUSTER/bob", endReason: "user_deleted", createdAt: "2025-03-03T10:00:00Z",
+            readyAt: "2025-03-03T10:00:30Z", endedAt: "2025-03-03T11:00:01Z", lastActivityAt: "2025-03-03T10:10:00Z",
+            statements: 1, durationS: 3601, idleTailS: 3001, abandoned: 0,
+            appID: "application_1741000000000_0002", appLink: "ready_line", vcoreSeconds: 14404,
+            memoryMBSeconds: 14_749_696, costBasis: "yarn", costUSD: 3601 * 0.204 / 3600,
+            idleCostUSD: 3001 * 0.204 / 3600),
         // carol (0.7): `hadoop` kills the app at 13:00:00 (audit), finish 13:00:00.2; Livy 0.7
         // purges the dead session at 13:10:30 with "inactive for more than" — not an idle timeout.
         // ended 13:00:00; duration 3600; tail from ready 12:00:35 = 3565; the 400 POST is not activity.
         // cost = 7200/3600 × 0.048 + 7372800/1024/3600 × 0.003 = 0.096 + 0.006 = 0.102; idle = 0.102 × 3565/3600.
-        Expected(key: "j-07TESTCLUSTER/carol", endReason: "app_killed", createdAt: "2025-03-03T12:00:00Z",
-                 readyAt: "2025-03-03T12:00:35Z", endedAt: "2025-03-03T13:00:00Z", lastActivityAt: "2025-03-03T12:00:35Z",
-                 statements: 0, durationS: 3600, idleTailS: 3565, abandoned: 0,
-                 appID: "application_1741000000000_0003", appLink: "ready_line", vcoreSeconds: 7200,
-                 memoryMBSeconds: 7372800, costBasis: "yarn", costUSD: 0.102, idleCostUSD: 0.102 * 3565 / 3600),
+        Expected(
+            key: "j-07TESTCLUSTER/carol", endReason: "app_killed", createdAt: "2025-03-03T12:00:00Z",
+            readyAt: "2025-03-03T12:00:35Z", endedAt: "2025-03-03T13:00:00Z", lastActivityAt: "2025-03-03T12:00:35Z",
+            statements: 0, durationS: 3600, idleTailS: 3565, abandoned: 0,
+            appID: "application_1741000000000_0003", appLink: "ready_line", vcoreSeconds: 7200,
+            memoryMBSeconds: 7_372_800, costBasis: "yarn", costUSD: 0.102, idleCostUSD: 0.102 * 3565 / 3600),
         // dave (0.7): "No YARN application is found with tag livy-session-3-…" at 14:02:00 (stack
         // trace under an ERROR line); never ready; dead from 14:02:00 → 120 s; nothing to price.
-        Expected(key: "j-07TESTCLUSTER/dave", endReason: "start_failed", createdAt: "2025-03-03T14:00:00Z",
-                 readyAt: nil, endedAt: "2025-03-03T14:02:00Z", lastActivityAt: "2025-03-03T14:00:00Z",
-                 statements: 0, durationS: 120, idleTailS: 120, abandoned: 0,
-                 appID: nil, appLink: nil, vcoreSeconds: nil, memoryMBSeconds: nil, costBasis: "none", costUSD: nil, idleCostUSD: nil),
+        Expected(
+            key: "j-07TESTCLUSTER/dave", endReason: "start_failed", createdAt: "2025-03-03T14:00:00Z",
+            readyAt: nil, endedAt: "2025-03-03T14:02:00Z", lastActivityAt: "2025-03-03T14:00:00Z",
+            statements: 0, durationS: 120, idleTailS: 120, abandoned: 0,
+            appID: nil, appLink: nil, vcoreSeconds: nil, memoryMBSeconds: nil, costBasis: "none", costUSD: nil,
+            idleCostUSD: nil),
         // erin (0.7): created 15:00:00, ready 15:00:30; the server restarts (first start-up line of
         // the new run 18:00:01, no recovery). No YARN summary → requested: driver 1 core 2g +
         // 2 executors × (2 cores, 4g) = 5 vCPU, 10 GiB. duration 10801; tail 10771.
         // cost = 10801 × 0.27 / 3600 = 0.810075; idle = 10771 × 0.27 / 3600 = 0.807825.
-        Expected(key: "j-07TESTCLUSTER/erin", endReason: "server_restart", createdAt: "2025-03-03T15:00:00Z",
-                 readyAt: "2025-03-03T15:00:30Z", endedAt: "2025-03-03T18:00:01Z", lastActivityAt: "2025-03-03T15:00:30Z",
-                 statements: 0, durationS: 10801, idleTailS: 10771, abandoned: 1,
-                 appID: "application_1741000000000_0005", appLink: "ready_line", vcoreSeconds: nil,
-                 memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.810075, idleCostUSD: 0.807825),
+        Expected(
+            key: "j-07TESTCLUSTER/erin", endReason: "server_restart", createdAt: "2025-03-03T15:00:00Z",
+            readyAt: "2025-03-03T15:00:30Z", endedAt: "2025-03-03T18:00:01Z", lastActivityAt: "2025-03-03T15:00:30Z",
+            statements: 0, durationS: 10801, idleTailS: 10771, abandoned: 1,
+            appID: "application_1741000000000_0005", appLink: "ready_line", vcoreSeconds: nil,
+            memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.810075, idleCostUSD: 0.807825),
         // frank (0.7, second run, id 0 again): created 18:05:00, statement 18:10:00, no end; as_of =
         // the RM line at 20:00:00. duration 6900, tail 6600; defaults 1 + 2 × 1 vCPU, 1 + 2 × 1 GiB.
         // cost = 6900 × 0.153 / 3600 = 0.29325; idle = 6600 × 0.153 / 3600 = 0.2805.
-        Expected(key: "j-07TESTCLUSTER/frank", endReason: "still_running", createdAt: "2025-03-03T18:05:00Z",
-                 readyAt: "2025-03-03T18:05:30Z", endedAt: nil, lastActivityAt: "2025-03-03T18:10:00Z",
-                 statements: 1, durationS: 6900, idleTailS: 6600, abandoned: 1,
-                 appID: "application_1741000000000_0006", appLink: "ready_line", vcoreSeconds: nil,
-                 memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.29325, idleCostUSD: 0.2805),
+        Expected(
+            key: "j-07TESTCLUSTER/frank", endReason: "still_running", createdAt: "2025-03-03T18:05:00Z",
+            readyAt: "2025-03-03T18:05:30Z", endedAt: nil, lastActivityAt: "2025-03-03T18:10:00Z",
+            statements: 1, durationS: 6900, idleTailS: 6600, abandoned: 1,
+            appID: "application_1741000000000_0006", appLink: "ready_line", vcoreSeconds: nil,
+            memoryMBSeconds: nil, costBasis: "requested", costUSD: 0.29325, idleCostUSD: 0.2805),
         // gina (0.9, EST logs): created 09:00:00 EST = 14:00:00Z; ready 14:00:40Z with `appid: null`;
         // the app found by its lower-case tag livy-session-0-x9y8z7w6 (its name is custom).
         // Statements 14:10 and 14:30 (GMT). "inactive for more than 0.0036 secs" 15:30:00Z,
         // Stopped/Deleted 15:30:01Z. duration 5401; tail 3601 (≥ 3600: abandoned).
         // cost = 5401 × (2 × 0.048 + 2 × 0.003) / 3600 = 5401 × 0.102 / 3600; idle = 3601 × 0.102 / 3600.
-        Expected(key: "j-09TESTCLUSTER/gina", endReason: "idle_timeout", createdAt: "2025-03-04T14:00:00Z",
-                 readyAt: "2025-03-04T14:00:40Z", endedAt: "2025-03-04T15:30:01Z", lastActivityAt: "2025-03-04T14:30:00Z",
-                 statements: 2, durationS: 5401, idleTailS: 3601, abandoned: 1,
-                 appID: "application_1741100000000_0001", appLink: "tag", vcoreSeconds: 10802,
-                 memoryMBSeconds: 11061248, costBasis: "yarn", costUSD: 5401 * 0.102 / 3600, idleCostUSD: 3601 * 0.102 / 3600),
+        Expected(
+            key: "j-09TESTCLUSTER/gina", endReason: "idle_timeout", createdAt: "2025-03-04T14:00:00Z",
+            readyAt: "2025-03-04T14:00:40Z", endedAt: "2025-03-04T15:30:01Z", lastActivityAt: "2025-03-04T14:30:00Z",
+            statements: 2, durationS: 5401, idleTailS: 3601, abandoned: 1,
+            appID: "application_1741100000000_0001", appLink: "tag", vcoreSeconds: 10802,
+            memoryMBSeconds: 11_061_248, costBasis: "yarn", costUSD: 5401 * 0.102 / 3600,
+            idleCostUSD: 3601 * 0.102 / 3600),
         // hank (0.9): "Session 1 expired" 16:00:00Z, Stopped/Deleted 16:00:01Z; duration 14:05:00 →
         // 16:00:01 = 6901; tail from the 14:06:00 statement = 6841.
         // cost = 6901 × (0.048 + 0.003) / 3600; idle = 6841 × 0.051 / 3600.
-        Expected(key: "j-09TESTCLUSTER/hank", endReason: "heartbeat_expired", createdAt: "2025-03-04T14:05:00Z",
-                 readyAt: "2025-03-04T14:05:30Z", endedAt: "2025-03-04T16:00:01Z", lastActivityAt: "2025-03-04T14:06:00Z",
-                 statements: 1, durationS: 6901, idleTailS: 6841, abandoned: 1,
-                 appID: "application_1741100000000_0002", appLink: "ready_line", vcoreSeconds: 6901,
-                 memoryMBSeconds: 7066624, costBasis: "yarn", costUSD: 6901 * 0.051 / 3600, idleCostUSD: 6841 * 0.051 / 3600),
+        Expected(
+            key: "j-09TESTCLUSTER/hank", endReason: "heartbeat_expired", createdAt: "2025-03-04T14:05:00Z",
+            readyAt: "2025-03-04T14:05:30Z", endedAt: "2025-03-04T16:00:01Z", lastActivityAt: "2025-03-04T14:06:00Z",
+            statements: 1, durationS: 6901, idleTailS: 6841, abandoned: 1,
+            appID: "application_1741100000000_0002", appLink: "ready_line", vcoreSeconds: 6901,
+            memoryMBSeconds: 7_066_624, costBasis: "yarn", costUSD: 6901 * 0.051 / 3600,
+            idleCostUSD: 6841 * 0.051 / 3600),
         // ivy (0.9): the app FAILED at 15:20:00Z; 0.9 purges with "finished before 600.0 secs" at
         // 15:30:30Z. ended 15:20:00; duration 1200; tail from ready 15:00:30 = 1170.
         // cost = 2400/3600 × 0.048 + 4915200/1024/3600 × 0.003 = 0.032 + 0.004 = 0.036; idle = 0.036 × 1170/1200 = 0.0351.
-        Expected(key: "j-09TESTCLUSTER/ivy", endReason: "app_killed", createdAt: "2025-03-04T15:00:00Z",
-                 readyAt: "2025-03-04T15:00:30Z", endedAt: "2025-03-04T15:20:00Z", lastActivityAt: "2025-03-04T15:00:30Z",
-                 statements: 0, durationS: 1200, idleTailS: 1170, abandoned: 0,
-                 appID: "application_1741100000000_0003", appLink: "ready_line", vcoreSeconds: 2400,
-                 memoryMBSeconds: 4915200, costBasis: "yarn", costUSD: 0.036, idleCostUSD: 0.0351),
+        Expected(
+            key: "j-09TESTCLUSTER/ivy", endReason: "app_killed", createdAt: "2025-03-04T15:00:00Z",
+            readyAt: "2025-03-04T15:00:30Z", endedAt: "2025-03-04T15:20:00Z", lastActivityAt: "2025-03-04T15:00:30Z",
+            statements: 0, durationS: 1200, idleTailS: 1170, abandoned: 0,
+            appID: "application_1741100000000_0003", appLink: "ready_line", vcoreSeconds: 2400,
+            memoryMBSeconds: 4_915_200, costBasis: "yarn", costUSD: 0.036, idleCostUSD: 0.0351),
         // jack (0.9): the app FINISHED on its own at 16:05:00Z, before Livy purged the session.
         // duration 300; tail from the 16:01:00 statement 240.
         // cost = 600/3600 × 0.048 + 614400/1024/3600 × 0.003 = 0.008 + 0.0005 = 0.0085; idle = 0.0085 × 240/300 = 0.0068.
-        Expected(key: "j-09TESTCLUSTER/jack", endReason: "app_finished", createdAt: "2025-03-04T16:00:00Z",
-                 readyAt: "2025-03-04T16:00:30Z", endedAt: "2025-03-04T16:05:00Z", lastActivityAt: "2025-03-04T16:01:00Z",
-                 statements: 1, durationS: 300, idleTailS: 240, abandoned: 0,
-                 appID: "application_1741100000000_0004", appLink: "ready_line", vcoreSeconds: 600,
-                 memoryMBSeconds: 614400, costBasis: "yarn", costUSD: 0.0085, idleCostUSD: 0.0068),
+        Expected(
+            key: "j-09TESTCLUSTER/jack", endReason: "app_finished", createdAt: "2025-03-04T16:00:00Z",
+            readyAt: "2025-03-04T16:00:30Z", endedAt: "2025-03-04T16:05:00Z", lastActivityAt: "2025-03-04T16:01:00Z",
+            statements: 1, durationS: 300, idleTailS: 240, abandoned: 0,
+            appID: "application_1741100000000_0004", appLink: "ready_line", vcoreSeconds: 600,
+            memoryMBSeconds: 614400, costBasis: "yarn", costUSD: 0.0085, idleCostUSD: 0.0068),
     ]
 
     @Test("every derived column of every session, against the hand-worked values", arguments: expected)
@@ -268,7 +286,10 @@ struct SessionTests {
         let conf = try await DatabaseQueue(path: scenario.database).read { db in
             try String.fetchOne(db, sql: "SELECT conf FROM livy_event WHERE event = 'create' AND proxy_user = 'bob'")
         }
-        #expect(conf == #"{"spark.hadoop.fs.s3a.secret.key":"***","spark.app.token":"***","spark.executor.instances":"3","spark.jars.packages":"org.a:b:1.0,org.c:d:2.0"}"#)
+        #expect(
+            conf
+                == #"{"spark.hadoop.fs.s3a.secret.key":"***","spark.app.token":"***","spark.executor.instances":"3","spark.jars.packages":"org.a:b:1.0,org.c:d:2.0"}"#
+        )
         let bytes = try Data(contentsOf: URL(fileURLWithPath: scenario.database))
         #expect(bytes.range(of: Data("AKIAREALSECRET".utf8)) == nil)
         #expect(bytes.range(of: Data("t0k3n".utf8)) == nil)
@@ -278,7 +299,9 @@ struct SessionTests {
     func storesAuditLines() async throws {
         let scenario = try await Self.shared.value
         let kills = try await DatabaseQueue(path: scenario.database).read { db in
-            try Row.fetchAll(db, sql: "SELECT at, user, ip, app_id FROM yarn_audit WHERE operation = 'Kill Application Request'").map {
+            try Row.fetchAll(
+                db, sql: "SELECT at, user, ip, app_id FROM yarn_audit WHERE operation = 'Kill Application Request'"
+            ).map {
                 "\($0["at"] as String) \($0["user"] as String) \($0["ip"] as String) \($0["app_id"] as String)"
             }
         }

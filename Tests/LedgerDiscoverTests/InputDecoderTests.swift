@@ -5,11 +5,16 @@ import Testing
 
 @Suite("Decoding files: plain, gzip, several members, damage")
 struct InputDecoderTests {
-    static let text = Array((1...2000).map { "line \($0): the quick brown fox jumps over the lazy dog\n" }.joined().utf8)
+    static let text = Array(
+        (1...2000).map { "line \($0): the quick brown fox jumps over the lazy dog\n" }.joined().utf8)
 
-    func decode(_ path: String, chunk: Int = InputDecoder.defaultChunkSize, limit: Int? = nil) -> ([UInt8], DecodeResult) {
+    func decode(_ path: String, chunk: Int = InputDecoder.defaultChunkSize, limit: Int? = nil) -> (
+        [UInt8], DecodeResult
+    ) {
         var out: [UInt8] = []
-        let result = InputDecoder.decode(path: path, hashing: true, limit: limit, chunkSize: chunk) { out.append(contentsOf: $0) }
+        let result = InputDecoder.decode(path: path, hashing: true, limit: limit, chunkSize: chunk) {
+            out.append(contentsOf: $0)
+        }
         return (out, result)
     }
 
@@ -25,7 +30,9 @@ struct InputDecoderTests {
         #expect(result.problem == nil)
     }
 
-    @Test("gzip is recognised by its magic bytes and inflated, whatever the buffer size", arguments: [1, 2, 7, 4096, 65536])
+    @Test(
+        "gzip is recognised by its magic bytes and inflated, whatever the buffer size",
+        arguments: [1, 2, 7, 4096, 65536])
     func inflatesGzip(chunk: Int) throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -28,7 +28,10 @@ struct InputWalkerTests {
 
     @Test("the EMR log-archive layout gives cluster and instance ids")
     func readsEMRLayout() {
-        let c = LayoutContext.infer(path: "s3sync/elasticmapreduce/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-1.log.gz")
+        let c = LayoutContext.infer(
+            path:
+                "s3sync/elasticmapreduce/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-1.log.gz"
+        )
         #expect(c.clusterID == "j-2AXXXXXXGAPLF")
         #expect(c.instanceID == "i-0123456789abcdef0")
         #expect(c.accountID == nil)
@@ -36,10 +39,14 @@ struct InputWalkerTests {
 
     @Test("the AWSLogs layout gives account and region, with or without an organisation id")
     func readsCloudTrailLayout() {
-        let plain = LayoutContext.infer(path: "trail/AWSLogs/111122223333/CloudTrail/us-east-2/2025/01/02/111122223333_CloudTrail_us-east-2_20250102T0000Z_abc.json.gz")
+        let plain = LayoutContext.infer(
+            path:
+                "trail/AWSLogs/111122223333/CloudTrail/us-east-2/2025/01/02/111122223333_CloudTrail_us-east-2_20250102T0000Z_abc.json.gz"
+        )
         #expect(plain.accountID == "111122223333")
         #expect(plain.region == "us-east-2")
-        let org = LayoutContext.infer(path: "AWSLogs/o-exampleorgid/444455556666/CloudTrail-Digest/sa-isob-west-2r/2024/05/01/x.json.gz")
+        let org = LayoutContext.infer(
+            path: "AWSLogs/o-exampleorgid/444455556666/CloudTrail-Digest/sa-isob-west-2r/2024/05/01/x.json.gz")
         #expect(org.accountID == "444455556666")
         #expect(org.region == "sa-isob-west-2r")  // made-up regions are taken as written
     }

@@ -23,7 +23,9 @@ struct TextScanTests {
                         bytes[offset + position] = UInt8(value)
                         let found = scan(bytes, from: offset)
                         if found != (printable ? length : position) {
-                            Issue.record("byte 0x\(String(value, radix: 16)) at \(position) of \(length) (offset \(offset)): \(found)")
+                            Issue.record(
+                                "byte 0x\(String(value, radix: 16)) at \(position) of \(length) (offset \(offset)): \(found)"
+                            )
                         }
                     }
                 }

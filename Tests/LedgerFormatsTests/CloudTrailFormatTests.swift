@@ -6,7 +6,9 @@ import Testing
 
 /// Feeds `text` to the CloudTrail parser in chunks of `chunk` bytes.
 func parseTrail(_ text: String, chunk: Int = 1 << 16) throws -> (ParsedFile, [[String: SQLValue]], skipped: Int) {
-    let context = ParseContext(path: "t.json", input: InputContext(accountID: "111122223333"), clock: try LocalTimeConverter(identifier: "UTC"))
+    let context = ParseContext(
+        path: "t.json", input: InputContext(accountID: "111122223333"), clock: try LocalTimeConverter(identifier: "UTC")
+    )
     var parser = CloudTrailFormat(context: context)
     let bytes = Array(text.utf8)
     var i = 0
@@ -26,7 +28,9 @@ func parseTrail(_ text: String, chunk: Int = 1 << 16) throws -> (ParsedFile, [[S
 }
 
 /// A minimal CloudTrail event.
-func event(_ id: String, _ source: String, _ name: String, time: String = "2025-11-24T09:00:00Z", extra: String = "") -> String {
+func event(_ id: String, _ source: String, _ name: String, time: String = "2025-11-24T09:00:00Z", extra: String = "")
+    -> String
+{
     #"{"eventVersion":"1.11","userIdentity":{"type":"AssumedRole","principalId":"AROA:alice","arn":"arn:aws:sts::111122223333:assumed-role/EMR_EC2_Role/i-1","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/EMR_EC2_Role"}}\#(extra)},"eventTime":"\#(time)","eventSource":"\#(source)","eventName":"\#(name)","awsRegion":"us-east-1","eventID":"\#(id)","recipientAccountId":"111122223333"}"#
 }
 
@@ -66,7 +70,8 @@ struct CloudTrailFormatTests {
     @Test("escaped quotes, backslashes and braces in strings, cut anywhere by chunks")
     func escapesAcrossChunks() throws {
         let tricky = #"{"roleSessionName":"a\"b}{[]\\","roleArn":"arn:aws:iam::2:role/r\\","x":"]}\\\""}"#
-        let noise = #"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2025-01-01T00:00:01Z","eventID":"n","requestParameters":{"key":"}}]]\"{{[[\\"}}"#
+        let noise =
+            #"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2025-01-01T00:00:01Z","eventID":"n","requestParameters":{"key":"}}]]\"{{[[\\"}}"#
         func assume(_ id: String) -> String {
             #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"1"},"eventTime":"2025-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"\#(id)","requestParameters":\#(tricky)}"#
         }
@@ -99,9 +104,14 @@ struct CloudTrailFormatTests {
 
     @Test("bare arrays, single events and one event per line are read too")
     func readsOtherShapes() throws {
-        #expect(try parseTrail("[\(event("a", "sts.amazonaws.com", "AssumeRole")), \(event("b", "ec2.amazonaws.com", "X"))]").1.count == 1)
+        #expect(
+            try parseTrail(
+                "[\(event("a", "sts.amazonaws.com", "AssumeRole")), \(event("b", "ec2.amazonaws.com", "X"))]"
+            ).1.count == 1)
         #expect(try parseTrail(event("c", "signin.amazonaws.com", "ConsoleLogin")).1.count == 1)
-        let ndjson = [event("d", "sts.amazonaws.com", "AssumeRole"), event("e", "sso.amazonaws.com", "Logout")].joined(separator: "\n") + "\n"
+        let ndjson =
+            [event("d", "sts.amazonaws.com", "AssumeRole"), event("e", "sso.amazonaws.com", "Logout")].joined(
+                separator: "\n") + "\n"
         let (parsed, rows, _) = try parseTrail(ndjson)
         #expect(parsed.lines == 2)
         #expect(rows.map { $0["event_id"] } == [.text("d"), .text("e")])
@@ -111,8 +121,11 @@ struct CloudTrailFormatTests {
     // record was rejected for a missing eventTime, not named for its wrong type.
     @Test("a record with a wrong type is quarantined; the records around it are kept")
     func keepsGoodRecordsBesideBadOnes() throws {
-        let bad = #"{"eventVersion":"1.11","eventTime":1732438800,"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"bad"}"#
-        let (parsed, rows, _) = try parseTrail("{\"Records\":[\(event("x", "sts.amazonaws.com", "AssumeRole")),\(bad),\(event("y", "sts.amazonaws.com", "AssumeRole"))]}")
+        let bad =
+            #"{"eventVersion":"1.11","eventTime":1732438800,"eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"bad"}"#
+        let (parsed, rows, _) = try parseTrail(
+            "{\"Records\":[\(event("x", "sts.amazonaws.com", "AssumeRole")),\(bad),\(event("y", "sts.amazonaws.com", "AssumeRole"))]}"
+        )
         #expect(rows.map { $0["event_id"] } == [.text("x"), .text("y")])
         #expect(parsed.rejected == 1)
         #expect(parsed.quarantine.first?.line == 2)
@@ -126,20 +139,30 @@ struct CloudTrailFormatTests {
     // is one rejected "line" naming the two records, so that the file is flagged. Chunk sizes
     // that cut the records anywhere give the same answer. How this was seen to fail: 3 records
     // kept and 0 rejected, the file ok with nothing said.
-    @Test("records with no comma between them are all kept, and the file is flagged where", arguments: [1, 5, 64, 65536])
+    @Test(
+        "records with no comma between them are all kept, and the file is flagged where", arguments: [1, 5, 64, 65536])
     func missingComma(chunk: Int) throws {
-        let file = "{\"Records\":[" + event("e1", "sts.amazonaws.com", "AssumeRole") + ",\n" + event("e2", "sts.amazonaws.com", "AssumeRole")
+        let file =
+            "{\"Records\":[" + event("e1", "sts.amazonaws.com", "AssumeRole") + ",\n"
+            + event("e2", "sts.amazonaws.com", "AssumeRole")
             + "\n" + event("e3", "sts.amazonaws.com", "AssumeRole") + "]}"
         let (parsed, rows, _) = try parseTrail(file, chunk: chunk)
         #expect(rows.map { $0["event_id"] } == [.text("e1"), .text("e2"), .text("e3")])
         #expect(parsed.lines == 3)
         #expect(parsed.rejected == 1)
-        #expect(parsed.quarantine.map(\.reason) == ["cloudtrail: no ',' between records 2 and 3: the file is not valid JSON there; both records were read"])
-        let array = "[" + event("a1", "sts.amazonaws.com", "AssumeRole") + " " + event("a2", "sts.amazonaws.com", "AssumeRole") + "]"
+        #expect(
+            parsed.quarantine.map(\.reason) == [
+                "cloudtrail: no ',' between records 2 and 3: the file is not valid JSON there; both records were read"
+            ])
+        let array =
+            "[" + event("a1", "sts.amazonaws.com", "AssumeRole") + " " + event("a2", "sts.amazonaws.com", "AssumeRole")
+            + "]"
         let (bare, bareRows, _) = try parseTrail(array, chunk: chunk)
         #expect(bareRows.count == 2 && bare.rejected == 1)
         // Commas where they belong, and one event per line (no array): nothing to flag.
-        let lines = event("l1", "sts.amazonaws.com", "AssumeRole") + "\n" + event("l2", "sts.amazonaws.com", "AssumeRole") + "\n"
+        let lines =
+            event("l1", "sts.amazonaws.com", "AssumeRole") + "\n" + event("l2", "sts.amazonaws.com", "AssumeRole")
+            + "\n"
         let (perLine, perLineRows, _) = try parseTrail(lines, chunk: chunk)
         #expect(perLineRows.count == 2 && perLine.rejected == 0)
         #expect(try parseTrail(Self.file, chunk: chunk).0.rejected == 0)  // the suite's well-formed file
@@ -147,7 +170,8 @@ struct CloudTrailFormatTests {
 
     @Test("a document cut in half keeps every whole record before the cut")
     func readsCutDocuments() throws {
-        let whole = "{\"Records\":[\(event("p", "sts.amazonaws.com", "AssumeRole")),\(event("q", "sts.amazonaws.com", "AssumeRole"))]}"
+        let whole =
+            "{\"Records\":[\(event("p", "sts.amazonaws.com", "AssumeRole")),\(event("q", "sts.amazonaws.com", "AssumeRole"))]}"
         let cut = String(whole.prefix(whole.count - 60))
         let (parsed, rows, _) = try parseTrail(cut)
         #expect(rows.map { $0["event_id"] } == [.text("p")])
@@ -157,18 +181,31 @@ struct CloudTrailFormatTests {
 
     @Test("credentials in responses never reach the ledger; JSON parts are stored with sorted keys")
     func redactsCredentials() throws {
-        let assume = #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"1"},"eventTime":"2025-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"z","requestParameters":{"roleSessionName":"s","roleArn":"arn:aws:iam::2:role/r","sourceIdentity":"alice@example.com","durationSeconds":3600},"responseElements":{"credentials":{"accessKeyId":"ASIAEXAMPLE","sessionToken":"SECRETTOKEN","expiration":"Jan 1, 2025"},"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"}}}"#
+        let assume =
+            #"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"1"},"eventTime":"2025-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"z","requestParameters":{"roleSessionName":"s","roleArn":"arn:aws:iam::2:role/r","sourceIdentity":"alice@example.com","durationSeconds":3600},"responseElements":{"credentials":{"accessKeyId":"ASIAEXAMPLE","sessionToken":"SECRETTOKEN","expiration":"Jan 1, 2025"},"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"}}}"#
         let (_, rows, _) = try parseTrail(assume)
         let r = try #require(rows.first)
-        #expect(r["response_elements"] == .text(#"{"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"},"credentials":"***"}"#))
-        #expect(r["request_parameters"] == .text(#"{"durationSeconds":3600,"roleArn":"arn:aws:iam::2:role/r","roleSessionName":"s","sourceIdentity":"alice@example.com"}"#))
+        #expect(
+            r["response_elements"]
+                == .text(#"{"assumedRoleUser":{"arn":"arn:aws:sts::2:assumed-role/r/s"},"credentials":"***"}"#))
+        #expect(
+            r["request_parameters"]
+                == .text(
+                    #"{"durationSeconds":3600,"roleArn":"arn:aws:iam::2:role/r","roleSessionName":"s","sourceIdentity":"alice@example.com"}"#
+                ))
         #expect(r["source_identity"] == .text("alice@example.com"))
     }
 
     @Test("digest files and Logstash exports are not CloudTrail logs")
     func recognisesOnlyLogs() {
-        #expect(!CloudTrailFormat.recognizes(HeadSample(lines: [#"{"awsAccountId":"1","digestStartTime":"2025-01-01T00:00:00Z","logFiles":[]}"#])))
-        #expect(!CloudTrailFormat.recognizes(HeadSample(lines: [#"{"@timestamp":"2020-09-14T01:19:40Z","eventVersion":"1.05","eventSource":"ec2.amazonaws.com"}"#])))
+        #expect(
+            !CloudTrailFormat.recognizes(
+                HeadSample(lines: [#"{"awsAccountId":"1","digestStartTime":"2025-01-01T00:00:00Z","logFiles":[]}"#])))
+        #expect(
+            !CloudTrailFormat.recognizes(
+                HeadSample(lines: [
+                    #"{"@timestamp":"2020-09-14T01:19:40Z","eventVersion":"1.05","eventSource":"ec2.amazonaws.com"}"#
+                ])))
         #expect(CloudTrailFormat.recognizes(HeadSample(lines: ["{", "  \"Records\": [", "    {"])))
     }
 }

@@ -57,8 +57,12 @@ struct LivyCreateLineTests {
             differences.append("\(parsed.rejected) lines rejected vs \(expectedRejects.count)")
         }
         for entry in parsed.quarantine {
-            let want = expectedRejects[entry.line].map { QuarantineEntry(line: entry.line, reason: entry.reason, excerpt: $0).excerpt }
-            if entry.excerpt != want { differences.append("line \(entry.line) excerpt: \(entry.excerpt) vs \(want ?? "no reject")") }
+            let want = expectedRejects[entry.line].map {
+                QuarantineEntry(line: entry.line, reason: entry.reason, excerpt: $0).excerpt
+            }
+            if entry.excerpt != want {
+                differences.append("line \(entry.line) excerpt: \(entry.excerpt) vs \(want ?? "no reject")")
+            }
         }
         if !differences.isEmpty { Issue.record("\(differences.count) differences, e.g. \(differences.prefix(5))") }
         // The mix must reach every path.
@@ -68,7 +72,9 @@ struct LivyCreateLineTests {
         #expect(expected.values.filter { ($0["conf"].map { "\($0)" } ?? "").contains("***") }.count > 400)
     }
 
-    static let edges = ["", "", "", "", "", " ", "  ", "\t", "\u{00A0}", "\u{2003}", "\u{3000}", "é", "😀", "\u{301}", "\u{0600}"]
+    static let edges = [
+        "", "", "", "", "", " ", "  ", "\t", "\u{00A0}", "\u{2003}", "\u{3000}", "é", "😀", "\u{301}", "\u{0600}",
+    ]
 
     static func edge(_ rng: inout SeededGenerator) -> String { edges.randomElement(using: &rng)! }
 
@@ -109,9 +115,12 @@ struct LivyCreateLineTests {
 
     static func randomFields(_ keys: [String], _ rng: inout SeededGenerator) -> String {
         var chosen = (0..<Int.random(in: 0...9, using: &rng)).map { _ in
-            Int.random(in: 0..<10, using: &rng) == 0 ? oddKeys.randomElement(using: &rng)! : keys.randomElement(using: &rng)!
+            Int.random(in: 0..<10, using: &rng) == 0
+                ? oddKeys.randomElement(using: &rng)! : keys.randomElement(using: &rng)!
         }
-        if keys.contains("conf"), Bool.random(using: &rng) { chosen.insert("conf", at: Int.random(in: 0...chosen.count, using: &rng)) }
+        if keys.contains("conf"), Bool.random(using: &rng) {
+            chosen.insert("conf", at: Int.random(in: 0...chosen.count, using: &rng))
+        }
         var text = ""
         for (i, key) in chosen.enumerated() {
             if i > 0 { text += separators.randomElement(using: &rng)! }
@@ -122,9 +131,11 @@ struct LivyCreateLineTests {
     }
 
     static func randomMessage(using rng: inout SeededGenerator) -> String {
-        let id = ["\(Int.random(in: 0...99_999, using: &rng))", "\(Int.random(in: 0...99_999, using: &rng))",
-                  "\(Int.random(in: 0...99_999, using: &rng))", "x1", "", "7 ", "-3", "+4", "1\u{301}",
-                  "99999999999999999999"]
+        let id = [
+            "\(Int.random(in: 0...99_999, using: &rng))", "\(Int.random(in: 0...99_999, using: &rng))",
+            "\(Int.random(in: 0...99_999, using: &rng))", "x1", "", "7 ", "-3", "+4", "1\u{301}",
+            "99999999999999999999",
+        ]
         let open = ["[", "[", "[", "", "[\u{301}", " ["].randomElement(using: &rng)!
         let close = ["]]", "]]", "]]", "]", "", "\u{0600}]]", "]\u{301}", "]] "].randomElement(using: &rng)!
         if Int.random(in: 0..<4, using: &rng) == 0 {
@@ -133,11 +144,13 @@ struct LivyCreateLineTests {
             let n = Int.random(in: 0..<10, using: &rng) == 0 ? id.randomElement(using: &rng)! : id[0]
             return type + n + " created [" + randomFields(readyKeys, &rng) + close
         }
-        let type = Int.random(in: 0..<10, using: &rng) == 0
+        let type =
+            Int.random(in: 0..<10, using: &rng) == 0
             ? "Creating Interactive session \u{301}"
             : Bool.random(using: &rng) ? "Creating Interactive session " : "Creating batch session "
         let n = Int.random(in: 0..<6, using: &rng) == 0 ? id.randomElement(using: &rng)! : id[0]
-        let owner = ["knox", "null", "", "a, b", "é", "\u{00A0}knox", "owner: y", "x, request: [z"].randomElement(using: &rng)!
+        let owner = ["knox", "null", "", "a, b", "é", "\u{00A0}knox", "owner: y", "x, request: [z"].randomElement(
+            using: &rng)!
         let ownerPart = Int.random(in: 0..<6, using: &rng) == 0 ? "" : "owner: " + owner + ", request: ["
         return type + n + ":" + edge(&rng) + [" ", " ", "", "  "].randomElement(using: &rng)! + open + ownerPart
             + randomFields(requestKeys, &rng) + close + edge(&rng)
@@ -150,12 +163,18 @@ extension LivyCreateLineTests {
     // (the String search matches whole Characters only) was.
     @Test("secret-looking keys: the ASCII way answers as lowercasing and searching the String did")
     func secretKeysAgreeWithStrings() {
-        var keys = ["password", "AWS_SECRET_KEY", "sessionToken", "Credentials", "apiKey", "monkey", "name", "", "KEY", "kEy",
-                    "Ke\u{301}y", "\u{212A}ey", "p\u{E4}ssword", "tok\u{0065}n", "token\u{301}", "x-Api-Key-é"]
+        var keys = [
+            "password", "AWS_SECRET_KEY", "sessionToken", "Credentials", "apiKey", "monkey", "name", "", "KEY", "kEy",
+            "Ke\u{301}y", "\u{212A}ey", "p\u{E4}ssword", "tok\u{0065}n", "token\u{301}", "x-Api-Key-é",
+        ]
         var rng = SeededGenerator(seed: 0x5e55109)
-        let pieces = ["pass", "word", "SECRET", "to", "ken", "Key", "k", "cred", "ential", "_", "é", "\u{301}", "\u{212A}", "A", "z"]
+        let pieces = [
+            "pass", "word", "SECRET", "to", "ken", "Key", "k", "cred", "ential", "_", "é", "\u{301}", "\u{212A}", "A",
+            "z",
+        ]
         for _ in 0..<5_000 {
-            keys.append((0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())
+            keys.append(
+                (0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())
         }
         for key in keys {
             #expect(Redaction.isSecret(key: key) == Reference.isSecret(key: key), "\(key)")
@@ -164,159 +183,168 @@ extension LivyCreateLineTests {
 }
 
 extension LivyCreateLineTests {
-/// The format's reading of create and ready lines before it read bytes, unchanged but for the
-/// byte search (the format's own is internal) and the columns it fills.
-enum Reference {
-    enum Outcome {
-        case row([String: SQLValue])
-        case rejected
-        case ignored
-    }
-
-    static func read(_ m: String) -> Outcome {
-        if m.hasPrefix("Creating Interactive session ") || m.hasPrefix("Creating batch session ") {
-            let interactive = m.hasPrefix("Creating Interactive")
-            let rest = m.dropFirst(interactive ? 29 : 23)
-            guard let colon = rest.firstIndex(of: ":"), let id = Int64(rest[..<colon]) else { return .rejected }
-            let r = CreateRequest(String(rest[rest.index(after: colon)...]))
-            return .row([
-                "event": .text("create"), "session_type": .text(interactive ? "interactive" : "batch"),
-                "session_id": .integer(id), "app_id": .null, "owner": .optionalText(r.owner),
-                "proxy_user": .optionalText(r.proxyUser), "kind": .optionalText(r.kind),
-                "driver_memory": .optionalText(r.driverMemory), "driver_cores": .optionalInteger(r.driverCores),
-                "executor_memory": .optionalText(r.executorMemory), "executor_cores": .optionalInteger(r.executorCores),
-                "num_executors": .optionalInteger(r.numExecutors), "queue": .optionalText(r.queue),
-                "name": .optionalText(r.name), "conf": .optionalText(r.confJSON), "detail": .optionalText(r.ownTimeout),
-            ])
-        } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
-            let interactive = m.hasPrefix("Interactive")
-            let rest = m.dropFirst(interactive ? 20 : 14)
-            guard let space = rest.firstIndex(of: " "), let id = Int64(rest[..<space]),
-                rest[space...].hasPrefix(" created [")
-            else { return .ignored }
-            let fields = CreateRequest.fields(trimmingSuffix(String(rest[rest.index(space, offsetBy: 10)...]), "]"),
-                                              keys: ["appid", "owner", "proxyUser", "state", "kind", "info"])
-            return .row([
-                "event": .text("ready"), "session_type": .text(interactive ? "interactive" : "batch"),
-                "session_id": .integer(id), "app_id": .optionalText(fields["appid"].flatMap(CreateRequest.nullable)),
-                "owner": .optionalText(fields["owner"].flatMap(CreateRequest.nullable)),
-                "proxy_user": .optionalText(fields["proxyUser"].flatMap(CreateRequest.option)),
-                "kind": .optionalText(fields["kind"]), "driver_memory": .null, "driver_cores": .null,
-                "executor_memory": .null, "executor_cores": .null, "num_executors": .null, "queue": .null,
-                "name": .null, "conf": .null, "detail": .optionalText(fields["state"]),
-            ])
+    /// The format's reading of create and ready lines before it read bytes, unchanged but for the
+    /// byte search (the format's own is internal) and the columns it fills.
+    enum Reference {
+        enum Outcome {
+            case row([String: SQLValue])
+            case rejected
+            case ignored
         }
-        return .ignored
-    }
 
-    static func trimmingSuffix(_ s: String, _ suffix: String) -> String {
-        s.hasSuffix(suffix) ? String(s.dropLast(suffix.count)) : s
-    }
-
-    struct CreateRequest {
-        var owner: String?
-        var proxyUser: String?
-        var kind: String?
-        var driverMemory: String?
-        var driverCores: Int64?
-        var executorMemory: String?
-        var executorCores: Int64?
-        var numExecutors: Int64?
-        var queue: String?
-        var name: String?
-        var ownTimeout: String?
-        var confJSON: String?
-
-        static let requestKeys = [
-            "kind", "proxyUser", "file", "className", "args", "jars", "pyFiles", "files", "archives",
-            "driverMemory", "driverCores", "executorMemory", "executorCores", "numExecutors", "queue",
-            "name", "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout",
-        ]
-
-        init(_ text: String) {
-            guard !text.isEmpty else { return }
-            var body = Substring(text.trimmingCharacters(in: .whitespaces))
-            if body.hasPrefix("[") { body = body.dropFirst() }
-            if body.hasSuffix("]]") { body = body.dropLast(2) } else if body.hasSuffix("]") { body = body.dropLast() }
-            if body.hasPrefix("owner: "), let r = body.byteRange(of: ", request: [") {
-                owner = Self.nullable(String(body[body.index(body.startIndex, offsetBy: 7)..<r.lowerBound]))
-                body = body[r.upperBound...]
+        static func read(_ m: String) -> Outcome {
+            if m.hasPrefix("Creating Interactive session ") || m.hasPrefix("Creating batch session ") {
+                let interactive = m.hasPrefix("Creating Interactive")
+                let rest = m.dropFirst(interactive ? 29 : 23)
+                guard let colon = rest.firstIndex(of: ":"), let id = Int64(rest[..<colon]) else { return .rejected }
+                let r = CreateRequest(String(rest[rest.index(after: colon)...]))
+                return .row([
+                    "event": .text("create"), "session_type": .text(interactive ? "interactive" : "batch"),
+                    "session_id": .integer(id), "app_id": .null, "owner": .optionalText(r.owner),
+                    "proxy_user": .optionalText(r.proxyUser), "kind": .optionalText(r.kind),
+                    "driver_memory": .optionalText(r.driverMemory), "driver_cores": .optionalInteger(r.driverCores),
+                    "executor_memory": .optionalText(r.executorMemory),
+                    "executor_cores": .optionalInteger(r.executorCores),
+                    "num_executors": .optionalInteger(r.numExecutors), "queue": .optionalText(r.queue),
+                    "name": .optionalText(r.name), "conf": .optionalText(r.confJSON),
+                    "detail": .optionalText(r.ownTimeout),
+                ])
+            } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
+                let interactive = m.hasPrefix("Interactive")
+                let rest = m.dropFirst(interactive ? 20 : 14)
+                guard let space = rest.firstIndex(of: " "), let id = Int64(rest[..<space]),
+                    rest[space...].hasPrefix(" created [")
+                else { return .ignored }
+                let fields = CreateRequest.fields(
+                    trimmingSuffix(String(rest[rest.index(space, offsetBy: 10)...]), "]"),
+                    keys: ["appid", "owner", "proxyUser", "state", "kind", "info"])
+                return .row([
+                    "event": .text("ready"), "session_type": .text(interactive ? "interactive" : "batch"),
+                    "session_id": .integer(id),
+                    "app_id": .optionalText(fields["appid"].flatMap(CreateRequest.nullable)),
+                    "owner": .optionalText(fields["owner"].flatMap(CreateRequest.nullable)),
+                    "proxy_user": .optionalText(fields["proxyUser"].flatMap(CreateRequest.option)),
+                    "kind": .optionalText(fields["kind"]), "driver_memory": .null, "driver_cores": .null,
+                    "executor_memory": .null, "executor_cores": .null, "num_executors": .null, "queue": .null,
+                    "name": .null, "conf": .null, "detail": .optionalText(fields["state"]),
+                ])
             }
-            let f = Self.fields(String(body), keys: Self.requestKeys)
-            kind = f["kind"]
-            proxyUser = f["proxyUser"].flatMap(Self.option)
-            driverMemory = f["driverMemory"]
-            driverCores = f["driverCores"].flatMap { Int64($0) }
-            executorMemory = f["executorMemory"]
-            executorCores = f["executorCores"].flatMap { Int64($0) }
-            numExecutors = f["numExecutors"].flatMap { Int64($0) }
-            queue = f["queue"]
-            name = f["name"]
-            ownTimeout = f["idleTimeout"] ?? f["ttl"]
-            if let conf = f["conf"] { confJSON = JSONText.object(Reference.confPairs(conf)) }
+            return .ignored
         }
 
-        static func fields(_ text: String, keys: [String]) -> [String: String] {
-            var starts: [(String.Index, String.Index, String)] = []
-            for key in keys {
-                var search = text.startIndex
-                while let r = text.byteRange(of: key + ": ", from: search) {
-                    let atStart = r.lowerBound == text.startIndex
-                    let afterComma = !atStart && text[..<r.lowerBound].hasSuffix(", ")
-                    if atStart || afterComma {
-                        starts.append((atStart ? r.lowerBound : text.index(r.lowerBound, offsetBy: -2), r.upperBound, key))
-                        break
+        static func trimmingSuffix(_ s: String, _ suffix: String) -> String {
+            s.hasSuffix(suffix) ? String(s.dropLast(suffix.count)) : s
+        }
+
+        struct CreateRequest {
+            var owner: String?
+            var proxyUser: String?
+            var kind: String?
+            var driverMemory: String?
+            var driverCores: Int64?
+            var executorMemory: String?
+            var executorCores: Int64?
+            var numExecutors: Int64?
+            var queue: String?
+            var name: String?
+            var ownTimeout: String?
+            var confJSON: String?
+
+            static let requestKeys = [
+                "kind", "proxyUser", "file", "className", "args", "jars", "pyFiles", "files", "archives",
+                "driverMemory", "driverCores", "executorMemory", "executorCores", "numExecutors", "queue",
+                "name", "conf", "heartbeatTimeoutInSecond", "ttl", "idleTimeout",
+            ]
+
+            init(_ text: String) {
+                guard !text.isEmpty else { return }
+                var body = Substring(text.trimmingCharacters(in: .whitespaces))
+                if body.hasPrefix("[") { body = body.dropFirst() }
+                if body.hasSuffix("]]") {
+                    body = body.dropLast(2)
+                } else if body.hasSuffix("]") {
+                    body = body.dropLast()
+                }
+                if body.hasPrefix("owner: "), let r = body.byteRange(of: ", request: [") {
+                    owner = Self.nullable(String(body[body.index(body.startIndex, offsetBy: 7)..<r.lowerBound]))
+                    body = body[r.upperBound...]
+                }
+                let f = Self.fields(String(body), keys: Self.requestKeys)
+                kind = f["kind"]
+                proxyUser = f["proxyUser"].flatMap(Self.option)
+                driverMemory = f["driverMemory"]
+                driverCores = f["driverCores"].flatMap { Int64($0) }
+                executorMemory = f["executorMemory"]
+                executorCores = f["executorCores"].flatMap { Int64($0) }
+                numExecutors = f["numExecutors"].flatMap { Int64($0) }
+                queue = f["queue"]
+                name = f["name"]
+                ownTimeout = f["idleTimeout"] ?? f["ttl"]
+                if let conf = f["conf"] { confJSON = JSONText.object(Reference.confPairs(conf)) }
+            }
+
+            static func fields(_ text: String, keys: [String]) -> [String: String] {
+                var starts: [(String.Index, String.Index, String)] = []
+                for key in keys {
+                    var search = text.startIndex
+                    while let r = text.byteRange(of: key + ": ", from: search) {
+                        let atStart = r.lowerBound == text.startIndex
+                        let afterComma = !atStart && text[..<r.lowerBound].hasSuffix(", ")
+                        if atStart || afterComma {
+                            starts.append(
+                                (atStart ? r.lowerBound : text.index(r.lowerBound, offsetBy: -2), r.upperBound, key))
+                            break
+                        }
+                        search = r.upperBound
                     }
-                    search = r.upperBound
+                }
+                starts.sort { $0.0 < $1.0 }
+                var out: [String: String] = [:]
+                for (i, s) in starts.enumerated() {
+                    let end = i + 1 < starts.count ? starts[i + 1].0 : text.endIndex
+                    guard s.1 <= end else { continue }
+                    var value = String(text[s.1..<end])
+                    if value.hasSuffix(", ") { value.removeLast(2) } else if value.hasSuffix(",") { value.removeLast() }
+                    out[s.2] = value
+                }
+                return out
+            }
+
+            static func option(_ s: String) -> String? {
+                if s.hasPrefix("Some(") && s.hasSuffix(")") { return String(s.dropFirst(5).dropLast()) }
+                return nil
+            }
+
+            static func nullable(_ s: String) -> String? { s == "null" || s.isEmpty ? nil : s }
+        }
+
+        static let secretWords = ["password", "secret", "token", "credential", "key"]
+
+        static func isSecret(key: String) -> Bool {
+            let k = key.lowercased()
+            return secretWords.contains { k.contains($0) }
+        }
+
+        static func confPairs(_ conf: String) -> [(String, String)] {
+            var pairs: [(String, String)] = []
+            for piece in conf.split(separator: ",", omittingEmptySubsequences: false) {
+                if let r = piece.byteRange(of: " -> ") {
+                    pairs.append((String(piece[..<r.lowerBound]), String(piece[r.upperBound...])))
+                } else if let last = pairs.popLast() {
+                    pairs.append((last.0, last.1 + "," + piece))
                 }
             }
-            starts.sort { $0.0 < $1.0 }
-            var out: [String: String] = [:]
-            for (i, s) in starts.enumerated() {
-                let end = i + 1 < starts.count ? starts[i + 1].0 : text.endIndex
-                guard s.1 <= end else { continue }
-                var value = String(text[s.1..<end])
-                if value.hasSuffix(", ") { value.removeLast(2) } else if value.hasSuffix(",") { value.removeLast() }
-                out[s.2] = value
-            }
-            return out
+            return pairs.map { isSecret(key: $0.0) ? ($0.0, "***") : $0 }
         }
 
-        static func option(_ s: String) -> String? {
-            if s.hasPrefix("Some(") && s.hasSuffix(")") { return String(s.dropFirst(5).dropLast()) }
-            return nil
+        static func redactConf(in message: String) -> String {
+            guard let start = message.byteRange(of: "conf: ") else { return message }
+            let tail = message[start.upperBound...]
+            let end = tail.byteRange(of: ", heartbeatTimeoutInSecond: ")?.lowerBound ?? tail.endIndex
+            let redacted = confPairs(String(tail[..<end])).map { "\($0.0) -> \($0.1)" }.joined(separator: ",")
+            return String(message[..<start.upperBound]) + redacted + String(tail[end...])
         }
-
-        static func nullable(_ s: String) -> String? { s == "null" || s.isEmpty ? nil : s }
     }
-
-    static let secretWords = ["password", "secret", "token", "credential", "key"]
-
-    static func isSecret(key: String) -> Bool {
-        let k = key.lowercased()
-        return secretWords.contains { k.contains($0) }
-    }
-
-    static func confPairs(_ conf: String) -> [(String, String)] {
-        var pairs: [(String, String)] = []
-        for piece in conf.split(separator: ",", omittingEmptySubsequences: false) {
-            if let r = piece.byteRange(of: " -> ") {
-                pairs.append((String(piece[..<r.lowerBound]), String(piece[r.upperBound...])))
-            } else if let last = pairs.popLast() {
-                pairs.append((last.0, last.1 + "," + piece))
-            }
-        }
-        return pairs.map { isSecret(key: $0.0) ? ($0.0, "***") : $0 }
-    }
-
-    static func redactConf(in message: String) -> String {
-        guard let start = message.byteRange(of: "conf: ") else { return message }
-        let tail = message[start.upperBound...]
-        let end = tail.byteRange(of: ", heartbeatTimeoutInSecond: ")?.lowerBound ?? tail.endIndex
-        let redacted = confPairs(String(tail[..<end])).map { "\($0.0) -> \($0.1)" }.joined(separator: ",")
-        return String(message[..<start.upperBound]) + redacted + String(tail[end...])
-    }
-}
 }
 
 extension StringProtocol {

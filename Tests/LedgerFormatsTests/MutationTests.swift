@@ -54,7 +54,8 @@ struct CloudTrailMutationTests {
         ].map { try Data(contentsOf: URL(fileURLWithPath: Fixtures.realdata + "/" + $0)).map { $0 } }
         for round in 0..<2000 {
             let damaged = mutate(originals[round % originals.count], using: &rng)
-            let (parsed, rows, skipped) = try parseTrail(String(decoding: damaged, as: UTF8.self), chunk: 1 + round % 4096)
+            let (parsed, rows, skipped) = try parseTrail(
+                String(decoding: damaged, as: UTF8.self), chunk: 1 + round % 4096)
             #expect(rows.count + skipped <= parsed.lines, "round \(round)")
             #expect(parsed.rejected <= parsed.lines + 1, "round \(round)")
         }
@@ -66,16 +67,38 @@ struct AllFormatsMutationTests {
     /// Real-format inputs of every format, from the fixtures and ../shared/realdata.
     static var inputs: [(any LogFormat.Type, String)] {
         [
-            (LivyServerFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/livy-livy-server.out.1")),
-            (LivyServerFormat.self, Fixtures.realdata + "/livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log"),
-            (LivyRequestFormat.self, Fixtures.path("sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/2025_03_03.request.log")),
-            (YarnResourceManagerFormat.self, Fixtures.path("sessions/j-09TESTCLUSTER/node/i-0b0b0b0b0b0b0b0b2/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-9-10.log")),
-            (CloudTrailFormat.self, Fixtures.realdata + "/stratus-red-team-detonation-logs/aws.execution.ec2-launch-unusual-instances.json"),
+            (
+                LivyServerFormat.self,
+                Fixtures.path(
+                    "sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/livy-livy-server.out.1")
+            ),
+            (
+                LivyServerFormat.self,
+                Fixtures.realdata + "/livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log"
+            ),
+            (
+                LivyRequestFormat.self,
+                Fixtures.path(
+                    "sessions/j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications/livy/2025_03_03.request.log")
+            ),
+            (
+                YarnResourceManagerFormat.self,
+                Fixtures.path(
+                    "sessions/j-09TESTCLUSTER/node/i-0b0b0b0b0b0b0b0b2/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-9-10.log"
+                )
+            ),
+            (
+                CloudTrailFormat.self,
+                Fixtures.realdata + "/stratus-red-team-detonation-logs/aws.execution.ec2-launch-unusual-instances.json"
+            ),
         ]
     }
 
     static func run<F: LogFormat>(_: F.Type, _ bytes: [UInt8], chunk: Int) throws -> ParsedFile {
-        var parser = F(context: ParseContext(path: "fuzz", input: InputContext(clusterID: "j-FUZZ"), clock: try LocalTimeConverter(identifier: "UTC")))
+        var parser = F(
+            context: ParseContext(
+                path: "fuzz", input: InputContext(clusterID: "j-FUZZ"), clock: try LocalTimeConverter(identifier: "UTC")
+            ))
         if F.inputMode == .bytes {
             var i = 0
             while i < bytes.count {
@@ -102,14 +125,30 @@ struct AllFormatsMutationTests {
     func survivesMutations() throws {
         var rng = SeededGenerator(seed: 0xF022)
         var inputs = try Self.inputs.map { ($0.0, Array(try Data(contentsOf: URL(fileURLWithPath: $0.1)))) }
-        inputs.append((LivyRestFormat.self, Array(#"{"total_statements":1,"statements":[{"id":0,"code":"1+1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000}]}"#.utf8)))
-        inputs.append((CloudTrailDigestFormat.self, Array(#"{"awsAccountId":"1","digestStartTime":"2025-01-01T00:00:00Z","digestEndTime":"2025-01-01T01:00:00Z","digestS3Bucket":"b","digestS3Object":"o","logFiles":[{"s3Bucket":"b","s3Object":"x","hashValue":"ab","hashAlgorithm":"SHA-256"}]}"#.utf8)))
+        inputs.append(
+            (
+                LivyRestFormat.self,
+                Array(
+                    #"{"total_statements":1,"statements":[{"id":0,"code":"1+1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000}]}"#
+                        .utf8)
+            ))
+        inputs.append(
+            (
+                CloudTrailDigestFormat.self,
+                Array(
+                    #"{"awsAccountId":"1","digestStartTime":"2025-01-01T00:00:00Z","digestEndTime":"2025-01-01T01:00:00Z","digestS3Bucket":"b","digestS3Object":"o","logFiles":[{"s3Bucket":"b","s3Object":"x","hashValue":"ab","hashAlgorithm":"SHA-256"}]}"#
+                        .utf8)
+            ))
         for round in 0..<6000 {
             let (format, original) = inputs[round % inputs.count]
             let damaged = mutate(original, using: &rng)
             let parsed = try Self.run(format, damaged, chunk: 1 + round % 97)
-            #expect(parsed.records == parsed.batches.reduce(0) { $0 + $1.rowCount }, "round \(round): rows counted and handed over")
-            #expect(parsed.quarantine.count == min(parsed.rejected, ParseTally.quarantineSampleLimit), "round \(round): the quarantine's sample")
+            #expect(
+                parsed.records == parsed.batches.reduce(0) { $0 + $1.rowCount },
+                "round \(round): rows counted and handed over")
+            #expect(
+                parsed.quarantine.count == min(parsed.rejected, ParseTally.quarantineSampleLimit),
+                "round \(round): the quarantine's sample")
         }
     }
 }

@@ -23,7 +23,8 @@ struct RecordSplitterTests {
         let records = [
             event("g1", "sts.amazonaws.com", "AssumeRole"),
             event("g2", "s3.amazonaws.com", "GetObject", extra: tricky),
-            event("b2", "sts.amazonaws.com", "AssumeRole").replacingOccurrences(of: ",\"awsRegion\"", with: ",,\"awsRegion\""),
+            event("b2", "sts.amazonaws.com", "AssumeRole").replacingOccurrences(
+                of: ",\"awsRegion\"", with: ",,\"awsRegion\""),
             event("b3", "sts.amazonaws.com", "AssumeRole").replacingOccurrences(of: "us-east-1", with: #"us\x"#),
             event("g3", "signin.amazonaws.com", "UserAuthentication", extra: tricky),
             event("b4", "sts.amazonaws.com", "AssumeRole", extra: ",\"d\":\(deep)"),
@@ -37,7 +38,9 @@ struct RecordSplitterTests {
 
     /// What the parser makes of `trail` fed in chunks of `chunk` bytes, and how many records the
     /// splitter cut by the grammar check.
-    static func parse(chunk: Int) throws -> (rows: [[String: SQLValue]], rejected: Int, quarantine: [String], skipped: Int, checked: Int) {
+    static func parse(chunk: Int) throws -> (
+        rows: [[String: SQLValue]], rejected: Int, quarantine: [String], skipped: Int, checked: Int
+    ) {
         let (parsed, rows, skipped) = try parseTrail(trail, chunk: chunk)
         var splitter = JSONRecordSplitter(maxRecordBytes: CloudTrailFormat.maxRecordBytes)
         var checked = 0
@@ -66,7 +69,8 @@ struct RecordSplitterTests {
         for chunk in [7, 1000, 1 << 16, 1 << 23] {
             let other = try Self.parse(chunk: chunk)
             #expect(other.rows == byteByByte.rows, "chunk \(chunk)")
-            #expect(other.rejected == byteByByte.rejected && other.quarantine == byteByByte.quarantine, "chunk \(chunk)")
+            #expect(
+                other.rejected == byteByByte.rejected && other.quarantine == byteByByte.quarantine, "chunk \(chunk)")
             #expect(other.skipped == byteByByte.skipped, "chunk \(chunk)")
         }
         // The whole trail in one chunk: every good record is cut by the grammar check.
@@ -87,15 +91,28 @@ struct RawRecordValueTests {
     // `AssumeRolX` were kept.
     @Test("every listed source and name, and near misses, are judged as by the String lookup")
     func relevanceAgreesWithStrings() {
-        var sources = Array(CloudTrailFormat.relevant.keys) + ["s3.amazonaws.com", "sts.amazonaws.co", "STS.amazonaws.com", "", "sts.amazonaws.com\u{301}", "sts.amazonaws.c\u{F6}m"]
+        var sources =
+            Array(CloudTrailFormat.relevant.keys) + [
+                "s3.amazonaws.com", "sts.amazonaws.co", "STS.amazonaws.com", "", "sts.amazonaws.com\u{301}",
+                "sts.amazonaws.c\u{F6}m",
+            ]
         sources += sources.map { String($0.dropLast()) }
-        var names = CloudTrailFormat.relevant.values.flatMap { $0 }.filter { $0 != "*" } + ["GetObject", "", "AssumeRolX", "assumeRole", "AssumeRole\u{301}", "Ass\u{FC}meRole", "*"]
+        var names =
+            CloudTrailFormat.relevant.values.flatMap { $0 }.filter { $0 != "*" } + [
+                "GetObject", "", "AssumeRolX", "assumeRole", "AssumeRole\u{301}", "Ass\u{FC}meRole", "*",
+            ]
         names += names.map { $0 + "s" }
         var checked = 0
         for source in sources {
             for name in names {
-                var s = source, n = name
-                let raw = s.withUTF8 { sb in n.withUTF8 { nb in CloudTrailFormat.isRelevant(source: UnsafeRawBufferPointer(sb), name: UnsafeRawBufferPointer(nb)) } }
+                var s = source
+                var n = name
+                let raw = s.withUTF8 { sb in
+                    n.withUTF8 { nb in
+                        CloudTrailFormat.isRelevant(
+                            source: UnsafeRawBufferPointer(sb), name: UnsafeRawBufferPointer(nb))
+                    }
+                }
                 #expect(raw == Self.relevantByString(source, name), "\(source) \(name)")
                 checked += 1
             }
@@ -103,7 +120,10 @@ struct RawRecordValueTests {
         #expect(checked > 500)
         // Invalid UTF-8 goes the String way (repaired), where it matches nothing.
         let bad: [UInt8] = Array("sts.amazonaws.com".utf8) + [0xFF]
-        #expect(bad.withUnsafeBytes { b in Array("AssumeRole".utf8).withUnsafeBytes { CloudTrailFormat.isRelevant(source: b, name: $0) } } == false)
+        #expect(
+            bad.withUnsafeBytes { b in
+                Array("AssumeRole".utf8).withUnsafeBytes { CloudTrailFormat.isRelevant(source: b, name: $0) }
+            } == false)
     }
 
     // The reading is the same function either way; what differs is its input, which repair
@@ -111,7 +131,9 @@ struct RawRecordValueTests {
     // the time: seen to fail with the length required to be exactly 19 or 23.
     @Test("times of skipped records: raw bytes give what their String gives")
     func timesAgreeWithStrings() {
-        var cases: [[UInt8]] = ["2025-09-22T12:29:21Z", "2025-09-22T12:29:21.123Z", "2025-09-22T12:29:21", "2025-13-22T12:29:21Z", "x"].map { Array($0.utf8) }
+        var cases: [[UInt8]] = [
+            "2025-09-22T12:29:21Z", "2025-09-22T12:29:21.123Z", "2025-09-22T12:29:21", "2025-13-22T12:29:21Z", "x",
+        ].map { Array($0.utf8) }
         cases.append(Array("2025-09-22T12:29:21".utf8) + [0xFF, 0x5A])
         cases.append(Array("2025-09-22T12:29:21.12".utf8) + [0xC3, 0xA9, 0x5A])
         cases.append(Array("2025-09-22T12:29:21".utf8) + [0xCC, 0x81, 0x5A])
@@ -120,13 +142,16 @@ struct RawRecordValueTests {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<3_000 {
             var b = Array("2025-09-22T12:29:21.123Z".utf8)
-            b[Int.random(in: 0..<b.count, using: &rng)] = [0x30, 0x39, 0x2E, 0x5A, 0x80, 0xFF, 0xC3].randomElement(using: &rng)!
+            b[Int.random(in: 0..<b.count, using: &rng)] = [0x30, 0x39, 0x2E, 0x5A, 0x80, 0xFF, 0xC3].randomElement(
+                using: &rng)!
             cases.append(Array(b.prefix(Int.random(in: 18...b.count, using: &rng))))
         }
         for bytes in cases {
             let raw = bytes.withUnsafeBytes { CloudTrailFormat.millis(raw: $0) }
             #expect(raw == CloudTrailFormat.millis(String(decoding: bytes, as: UTF8.self)), "\(bytes)")
         }
-        #expect(Array("2025-09-22T12:29:21.123Z".utf8).withUnsafeBytes { CloudTrailFormat.millis(raw: $0) } == 1_758_544_161_123)
+        #expect(
+            Array("2025-09-22T12:29:21.123Z".utf8).withUnsafeBytes { CloudTrailFormat.millis(raw: $0) }
+                == 1_758_544_161_123)
     }
 }

@@ -10,7 +10,9 @@ struct SessionReferenceTests {
     /// `sessionReference` as it was, Character by Character (the reference).
     static func reference(_ s: Substring) -> (String?, Int64, Substring)? {
         var rest = s
-        for (prefix, t) in [("session ", nil), ("InteractiveSession ", "interactive"), ("BatchSession ", "batch")] as [(String, String?)] {
+        for (prefix, t) in [("session ", nil), ("InteractiveSession ", "interactive"), ("BatchSession ", "batch")]
+            as [(String, String?)]
+        {
             if rest.hasPrefix(prefix) {
                 rest = rest.dropFirst(prefix.count)
                 let digits = rest.prefix { $0.isASCII && $0.isNumber }
@@ -39,7 +41,10 @@ struct SessionReferenceTests {
             "sessions 1", "session 1,2", "",
         ]
         var generator = SeededGenerator(seed: 0x5e55108)
-        let pieces = ["session ", "InteractiveSession ", "BatchSession ", "1", "42", "0", " ", "x", "\u{301}", "é", "٣", "-", "\r", "\n"]
+        let pieces = [
+            "session ", "InteractiveSession ", "BatchSession ", "1", "42", "0", " ", "x", "\u{301}", "é", "٣", "-",
+            "\r", "\n",
+        ]
         for _ in 0..<3000 {
             let count = Int.random(in: 1...5, using: &generator)
             cases.append((0..<count).map { _ in pieces.randomElement(using: &generator)! }.joined())
@@ -50,7 +55,9 @@ struct SessionReferenceTests {
             let s = message.dropFirst(9)
             let got = Self.reading(s)
             let want = Self.reference(s)
-            #expect(got?.0 == want?.0 && got?.1 == want?.1 && got.map { String($0.2) } == want.map { String($0.2) }, "\(Array(line.utf8))")
+            #expect(
+                got?.0 == want?.0 && got?.1 == want?.1 && got.map { String($0.2) } == want.map { String($0.2) },
+                "\(Array(line.utf8))")
         }
     }
 }

@@ -50,7 +50,9 @@ struct YarnResourceManagerFormatTests {
         #expect(app["queue"] == .text("default"))
         #expect(app["state"] == .text("FINISHED"))
         #expect(app["final_status"] == .text("SUCCEEDED"))
-        #expect(app["tracking_url"] == .text("http://LAPTOP-GCQQL01V.localdomain:8088/proxy/application_1637633166384_0001/"))
+        #expect(
+            app["tracking_url"]
+                == .text("http://LAPTOP-GCQQL01V.localdomain:8088/proxy/application_1637633166384_0001/"))
         #expect(app["app_master_host"] == .text("LAPTOP-GCQQL01V.localdomain"))
         // Epoch ms → UTC, checked with Python's datetime.fromtimestamp(ms/1000, timezone.utc).
         #expect(app["submit_time"] == .text("2021-11-23T02:06:29.105Z"))  // 1637633189105
@@ -79,7 +81,11 @@ struct YarnResourceManagerFormatTests {
         // Written `applicationTags=livy-session-0-ab12cd34\,team\=data`.
         #expect(app["application_tags"] == .text("livy-session-0-ab12cd34,team=data"))
         // Written `…at 127.0.0.1\nKilled by alice\, reason: idle`.
-        #expect(app["diagnostics"] == .text("Application application_1637633166384_0002 was killed by user alice at 127.0.0.1\nKilled by alice, reason: idle"))
+        #expect(
+            app["diagnostics"]
+                == .text(
+                    "Application application_1637633166384_0002 was killed by user alice at 127.0.0.1\nKilled by alice, reason: idle"
+                ))
         #expect(app["state"] == .text("KILLED"))
         #expect(app["queue"] == .text("root.analytics"))
         #expect(app["memory_seconds"] == .integer(17_227_776))
@@ -129,7 +135,9 @@ struct YarnResourceManagerFormatTests {
 
     @Test("EMR's (thread) layout")
     func readsEMRLayout() throws {
-        let parsed = try parseRM(String(decoding: try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log"), as: UTF8.self))
+        let parsed = try parseRM(
+            String(decoding: try Fixtures.bytes("rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log"), as: UTF8.self)
+        )
         let app = try #require(apps(parsed)["application_1590702911576_0016"])
         #expect(app["name"] == .text("livy-session-3"))
         #expect(app["start_time"] == .text("2020-06-20T20:09:04.216Z"))  // 1592683744216
@@ -143,17 +151,22 @@ struct YarnResourceManagerFormatTests {
 
     @Test("keys this code does not know are kept in extra, as JSON; launchTime=0 means never")
     func keepsUnknownKeys() throws {
-        let line = "2024-01-01 00:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1_0001,name=a,launchTime=0,queueLabel=x\\,y,futureKey=1"
+        let line =
+            "2024-01-01 00:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1_0001,name=a,launchTime=0,queueLabel=x\\,y,futureKey=1"
         let app = try #require(apps(try parseRM(line))["application_1_0001"])
         #expect(app["extra"] == .text(#"{"queueLabel":"x,y","futureKey":"1"}"#))
         #expect(app["launch_time"] == .null)
     }
 
-    @Test("a summary without a valid appId is rejected", arguments: [
-        "appId=,name=x", "name=x,user=y", "appId=job_1_1,name=x", "=oops",
-    ])
+    @Test(
+        "a summary without a valid appId is rejected",
+        arguments: [
+            "appId=,name=x", "name=x,user=y", "appId=job_1_1,name=x", "=oops",
+        ])
     func rejectsMissingAppID(message: String) throws {
-        let parsed = try parseRM("2024-01-01 00:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: " + message)
+        let parsed = try parseRM(
+            "2024-01-01 00:00:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: "
+                + message)
         #expect(parsed.records == 0)
         #expect(parsed.rejected == 1)
     }
@@ -165,11 +178,13 @@ struct RecognitionTests {
         HeadSample(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
     }
 
-    @Test("every ResourceManager fixture is recognised as yarn-rm", arguments: [
-        "rm/hadoop3/yarn-liuxy-resourcemanager-LAPTOP-GCQQL01V.log",
-        "rm/hadoop2/rm-appsummary.log",
-        "rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log",
-    ])
+    @Test(
+        "every ResourceManager fixture is recognised as yarn-rm",
+        arguments: [
+            "rm/hadoop3/yarn-liuxy-resourcemanager-LAPTOP-GCQQL01V.log",
+            "rm/hadoop2/rm-appsummary.log",
+            "rm/emr/yarn-yarn-resourcemanager-ip-172-31-23-116.log",
+        ])
     func recognisesResourceManagerLogs(fixture: String) throws {
         let format = try #require(FormatRegistry.recognise(try head(Fixtures.path(fixture))))
         #expect(format.name == "yarn-rm")
@@ -178,12 +193,14 @@ struct RecognitionTests {
     // Real logs by others (../shared/realdata): a MapReduce AM log and a Spark executor log on
     // YARN are log4j too, but neither a ResourceManager nor a Livy server wrote them; SQS
     // notifications mention CloudTrail files but are not CloudTrail.
-    @Test("real logs that no format of ours wrote are not claimed", arguments: [
-        "loghub-hadoop-spark/Hadoop_2k.log",
-        "loghub-hadoop-spark/Spark_2k.log",
-        "aws-cloudtrail-processing-library-fixtures/SQSMessageBody",
-        "aws-cloudtrail-processing-library-fixtures/SQSMessageBodyWrongFormat",
-    ])
+    @Test(
+        "real logs that no format of ours wrote are not claimed",
+        arguments: [
+            "loghub-hadoop-spark/Hadoop_2k.log",
+            "loghub-hadoop-spark/Spark_2k.log",
+            "aws-cloudtrail-processing-library-fixtures/SQSMessageBody",
+            "aws-cloudtrail-processing-library-fixtures/SQSMessageBodyWrongFormat",
+        ])
     func leavesForeignLogsUnclaimed(file: String) throws {
         let path = Fixtures.realdata + "/" + file
         #expect(FormatRegistry.recognise(try head(path)) == nil)
@@ -191,11 +208,13 @@ struct RecognitionTests {
 
     // Real Livy server output (HDInsight articles, a blog post): start-up with a stack trace,
     // a ZooKeeper fatal error, 0.5's `LineBufferedStream: stdout:` lines.
-    @Test("real Livy server fragments are recognised as livy-server", arguments: [
-        "livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log",
-        "livy-log-fragments/hdinsight-livy-zookeeper-fatal-2019-06-19.log",
-        "livy-log-fragments/unattributed-livy-0.5-session-start-2018-06-09.log",
-    ])
+    @Test(
+        "real Livy server fragments are recognised as livy-server",
+        arguments: [
+            "livy-log-fragments/hdinsight-livy-server-startup-oom-2017-07-27.log",
+            "livy-log-fragments/hdinsight-livy-zookeeper-fatal-2019-06-19.log",
+            "livy-log-fragments/unattributed-livy-0.5-session-start-2018-06-09.log",
+        ])
     func recognisesRealLivyFragments(file: String) throws {
         let format = try #require(FormatRegistry.recognise(try head(Fixtures.realdata + "/" + file)))
         #expect(format.name == "livy-server")
@@ -204,7 +223,11 @@ struct RecognitionTests {
     @Test("--format names are checked")
     func checksFormatNames() throws {
         #expect(try FormatRegistry.format(named: "yarn-rm").name == "yarn-rm")
-        #expect(throws: LedgerError.unknownFormat("yarn", known: ["cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-rm"])) {
+        #expect(
+            throws: LedgerError.unknownFormat(
+                "yarn",
+                known: ["cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-rm"])
+        ) {
             try FormatRegistry.format(named: "yarn")
         }
     }
@@ -219,7 +242,8 @@ struct TakeRowsTests {
     func piecesAddUp() throws {
         let text = String(decoding: try Fixtures.bytes(YarnResourceManagerFormatTests.hadoop3), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let context = ParseContext(path: "t.log", input: InputContext(clusterID: "j-T"), clock: try LocalTimeConverter(identifier: "UTC"))
+        let context = ParseContext(
+            path: "t.log", input: InputContext(clusterID: "j-T"), clock: try LocalTimeConverter(identifier: "UTC"))
 
         var whole = YarnResourceManagerFormat(context: context)
         var pieced = YarnResourceManagerFormat(context: context)
@@ -239,7 +263,8 @@ struct TakeRowsTests {
         let one = whole.finish().batches
         let rest = pieced.finish().batches
         func rows(_ batches: [TableBatch], _ table: String) -> [(line: Int, values: [SQLValue])] {
-            batches.filter { $0.table == table }.flatMap { b in (0..<b.rowCount).map { (b.lines[$0], Array(b.row($0))) } }
+            batches.filter { $0.table == table }.flatMap { b in (0..<b.rowCount).map { (b.lines[$0], Array(b.row($0))) }
+            }
         }
         // The fixture: three summaries (the third has memorySeconds=12a and is rejected), two audit lines.
         #expect(rows(one, "yarn_app").count == 2 && rows(one, "yarn_audit").count == 2)

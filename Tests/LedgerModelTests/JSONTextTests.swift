@@ -14,7 +14,9 @@ struct JSONTextCanonicalTests {
     func canonicalText() throws {
         let text = #"{"b":[true,false,null,1,2.5,-3,"x\"y\\z\n"],"a":{"z":{},"y":[],"x":1e2},"c":"é"}"#
         let value = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        #expect(JSONText.canonical(value) == #"{"a":{"x":100,"y":[],"z":{}},"b":[true,false,null,1,2.5,-3,"x\"y\\z\n"],"c":"é"}"#)
+        #expect(
+            JSONText.canonical(value)
+                == #"{"a":{"x":100,"y":[],"z":{}},"b":[true,false,null,1,2.5,-3,"x\"y\\z\n"],"c":"é"}"#)
     }
 }
 

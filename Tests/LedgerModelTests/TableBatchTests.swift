@@ -35,7 +35,10 @@ struct TableBatchTests {
             #expect(batch.row(i) == row)
         }
         // −0.0 == 0.0 for Double, so its sign is checked by its bits.
-        guard case .real(let negativeZero) = batch.row(2)[0] else { Issue.record("not a real"); return }
+        guard case .real(let negativeZero) = batch.row(2)[0] else {
+            Issue.record("not a real")
+            return
+        }
         #expect(negativeZero.sign == .minus)
     }
 

@@ -22,7 +22,9 @@ struct UTCTimeTests {
     func secondsFormIsTheCutMillisecondsForm() {
         var rng = SeededGenerator(seed: 0x5e55102)
         let edges: [Int64] = [0, -1, -1000, 999, 1000, 951_782_400_000, 253_402_300_799_999, -62_135_596_800_000]
-        for millis in edges + (0..<20_000).map({ _ in Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng) }) {
+        for millis in edges
+            + (0..<20_000).map({ _ in Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &rng) })
+        {
             let full = UTCTime.iso8601(millis: millis)
             #expect(UTCTime.iso8601Seconds(millis: millis) == String(full.prefix(19)) + "Z", "\(millis)")
         }
@@ -47,7 +49,10 @@ struct UTCTimeTests {
     func convertsAcrossDaylightSaving() throws {
         var clock = try LocalTimeConverter(identifier: "America/New_York")
         func utc(_ y: Int, _ mo: Int, _ d: Int, _ h: Int, _ mi: Int) -> String {
-            UTCTime.iso8601Seconds(millis: clock.utcMillis(localMillis: UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: 0) * 1000))
+            UTCTime.iso8601Seconds(
+                millis: clock.utcMillis(
+                    localMillis: UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: 0) * 1000
+                ))
         }
         #expect(utc(2024, 7, 1, 12, 0) == "2024-07-01T16:00:00Z")  // EDT, UTC-4
         #expect(utc(2024, 1, 15, 12, 0) == "2024-01-15T17:00:00Z")  // EST, UTC-5

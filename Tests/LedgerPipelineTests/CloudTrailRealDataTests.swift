@@ -25,16 +25,27 @@ struct CloudTrailRealDataTests {
         let dir = try TemporaryDirectory.removedAtExit("ledger-ct-real")
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try await Ingestor(store: store, configuration: Configuration()).ingest(
-            ["trailscraper-fixtures", "aws-cloudtrail-processing-library-fixtures", "elastic-integrations-cloudtrail-fixtures",
-             "stratus-red-team-detonation-logs", "otrf-security-datasets-aws"].map { Configuration.Input(path: Fixtures.realdata + "/" + $0) })
+            [
+                "trailscraper-fixtures", "aws-cloudtrail-processing-library-fixtures",
+                "elastic-integrations-cloudtrail-fixtures",
+                "stratus-red-team-detonation-logs", "otrf-security-datasets-aws",
+            ].map { Configuration.Input(path: Fixtures.realdata + "/" + $0) })
         let rows = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            try Row.fetchAll(db, sql: "SELECT path, format, status, lines, records, rejected, duplicates FROM input_file")
+            try Row.fetchAll(
+                db, sql: "SELECT path, format, status, lines, records, rejected, duplicates FROM input_file")
         }
-        return (dir, Dictionary(uniqueKeysWithValues: rows.map {
-            (URL(fileURLWithPath: $0["path"] as String).lastPathComponent,
-             FileRow(format: $0["format"], status: $0["status"], lines: $0["lines"], records: $0["records"],
-                     rejected: $0["rejected"], duplicates: $0["duplicates"]))
-        }))
+        return (
+            dir,
+            Dictionary(
+                uniqueKeysWithValues: rows.map {
+                    (
+                        URL(fileURLWithPath: $0["path"] as String).lastPathComponent,
+                        FileRow(
+                            format: $0["format"], status: $0["status"], lines: $0["lines"], records: $0["records"],
+                            rejected: $0["rejected"], duplicates: $0["duplicates"])
+                    )
+                })
+        )
     }
 
     /// (file, format or nil, records seen, stored, rejected, duplicates)
@@ -85,7 +96,8 @@ struct CloudTrailRealDataTests {
         let rows = try await Self.result.value.1
         let row = try #require(rows[file], "\(file) not in the manifest")
         #expect(row.format == format, "\(file)")
-        #expect(row.status == (format == nil ? "unrecognised" : file.hasSuffix(".json.gz") ? "duplicate" : "ok"), "\(file)")
+        #expect(
+            row.status == (format == nil ? "unrecognised" : file.hasSuffix(".json.gz") ? "duplicate" : "ok"), "\(file)")
         #expect(row.lines == seen, "\(file)")
         #expect(row.records == stored, "\(file)")
         #expect(row.rejected == rejected, "\(file)")
@@ -106,10 +118,18 @@ struct CloudTrailRealDataTests {
         let dir = try await Self.result.value.0
         let queue = try DatabaseQueue(path: dir.path + "/l.sqlite")
         let secrets = try await queue.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM ct_event WHERE response_elements LIKE '%sessionToken%' OR response_elements LIKE '%EXAMPLETOKEN%'")
+            try Int.fetchOne(
+                db,
+                sql:
+                    "SELECT count(*) FROM ct_event WHERE response_elements LIKE '%sessionToken%' OR response_elements LIKE '%EXAMPLETOKEN%'"
+            )
         }
         let fields = try await queue.read { db -> [String?] in
-            let row = try Row.fetchOne(db, sql: "SELECT identity_type, on_behalf_of_user_id, user_name, additional_event_data, event_time FROM ct_event WHERE event_name = 'UserAuthentication'")
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT identity_type, on_behalf_of_user_id, user_name, additional_event_data, event_time FROM ct_event WHERE event_name = 'UserAuthentication'"
+            )
             return (0..<5).map { row?[$0] }
         }
         #expect(fields[0] == "IdentityCenterUser")
@@ -128,10 +148,14 @@ struct CloudTrailRealDataTests {
         defer { dir.remove() }
         let unzip = Process()
         unzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        unzip.arguments = ["python3", "-m", "zipfile", "-e", Fixtures.realdata + "/otrf-security-datasets-aws/ec2_proxy_s3_exfiltration.zip", dir.path]
+        unzip.arguments = [
+            "python3", "-m", "zipfile", "-e",
+            Fixtures.realdata + "/otrf-security-datasets-aws/ec2_proxy_s3_exfiltration.zip", dir.path,
+        ]
         try unzip.run()
         unzip.waitUntilExit()
-        let text = try String(contentsOfFile: dir.path + "/ec2_proxy_s3_exfiltration_2020-09-14011940.json", encoding: .utf8)
+        let text = try String(
+            contentsOfFile: dir.path + "/ec2_proxy_s3_exfiltration_2020-09-14011940.json", encoding: .utf8)
         #expect(text.split(separator: "\n").count == 103)
         #expect(FormatRegistry.recognise(HeadSample(bytes: Array(text.utf8))) == nil)
     }

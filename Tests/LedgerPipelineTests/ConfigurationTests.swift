@@ -43,10 +43,12 @@ struct ConfigurationTests {
         let c = try Configuration.parse(text, path: "/etc/session-ledger/config.toml")
         #expect(c.database == "/etc/session-ledger/state/ledger.sqlite")
         #expect(c.timeZone == "Europe/Berlin")
-        #expect(c.inputs == [
-            Configuration.Input(path: "/etc/session-ledger/logs/emr"),
-            Configuration.Input(path: "/srv/glue", format: "yarn-rm", cluster: "glue-dev-endpoint", timeZone: "America/New_York"),
-        ])
+        #expect(
+            c.inputs == [
+                Configuration.Input(path: "/etc/session-ledger/logs/emr"),
+                Configuration.Input(
+                    path: "/srv/glue", format: "yarn-rm", cluster: "glue-dev-endpoint", timeZone: "America/New_York"),
+            ])
         #expect(c.abandonAfterSeconds == 5400)
         #expect(c.interactiveSessionDurationSeconds == 3600)
         #expect(c.rates.map(\.effective) == ["2025-01-01", "2025-07-01"])  // sorted by date
@@ -70,7 +72,11 @@ struct ConfigurationTests {
     @Test("a misspelt key is an error naming the file, the line and the key")
     func rejectsUnknownKeys() {
         let text = "timezone = \"UTC\"\n\n[[inputs]]\npath = \"a\"\n\n[[inputs]]\npath = \"b\"\ntimezon = \"UTC\"\n"
-        #expect(throws: LedgerError.config(path: "c.toml", line: 8, message: "unknown setting 'inputs.timezon'; known here: cluster, format, path, timezone")) {
+        #expect(
+            throws: LedgerError.config(
+                path: "c.toml", line: 8,
+                message: "unknown setting 'inputs.timezon'; known here: cluster, format, path, timezone")
+        ) {
             try Configuration.parse(text, path: "c.toml")
         }
     }
@@ -81,19 +87,33 @@ struct ConfigurationTests {
             _ = try Configuration.parse("database = \"x\"\n[thresholds\n", path: "c.toml")
             Issue.record("expected an error")
         } catch {
-            guard case .config(let path, let line, let message) = error else { Issue.record("\(error)"); return }
+            guard case .config(let path, let line, let message) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(path == "c.toml")
             #expect(line == 2)
             #expect(message.hasPrefix("not valid TOML"))
         }
     }
 
-    @Test("wrong values are errors naming the line", arguments: [
-        ("[thresholds]\nabandon_after = \"soon\"\n", 2, "'thresholds.abandon_after' must be seconds or a duration such as \"15m\", \"8h\", \"7d\""),
-        ("[[inputs]]\npath = \"x\"\ntimezone = \"Mars/Base\"\n", 3, "unknown time zone 'Mars/Base': use an IANA name such as UTC or Europe/Berlin"),
-        ("[[rates]]\neffective = \"last year\"\nvcpu_hour_usd = 1\ngb_hour_usd = 1\n", 2, "'rates.effective' must be a date such as 2025-01-01"),
-        ("[gates]\nmax_quarantined_files = -1\n", 2, "'gates.max_quarantined_files' must be a whole number ≥ 0"),
-    ])
+    @Test(
+        "wrong values are errors naming the line",
+        arguments: [
+            (
+                "[thresholds]\nabandon_after = \"soon\"\n", 2,
+                "'thresholds.abandon_after' must be seconds or a duration such as \"15m\", \"8h\", \"7d\""
+            ),
+            (
+                "[[inputs]]\npath = \"x\"\ntimezone = \"Mars/Base\"\n", 3,
+                "unknown time zone 'Mars/Base': use an IANA name such as UTC or Europe/Berlin"
+            ),
+            (
+                "[[rates]]\neffective = \"last year\"\nvcpu_hour_usd = 1\ngb_hour_usd = 1\n", 2,
+                "'rates.effective' must be a date such as 2025-01-01"
+            ),
+            ("[gates]\nmax_quarantined_files = -1\n", 2, "'gates.max_quarantined_files' must be a whole number ≥ 0"),
+        ])
     func rejectsWrongValues(text: String, line: Int, message: String) {
         #expect(throws: LedgerError.config(path: "c.toml", line: line, message: message)) {
             try Configuration.parse(text, path: "c.toml")

@@ -23,7 +23,9 @@ struct DigestChain {
     }
 
     static func log(_ hour: Int) -> [UInt8] {
-        Array(#"{"Records":[{"eventVersion":"1.11","eventTime":"2025-11-24T0\#(hour):01:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"ev-\#(hour)","userIdentity":{"type":"IAMUser"}}]}"#.utf8)
+        Array(
+            #"{"Records":[{"eventVersion":"1.11","eventTime":"2025-11-24T0\#(hour):01:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole","eventID":"ev-\#(hour)","userIdentity":{"type":"IAMUser"}}]}"#
+                .utf8)
     }
 
     init() throws {
@@ -32,9 +34,13 @@ struct DigestChain {
         for hour in 0..<3 {
             let log = Self.log(hour)
             try dir.write("trail/" + Self.logName(hour), Gzip.compress(log))
-            let prev = previous.map { #""previousDigestS3Bucket":"trail-bucket","previousDigestS3Object":"\#($0.name)","previousDigestHashValue":"\#($0.hash)","previousDigestHashAlgorithm":"SHA-256""# }
+            let prev =
+                previous.map {
+                    #""previousDigestS3Bucket":"trail-bucket","previousDigestS3Object":"\#($0.name)","previousDigestHashValue":"\#($0.hash)","previousDigestHashAlgorithm":"SHA-256""#
+                }
                 ?? #""previousDigestS3Bucket":null,"previousDigestS3Object":null,"previousDigestHashValue":null,"previousDigestHashAlgorithm":null"#
-            let digest = Array("""
+            let digest = Array(
+                """
                 {"awsAccountId":"111122223333","digestStartTime":"2025-11-24T0\(hour):00:00Z","digestEndTime":"2025-11-24T0\(hour + 1):00:00Z",\
                 "digestS3Bucket":"trail-bucket","digestS3Object":"\(Self.digestName(hour))","digestPublicKeyFingerprint":"0123","digestSignatureAlgorithm":"SHA256withRSA",\
                 "newestEventTime":"2025-11-24T0\(hour):01:00Z","oldestEventTime":"2025-11-24T0\(hour):01:00Z",\(prev),\
@@ -101,7 +107,9 @@ struct DigestVerifierTests {
     // more (not covered: the digests stopped). With no digest at all, no log can be verified:
     // each is not covered. How this was seen to fail: the 09:05 log, and every log of a trail
     // without digests, were pending and verify exited 0.
-    @Test("logs after the newest digest are pending for 6 hours; later ones, and a trail without digests, are not covered")
+    @Test(
+        "logs after the newest digest are pending for 6 hours; later ones, and a trail without digests, are not covered"
+    )
     func pendingAndStopped() throws {
         let chain = try DigestChain()
         defer { chain.dir.remove() }
@@ -112,7 +120,9 @@ struct DigestVerifierTests {
         #expect(report.verified == 2 && report.pending == 1)
         #expect(report.findings.map(\.kind) == [.notCovered])
         #expect(report.findings.first?.subject == chain.root + "/" + late)
-        for hour in 0..<2 { try FileManager.default.removeItem(atPath: chain.root + "/" + DigestChain.digestName(hour)) }
+        for hour in 0..<2 {
+            try FileManager.default.removeItem(atPath: chain.root + "/" + DigestChain.digestName(hour))
+        }
         let bare = try DigestVerifier.verify(paths: [chain.root])
         #expect(bare.pending == 0 && bare.findings.map(\.kind) == [.notCovered, .notCovered, .notCovered, .notCovered])
     }
@@ -123,7 +133,9 @@ struct DigestVerifierTests {
         defer { chain.dir.remove() }
         let path = chain.root + "/" + DigestChain.digestName(0)
         var text = String(decoding: try Gunzip.decode(path), as: UTF8.self)
-        text = text.replacingOccurrences(of: "\"digestSignatureAlgorithm\":\"SHA256withRSA\"", with: "\"digestSignatureAlgorithm\":\"SHA256withRSA \"")
+        text = text.replacingOccurrences(
+            of: "\"digestSignatureAlgorithm\":\"SHA256withRSA\"",
+            with: "\"digestSignatureAlgorithm\":\"SHA256withRSA \"")
         try chain.dir.write("trail/" + DigestChain.digestName(0), Gzip.compress(Array(text.utf8)))
         let report = try DigestVerifier.verify(paths: [chain.root])
         #expect(report.findings.map(\.kind) == [.digestChanged])
@@ -137,12 +149,16 @@ struct DigestIngestTests {
         let chain = try DigestChain()
         defer { chain.dir.remove() }
         let store = try LedgerStore(path: chain.dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: chain.root)])
+        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: chain.root)
+        ])
         let byFormat = Dictionary(grouping: summary.files, by: { $0.format ?? "-" })
         #expect(byFormat["cloudtrail"]?.count == 3)
-        #expect(byFormat["cloudtrail"]?.allSatisfy { $0.records == 1 && $0.status == .ok } == true)  // one AssumeRole each
+        // One AssumeRole each.
+        #expect(byFormat["cloudtrail"]?.allSatisfy { $0.records == 1 && $0.status == .ok } == true)
         #expect(byFormat["cloudtrail-digest"]?.count == 3)
-        #expect(byFormat["cloudtrail-digest"]?.allSatisfy { $0.records == 2 } == true)  // the digest and its one log file
+        // The digest and its one log file.
+        #expect(byFormat["cloudtrail-digest"]?.allSatisfy { $0.records == 2 } == true)
         let previous = try await DatabaseQueue(path: chain.dir.path + "/l.sqlite").read { db in
             try String?.fetchAll(db, sql: "SELECT previous_s3_object FROM ct_digest ORDER BY digest_end")
         }

@@ -48,8 +48,14 @@ struct FileChannelsTests {
         let channels = FileChannels(files: 2, perFile: 2, aheadBytes: 20 * size)
         for _ in 0..<5 { channels.send(.rows(Self.piece(1_000)), file: 1) }
         channels.send(.reading(appending: false), file: 0)
-        guard case .reading = channels.receive(file: 0) else { Issue.record("file 0 sent .reading"); return }
-        guard case .rows = channels.receive(file: 1) else { Issue.record("file 1 sent rows"); return }
+        guard case .reading = channels.receive(file: 0) else {
+            Issue.record("file 0 sent .reading")
+            return
+        }
+        guard case .rows = channels.receive(file: 1) else {
+            Issue.record("file 1 sent rows")
+            return
+        }
 
         // Four queued, room for sixteen more: the sixth piece is queued at once.
         let sixth = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 1).wait(timeout: .now() + 10)
@@ -65,7 +71,10 @@ struct FileChannelsTests {
         // time (a slow thread has not either).
         #expect(Self.eventually { channels.waiting == 1 })
         #expect(last.wait(timeout: .now()) == .timedOut)
-        guard case .rows = channels.receive(file: 1) else { Issue.record("file 1 sent rows"); return }
+        guard case .rows = channels.receive(file: 1) else {
+            Issue.record("file 1 sent rows")
+            return
+        }
         #expect(last.wait(timeout: .now() + 10) == .success)
         channels.cancel()
     }
@@ -76,13 +85,19 @@ struct FileChannelsTests {
     func currentFileKeepsItsPieces() throws {
         let channels = FileChannels(files: 1, perFile: 2, aheadBytes: 0)
         channels.send(.reading(appending: false), file: 0)
-        guard case .reading = channels.receive(file: 0) else { Issue.record("file 0 sent .reading"); return }
+        guard case .reading = channels.receive(file: 0) else {
+            Issue.record("file 0 sent .reading")
+            return
+        }
         channels.send(.rows(Self.piece(1_000)), file: 0)
         channels.send(.rows(Self.piece(1_000)), file: 0)
         let third = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 0)
         #expect(Self.eventually { channels.waiting == 1 })
         #expect(third.wait(timeout: .now()) == .timedOut)
-        guard case .rows = channels.receive(file: 0) else { Issue.record("file 0 sent rows"); return }
+        guard case .rows = channels.receive(file: 0) else {
+            Issue.record("file 0 sent rows")
+            return
+        }
         #expect(third.wait(timeout: .now() + 10) == .success)
         channels.cancel()
     }

@@ -25,16 +25,32 @@ struct FormatSchemaTests {
             (CloudTrailDigestFormat.self, try Gunzip.decode(try first(digests))),
             (LivyRequestFormat.self, try Gunzip.decode(samples + node + "livy/2025_11_17.request.log.gz")),
             (LivyServerFormat.self, try Gunzip.decode(samples + node + "livy/livy-livy-server.out.gz")),
-            (LivyRestFormat.self, Array(#"{"from":0,"total":1,"sessions":[{"id":3,"name":null,"appId":null,"owner":null,"proxyUser":"bo","state":"idle","kind":"spark","appInfo":{},"log":[]}]}"#.utf8)),
-            (LivyRestFormat.self, Array(#"{"total_statements":1,"statements":[{"id":0,"code":"1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000}]}"#.utf8)),
-            (YarnResourceManagerFormat.self, try Gunzip.decode(samples + node + "hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-1-17.ec2.internal.log.gz")),
+            (
+                LivyRestFormat.self,
+                Array(
+                    #"{"from":0,"total":1,"sessions":[{"id":3,"name":null,"appId":null,"owner":null,"proxyUser":"bo","state":"idle","kind":"spark","appInfo":{},"log":[]}]}"#
+                        .utf8)
+            ),
+            (
+                LivyRestFormat.self,
+                Array(
+                    #"{"total_statements":1,"statements":[{"id":0,"code":"1","state":"available","output":null,"progress":1.0,"started":1741165500000,"completed":1741165560000}]}"#
+                        .utf8)
+            ),
+            (
+                YarnResourceManagerFormat.self,
+                try Gunzip.decode(
+                    samples + node + "hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-1-17.ec2.internal.log.gz")
+            ),
         ]
     }
 
     /// Every batch `F` makes of `bytes`, whole (the rows taken along the way, and the last ones).
     static func batches<F: LogFormat>(_: F.Type, _ bytes: [UInt8]) throws -> [TableBatch] {
-        var parser = F(context: ParseContext(
-            path: "sessions-3-statements.json", input: InputContext(clusterID: "j-SCHEMA"), clock: try LocalTimeConverter(identifier: "UTC")))
+        var parser = F(
+            context: ParseContext(
+                path: "sessions-3-statements.json", input: InputContext(clusterID: "j-SCHEMA"),
+                clock: try LocalTimeConverter(identifier: "UTC")))
         var out: [TableBatch] = []
         if F.inputMode == .bytes {
             bytes.withUnsafeBytes { parser.consume(chunk: $0) }
@@ -57,7 +73,8 @@ struct FormatSchemaTests {
         let columns: [String: Set<String>] = try store.read { db in
             var out: [String: Set<String>] = [:]
             for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
-                out[table] = Set(try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]))
+                out[table] = Set(
+                    try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]))
             }
             return out
         }
@@ -69,20 +86,24 @@ struct FormatSchemaTests {
             formatsSeen.insert(format.name)
             for batch in batches {
                 tablesSeen.insert(batch.table)
-                let have = try #require(columns[batch.table], "\(format.name) fills \(batch.table), which the schema lacks")
+                let have = try #require(
+                    columns[batch.table], "\(format.name) fills \(batch.table), which the schema lacks")
                 // The store adds each row's provenance.
                 #expect(have.isSuperset(of: ["file_id", "line"]), "\(batch.table) has no provenance")
                 let missing = Set(batch.columns).subtracting(have)
-                #expect(missing.isEmpty, "\(format.name) fills \(batch.table).\(missing.sorted()), which the schema lacks")
+                #expect(
+                    missing.isEmpty, "\(format.name) fills \(batch.table).\(missing.sorted()), which the schema lacks")
             }
         }
         // Every format is here (a new one needs an input above), and so is every staging table
         // a format fills (quarantine is the store's own).
         #expect(formatsSeen == Set(FormatRegistry.names))
-        #expect(tablesSeen == [
-            "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session", "livy_statement", "yarn_app",
-            "yarn_audit",
-        ])
+        #expect(
+            tablesSeen == [
+                "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session",
+                "livy_statement", "yarn_app",
+                "yarn_audit",
+            ])
     }
 
     /// The schema's columns of each table, and the columns of its unique indexes.
@@ -94,8 +115,11 @@ struct FormatSchemaTests {
             var columns: [String: [String]] = [:]
             var unique: [String: Set<String>] = [:]
             for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
-                columns[table] = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
-                for index in try Row.fetchAll(db, sql: "SELECT name FROM pragma_index_list(?) WHERE \"unique\"", arguments: [table]) {
+                columns[table] = try String.fetchAll(
+                    db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table])
+                for index in try Row.fetchAll(
+                    db, sql: "SELECT name FROM pragma_index_list(?) WHERE \"unique\"", arguments: [table])
+                {
                     let named: [String] = try String.fetchAll(
                         db, sql: "SELECT name FROM pragma_index_info(?)", arguments: [index["name"] as String])
                     if named.count == 1 { unique[table, default: []].insert(named[0]) }
@@ -114,7 +138,9 @@ struct FormatSchemaTests {
     func declaredTablesAreTheSchemas() throws {
         let (columns, unique, staging) = try Self.schema()
         let declared = FormatRegistry.stagingTables
-        #expect(Set(declared.map(\.name) + ["quarantine"]) == Set(staging), "the store's staging tables: the formats' and its own")
+        #expect(
+            Set(declared.map(\.name) + ["quarantine"]) == Set(staging),
+            "the store's staging tables: the formats' and its own")
         for table in declared {
             // The inserts name their columns: the order is the format's, the set the schema's.
             #expect(Set(table.columns).count == table.columns.count, "\(table.name) declares a column twice")
@@ -124,6 +150,9 @@ struct FormatSchemaTests {
             }
         }
         // The natural keys the store relies on (take-over by the smaller path) are declared.
-        #expect(declared.filter { $0.naturalKey != nil }.map { "\($0.name).\($0.naturalKey!)" } == ["ct_event.event_id", "yarn_app.app_id"])
+        #expect(
+            declared.filter { $0.naturalKey != nil }.map { "\($0.name).\($0.naturalKey!)" } == [
+                "ct_event.event_id", "yarn_app.app_id",
+            ])
     }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
-@testable import LedgerDiscover
 import LedgerModel
 import LedgerStore
 import LedgerTestSupport
 import Testing
 
+@testable import LedgerDiscover
 @testable import LedgerPipeline
 
 /// A new plain log's SHA-256 is computed after its rows are written (``HashLane``), and must
@@ -55,12 +55,17 @@ struct HashLaneTests {
             var job = IngestPlan.Job(
                 index: i, file: DiscoveredFile(path: "/logs/\(i)", size: size, mtimeNanos: 0, context: InputContext()),
                 format: nil, context: InputContext())
-            if known { job.previous = ManifestEntry(id: 1, path: "/logs/\(i)", size: 1, mtimeNanos: 0, sha256: "x", status: .ok) }
+            if known {
+                job.previous = ManifestEntry(
+                    id: 1, path: "/logs/\(i)", size: 1, mtimeNanos: 0, sha256: "x", status: .ok)
+            }
             return job
         }
         var jobs = [job(0, size: 500), job(1, size: 300), job(2, size: 100, known: true), job(3, size: 100)]
         CopyDetector.markDeferredHashes(&jobs, within: 500)
-        #expect(jobs.map(\.deferHash) == [false, true, false, true], "300 + 100 + 100 fit, 500 more do not; the known file is hashed as read")
+        #expect(
+            jobs.map(\.deferHash) == [false, true, false, true],
+            "300 + 100 + 100 fit, 500 more do not; the known file is hashed as read")
         CopyDetector.markDeferredHashes(&jobs, within: 1000)
         #expect(jobs.map(\.deferHash) == [true, true, false, true])
         CopyDetector.markDeferredHashes(&jobs, within: 0)
@@ -104,9 +109,15 @@ struct HashLaneTests {
     }
 
     /// The manifest's hash of every stored plain file, beside the hash of its bytes.
-    static func manifestHashes(_ s: Scenario) throws -> [(path: String, sha256: String?, content: String?, expected: String)] {
+    static func manifestHashes(_ s: Scenario) throws -> [(
+        path: String, sha256: String?, content: String?, expected: String
+    )] {
         try s.query { db in
-            try Row.fetchAll(db, sql: "SELECT path, sha256, content_sha256 FROM input_file WHERE compression = 'none' AND status = 'ok' ORDER BY path")
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT path, sha256, content_sha256 FROM input_file WHERE compression = 'none' AND status = 'ok' ORDER BY path"
+            )
         }.map { row in
             let path: String = row["path"]
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
@@ -134,7 +145,8 @@ struct HashLaneTests {
         // As a kill after the files' group committed and before the derive did leaves it.
         let queue = try DatabaseQueue(path: s.database)
         try queue.inDatabase { db in
-            try db.execute(sql: "UPDATE input_file SET sha256 = NULL, content_sha256 = NULL WHERE path = ?", arguments: [hadoop2])
+            try db.execute(
+                sql: "UPDATE input_file SET sha256 = NULL, content_sha256 = NULL WHERE path = ?", arguments: [hadoop2])
         }
         try queue.close()
         // A copy under another name, new to the ledger: known by the hash put back.

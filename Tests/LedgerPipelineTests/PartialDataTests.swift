@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
+import LedgerDerive
+import LedgerFormats
 import LedgerModel
 import LedgerPipeline
 import LedgerScenarios
 import LedgerStore
-import LedgerDerive
-import LedgerFormats
 import LedgerTestSupport
 import Testing
 
@@ -28,22 +28,38 @@ struct PartialDataTests {
         try FileManager.default.removeItem(atPath: chain.root + "/" + DigestChain.digestName(2))
         for name in ["20251124T0135Z_zzzzzzzzzzzzzzzz", "20251124T0905Z_yyyyyyyyyyyyyyyy"] {
             let extra = DigestChain.logPrefix + "111122223333_CloudTrail_us-east-1_\(name).json.gz"
-            try chain.dir.write("trail/" + extra, Gzip.compress(Array(#"{"Records":[],"n":"\#(name)"}"#.utf8)))  // not copies of each other
+            // Not copies of each other.
+            try chain.dir.write("trail/" + extra, Gzip.compress(Array(#"{"Records":[],"n":"\#(name)"}"#.utf8)))
         }
         let store = try LedgerStore(path: chain.dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([Configuration.Input(path: chain.root)])
-        let (statuses, findings) = try await DatabaseQueue(path: chain.dir.path + "/l.sqlite").read { db in
-            (try String.fetchAll(db, sql: """
-                SELECT substr(f.path, length(f.path) - 38, 14) || ' ' || d.digest_status
-                FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id ORDER BY f.path
-                """),
-             try String.fetchAll(db, sql: "SELECT severity || ' ' || subject || ' ' || detail FROM finding WHERE code = 'unverified_logs'"))
-        }
-        #expect(statuses == [
-            "20251124T0005Z verified", "20251124T0105Z verified", "20251124T0135Z not_covered", "20251124T0205Z pending",
-            "20251124T0905Z not_covered",
+        _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([
+            Configuration.Input(path: chain.root)
         ])
-        #expect(findings == ["medium 111122223333/us-east-1 2 CloudTrail file(s) that a digest should list are listed in none"])
+        let (statuses, findings) = try await DatabaseQueue(path: chain.dir.path + "/l.sqlite").read { db in
+            (
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT substr(f.path, length(f.path) - 38, 14) || ' ' || d.digest_status
+                        FROM ct_file_digest d JOIN input_file f ON f.id = d.file_id ORDER BY f.path
+                        """),
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT severity || ' ' || subject || ' ' || detail FROM finding WHERE code = 'unverified_logs'"
+                )
+            )
+        }
+        #expect(
+            statuses == [
+                "20251124T0005Z verified", "20251124T0105Z verified", "20251124T0135Z not_covered",
+                "20251124T0205Z pending",
+                "20251124T0905Z not_covered",
+            ])
+        #expect(
+            findings == [
+                "medium 111122223333/us-east-1 2 CloudTrail file(s) that a digest should list are listed in none"
+            ])
     }
 
     // The rate card begins 2025-03-05. Session 0 (2025-03-04) is priced with that first entry, and
@@ -52,21 +68,27 @@ struct PartialDataTests {
     @Test("a session created before the rate card's first date is priced with it, and a finding says so")
     func beforeRateCard() async throws {
         let node = "logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out"
-        let (dir, rows) = try await ingestFiles([
-            node: """
+        let (dir, rows) = try await ingestFiles(
+            [
+                node: """
                 25/03/04 08:00:02 INFO WebServer: Starting server on http://h:8998
                 25/03/04 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
                 25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: null, request: [kind: pyspark, proxyUser: Some(bo), heartbeatTimeoutInSecond: 0, ]]
-                """,
-        ], config: "[[rates]]\neffective = 2025-03-05\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n")
+                """
+            ], config: "[[rates]]\neffective = 2025-03-05\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n")
         defer { dir.remove() }
         #expect(rows.map { $0["rate_effective"] as String? } == ["2025-03-05", "2025-03-05"])
         let findings = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            try String.fetchAll(db, sql: "SELECT severity || ' ' || subject || ' ' || detail FROM finding WHERE code = 'priced_before_rate_card'")
+            try String.fetchAll(
+                db,
+                sql:
+                    "SELECT severity || ' ' || subject || ' ' || detail FROM finding WHERE code = 'priced_before_rate_card'"
+            )
         }
-        #expect(findings == [
-            "low j-EDGECLUSTER1/2025-03-04T08:00:02Z/0 created 2025-03-04, before the rate card's first entry (2025-03-05); priced with that entry"
-        ])
+        #expect(
+            findings == [
+                "low j-EDGECLUSTER1/2025-03-04T08:00:02Z/0 created 2025-03-04, before the rate card's first entry (2025-03-05); priced with that entry"
+            ])
     }
 
     // Two runs of one Livy server meet at 10:00:00: the old log ends "Shutting down Livy server."
@@ -100,10 +122,16 @@ struct PartialDataTests {
             try dir.write("b/" + livy + "livy-livy-server.out", new)
             let store = try LedgerStore(path: dir.path + "/l.sqlite")
             for part in newFirst ? ["b", "a"] : ["a", "b"] {
-                _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([Configuration.Input(path: dir.path + "/" + part)])
+                _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest([
+                    Configuration.Input(path: dir.path + "/" + part)
+                ])
             }
             return try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-                try String.fetchAll(db, sql: "SELECT proxy_user || ' ' || end_reason || ' ' || ended_at || ' ' || duration_s FROM session ORDER BY created_at")
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT proxy_user || ' ' || end_reason || ' ' || ended_at || ' ' || duration_s FROM session ORDER BY created_at"
+                )
             }
         }
         let want = ["ada server_restart 2025-03-05T10:00:00Z 3600", "bo user_deleted 2025-03-05T10:30:00Z 1800"]
@@ -117,15 +145,17 @@ struct PartialDataTests {
     @Test("identities.csv with a UTF-8 byte-order mark is read")
     func identitiesWithBOM() async throws {
         let node = "logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out"
-        let (dir, rows) = try await ingestFiles([
-            node: """
+        let (dir, rows) = try await ingestFiles(
+            [
+                node: """
                 25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
                 25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
                 """,
-            "identities.csv": "\u{FEFF}userId,userName,email,costCenter\r\nu-ada,ada,ada@example.com,CC-7\r\n",
-        ], config: "[identities]\nfile = \"identities.csv\"\n")
+                "identities.csv": "\u{FEFF}userId,userName,email,costCenter\r\nu-ada,ada,ada@example.com,CC-7\r\n",
+            ], config: "[identities]\nfile = \"identities.csv\"\n")
         defer { dir.remove() }
-        #expect(rows.map { "\($0["user_id"] as String? ?? "-") \($0["cost_center"] as String? ?? "-")" } == ["u-ada CC-7"])
+        #expect(
+            rows.map { "\($0["user_id"] as String? ?? "-") \($0["cost_center"] as String? ?? "-")" } == ["u-ada CC-7"])
     }
 
     @Test("an invalid calendar date is refused: in --from/--to and in the rate card")
@@ -135,7 +165,8 @@ struct PartialDataTests {
         #expect(throws: LedgerError.self) { try Reporting.Window.days(from: "2023-02-29", to: nil) }
         #expect(try Reporting.Window.days(from: "2024-02-29", to: "2024-02-29").to == "2024-03-01T00:00:00Z")
         #expect(throws: LedgerError.self) {
-            try Configuration.parse("[[rates]]\neffective = \"2025-02-31\"\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n", path: "/c.toml")
+            try Configuration.parse(
+                "[[rates]]\neffective = \"2025-02-31\"\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n", path: "/c.toml")
         }
     }
 }
@@ -156,7 +187,9 @@ struct UpgradeTests {
     func rereadsOutdatedFiles() async throws {
         let dir = try TemporaryDirectory("ledger-upgrade")
         defer { dir.remove() }
-        try dir.write("logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out", """
+        try dir.write(
+            "logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/livy/livy-livy-server.out",
+            """
             25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
             25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: null, request: [kind: pyspark, proxyUser: Some(ada), heartbeatTimeoutInSecond: 0, ]]
             25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: null, owner: null, proxyUser: Some(ada), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
@@ -179,14 +212,18 @@ struct UpgradeTests {
         try store.derive { db, _ in try Deriver.rebuild(db, settings: settings) }
         func interactive() throws -> String {
             try DatabaseQueue(path: database).read { db in
-                try String.fetchOne(db, sql: "SELECT end_reason || ' ' || duration_s FROM session WHERE session_type = 'interactive'") ?? "-"
+                try String.fetchOne(
+                    db, sql: "SELECT end_reason || ' ' || duration_s FROM session WHERE session_type = 'interactive'")
+                    ?? "-"
             }
         }
         #expect(try interactive() == "user_deleted 1800")
         let upgrade = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
         #expect(upgrade.files.map(\.action) == [.replaced])
         #expect(try interactive() == "still_running 1800")
-        let revision = try await DatabaseQueue(path: database).read { db in try Int.fetchOne(db, sql: "SELECT parser_revision FROM input_file") }
+        let revision = try await DatabaseQueue(path: database).read { db in
+            try Int.fetchOne(db, sql: "SELECT parser_revision FROM input_file")
+        }
         #expect(revision == LivyServerFormat.revision)
         let again = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
         #expect(again.files.map(\.action) == [.unchanged] && !again.derived)

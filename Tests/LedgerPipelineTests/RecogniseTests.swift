@@ -13,7 +13,9 @@ struct RecogniseTests {
     /// What recognition answered before the first-bytes shortcut: the head alone.
     static func byHead(_ path: String) -> String? {
         var head: [UInt8] = []
-        _ = InputDecoder.decode(path: path, hashing: false, limit: FileReader.sniffBytes) { head.append(contentsOf: $0) }
+        _ = InputDecoder.decode(path: path, hashing: false, limit: FileReader.sniffBytes) {
+            head.append(contentsOf: $0)
+        }
         return FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(FileReader.sniffBytes))))?.name
     }
 
@@ -30,10 +32,12 @@ struct RecogniseTests {
     func sameAsTheHead() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let event = #"{"eventVersion":"1.09","eventTime":"2025-11-24T09:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}"#
+        let event =
+            #"{"eventVersion":"1.09","eventTime":"2025-11-24T09:00:00Z","eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}"#
         let heads = [
             #"{"Records":["# + event + "]}", #"{"Records":[]}"#, #"{"Records":["#, " {\"Records\":[" + event + "]}",
-            "{\"Records\":[\u{301}" + event + "]}", "{\"Records\":[é" + event + "]}", "\u{FEFF}{\"Records\":[" + event + "]}",
+            "{\"Records\":[\u{301}" + event + "]}", "{\"Records\":[é" + event + "]}",
+            "\u{FEFF}{\"Records\":[" + event + "]}",
             #"{"Records":{}}"#, #"{"Records" :["# + event + "]}", "[" + event + "]", event, "{}", "", "not json",
             #"{"awsAccountId":"111122223333","digestStartTime":"2025-11-24T00:00:00Z"}"#,
             "25/11/24 00:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: a, request: [kind: pyspark]]",
@@ -47,7 +51,9 @@ struct RecogniseTests {
         let walker = FileManager.default.enumerator(atPath: samples)!
         while let relative = walker.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: samples + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: samples + "/" + relative, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
                 paths.append(samples + "/" + relative)
             }
         }

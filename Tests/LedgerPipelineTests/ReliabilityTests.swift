@@ -11,7 +11,9 @@ import Testing
 func sessionRows(_ database: String) throws -> [String] {
     try DatabaseQueue(path: database).read { db in
         try Row.fetchAll(db, sql: "SELECT * FROM session ORDER BY session_key").map { row in
-            row.columnNames.filter { $0 != "file_id" && $0 != "line" && $0 != "end_evidence" }.map { "\($0)=\(row[$0] as DatabaseValue)" }.joined(separator: "|")
+            row.columnNames.filter { $0 != "file_id" && $0 != "line" && $0 != "end_evidence" }.map {
+                "\($0)=\(row[$0] as DatabaseValue)"
+            }.joined(separator: "|")
         }
     }
 }
@@ -35,8 +37,10 @@ struct ReliabilityTests {
             let root = dir.path + "/" + name + "/" + base
             try FileManager.default.createDirectory(atPath: root + "/livy", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: root + "/hadoop-yarn", withIntermediateDirectories: true)
-            try Data(try Fixtures.bytes(Self.cluster + "/livy/2025_03_03.request.log")).write(to: URL(fileURLWithPath: root + "/livy/2025_03_03.request.log"))
-            try Data(try Fixtures.bytes(Self.cluster + "/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-10.log")).write(to: URL(fileURLWithPath: root + "/hadoop-yarn/rm.log"))
+            try Data(try Fixtures.bytes(Self.cluster + "/livy/2025_03_03.request.log")).write(
+                to: URL(fileURLWithPath: root + "/livy/2025_03_03.request.log"))
+            try Data(try Fixtures.bytes(Self.cluster + "/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-10.log"))
+                .write(to: URL(fileURLWithPath: root + "/hadoop-yarn/rm.log"))
             if store {
                 try Data(run1).write(to: URL(fileURLWithPath: root + "/livy/livy-livy-server.out.1"))
                 try Data(run2).write(to: URL(fileURLWithPath: root + "/livy/livy-livy-server.out"))
@@ -46,7 +50,9 @@ struct ReliabilityTests {
         }
         func ingest(_ name: String) async throws -> IngestSummary {
             let store = try LedgerStore(path: dir.path + "/\(name).sqlite")
-            return try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/" + name)])
+            return try await Ingestor(store: store, configuration: Configuration()).ingest([
+                Configuration.Input(path: dir.path + "/" + name)
+            ])
         }
         _ = try await ingest("clean")
         _ = try await ingest("staged")
@@ -77,7 +83,8 @@ struct ReliabilityTests {
         #expect(fourth.files.allSatisfy { $0.action == .unchanged })
         #expect(!fourth.derived)
         let stored = try await DatabaseQueue(path: dir.path + "/staged.sqlite").read { db in
-            try String.fetchAll(db, sql: "SELECT compression || ' ' || status FROM input_file WHERE path LIKE '%.out.1.gz'")
+            try String.fetchAll(
+                db, sql: "SELECT compression || ' ' || status FROM input_file WHERE path LIKE '%.out.1.gz'")
         }
         #expect(stored == ["gzip ok"])
     }
@@ -90,14 +97,20 @@ struct ReliabilityTests {
         defer { dir.remove() }
         let path = try dir.write("logs/rm-appsummary.log", try Fixtures.bytes("rm/hadoop2/rm-appsummary.log"))
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        _ = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
         #expect(try store.needsDerive() == false)
         // A file stored, the process killed before the derive transaction.
-        _ = try store.load(FileLoad(path: dir.path + "/logs/other.log", size: 1, mtimeNanos: 1, sha256: "x", format: nil,
-                                    compression: "none", status: .unrecognised, context: InputContext()))
+        _ = try store.load(
+            FileLoad(
+                path: dir.path + "/logs/other.log", size: 1, mtimeNanos: 1, sha256: "x", format: nil,
+                compression: "none", status: .unrecognised, context: InputContext()))
         #expect(try store.needsDerive() == true)
         _ = path
-        let next = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let next = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
         #expect(next.derived)
         #expect(try store.needsDerive() == false)
     }
@@ -114,14 +127,20 @@ struct ReliabilityTests {
         let cut = lines.count / 2
         let base = "j-07TESTCLUSTER/node/i-0a0a0a0a0a0a0a0a1/applications"
         for name in ["clean", "live"] {
-            try dir.write("\(name)/\(base)/livy/2025_03_03.request.log", try Fixtures.bytes(Self.cluster + "/livy/2025_03_03.request.log"))
-            try dir.write("\(name)/\(base)/hadoop-yarn/rm.log", try Fixtures.bytes(Self.cluster + "/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-10.log"))
+            try dir.write(
+                "\(name)/\(base)/livy/2025_03_03.request.log",
+                try Fixtures.bytes(Self.cluster + "/livy/2025_03_03.request.log"))
+            try dir.write(
+                "\(name)/\(base)/hadoop-yarn/rm.log",
+                try Fixtures.bytes(Self.cluster + "/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-10.log"))
         }
         try dir.write("clean/\(base)/livy/livy-livy-server.out", run1)
         let live = try dir.write("live/\(base)/livy/livy-livy-server.out", lines[..<cut].joined(separator: "\n") + "\n")
         func ingest(_ name: String) async throws -> IngestSummary {
             let store = try LedgerStore(path: dir.path + "/\(name).sqlite")
-            return try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/" + name)])
+            return try await Ingestor(store: store, configuration: Configuration()).ingest([
+                Configuration.Input(path: dir.path + "/" + name)
+            ])
         }
         _ = try await ingest("clean")
         _ = try await ingest("live")
@@ -136,12 +155,18 @@ struct ReliabilityTests {
         #expect(try sessionRows(dir.path + "/live.sqlite") == (try sessionRows(dir.path + "/clean.sqlite")))
         let manifest = { (db: String) throws -> [String] in
             try DatabaseQueue(path: db).read { d in
-                try String.fetchAll(d, sql: "SELECT format || ' ' || lines || ' ' || records || ' ' || rejected || ' ' || first_event || ' ' || last_event || ' ' || sha256 FROM input_file WHERE path LIKE '%server.out'")
+                try String.fetchAll(
+                    d,
+                    sql:
+                        "SELECT format || ' ' || lines || ' ' || records || ' ' || rejected || ' ' || first_event || ' ' || last_event || ' ' || sha256 FROM input_file WHERE path LIKE '%server.out'"
+                )
             }
         }
         #expect(try manifest(dir.path + "/live.sqlite") == (try manifest(dir.path + "/clean.sqlite")))
         let events = { (db: String) throws -> [String] in
-            try DatabaseQueue(path: db).read { d in try String.fetchAll(d, sql: "SELECT line || ' ' || event || ' ' || at FROM livy_event ORDER BY line") }
+            try DatabaseQueue(path: db).read { d in
+                try String.fetchAll(d, sql: "SELECT line || ' ' || event || ' ' || at FROM livy_event ORDER BY line")
+            }
         }
         #expect(try events(dir.path + "/live.sqlite") == (try events(dir.path + "/clean.sqlite")))
     }
@@ -162,14 +187,18 @@ struct ReliabilityTests {
             """
         try dir.write("logs/j-LONGLINE0001/node/i-0e0e0e0e0e0e0e0e5/applications/livy/livy-livy-server.out", log)
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
         let file = try #require(summary.files.first)
         #expect(file.status == .ok)
         #expect(file.rejected == 1)
         #expect(file.records == 4)  // server start, create, deleting, deleted
         let (reasons, sessions) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            (try String.fetchAll(db, sql: "SELECT line || ': ' || reason FROM quarantine"),
-             try String.fetchAll(db, sql: "SELECT end_reason FROM session"))
+            (
+                try String.fetchAll(db, sql: "SELECT line || ': ' || reason FROM quarantine"),
+                try String.fetchAll(db, sql: "SELECT end_reason FROM session")
+            )
         }
         #expect(reasons == ["3: line longer than 1 MiB, skipped"])
         #expect(sessions == ["start_failed"])  // created, never ready, deleted
@@ -182,23 +211,34 @@ struct ReliabilityTests {
     func quarantinesJunkLines() async throws {
         let dir = try TemporaryDirectory("ledger-junk")
         defer { dir.remove() }
-        var livy = Array("""
+        var livy = Array(
+            """
             25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
             25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
 
             """.utf8)
-        livy += [UInt8](repeating: 0, count: 4096) + [0x0A]                       // line 3: a crash's zero block
-        livy += [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x08, 0x08, 0xE9, 0x0A]        // line 4: zip bytes
+        livy += [UInt8](repeating: 0, count: 4096) + [0x0A]  // line 3: a crash's zero block
+        livy += [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x08, 0x08, 0xE9, 0x0A]  // line 4: zip bytes
         livy += Array("25/03/05 09:20:00 INFO InteractiveSessionManager: Deleting session 0\n".utf8)
         livy += Array("25/03/05 09:20:00 INFO InteractiveSessionManager: Deleted session 0\n".utf8)
         try dir.write("logs/j-JUNKLINES0001/node/i-0e0e0e0e0e0e0e0e5/applications/livy/livy-livy-server.out", livy)
-        var rm = Array("2025-03-05 09:30:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0001,name=caf".utf8)
+        var rm = Array(
+            "2025-03-05 09:30:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0001,name=caf"
+                .utf8)
         rm += [0xE9]  // Latin-1 'é', not UTF-8
-        rm += Array(",user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n".utf8)
-        rm += Array("2025-03-05 09:31:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0002,name=ok,user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n".utf8)
-        try dir.write("logs/j-JUNKLINES0001/node/i-0e0e0e0e0e0e0e0e5/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-5.log", rm)
+        rm += Array(
+            ",user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n"
+                .utf8)
+        rm += Array(
+            "2025-03-05 09:31:00,000 INFO org.apache.hadoop.yarn.server.resourcemanager.RMAppManager$ApplicationSummary: appId=application_1741160000000_0002,name=ok,user=pia,queue=default,state=FINISHED,trackingUrl=N/A,appMasterHost=N/A,submitTime=1741166400000,startTime=1741166401000,finishTime=1741166460000,finalStatus=SUCCEEDED,memorySeconds=10,vcoreSeconds=5,preemptedMemorySeconds=0,preemptedVcoreSeconds=0,preemptedAMContainers=0,preemptedNonAMContainers=0,preemptedResources=<memory:0\\, vCores:0>,applicationType=SPARK\n"
+                .utf8)
+        try dir.write(
+            "logs/j-JUNKLINES0001/node/i-0e0e0e0e0e0e0e0e5/applications/hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-0-5.log",
+            rm)
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([Configuration.Input(path: dir.path + "/logs")])
+        let summary = try await Ingestor(store: store, configuration: Configuration()).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
         let byFormat = Dictionary(uniqueKeysWithValues: summary.files.map { ($0.format ?? "", $0) })
         let livyFile = try #require(byFormat["livy-server"])
         #expect(livyFile.status == .ok)
@@ -206,19 +246,25 @@ struct ReliabilityTests {
         let rmFile = try #require(byFormat["yarn-rm"])
         #expect(rmFile.rejected == 1)
         let (lines, reasons, sessions, apps) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            (try String.fetchAll(db, sql: "SELECT format || '=' || lines FROM input_file ORDER BY format"),
-             try String.fetchAll(db, sql: "SELECT f.format || ':' || q.line || ': ' || q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id ORDER BY f.format, q.line"),
-             try String.fetchAll(db, sql: "SELECT end_reason FROM session"),
-             try String.fetchAll(db, sql: "SELECT app_id FROM yarn_app"))
+            (
+                try String.fetchAll(db, sql: "SELECT format || '=' || lines FROM input_file ORDER BY format"),
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT f.format || ':' || q.line || ': ' || q.reason FROM quarantine q JOIN input_file f ON f.id = q.file_id ORDER BY f.format, q.line"
+                ),
+                try String.fetchAll(db, sql: "SELECT end_reason FROM session"),
+                try String.fetchAll(db, sql: "SELECT app_id FROM yarn_app")
+            )
         }
         #expect(lines == ["livy-server=6", "yarn-rm=2"])  // every line counted, the skipped ones too
-        #expect(reasons == [
-            "livy-server:3: control byte 0x00 at column 1, not a line of text, skipped",
-            "livy-server:4: control byte 0x03 at column 3, not a line of text, skipped",
-            "yarn-rm:1: invalid UTF-8 at column 154, not a line of text, skipped",
-        ])
+        #expect(
+            reasons == [
+                "livy-server:3: control byte 0x00 at column 1, not a line of text, skipped",
+                "livy-server:4: control byte 0x03 at column 3, not a line of text, skipped",
+                "yarn-rm:1: invalid UTF-8 at column 154, not a line of text, skipped",
+            ])
         #expect(sessions == ["start_failed"])
         #expect(apps == ["application_1741160000000_0002"])
     }
 }
-

@@ -27,10 +27,21 @@ struct SamplesEndToEndTests {
     }
 
     enum JSONValue: Decodable, Equatable, CustomStringConvertible {
-        case null, int(Int64), double(Double), string(String)
+        case null
+        case int(Int64)
+        case double(Double)
+        case string(String)
         init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if c.decodeNil() { self = .null } else if let i = try? c.decode(Int64.self) { self = .int(i) } else if let d = try? c.decode(Double.self) { self = .double(d) } else { self = .string(try c.decode(String.self)) }
+            if c.decodeNil() {
+                self = .null
+            } else if let i = try? c.decode(Int64.self) {
+                self = .int(i)
+            } else if let d = try? c.decode(Double.self) {
+                self = .double(d)
+            } else {
+                self = .string(try c.decode(String.self))
+            }
         }
         var description: String {
             switch self {
@@ -66,14 +77,21 @@ struct SamplesEndToEndTests {
         }
         #expect(rows.count == expected.count)
         for session in expected {
-            guard case .string(let key) = session["session_key"] else { Issue.record("no key"); continue }
-            guard let row = rows[key] else { Issue.record("session \(key) not derived"); continue }
+            guard case .string(let key) = session["session_key"] else {
+                Issue.record("no key")
+                continue
+            }
+            guard let row = rows[key] else {
+                Issue.record("session \(key) not derived")
+                continue
+            }
             for (column, want) in session {
                 let have = row[column] ?? .null
                 switch (want, have) {
                 case (.double(let w), .double(let h)): #expect(abs(w - h) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")
                 case (.double(let w), .int(let h)): #expect(abs(w - Double(h)) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")
-                case (.int(let w), .double(let h)): #expect(abs(Double(w) - h) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")  // JSON 0.0 reads as 0
+                case (.int(let w), .double(let h)):
+                    #expect(abs(Double(w) - h) < 1e-5, "\(key) \(column): \(h) ≠ \(w)")  // JSON 0.0 reads as 0
                 default: #expect(want == have, "\(key) \(column): \(have) ≠ \(want)")
                 }
             }
@@ -84,17 +102,20 @@ struct SamplesEndToEndTests {
     func findsTheAnomalies() async throws {
         let dir = try await Self.ledger.value
         let (statuses, duplicates, codes) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
-            (try String.fetchAll(db, sql: "SELECT status FROM input_file WHERE status != 'ok' ORDER BY status"),
-             try Int.fetchOne(db, sql: "SELECT sum(duplicates) FROM input_file") ?? 0,
-             try String.fetchAll(db, sql: "SELECT DISTINCT code FROM finding ORDER BY code"))
+            (
+                try String.fetchAll(db, sql: "SELECT status FROM input_file WHERE status != 'ok' ORDER BY status"),
+                try Int.fetchOne(db, sql: "SELECT sum(duplicates) FROM input_file") ?? 0,
+                try String.fetchAll(db, sql: "SELECT DISTINCT code FROM finding ORDER BY code")
+            )
         }
         #expect(statuses == ["truncated"])  // one CloudTrail file cut in transit
         #expect(duplicates == 3)  // three sign-ins delivered twice
         // No background run reaches the 7-day limit, so no background_over_limit.
-        #expect(codes == [
-            "coverage_gap", "cross_account_role", "identity_missing", "identity_unresolved", "job_cut_by_session",
-            "policy_change", "unexpected_background", "unverified_logs",
-        ])
+        #expect(
+            codes == [
+                "coverage_gap", "cross_account_role", "identity_missing", "identity_unresolved", "job_cut_by_session",
+                "policy_change", "unexpected_background", "unverified_logs",
+            ])
     }
 
     @Test("samples/ is exactly what generate.py writes (re-run it after changing the scenario)")
@@ -110,7 +131,9 @@ struct SamplesEndToEndTests {
         let fresh = try FileManager.default.subpathsOfDirectory(atPath: dir.path).filter { !$0.hasSuffix("/") }.sorted()
         for file in fresh {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir.path + "/" + file, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: dir.path + "/" + file, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            else { continue }
             let a = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/" + file))
             let b = try? Data(contentsOf: URL(fileURLWithPath: Self.samples + "/" + file))
             #expect(a == b, "\(file) differs from the committed samples/")

@@ -8,7 +8,8 @@ import Testing
 
 /// Everything a reader sees, as text: sessions, findings, the manifest (without mtimes and ids)
 /// and the bytes of every report.
-func ledgerSnapshot(_ database: String, configuration: LedgerPipeline.Configuration, reports: String) throws -> [String] {
+func ledgerSnapshot(_ database: String, configuration: LedgerPipeline.Configuration, reports: String) throws -> [String]
+{
     var out = try DatabaseQueue(path: database).read { db -> [String] in
         var parts: [String] = []
         for sql in [
@@ -16,14 +17,20 @@ func ledgerSnapshot(_ database: String, configuration: LedgerPipeline.Configurat
             "SELECT * FROM finding ORDER BY code, subject, detail",
             "SELECT path, format, status, lines, records, rejected, duplicates, first_event, last_event, detail FROM input_file ORDER BY path",
         ] {
-            parts.append(try Row.fetchAll(db, sql: sql).map { row in
-                row.columnNames.filter { $0 != "file_id" && $0 != "line" && $0 != "end_evidence" }.map { "\(row[$0] as DatabaseValue)" }.joined(separator: ",")
-            }.joined(separator: "\n"))
+            parts.append(
+                try Row.fetchAll(db, sql: sql).map { row in
+                    row.columnNames.filter { $0 != "file_id" && $0 != "line" && $0 != "end_evidence" }.map {
+                        "\(row[$0] as DatabaseValue)"
+                    }.joined(separator: ",")
+                }.joined(separator: "\n"))
         }
         return parts
     }
-    let reporting = Reporting(queriesDirectory: Fixtures.project + "/Queries", templatesDirectory: Fixtures.project + "/Reports/templates")
-    for file in try reporting.write(database: database, configuration: configuration, to: reports, window: .all, only: [], toolVersion: "soak") {
+    let reporting = Reporting(
+        queriesDirectory: Fixtures.project + "/Queries", templatesDirectory: Fixtures.project + "/Reports/templates")
+    for file in try reporting.write(
+        database: database, configuration: configuration, to: reports, window: .all, only: [], toolVersion: "soak")
+    {
         out.append(file + "\n" + (try String(contentsOfFile: reports + "/" + file, encoding: .utf8)))
     }
     return out
@@ -42,15 +49,20 @@ struct SoakTests {
         let configuration = try LedgerPipeline.Configuration.load(path: configPath)
         let store = try LedgerStore(path: dir.path + "/clean.sqlite")
         _ = try await Ingestor(store: store, configuration: configuration).ingest(configuration.inputs)
-        let want = try ledgerSnapshot(dir.path + "/clean.sqlite", configuration: configuration, reports: dir.path + "/clean")
+        let want = try ledgerSnapshot(
+            dir.path + "/clean.sqlite", configuration: configuration, reports: dir.path + "/clean")
         #expect(want[0].split(separator: "\n").count == 20)
 
         // Every file, with the settings of the input it belongs to. The paths are those a clean
         // run discovers (samples/… from the config's directory), so the manifests compare.
         var files: [LedgerPipeline.Configuration.Input] = []
         for input in configuration.inputs {
-            for sub in try FileManager.default.subpathsOfDirectory(atPath: input.path).sorted() where sub.hasSuffix(".gz") {
-                files.append(LedgerPipeline.Configuration.Input(path: input.path + "/" + sub, format: input.format, cluster: input.cluster, timeZone: input.timeZone))
+            for sub in try FileManager.default.subpathsOfDirectory(atPath: input.path).sorted()
+            where sub.hasSuffix(".gz") {
+                files.append(
+                    LedgerPipeline.Configuration.Input(
+                        path: input.path + "/" + sub, format: input.format, cluster: input.cluster,
+                        timeZone: input.timeZone))
             }
         }
         var rng = SeededGenerator(seed: 2025)
@@ -79,13 +91,17 @@ struct SoakTests {
     func commitAfterEveryFile() async throws {
         let dir = try TemporaryDirectory("ledger-commits")
         defer { dir.remove() }
-        let configuration = try LedgerPipeline.Configuration.load(path: Fixtures.project + "/samples/session-ledger.toml")
-        _ = try await Ingestor(store: try LedgerStore(path: dir.path + "/group.sqlite"), configuration: configuration).ingest(configuration.inputs)
+        let configuration = try LedgerPipeline.Configuration.load(
+            path: Fixtures.project + "/samples/session-ledger.toml")
+        _ = try await Ingestor(store: try LedgerStore(path: dir.path + "/group.sqlite"), configuration: configuration)
+            .ingest(configuration.inputs)
         var eachFile = Ingestor(store: try LedgerStore(path: dir.path + "/each.sqlite"), configuration: configuration)
         eachFile.commitFiles = 1
         _ = try await eachFile.ingest(configuration.inputs)
-        let want = try ledgerSnapshot(dir.path + "/group.sqlite", configuration: configuration, reports: dir.path + "/group")
-        let have = try ledgerSnapshot(dir.path + "/each.sqlite", configuration: configuration, reports: dir.path + "/each")
+        let want = try ledgerSnapshot(
+            dir.path + "/group.sqlite", configuration: configuration, reports: dir.path + "/group")
+        let have = try ledgerSnapshot(
+            dir.path + "/each.sqlite", configuration: configuration, reports: dir.path + "/each")
         #expect(want[0].split(separator: "\n").count == 20)
         #expect(have == want)
     }
@@ -98,10 +114,12 @@ struct SoakTests {
     func sameBytes() async throws {
         let dir = try TemporaryDirectory("ledger-bytes")
         defer { dir.remove() }
-        let configuration = try LedgerPipeline.Configuration.load(path: Fixtures.project + "/samples/session-ledger.toml")
+        let configuration = try LedgerPipeline.Configuration.load(
+            path: Fixtures.project + "/samples/session-ledger.toml")
         var bytes: [Data] = []
         for name in ["one", "two"] {
-            var ingestor = Ingestor(store: try LedgerStore(path: dir.path + "/\(name).sqlite"), configuration: configuration)
+            var ingestor = Ingestor(
+                store: try LedgerStore(path: dir.path + "/\(name).sqlite"), configuration: configuration)
             ingestor.commitFiles = 3
             _ = try await ingestor.ingest(configuration.inputs)
             bytes.append(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/\(name).sqlite")))

@@ -28,16 +28,20 @@ struct CSVWritingTests {
                 [5, "é — ü", nil, nil, nil],
                 [6, "", 7, 2.5, nil],
             ]
-            for row in rows { try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?)", arguments: StatementArguments(row)) }
+            for row in rows {
+                try db.execute(sql: "INSERT INTO t VALUES (?, ?, ?, ?, ?)", arguments: StatementArguments(row))
+            }
         }
         try queue.close()
         let queries = dir.path + "/queries"
         try FileManager.default.createDirectory(atPath: queries, withIntermediateDirectories: true)
         try "-- title: T\n-- csv: t.csv\n-- order: 1\nselect label, n, usd, b from t order by id\n"
             .write(toFile: queries + "/t.sql", atomically: true, encoding: .utf8)
-        let writer = try ReportWriter(queriesDirectory: queries, templatesDirectory: Fixtures.project + "/Reports/templates")
+        let writer = try ReportWriter(
+            queriesDirectory: queries, templatesDirectory: Fixtures.project + "/Reports/templates")
         let ledger = try ReadOnlyLedger(path: db)
-        let provenance = Provenance(toolVersion: "test", window: "all data", timeZones: [], rateCard: [], configDigest: "", manifestDigest: "")
+        let provenance = Provenance(
+            toolVersion: "test", window: "all data", timeZones: [], rateCard: [], configDigest: "", manifestDigest: "")
         _ = try writer.write(ledger: ledger, to: dir.path + "/out", from: "0000", to: "9999", provenance: provenance)
 
         let written = try String(contentsOfFile: dir.path + "/out/t.csv", encoding: .utf8)
@@ -66,7 +70,8 @@ struct CSVWritingTests {
         func printf(_ d: Double, _ decimals: Int) -> String {
             withUnsafeTemporaryAllocation(of: CChar.self, capacity: 400) { buffer in
                 let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.\(decimals)f", $0) }
-                return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)), as: UTF8.self)
+                return String(
+                    decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)), as: UTF8.self)
             }
         }
         var values: [Double] = [
@@ -79,7 +84,9 @@ struct CSVWritingTests {
             let exponent = Double(Int.random(in: -12...16, using: &rng))
             values.append(Double.random(in: -1...1, using: &rng) * pow(10, exponent))
             // k / 2^n: exact ties at some decimal place.
-            values.append(Double(Int.random(in: -1_000_000...1_000_000, using: &rng)) / Double(1 << Int.random(in: 0...20, using: &rng)))
+            values.append(
+                Double(Int.random(in: -1_000_000...1_000_000, using: &rng))
+                    / Double(1 << Int.random(in: 0...20, using: &rng)))
             // A hair either side of a tie at the fourth decimal.
             let tie = (Double(Int.random(in: 0...10_000_000, using: &rng)) + 0.5) / 10_000
             values += [tie, tie.nextUp, tie.nextDown]
@@ -87,7 +94,8 @@ struct CSVWritingTests {
         var mismatches: [String] = []
         for d in values {
             for decimals in [0, 2, 4, 8] where CellFormat.fixed(d, decimals: decimals) != printf(d, decimals) {
-                mismatches.append("\(d) %.\(decimals)f: \(CellFormat.fixed(d, decimals: decimals)) vs \(printf(d, decimals))")
+                mismatches.append(
+                    "\(d) %.\(decimals)f: \(CellFormat.fixed(d, decimals: decimals)) vs \(printf(d, decimals))")
             }
         }
         if !mismatches.isEmpty {

@@ -35,12 +35,21 @@ struct CappedScenario {
 
         """
 
-    static func report(_ database: String, from: String?, to: String?, config: LedgerPipeline.Configuration = LedgerPipeline.Configuration(), out: String) throws -> [String: String] {
-        let reporting = Reporting(queriesDirectory: Fixtures.project + "/Queries", templatesDirectory: Fixtures.project + "/Reports/templates")
+    static func report(
+        _ database: String, from: String?, to: String?,
+        config: LedgerPipeline.Configuration = LedgerPipeline.Configuration(), out: String
+    ) throws -> [String: String] {
+        let reporting = Reporting(
+            queriesDirectory: Fixtures.project + "/Queries", templatesDirectory: Fixtures.project + "/Reports/templates"
+        )
         let files = try reporting.write(
-            database: database, configuration: config, to: out, window: try .days(from: from, to: to), only: [], toolVersion: "test")
+            database: database, configuration: config, to: out, window: try .days(from: from, to: to), only: [],
+            toolVersion: "test")
         var texts: [String: String] = [:]
-        for file in files { texts[file] = try String(contentsOfFile: out + "/" + file, encoding: .utf8).replacingOccurrences(of: "\r\n", with: "\n") }
+        for file in files {
+            texts[file] = try String(contentsOfFile: out + "/" + file, encoding: .utf8).replacingOccurrences(
+                of: "\r\n", with: "\n")
+        }
         return texts
     }
 }
@@ -68,20 +77,28 @@ struct CappedReportTests {
         _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
 
         let before = try Data(contentsOf: URL(fileURLWithPath: database))
-        let monday = try CappedScenario.report(database, from: "2025-03-03", to: "2025-03-03", out: dir.path + "/monday")
+        let monday = try CappedScenario.report(
+            database, from: "2025-03-03", to: "2025-03-03", out: dir.path + "/monday")
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before)
-        let header = "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status\n"
-        #expect(monday["sessions.csv"] == header + """
-            j-CAPCLUSTER01/2025-03-03T08:00:02Z/0,j-CAPCLUSTER01,0,pyspark,,ada,,,,,,2025-03-03T09:00:00Z,2025-03-03T09:00:30Z,,still_running,2025-03-03T09:30:00Z,1,54000,52200,,,unknown,unknown,,,requested,2.2950,2.2185,,1,unresolved
+        let header =
+            "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status\n"
+        #expect(
+            monday["sessions.csv"] == header + """
+                j-CAPCLUSTER01/2025-03-03T08:00:02Z/0,j-CAPCLUSTER01,0,pyspark,,ada,,,,,,2025-03-03T09:00:00Z,2025-03-03T09:00:30Z,,still_running,2025-03-03T09:30:00Z,1,54000,52200,,,unknown,unknown,,,requested,2.2950,2.2185,,1,unresolved
 
-            """)
-        #expect(monday["report.md"]?.contains("Made by session-ledger test over 2025-03-03 to 2025-03-03 (as of 2025-03-04T00:00:00Z).") == true)
+                """)
+        #expect(
+            monday["report.md"]?.contains(
+                "Made by session-ledger test over 2025-03-03 to 2025-03-03 (as of 2025-03-04T00:00:00Z).") == true)
         let whole = try CappedScenario.report(database, from: nil, to: nil, out: dir.path + "/all")
-        #expect(whole["sessions.csv"]?.contains(",2025-03-04T10:00:00Z,user_deleted,2025-03-04T09:00:00Z,2,90000,3600,") == true)
+        #expect(
+            whole["sessions.csv"]?.contains(",2025-03-04T10:00:00Z,user_deleted,2025-03-04T09:00:00Z,2,90000,3600,")
+                == true)
 
         try dir.write(CappedScenario.node + "livy-livy-server.out", CappedScenario.livy + CappedScenario.thursday)
         _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
-        let again = try CappedScenario.report(database, from: "2025-03-03", to: "2025-03-03", out: dir.path + "/monday-again")
+        let again = try CappedScenario.report(
+            database, from: "2025-03-03", to: "2025-03-03", out: dir.path + "/monday-again")
         for name in monday.keys.sorted() where name != "data_quality.csv" && name != "report.md" {
             #expect(again[name] == monday[name], "\(name)")
         }
@@ -95,12 +112,16 @@ struct CappedReportTests {
         let dir = try TemporaryDirectory("ledger-provenance")
         defer { dir.remove() }
         try dir.write(CappedScenario.node + "livy-livy-server.out", CappedScenario.livy)
-        let configText = "timezone = \"UTC\"\n[[rates]]\neffective = 2025-01-01\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n"
+        let configText =
+            "timezone = \"UTC\"\n[[rates]]\neffective = 2025-01-01\nvcpu_hour_usd = 0.05\ngb_hour_usd = 0.004\n"
         try dir.write("c.toml", configText)
         let config = try Configuration.load(path: dir.path + "/c.toml")
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try await Ingestor(store: store, configuration: config, workers: 1).ingest([Configuration.Input(path: dir.path + "/logs")])
-        let text = try #require(try CappedScenario.report(dir.path + "/l.sqlite", from: nil, to: nil, out: dir.path + "/out")["report.md"])
+        _ = try await Ingestor(store: store, configuration: config, workers: 1).ingest([
+            Configuration.Input(path: dir.path + "/logs")
+        ])
+        let text = try #require(
+            try CappedScenario.report(dir.path + "/l.sqlite", from: nil, to: nil, out: dir.path + "/out")["report.md"])
         #expect(text.contains("Rate card: from 2025-01-01: $0.0500 per vCPU-hour, $0.0040 per GiB-hour."))
         let digest = try sha256sum(Array(configText.utf8))
         #expect(text.contains("Config digest: `\(digest)`."))
@@ -117,11 +138,15 @@ struct CappedReportTests {
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         let input = [Configuration.Input(path: dir.path + "/logs")]
         func cost() throws -> Double {
-            try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in try Double.fetchOne(db, sql: "SELECT cost_usd FROM session") ?? -1 }
+            try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+                try Double.fetchOne(db, sql: "SELECT cost_usd FROM session") ?? -1
+            }
         }
         _ = try await Ingestor(store: store, configuration: Configuration(), workers: 1).ingest(input)
         #expect(abs(try cost() - 3.825) < 1e-9)
-        let doubled = try Configuration.parse("[[rates]]\neffective = 1970-01-01\nvcpu_hour_usd = 0.096\ngb_hour_usd = 0.006\n", path: dir.path + "/c.toml")
+        let doubled = try Configuration.parse(
+            "[[rates]]\neffective = 1970-01-01\nvcpu_hour_usd = 0.096\ngb_hour_usd = 0.006\n",
+            path: dir.path + "/c.toml")
         let summary = try await Ingestor(store: store, configuration: doubled, workers: 1).ingest(input)
         #expect(summary.derived)
         #expect(abs(try cost() - 7.65) < 1e-9)

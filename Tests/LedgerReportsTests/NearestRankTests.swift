@@ -37,20 +37,25 @@ struct NearestRankTests {
     // p100 of 1, 3, 2.5 was 2.5.
     @Test("NULLs are skipped, an empty group gives NULL, reals stay reals, groups are apart")
     func nullsRealsGroups() throws {
-        #expect(try run("select nearest_rank(v, 50) from t", rows: [("a", nil), ("a", 7), ("a", nil)]) == [.integer(7)])
+        #expect(
+            try run("select nearest_rank(v, 50) from t", rows: [("a", nil), ("a", 7), ("a", nil)]) == [.integer(7)])
         #expect(try run("select nearest_rank(v, 50) from t", rows: [("a", nil)]) == [.null])
         #expect(try run("select nearest_rank(v, 50) from t where 0", rows: [("a", 1)]) == [.null])
         #expect(try run("select nearest_rank(v, 50) from t", rows: [("a", 2.5), ("a", 1), ("a", 3)]) == [.real(2.5)])
         // A real after integers: the integers already seen join it as reals (1, 2.5, 3 → p100 = 3.0).
         #expect(try run("select nearest_rank(v, 100) from t", rows: [("a", 1), ("a", 3), ("a", 2.5)]) == [.real(3)])
         #expect(try run("select nearest_rank(v, 34) from t", rows: [("a", 3), ("a", 1), ("a", 2.5)]) == [.real(2.5)])
-        #expect(try run("select nearest_rank(v, 100) from t group by g order by g", rows: [("a", 1), ("b", 9), ("a", 4)])
-            == [.integer(4), .integer(9)])
+        #expect(
+            try run("select nearest_rank(v, 100) from t group by g order by g", rows: [("a", 1), ("b", 9), ("a", 4)])
+                == [.integer(4), .integer(9)])
     }
 
     @Test("a percent outside (0, 100], or text to rank, is an error that names the function")
     func refusals() throws {
-        for sql in ["select nearest_rank(v, 0) from t", "select nearest_rank(v, 101) from t", "select nearest_rank(v, 'x') from t"] {
+        for sql in [
+            "select nearest_rank(v, 0) from t", "select nearest_rank(v, 101) from t",
+            "select nearest_rank(v, 'x') from t",
+        ] {
             #expect(throws: LedgerError.self) { try run(sql, rows: [("a", 1)]) }
         }
         do {

@@ -21,7 +21,12 @@ struct OrderedWorkersTests {
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0
-        func add() -> Int { lock.withLock { value += 1; return value } }
+        func add() -> Int {
+            lock.withLock {
+                value += 1
+                return value
+            }
+        }
         var count: Int { lock.withLock { value } }
     }
 

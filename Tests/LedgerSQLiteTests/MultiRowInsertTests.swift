@@ -16,9 +16,14 @@ struct MultiRowInsertTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let queue = try DatabaseQueue(path: dir.path + "/l.sqlite")
-        try queue.write { try $0.execute(sql: "CREATE TABLE cluster (cluster_id TEXT NOT NULL, files INTEGER NOT NULL, as_of TEXT) STRICT") }
+        try queue.write {
+            try $0.execute(
+                sql: "CREATE TABLE cluster (cluster_id TEXT NOT NULL, files INTEGER NOT NULL, as_of TEXT) STRICT")
+        }
         var batch = TableBatch(table: "cluster", columns: ["cluster_id", "files", "as_of"])
-        func asOf(_ i: Int) -> SQLValue { i % 10 == 0 ? .null : .text(i % 10 == 5 ? "" : "2025-01-01T00:00:\(i % 60)Z") }
+        func asOf(_ i: Int) -> SQLValue {
+            i % 10 == 0 ? .null : .text(i % 10 == 5 ? "" : "2025-01-01T00:00:\(i % 60)Z")
+        }
         for i in 0..<150 { batch.append(line: 0, [.text("c\(i)"), .integer(Int64(i)), asOf(i)]) }
         try queue.write { try MultiRowInsert.insert($0, batch) }
         let rows = try queue.read { db in

@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import LedgerModel
 import LedgerSQLite
-@testable import LedgerStore
 import LedgerTestSupport
 import Testing
+
+@testable import LedgerStore
 
 @Suite("The store: schema, one transaction per file, duplicates, replacement")
 struct LedgerStoreTests {
@@ -18,7 +19,9 @@ struct LedgerStoreTests {
 
     static let columns = ["app_id", "cluster_id", "logged_at", "name"]
 
-    static func load(_ path: String, sha: String, apps: [(Int, String, String)], quarantine: [QuarantineEntry] = []) -> FileLoad {
+    static func load(_ path: String, sha: String, apps: [(Int, String, String)], quarantine: [QuarantineEntry] = [])
+        -> FileLoad
+    {
         var batch = TableBatch(StagingTable("yarn_app", naturalKey: "app_id", columns: columns))
         for (line, id, name) in apps { batch.append(line: line, app(id, name: name)) }
         return FileLoad(
@@ -35,15 +38,22 @@ struct LedgerStoreTests {
         defer { dir.remove() }
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         let strict = try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
-                .map { "\($0["name"] as String)=\($0["strict"] as Int)" }
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name"
+            )
+            .map { "\($0["name"] as String)=\($0["strict"] as Int)" }
         }
-        #expect(strict == [
-            "cluster=1", "ct_digest=1", "ct_digest_file=1", "ct_event=1", "ct_file_digest=1", "emr_cluster=1", "finding=1", "identity=1", "ingest_setting=1",
-            "input_file=1", "livy_event=1", "livy_request=1", "livy_rest_session=1", "livy_statement=1", "meta=1",
-            "policy_change=1", "quarantine=1", "sagemaker_job=1", "security_configuration=1", "session=1", "yarn_app=1",
-            "yarn_audit=1",
-        ])
+        #expect(
+            strict == [
+                "cluster=1", "ct_digest=1", "ct_digest_file=1", "ct_event=1", "ct_file_digest=1", "emr_cluster=1",
+                "finding=1", "identity=1", "ingest_setting=1",
+                "input_file=1", "livy_event=1", "livy_request=1", "livy_rest_session=1", "livy_statement=1", "meta=1",
+                "policy_change=1", "quarantine=1", "sagemaker_job=1", "security_configuration=1", "session=1",
+                "yarn_app=1",
+                "yarn_audit=1",
+            ])
         let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/l.sqlite")[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
@@ -53,9 +63,11 @@ struct LedgerStoreTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let first = try store.load(Self.load("a.log", sha: "aa", apps: [(3, "application_1_0001", "x"), (7, "application_1_0002", "y")]))
+        let first = try store.load(
+            Self.load("a.log", sha: "aa", apps: [(3, "application_1_0001", "x"), (7, "application_1_0002", "y")]))
         #expect(first == LoadOutcome(fileID: 1, records: 2, duplicates: 0, replaced: false))
-        let second = try store.load(Self.load("b.log", sha: "bb", apps: [(1, "application_1_0002", "other"), (2, "application_1_0003", "z")]))
+        let second = try store.load(
+            Self.load("b.log", sha: "bb", apps: [(1, "application_1_0002", "other"), (2, "application_1_0003", "z")]))
         #expect(second == LoadOutcome(fileID: 2, records: 1, duplicates: 1, replaced: false))
         let rows = try store.read { db in
             try Row.fetchAll(db, sql: "SELECT app_id, file_id, line, name FROM yarn_app ORDER BY app_id").map {
@@ -76,14 +88,18 @@ struct LedgerStoreTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        _ = try store.load(Self.load("a.log", sha: "v1", apps: [(1, "application_1_0001", "old"), (2, "application_1_0002", "gone")],
-                                     quarantine: [QuarantineEntry(line: 4, reason: "bad", excerpt: "x")]))
+        _ = try store.load(
+            Self.load(
+                "a.log", sha: "v1", apps: [(1, "application_1_0001", "old"), (2, "application_1_0002", "gone")],
+                quarantine: [QuarantineEntry(line: 4, reason: "bad", excerpt: "x")]))
         let outcome = try store.load(Self.load("a.log", sha: "v2", apps: [(1, "application_1_0001", "new")]))
         #expect(outcome == LoadOutcome(fileID: 1, records: 1, duplicates: 0, replaced: true))
         let (names, quarantined, manifest) = try store.read { db in
-            (try String.fetchAll(db, sql: "SELECT name FROM yarn_app ORDER BY app_id"),
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine"),
-             try Row.fetchOne(db, sql: "SELECT id, sha256 FROM input_file"))
+            (
+                try String.fetchAll(db, sql: "SELECT name FROM yarn_app ORDER BY app_id"),
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine"),
+                try Row.fetchOne(db, sql: "SELECT id, sha256 FROM input_file")
+            )
         }
         #expect(names == ["new"])
         #expect(quarantined == 0)
@@ -99,9 +115,14 @@ struct LedgerStoreTests {
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         let long = String(repeating: "0123456789", count: 10_000)
         let names = ["", "a\u{0}b", "Zoë → 東京", long, "x"]
-        _ = try store.load(Self.load("a.log", sha: "aa", apps: names.enumerated().map { (i, name) in (i + 1, "application_1_000\(i)", name) }))
+        _ = try store.load(
+            Self.load(
+                "a.log", sha: "aa", apps: names.enumerated().map { (i, name) in (i + 1, "application_1_000\(i)", name) }
+            ))
         let rows = try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT typeof(name) AS type, hex(CAST(name AS BLOB)) AS bytes, line FROM yarn_app ORDER BY line")
+            try Row.fetchAll(
+                db,
+                sql: "SELECT typeof(name) AS type, hex(CAST(name AS BLOB)) AS bytes, line FROM yarn_app ORDER BY line")
         }
         #expect(rows.map { $0["type"] as String } == ["text", "text", "text", "text", "text"])
         #expect(rows.map { $0["bytes"] as String } == names.map { $0.utf8.map { String(format: "%02X", $0) }.joined() })
@@ -131,11 +152,14 @@ struct LedgerStoreTests {
         #expect(lines.count == 150)
         var batch = TableBatch(table: "livy_event", columns: ["at", "event", "session_id", "detail"])
         for (position, line) in lines.enumerated() {
-            batch.append(line: line, [.text("2025-01-01T00:00:00Z"), .text("ready"), .integer(Int64(line)), .text("row \(position)")])
+            batch.append(
+                line: line,
+                [.text("2025-01-01T00:00:00Z"), .text("ready"), .integer(Int64(line)), .text("row \(position)")])
         }
-        let outcome = try store.load(FileLoad(
-            path: "livy.out", size: 10, mtimeNanos: 1, sha256: "aa", format: "livy-server", compression: "none",
-            status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 150, batches: [batch]))
+        let outcome = try store.load(
+            FileLoad(
+                path: "livy.out", size: 10, mtimeNanos: 1, sha256: "aa", format: "livy-server", compression: "none",
+                status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 150, batches: [batch]))
         #expect(outcome == LoadOutcome(fileID: 1, records: 140, duplicates: 10, replaced: false))
         let rows = try store.read { db in
             try Row.fetchAll(db, sql: "SELECT line, session_id, detail FROM livy_event ORDER BY rowid").map {
@@ -144,7 +168,9 @@ struct LedgerStoreTests {
         }
         var firstPosition: [Int: Int] = [:]
         for (position, line) in lines.enumerated() where firstPosition[line] == nil { firstPosition[line] = position }
-        let expected = lines.enumerated().filter { firstPosition[$0.element] == $0.offset }.map { "\($0.element) \($0.element) row \($0.offset)" }
+        let expected = lines.enumerated().filter { firstPosition[$0.element] == $0.offset }.map {
+            "\($0.element) \($0.element) row \($0.offset)"
+        }
         #expect(expected.count == 140)
         #expect(rows == expected)
         #expect(try store.read { try Int.fetchOne($0, sql: "SELECT duplicates FROM input_file") } == 10)
@@ -158,7 +184,9 @@ struct LedgerStoreTests {
         defer { dir.remove() }
         let path = dir.path + "/l.sqlite"
         _ = try LedgerStore(path: path)
-        let left = try DatabaseQueue(path: path).writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL") }
+        let left = try DatabaseQueue(path: path).writeWithoutTransaction {
+            try String.fetchOne($0, sql: "PRAGMA journal_mode = WAL")
+        }
         #expect(left == "wal")
         let store = try LedgerStore(path: path)
         #expect(try store.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "delete")
@@ -189,15 +217,25 @@ struct LedgerStoreTests {
         let store = try LedgerStore(path: dir.path + "/l.sqlite")
         _ = try store.load(Self.load("a.log", sha: "aa", apps: []))
         try store.touch(path: "a.log", size: 99, mtimeNanos: 42)
-        #expect(try store.manifest() == ["a.log": ManifestEntry(id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok, format: "yarn-rm", compression: "none", lines: 5, contentSHA256: "aa")])
+        #expect(
+            try store.manifest() == [
+                "a.log": ManifestEntry(
+                    id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok, format: "yarn-rm",
+                    compression: "none", lines: 5, contentSHA256: "aa")
+            ])
     }
 
     /// The values each listed CHECK allows, as the schema first wrote them (v2, v7). v9 rewrote
     /// the lists as chains of `=` (SQLite builds a temporary B-tree per row for an IN list).
     static let allowed: [(table: String, column: String, values: [String])] = [
-        ("livy_event", "event", ["server_start", "server_stop", "recovered", "create", "ready", "deleting", "deleted",
-                                 "stopping", "stopped", "idle_timeout", "finished_purge", "heartbeat_expired",
-                                 "app_not_found", "app_submitted"]),
+        (
+            "livy_event", "event",
+            [
+                "server_start", "server_stop", "recovered", "create", "ready", "deleting", "deleted",
+                "stopping", "stopped", "idle_timeout", "finished_purge", "heartbeat_expired",
+                "app_not_found", "app_submitted",
+            ]
+        ),
         ("livy_request", "action", ["create", "statement", "cancel", "delete", "other"]),
         ("session", "cost_basis", ["yarn", "requested", "none"]),
         ("finding", "severity", ["high", "medium", "low", "info"]),
@@ -208,10 +246,12 @@ struct LedgerStoreTests {
     static func insert(_ db: Database, _ table: String, _ value: String, _ n: Int) throws {
         switch table {
         case "livy_event":
-            try db.execute(sql: "INSERT INTO livy_event (file_id, line, at, event) VALUES (1, ?, 't', ?)", arguments: [n, value])
+            try db.execute(
+                sql: "INSERT INTO livy_event (file_id, line, at, event) VALUES (1, ?, 't', ?)", arguments: [n, value])
         case "livy_request":
             try db.execute(
-                sql: "INSERT INTO livy_request (file_id, line, at, client, method, path, session_type, action, status) VALUES (1, ?, 't', 'c', 'POST', '/', 'interactive', ?, 201)",
+                sql:
+                    "INSERT INTO livy_request (file_id, line, at, client, method, path, session_type, action, status) VALUES (1, ?, 't', 'c', 'POST', '/', 'interactive', ?, 201)",
                 arguments: [n, value])
         case "session":
             try db.execute(
@@ -222,7 +262,9 @@ struct LedgerStoreTests {
                     """,
                 arguments: ["k\(n)", value])
         default:
-            try db.execute(sql: "INSERT INTO finding (severity, code, subject, detail, evidence) VALUES (?, 'c', 's', 'd', 'e')", arguments: [value])
+            try db.execute(
+                sql: "INSERT INTO finding (severity, code, subject, detail, evidence) VALUES (?, 'c', 's', 'd', 'e')",
+                arguments: [value])
         }
     }
 
@@ -236,7 +278,9 @@ struct LedgerStoreTests {
         _ = try store.load(Self.load("a.log", sha: "aa", apps: []))
         for (table, column, values) in Self.allowed {
             for (n, value) in values.enumerated() {
-                #expect(throws: Never.self, "\(table).\(column) = \(value)") { try store.write { try Self.insert($0, table, value, n + 1) } }
+                #expect(throws: Never.self, "\(table).\(column) = \(value)") {
+                    try store.write { try Self.insert($0, table, value, n + 1) }
+                }
             }
             for (n, value) in ["bogus", "", values[0].uppercased(), values[0] + " "].enumerated() {
                 #expect(throws: LedgerError.self, "\(table).\(column) = '\(value)'") {
@@ -256,7 +300,10 @@ struct LedgerStoreTests {
         let queue = try DatabaseQueue(path: path)
         try Schema.migrator.migrate(queue, upTo: "v8: meta")
         let before: [String] = try queue.write { db in
-            try db.execute(sql: "INSERT INTO input_file (path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates) VALUES ('a', 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)")
+            try db.execute(
+                sql:
+                    "INSERT INTO input_file (path, size, mtime_ns, compression, status, timezone, lines, records, rejected, duplicates) VALUES ('a', 0, 0, 'none', 'ok', 'UTC', 0, 0, 0, 0)"
+            )
             for (table, _, values) in Self.allowed {
                 for (n, value) in values.reversed().enumerated() { try Self.insert(db, table, value, n + 1) }
             }
@@ -267,10 +314,17 @@ struct LedgerStoreTests {
         try queue.close()
         let store = try LedgerStore(path: path)
         let (after, indexes) = try store.read { db in
-            (try Self.allowed.map { t in
-                try String.fetchAll(db, sql: "SELECT \(t.column) FROM \(t.table) ORDER BY rowid").joined(separator: ",")
-            },
-             try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('livy_event', 'livy_request', 'session', 'finding') ORDER BY name"))
+            (
+                try Self.allowed.map { t in
+                    try String.fetchAll(db, sql: "SELECT \(t.column) FROM \(t.table) ORDER BY rowid").joined(
+                        separator: ",")
+                },
+                try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('livy_event', 'livy_request', 'session', 'finding') ORDER BY name"
+                )
+            )
         }
         #expect(after == before)
         #expect(after.first?.hasPrefix("app_submitted,app_not_found") == true)

@@ -129,7 +129,10 @@ public func mutate(_ bytes: [UInt8], using rng: inout SeededGenerator) -> [UInt8
         switch Int.random(in: 0..<5, using: &rng) {
         case 0: out[at] = UInt8.random(in: 0...255, using: &rng)
         case 1: out.removeSubrange(at..<min(out.count, at + Int.random(in: 1...64, using: &rng)))
-        case 2: out.insert(contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: at)
+        case 2:
+            out.insert(
+                contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng)
+                }, at: at)
         case 3: out.insert(0x0A, at: at)
         default: out = Array(out.prefix(at))
         }

@@ -12,13 +12,18 @@ enum FindingsDeriver {
         // The findings found in Swift go to a temporary table as they are found (SQLite sorts
         // them on disk: a year's role assumptions and SageMaker jobs are never all in memory),
         // through SQLite's C API (RawStatement).
-        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)")
+        try db.execute(
+            sql:
+                "CREATE TEMP TABLE IF NOT EXISTS found (severity TEXT, code TEXT, subject TEXT, detail TEXT, evidence TEXT)"
+        )
         try db.execute(sql: "DELETE FROM temp.found")
         let found = RawStatement(try db.makeStatement(sql: "INSERT INTO temp.found VALUES (?, ?, ?, ?, ?)"))
         var failure: (any Error)?
         func add(_ severity: String, _ code: String, _ subject: String, _ detail: String, _ evidence: String) {
             guard failure == nil else { return }
-            do { try found.execute([.text(severity), .text(code), .text(subject), .text(detail), .text(evidence)]) } catch { failure = error }
+            do {
+                try found.execute([.text(severity), .text(code), .text(subject), .text(detail), .text(evidence)])
+            } catch { failure = error }
         }
 
         try policyFindings(db, add)
@@ -53,7 +58,9 @@ enum FindingsDeriver {
     /// in Swift are different.
     static func storeSorted(_ db: Database, sessionRules rules: [SessionRule]) throws {
         let counts = try Row.fetchOne(
-            db, sql: "SELECT count(*)" + rules.map { ", count(*) FILTER (WHERE \($0.condition))" }.joined() + " FROM session s")
+            db,
+            sql: "SELECT count(*)" + rules.map { ", count(*) FILTER (WHERE \($0.condition))" }.joined()
+                + " FROM session s")
         let total: Int = counts?[0] ?? 0
         var rulesByCode: [String: (rule: SessionRule, found: Int)] = [:]
         for (i, rule) in rules.enumerated() { rulesByCode[rule.code] = (rule, counts?[i + 1] ?? 0) }
@@ -65,13 +72,14 @@ enum FindingsDeriver {
                 guard found > 0 else { continue }
                 // `+` keeps SQLite from reading in the index's order, so it scans and sorts.
                 let order = found * 8 >= total ? "s.session_key" : "+s.session_key"
-                try db.execute(sql: """
-                    INSERT INTO finding (severity, code, subject, detail, evidence)
-                    SELECT '\(rule.severity)', '\(rule.code)', s.session_key, \(rule.detail), coalesce(f.path || ':' || s.line, '')
-                    FROM session s JOIN input_file f ON f.id = s.file_id
-                    WHERE \(rule.condition)
-                    ORDER BY \(order)
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO finding (severity, code, subject, detail, evidence)
+                        SELECT '\(rule.severity)', '\(rule.code)', s.session_key, \(rule.detail), coalesce(f.path || ':' || s.line, '')
+                        FROM session s JOIN input_file f ON f.id = s.file_id
+                        WHERE \(rule.condition)
+                        ORDER BY \(order)
+                        """)
             } else {
                 try db.execute(
                     sql: """
@@ -89,7 +97,8 @@ enum FindingsDeriver {
             let actor: String = p["actor"] ?? "unknown"
             let old: String = p["old_value"] ?? "(none)"
             let new: String = p["new_value"] ?? "(none)"
-            add("info", "policy_change", p["target"] ?? "",
+            add(
+                "info", "policy_change", p["target"] ?? "",
                 "\(wholeSeconds(p["event_time"])): \(actor) \(p["event_name"] as String) \(p["setting"] as String) \(old) → \(new)",
                 "eventID \(p["event_id"] as String)")
         }
@@ -99,19 +108,24 @@ enum FindingsDeriver {
     /// one call share `sharedEventID`: counted once.
     static func crossAccountFindings(_ db: Database, _ add: Add) throws {
         var seen = Set<String>()
-        for e in try Row.fetchAll(db, sql: """
-            SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters,
-                   CASE WHEN json_valid(request_parameters) AND json_type(request_parameters, '$.roleArn') = 'text'
-                        THEN json_extract(request_parameters, '$.roleArn') END AS role_arn
-            FROM ct_event
-            WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
-            ORDER BY event_time, identity_arn IS NULL, event_id
-            """) {
+        for e in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters,
+                       CASE WHEN json_valid(request_parameters) AND json_type(request_parameters, '$.roleArn') = 'text'
+                            THEN json_extract(request_parameters, '$.roleArn') END AS role_arn
+                FROM ct_event
+                WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
+                ORDER BY event_time, identity_arn IS NULL, event_id
+                """)
+        {
             // Of two accounts' copies of one call (same time), the caller's names the caller's
             // ARN; the role owner's only its account: the caller's is the one reported.
             // The `roleArn` string SQLite finds; otherwise the case-insensitive lookup, which
             // parses the JSON (Foundation, for each of a trail's thousands of role assumptions).
-            guard let role = (e["role_arn"] as String?) ?? JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
+            guard
+                let role = (e["role_arn"] as String?)
+                    ?? JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
                 let caller: String = e["identity_account_id"]
             else { continue }
             let parts = role.split(separator: ":", omittingEmptySubsequences: false)
@@ -122,7 +136,8 @@ enum FindingsDeriver {
             guard seen.insert(id).inserted else { continue }
             let who: String = e["identity_arn"] ?? "account \(caller)"
             let source = (e["source_identity"] as String?).map { " (source identity \($0))" } ?? ""
-            add("medium", "cross_account_role", role,
+            add(
+                "medium", "cross_account_role", role,
                 "\(wholeSeconds(e["event_time"])): \(who) from account \(caller) assumed a role of account \(roleAccount)\(source)",
                 "eventID \(e["event_id"] as String)")
         }
@@ -138,55 +153,78 @@ enum FindingsDeriver {
         try db.execute(sql: "DELETE FROM ct_file_digest")
         // Object key → every (hash, digest object) listing it, by digest object.
         var listed: [String: [(hash: String, digest: String)]] = [:]
-        for r in try Row.fetchAll(db, sql: "SELECT s3_object, hash_value, digest_s3_object FROM ct_digest_file ORDER BY digest_s3_object, line") {
-            listed[CloudTrailNames.objectKey(r["s3_object"]), default: []].append((r["hash_value"], r["digest_s3_object"]))
+        for r in try Row.fetchAll(
+            db,
+            sql: "SELECT s3_object, hash_value, digest_s3_object FROM ct_digest_file ORDER BY digest_s3_object, line")
+        {
+            listed[CloudTrailNames.objectKey(r["s3_object"]), default: []].append(
+                (r["hash_value"], r["digest_s3_object"]))
         }
         var newestEnd: [String: Int64] = [:]  // account/region → end of its newest digest
-        for r in try Row.fetchAll(db, sql: "SELECT account_id, region, max(digest_end) AS newest FROM ct_digest GROUP BY 1, 2") {
+        for r in try Row.fetchAll(
+            db, sql: "SELECT account_id, region, max(digest_end) AS newest FROM ct_digest GROUP BY 1, 2")
+        {
             guard let end = (r["newest"] as String?).flatMap(SessionDeriver.seconds) else { continue }
             newestEnd["\(r["account_id"] as String? ?? "?")/\(r["region"] as String? ?? "?")"] = end
         }
-        let insert = try db.makeStatement(sql: "INSERT INTO ct_file_digest (file_id, digest_status, detail) VALUES (?, ?, ?)")
+        let insert = try db.makeStatement(
+            sql: "INSERT INTO ct_file_digest (file_id, digest_status, detail) VALUES (?, ?, ?)")
         var uncovered: [String: [String]] = [:]
-        for f in try Row.fetchAll(db, sql: """
-            SELECT id, path, account_id, region, content_sha256, last_event FROM input_file
-            WHERE format = 'cloudtrail' AND status NOT IN ('duplicate', 'unreadable') ORDER BY path
-            """) {
+        for f in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, path, account_id, region, content_sha256, last_event FROM input_file
+                WHERE format = 'cloudtrail' AND status NOT IN ('duplicate', 'unreadable') ORDER BY path
+                """)
+        {
             let path: String = f["path"]
             let scope = "\(f["account_id"] as String? ?? "?")/\(f["region"] as String? ?? "?")"
             // When it was delivered: its name says; else its last event is the earliest it can have been.
-            let delivered = (CloudTrailNames.deliveryTime(path) ?? (f["last_event"] as String?)).flatMap(SessionDeriver.seconds)
+            let delivered = (CloudTrailNames.deliveryTime(path) ?? (f["last_event"] as String?)).flatMap(
+                SessionDeriver.seconds)
             let status: String
             let detail: String
             if let listings = listed[CloudTrailNames.objectKey(path)] {
                 let have: String? = f["content_sha256"]
                 if let wrong = listings.first(where: { $0.hash != have }) {
-                    (status, detail) = ("mismatch", have.map { "its content hashes to \($0), \(wrong.digest) recorded \(wrong.hash)" }
-                        ?? "its content could not be read to the end; \(wrong.digest) recorded \(wrong.hash)")
-                    add("high", "unverified_logs", path,
+                    (status, detail) = (
+                        "mismatch",
+                        have.map { "its content hashes to \($0), \(wrong.digest) recorded \(wrong.hash)" }
+                            ?? "its content could not be read to the end; \(wrong.digest) recorded \(wrong.hash)"
+                    )
+                    add(
+                        "high", "unverified_logs", path,
                         have.map { "its content hashes to \($0), its digest recorded \(wrong.hash)" }
                             ?? "its content could not be read to the end; its digest recorded \(wrong.hash)", path)
                 } else {
                     (status, detail) = ("verified", "listed in \(listings[0].digest)")
                 }
-            } else if let end = newestEnd[scope], let delivered, delivered >= end, delivered < end + CloudTrailNames.digestGraceSeconds {
-                (status, detail) = ("pending", "delivered \(SessionDeriver.iso(delivered)), after the newest digest's end (\(SessionDeriver.iso(end)))")
+            } else if let end = newestEnd[scope], let delivered, delivered >= end,
+                delivered < end + CloudTrailNames.digestGraceSeconds
+            {
+                (status, detail) = (
+                    "pending",
+                    "delivered \(SessionDeriver.iso(delivered)), after the newest digest's end (\(SessionDeriver.iso(end)))"
+                )
             } else {
-                let why = if let end = newestEnd[scope] {
-                    delivered.map { $0 < end
-                        ? "delivered \(SessionDeriver.iso($0)), before the newest digest's end (\(SessionDeriver.iso(end))), listed in none"
-                        : "delivered \(SessionDeriver.iso($0)), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest's end (\(SessionDeriver.iso(end)))"
-                    } ?? "no delivery time in its name and no event"
-                } else {
-                    "no digest of \(scope) in the data"
-                }
+                let why =
+                    if let end = newestEnd[scope] {
+                        delivered.map {
+                            $0 < end
+                                ? "delivered \(SessionDeriver.iso($0)), before the newest digest's end (\(SessionDeriver.iso(end))), listed in none"
+                                : "delivered \(SessionDeriver.iso($0)), more than \(CloudTrailNames.digestGraceSeconds / 3600) h after the newest digest's end (\(SessionDeriver.iso(end)))"
+                        } ?? "no delivery time in its name and no event"
+                    } else {
+                        "no digest of \(scope) in the data"
+                    }
                 (status, detail) = ("not_covered", why)
                 uncovered[scope, default: []].append(path)
             }
             try insert.execute(arguments: [f["id"] as Int64, status, detail])
         }
         for (scope, paths) in uncovered.sorted(by: { $0.key < $1.key }) {
-            add("medium", "unverified_logs", scope,
+            add(
+                "medium", "unverified_logs", scope,
                 "\(paths.count) CloudTrail file(s) that a digest should list are listed in none"
                     + (newestEnd[scope] == nil ? " (no digest of this account and region in the data)" : ""),
                 paths.prefix(5).joined(separator: "; ") + (paths.count > 5 ? "; …" : ""))
@@ -196,10 +234,13 @@ enum FindingsDeriver {
     /// Hours without a CloudTrail file for an account and region that had files before and after.
     static func coverageFindings(_ db: Database, _ add: Add) throws {
         var hours: [String: [(Int64, String)]] = [:]
-        for f in try Row.fetchAll(db, sql: """
-            SELECT path, account_id, region, first_event FROM input_file
-            WHERE format = 'cloudtrail' AND status != 'duplicate' ORDER BY path
-            """) {
+        for f in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT path, account_id, region, first_event FROM input_file
+                WHERE format = 'cloudtrail' AND status != 'duplicate' ORDER BY path
+                """)
+        {
             let path: String = f["path"]
             guard let account: String = f["account_id"], let region: String = f["region"] else { continue }
             let stamp = CloudTrailNames.deliveryTime(path) ?? (f["first_event"] as String?)
@@ -209,8 +250,11 @@ enum FindingsDeriver {
         for (scope, list) in hours.sorted(by: { $0.key < $1.key }) {
             let sorted = list.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
             for (a, b) in zip(sorted, sorted.dropFirst()) where b.0 - a.0 > 1 {
-                let from = SessionDeriver.iso((a.0 + 1) * 3600), to = SessionDeriver.iso(b.0 * 3600)
-                add("low", "coverage_gap", scope, "no CloudTrail file from \(from) to \(to) (\(b.0 - a.0 - 1) h)", "\(a.1); \(b.1)")
+                let from = SessionDeriver.iso((a.0 + 1) * 3600)
+                let to = SessionDeriver.iso(b.0 * 3600)
+                add(
+                    "low", "coverage_gap", scope, "no CloudTrail file from \(from) to \(to) (\(b.0 - a.0 - 1) h)",
+                    "\(a.1); \(b.1)")
             }
         }
     }

@@ -20,11 +20,13 @@ extension FindingsDeriver {
         return [
             SessionRule(
                 severity: "high", code: "unexpected_background",
-                detail: "\(who) || '''s session ran ' || s.background_s || ' s after the sign-in ended; policy at creation: interactive'",
+                detail:
+                    "\(who) || '''s session ran ' || s.background_s || ' s after the sign-in ended; policy at creation: interactive'",
                 condition: "s.background_s IS NOT NULL AND s.mode_policy = 'interactive' AND s.background_s > \(grace)"),
             SessionRule(
                 severity: "medium", code: "background_over_limit",
-                detail: "\(who) || '''s session ran ' || s.background_s || ' s in background; the limit in force is \(limit) s'",
+                detail:
+                    "\(who) || '''s session ran ' || s.background_s || ' s in background; the limit in force is \(limit) s'",
                 condition: "s.background_s IS NOT NULL AND s.background_s > \(limit)"),
             SessionRule(
                 severity: "high", code: "identity_missing",
@@ -38,7 +40,8 @@ extension FindingsDeriver {
             // (a guess), and this says so.
             SessionRule(
                 severity: "low", code: "priced_before_rate_card",
-                detail: "'created ' || substr(s.created_at, 1, 10) || ', before the rate card''s first entry (' || s.rate_effective || '); priced with that entry'",
+                detail:
+                    "'created ' || substr(s.created_at, 1, 10) || ', before the rate card''s first entry (' || s.rate_effective || '); priced with that entry'",
                 condition: "s.rate_effective IS NOT NULL AND s.rate_effective > substr(s.created_at, 1, 10)"),
         ]
     }

@@ -19,9 +19,11 @@ enum IdentityDeriver {
     static func rebuild(_ db: Database, settings: DeriveSettings) throws -> SessionContext {
         let directory = try identities(db, settings: settings)
         try clustersAndPolicies(db)
-        let windows = try signInWindows(db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
+        let windows = try signInWindows(
+            db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
         return SessionContext(
-            directory: directory, windows: windows, policy: try PolicyTimeline(db), roles: try clusterRoles(db, settings: settings))
+            directory: directory, windows: windows, policy: try PolicyTimeline(db),
+            roles: try clusterRoles(db, settings: settings))
     }
 
     // MARK: Identities
@@ -32,15 +34,18 @@ enum IdentityDeriver {
         try db.execute(sql: "DELETE FROM identity")
         var all = settings.identities
         let fromFileDirectory = IdentityDirectory(settings.identities)
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT on_behalf_of_user_id AS id, json_extract(additional_event_data, '$.UserName') AS name
-            FROM ct_event
-            WHERE event_source = 'signin.amazonaws.com' AND on_behalf_of_user_id IS NOT NULL
-              AND json_valid(additional_event_data) AND json_extract(additional_event_data, '$.UserName') IS NOT NULL
-            ORDER BY event_time, event_id
-            """)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT on_behalf_of_user_id AS id, json_extract(additional_event_data, '$.UserName') AS name
+                FROM ct_event
+                WHERE event_source = 'signin.amazonaws.com' AND on_behalf_of_user_id IS NOT NULL
+                  AND json_valid(additional_event_data) AND json_extract(additional_event_data, '$.UserName') IS NOT NULL
+                ORDER BY event_time, event_id
+                """)
         for row in rows {
-            guard let id: String = row["id"], let name: String = row["name"], name != "HIDDEN_DUE_TO_SECURITY_REASONS" else { continue }
+            guard let id: String = row["id"], let name: String = row["name"], name != "HIDDEN_DUE_TO_SECURITY_REASONS"
+            else { continue }
             // identities.csv is the company's own word: a name it gives one id is not given
             // another by a sign-in (both would leave the name ambiguous, hence unresolved).
             if let listed = fromFileDirectory.resolve(name), listed.userID != id { continue }
@@ -51,8 +56,10 @@ enum IdentityDeriver {
         for identity in directory.all {
             try db.execute(
                 sql: "INSERT INTO identity (user_id, user_name, email, cost_center, source) VALUES (?, ?, ?, ?, ?)",
-                arguments: [identity.userID, identity.userName, identity.email, identity.costCenter,
-                            fromFile.contains(identity.userID) ? "identities.csv" : "cloudtrail"])
+                arguments: [
+                    identity.userID, identity.userName, identity.email, identity.costCenter,
+                    fromFile.contains(identity.userID) ? "identities.csv" : "cloudtrail",
+                ])
         }
         return directory
     }
@@ -60,17 +67,21 @@ enum IdentityDeriver {
     // MARK: Clusters, security configurations, the policy timeline
 
     static func clustersAndPolicies(_ db: Database) throws {
-        for table in ["emr_cluster", "security_configuration", "policy_change"] { try db.execute(sql: "DELETE FROM \(table)") }
-        let events = try Row.fetchAll(db, sql: """
-            SELECT event_id, event_time, event_source, event_name, recipient_account_id, identity_arn, user_name,
-                   principal_id, on_behalf_of_user_id, request_parameters, response_elements, error_code
-            FROM ct_event
-            WHERE error_code IS NULL AND (
-                  (event_source = 'elasticmapreduce.amazonaws.com'
-                   AND event_name IN ('RunJobFlow', 'CreateSecurityConfiguration', 'DeleteSecurityConfiguration'))
-               OR (event_source = 'sso.amazonaws.com' AND event_name = 'PutApplicationSessionConfiguration'))
-            ORDER BY event_time, event_id
-            """)
+        for table in ["emr_cluster", "security_configuration", "policy_change"] {
+            try db.execute(sql: "DELETE FROM \(table)")
+        }
+        let events = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT event_id, event_time, event_source, event_name, recipient_account_id, identity_arn, user_name,
+                       principal_id, on_behalf_of_user_id, request_parameters, response_elements, error_code
+                FROM ct_event
+                WHERE error_code IS NULL AND (
+                      (event_source = 'elasticmapreduce.amazonaws.com'
+                       AND event_name IN ('RunJobFlow', 'CreateSecurityConfiguration', 'DeleteSecurityConfiguration'))
+                   OR (event_source = 'sso.amazonaws.com' AND event_name = 'PutApplicationSessionConfiguration'))
+                ORDER BY event_time, event_id
+                """)
         var appStatus: [String: String] = [:]
         var securityFlag: [String: Bool?] = [:]
         /// The Identity Center application role each security configuration names.
@@ -92,26 +103,34 @@ enum IdentityDeriver {
                 // The service, instance-profile and autoscaling roles; the runtime role of the
                 // steps it starts; and the Identity Center application role its security
                 // configuration names, which relays the user's identity (formats.md §3.6).
-                var roles = ["serviceRole", "jobFlowRole", "autoScalingRole", "stepExecutionRoleArn"].compactMap { JSONValue.string(request, $0) }
-                if let name = JSONValue.string(request, "securityConfiguration"), let role = securityRole[name] { roles.append(role) }
+                var roles = ["serviceRole", "jobFlowRole", "autoScalingRole", "stepExecutionRoleArn"].compactMap {
+                    JSONValue.string(request, $0)
+                }
+                if let name = JSONValue.string(request, "securityConfiguration"), let role = securityRole[name] {
+                    roles.append(role)
+                }
                 try db.execute(
                     sql: """
                         INSERT OR REPLACE INTO emr_cluster (cluster_id, created_at, account_id, release_label, security_configuration, roles, event_id)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [cluster, time, account, JSONValue.string(request, "releaseLabel"),
-                                JSONValue.string(request, "securityConfiguration"), JSONText.canonical(roles), id])
+                    arguments: [
+                        cluster, time, account, JSONValue.string(request, "releaseLabel"),
+                        JSONValue.string(request, "securityConfiguration"), JSONText.canonical(roles), id,
+                    ])
             case "CreateSecurityConfiguration":
                 guard let name = JSONValue.string(request, "name") else { continue }
                 let flag = backgroundFlag(JSONValue.string(request, "securityConfiguration"))
                 securityRole[name] = identityCenterRole(JSONValue.string(request, "securityConfiguration"))
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO security_configuration (name, created_at, account_id, background_enabled, event_id) VALUES (?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT OR REPLACE INTO security_configuration (name, created_at, account_id, background_enabled, event_id) VALUES (?, ?, ?, ?, ?)",
                     arguments: [name, time, account, flag.map { $0 ? 1 : 0 }, id])
                 let old = securityFlag[name].flatMap { $0 }
                 securityFlag[name] = flag
-                try change(db, time, account, actor, "CreateSecurityConfiguration", name, "EnableUserBackgroundSession",
-                           old.map { "\($0)" }, flag.map { "\($0)" }, id)
+                try change(
+                    db, time, account, actor, "CreateSecurityConfiguration", name, "EnableUserBackgroundSession",
+                    old.map { "\($0)" }, flag.map { "\($0)" }, id)
             case "DeleteSecurityConfiguration":
                 guard let name = JSONValue.string(request, "name") else { continue }
                 try db.execute(
@@ -119,14 +138,16 @@ enum IdentityDeriver {
                     arguments: [time, name])
                 let old = securityFlag[name].flatMap { $0 }
                 securityFlag[name] = nil
-                try change(db, time, account, actor, "DeleteSecurityConfiguration", name, "EnableUserBackgroundSession",
-                           old.map { "\($0)" }, nil, id)
+                try change(
+                    db, time, account, actor, "DeleteSecurityConfiguration", name, "EnableUserBackgroundSession",
+                    old.map { "\($0)" }, nil, id)
             default:  // PutApplicationSessionConfiguration
                 guard let app = JSONValue.string(request, "applicationArn"),
                     let status = JSONValue.string(request, "userBackgroundSessionApplicationStatus")
                 else { continue }
-                try change(db, time, account, actor, "PutApplicationSessionConfiguration", app,
-                           "UserBackgroundSessionApplicationStatus", appStatus[app], status, id)
+                try change(
+                    db, time, account, actor, "PutApplicationSessionConfiguration", app,
+                    "UserBackgroundSessionApplicationStatus", appStatus[app], status, id)
                 appStatus[app] = status
             }
         }
@@ -185,7 +206,8 @@ enum IdentityDeriver {
         /// The columns `identityColumns` names, in order, for a session of `cluster` created at
         /// `created` (`createdAt` is its stored text), that ran `duration` seconds at `cost`.
         func columns(
-            _ db: Database, cluster: String, batch: Bool, owner: String?, proxyUser: String?, created: Int64, createdAt: String,
+            _ db: Database, cluster: String, batch: Bool, owner: String?, proxyUser: String?, created: Int64,
+            createdAt: String,
             duration: Int64, cost: Double?
         ) throws -> [SQLValue] {
             let end = created + duration
@@ -200,8 +222,11 @@ enum IdentityDeriver {
                 interactive = covered(w, from: created, to: end)
                 background = duration - interactive!
             }
-            let observed = batch ? nil : background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
-            let backgroundCost = background.flatMap { b in cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 } }
+            let observed =
+                batch ? nil : background.map { $0 > backgroundGraceSeconds ? "background" : "interactive" } ?? "unknown"
+            let backgroundCost = background.flatMap { b in
+                cost.map { duration > 0 ? $0 * Double(b) / Double(duration) : 0 }
+            }
 
             var status: String
             var onBehalfOf: Int64?
@@ -210,7 +235,8 @@ enum IdentityDeriver {
                 status = "missing"
             } else if let identity {
                 let clusterRoles = roles[cluster].flatMap { $0.isEmpty ? nil : $0 }
-                let count = try propagatedEvents(db, userID: identity.userID, from: created, to: end, roles: clusterRoles)
+                let count = try propagatedEvents(
+                    db, userID: identity.userID, from: created, to: end, roles: clusterRoles)
                 onBehalfOf = count
                 status = count > 0 ? "propagated" : "asserted"
                 basis = clusterRoles == nil ? "any_role" : "cluster_role"
@@ -245,12 +271,15 @@ enum IdentityDeriver {
             out[row["cluster_id"], default: []].formUnion(list.map(roleName))
         }
         for (cluster, list) in settings.clusterRoles { out[cluster, default: []].formUnion(list.map(roleName)) }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT request_parameters FROM ct_event
-            WHERE event_source = 'elasticmapreduce.amazonaws.com' AND event_name IN ('AddJobFlowSteps', 'GetClusterSessionCredentials')
-              AND error_code IS NULL
-            ORDER BY event_time, event_id
-            """) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT request_parameters FROM ct_event
+                WHERE event_source = 'elasticmapreduce.amazonaws.com' AND event_name IN ('AddJobFlowSteps', 'GetClusterSessionCredentials')
+                  AND error_code IS NULL
+                ORDER BY event_time, event_id
+                """)
+        {
             let request = JSONValue.object(row["request_parameters"])
             guard let cluster = JSONValue.string(request, "jobFlowId") ?? JSONValue.string(request, "clusterId"),
                 let role = JSONValue.string(request, "executionRoleArn"), out[cluster] != nil
@@ -270,13 +299,18 @@ enum IdentityDeriver {
     /// unknown, of any role (a weaker check, which the session's `propagation_basis` names). The
     /// user's own Identity Center events (sign-in, portal, logout) carry `onBehalfOf` too, but
     /// they are the user acting, not the cluster acting as the user: they prove nothing.
-    static func propagatedEvents(_ db: Database, userID: String, from: Int64, to: Int64, roles: Set<String>?) throws -> Int64 {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT session_issuer_arn FROM ct_event
-            WHERE on_behalf_of_user_id = ? AND event_time >= ? AND event_time < ?
-              AND identity_type = 'AssumedRole' AND session_issuer_arn IS NOT NULL
-            """, arguments: [userID, SessionDeriver.isoMillis(from), SessionDeriver.isoMillis(to + 1)])
+    static func propagatedEvents(_ db: Database, userID: String, from: Int64, to: Int64, roles: Set<String>?) throws
+        -> Int64
+    {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT session_issuer_arn FROM ct_event
+                WHERE on_behalf_of_user_id = ? AND event_time >= ? AND event_time < ?
+                  AND identity_type = 'AssumedRole' AND session_issuer_arn IS NOT NULL
+                """, arguments: [userID, SessionDeriver.isoMillis(from), SessionDeriver.isoMillis(to + 1)])
         guard let roles, !roles.isEmpty else { return Int64(rows.count) }
-        return Int64(rows.filter { (($0["session_issuer_arn"] as String?).map(roleName)).map(roles.contains) ?? false }.count)
+        return Int64(
+            rows.filter { (($0["session_issuer_arn"] as String?).map(roleName)).map(roles.contains) ?? false }.count)
     }
 }

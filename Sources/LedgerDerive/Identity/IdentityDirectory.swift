@@ -31,7 +31,9 @@ struct IdentityDirectory {
             byName[identity.userName.lowercased(), default: []].append(identity)
             if let email = identity.email?.lowercased(), !email.isEmpty {
                 byEmail[email, default: []].append(identity)
-                if let at = email.firstIndex(of: "@") { byLocalPart[String(email[..<at]), default: []].append(identity) }
+                if let at = email.firstIndex(of: "@") {
+                    byLocalPart[String(email[..<at]), default: []].append(identity)
+                }
             }
             // A user name that is itself an e-mail address.
             let name = identity.userName.lowercased()

@@ -22,7 +22,9 @@ enum JSONValue {
     }
 
     static func bool(_ value: Any) -> Bool? {
-        if let s = value as? String { return s.lowercased() == "true" ? true : (s.lowercased() == "false" ? false : nil) }
+        if let s = value as? String {
+            return s.lowercased() == "true" ? true : (s.lowercased() == "false" ? false : nil)
+        }
         if let n = value as? NSNumber { return n.boolValue }
         return nil
     }

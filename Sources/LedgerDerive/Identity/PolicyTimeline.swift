@@ -16,16 +16,28 @@ struct PolicyTimeline {
     var applicationStatus: [(String, String, String)] = []
 
     init(_ db: Database) throws {
-        for r in try Row.fetchAll(db, sql: "SELECT cluster_id, created_at, release_label, security_configuration FROM emr_cluster") {
-            clusters[r["cluster_id"]] = Cluster(created: r["created_at"], release: r["release_label"], securityConfiguration: r["security_configuration"])
+        for r in try Row.fetchAll(
+            db, sql: "SELECT cluster_id, created_at, release_label, security_configuration FROM emr_cluster")
+        {
+            clusters[r["cluster_id"]] = Cluster(
+                created: r["created_at"], release: r["release_label"],
+                securityConfiguration: r["security_configuration"])
         }
-        for r in try Row.fetchAll(db, sql: "SELECT name, created_at, deleted_at, background_enabled FROM security_configuration ORDER BY created_at") {
-            configurations.append((r["name"], r["created_at"], r["deleted_at"], (r["background_enabled"] as Int?).map { $0 == 1 }))
+        for r in try Row.fetchAll(
+            db,
+            sql:
+                "SELECT name, created_at, deleted_at, background_enabled FROM security_configuration ORDER BY created_at"
+        ) {
+            configurations.append(
+                (r["name"], r["created_at"], r["deleted_at"], (r["background_enabled"] as Int?).map { $0 == 1 }))
         }
-        for r in try Row.fetchAll(db, sql: """
-            SELECT event_time, target, new_value FROM policy_change
-            WHERE event_name = 'PutApplicationSessionConfiguration' ORDER BY event_time, event_id
-            """) {
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT event_time, target, new_value FROM policy_change
+                WHERE event_name = 'PutApplicationSessionConfiguration' ORDER BY event_time, event_id
+                """)
+        {
             applicationStatus.append((r["event_time"], r["target"], r["new_value"]))
         }
     }
@@ -47,7 +59,8 @@ struct PolicyTimeline {
         // `…Z` → `….000Z`; on the bytes when the only `Z` is the last (the stored form): this
         // runs once per session, too often for Foundation's replacing (benchmarks/NOTES.md,
         // `PolicyTimeline.mode`).
-        let stamp = at.utf8.last == 0x5A && at.utf8.dropLast().allSatisfy({ $0 != 0x5A })
+        let stamp =
+            at.utf8.last == 0x5A && at.utf8.dropLast().allSatisfy({ $0 != 0x5A })
             ? String(decoding: at.utf8.dropLast(), as: UTF8.self) + ".000Z"
             : at.replacingOccurrences(of: "Z", with: ".000Z")
         var facts: [Bool?] = [applicationAllowsBackground(at: stamp)]
@@ -55,7 +68,9 @@ struct PolicyTimeline {
             facts.append(cluster.release.flatMap(Self.releaseAllowsBackground))
             if let name = cluster.securityConfiguration {
                 // The configuration as it was when the cluster was launched (they cannot be edited).
-                let config = configurations.last { $0.0 == name && $0.1 <= cluster.created && ($0.2 ?? "~") > cluster.created }
+                let config = configurations.last {
+                    $0.0 == name && $0.1 <= cluster.created && ($0.2 ?? "~") > cluster.created
+                }
                 facts.append(config?.3)
             } else {
                 facts.append(false)  // launched without a security configuration: no Identity Center at all

@@ -18,12 +18,15 @@ extension SessionDeriver {
                 e.file_id, e.line, e.at, e.event, e.session_type, e.session_id, e.app_id, e.owner, e.proxy_user, e.kind,
                 e.driver_memory, e.driver_cores, e.executor_memory, e.executor_cores, e.num_executors, e.queue, e.conf, e.detail
                 """
-            r = RawStatement(try db.makeStatement(sql: byFileStart
-                ? """
-                    SELECT \(columns) FROM livy_event e JOIN input_file f ON f.id = e.file_id
-                    WHERE e.cluster_id IS ? ORDER BY e.at, f.first_event, f.path, e.line
-                    """
-                : "SELECT \(columns) FROM livy_event e WHERE e.cluster_id IS ? ORDER BY e.at, e.file_id, e.line"))
+            r = RawStatement(
+                try db.makeStatement(
+                    sql: byFileStart
+                        ? """
+                        SELECT \(columns) FROM livy_event e JOIN input_file f ON f.id = e.file_id
+                        WHERE e.cluster_id IS ? ORDER BY e.at, f.first_event, f.path, e.line
+                        """
+                        : "SELECT \(columns) FROM livy_event e WHERE e.cluster_id IS ? ORDER BY e.at, e.file_id, e.line"
+                ))
         }
 
         @inline(__always) func reset() { r.reset() }

@@ -82,22 +82,29 @@ final class ParallelSessions {
         for index in clusters.indices {
             // The blocks are held here only: each is let go once its job has it.
             var blocks = Self.blocks(try workers.take(next.walk))
-            guard case .lookedUp(let found) = try workers.take(next.lookups) else { preconditionFailure("a cluster's lookups") }
+            guard case .lookedUp(let found) = try workers.take(next.lookups) else {
+                preconditionFailure("a cluster's lookups")
+            }
             let asOf = clusters[index].asOf
             var tickets: [Int] = []
             func submitBlock() {
                 let builds = blocks[tickets.count]
                 blocks[tickets.count] = []  // the job holds the only copy: freed when finished
                 let (settings, identity) = (settings, identity)
-                tickets.append(workers.submit { reader in
-                    .finished(try SessionDeriver.finish(
-                        reader.db, reader.statements, found, builds, asOf: asOf, settings: settings, identity: identity))
-                })
+                tickets.append(
+                    workers.submit { reader in
+                        .finished(
+                            try SessionDeriver.finish(
+                                reader.db, reader.statements, found, builds, asOf: asOf, settings: settings,
+                                identity: identity))
+                    })
             }
             while tickets.count < min(shape.ahead, blocks.count) { submitBlock() }
             if index + 1 < clusters.count { next = request(index + 1, on: workers) }
             for block in blocks.indices {
-                guard case .finished(let rows) = try workers.take(tickets[block]) else { preconditionFailure("a block's rows") }
+                guard case .finished(let rows) = try workers.take(tickets[block]) else {
+                    preconditionFailure("a block's rows")
+                }
                 if tickets.count < blocks.count { submitBlock() }
                 sinceGivenBack += rows.rowCount
                 try write(rows)

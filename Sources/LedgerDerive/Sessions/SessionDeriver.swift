@@ -22,16 +22,21 @@ enum SessionDeriver {
     /// connection of its own (``ParallelSessions``), and this one only writes them, in the same
     /// order as without. Either way they are written a block at a time.
     static func rebuild(
-        _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext, readers: LedgerReaders? = nil,
+        _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext,
+        readers: LedgerReaders? = nil,
         shape: ParallelSessions.Shape = .automatic
     ) throws {
         // Clusters without an `as_of` have no events, hence no sessions.
-        let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id").compactMap { row in
+        let clusters = try Row.fetchAll(db, sql: "SELECT cluster_id, as_of FROM cluster ORDER BY cluster_id").compactMap
+        { row in
             (row["as_of"] as String?).flatMap(seconds).map { (id: row["cluster_id"] as String, asOf: $0) }
         }
         if let readers, shape.threads > 1 {
-            let parallel = ParallelSessions(clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
-            try parallel.run(meanwhile: { try db.execute(sql: "DELETE FROM session") }) { rows in try MultiRowInsert.insert(db, rows) }
+            let parallel = ParallelSessions(
+                clusters: clusters, readers: readers, shape: shape, settings: settings, identity: identity)
+            try parallel.run(
+                meanwhile: { try db.execute(sql: "DELETE FROM session") },
+                write: { rows in try MultiRowInsert.insert(db, rows) })
             return
         }
         try db.execute(sql: "DELETE FROM session")
@@ -39,8 +44,10 @@ enum SessionDeriver {
         for cluster in clusters {
             let found = try ClusterLookups(db, statements, clusterID: cluster.id)
             for block in try walk(db, clusterID: cluster.id).blocks {
-                try MultiRowInsert.insert(db, try finish(
-                    db, statements, found, block, asOf: cluster.asOf, settings: settings, identity: identity))
+                try MultiRowInsert.insert(
+                    db,
+                    try finish(
+                        db, statements, found, block, asOf: cluster.asOf, settings: settings, identity: identity))
             }
         }
     }

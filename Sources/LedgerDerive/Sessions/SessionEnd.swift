@@ -9,10 +9,14 @@ extension SessionDeriver {
 
     /// The columns `finish` fills, in its order; the identity columns follow.
     static let columns = [
-        "session_key", "cluster_id", "server_started_at", "livy_session_id", "session_type", "kind", "owner", "proxy_user",
-        "app_id", "app_link", "queue", "created_at", "ready_at", "ended_at", "end_reason", "end_evidence", "last_activity_at",
-        "activity_source", "statements", "duration_s", "idle_tail_s", "vcore_seconds", "memory_mb_seconds", "requested_vcores",
-        "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id", "line",
+        "session_key", "cluster_id", "server_started_at", "livy_session_id", "session_type", "kind", "owner",
+        "proxy_user",
+        "app_id", "app_link", "queue", "created_at", "ready_at", "ended_at", "end_reason", "end_evidence",
+        "last_activity_at",
+        "activity_source", "statements", "duration_s", "idle_tail_s", "vcore_seconds", "memory_mb_seconds",
+        "requested_vcores",
+        "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id",
+        "line",
     ]
 
     /// The rows of a block of sessions (``finish(_:_:_:_:asOf:settings:identity:)`` of each),
@@ -24,7 +28,8 @@ extension SessionDeriver {
     ) throws -> TableBatch {
         var rows = TableBatch(table: "session", columns: allColumns)
         for build in builds {
-            rows.append(line: 0, try finish(db, statements, found, build, asOf: asOf, settings: settings, identity: identity))
+            rows.append(
+                line: 0, try finish(db, statements, found, build, asOf: asOf, settings: settings, identity: identity))
         }
         return rows
     }
@@ -44,7 +49,8 @@ extension SessionDeriver {
         let yarnEnd = app?.finish.flatMap { $0 <= asOf ? $0 : nil }
         // SPEC §4's candidates, and the app-lookup failure: the session is dead from then on.
         let endCandidates: [(Int64, String)] = [
-            b.deleteLine?.pair, b.stopLine?.pair, b.restart?.pair, yarnEnd.map { ($0, app!.evidence) }, b.appNotFound?.pair,
+            b.deleteLine?.pair, b.stopLine?.pair, b.restart?.pair, yarnEnd.map { ($0, app!.evidence) },
+            b.appNotFound?.pair,
         ].compactMap { $0 }
         let ended = endCandidates.min { $0.0 < $1.0 }
 
@@ -54,7 +60,10 @@ extension SessionDeriver {
         if found.requestKeys.contains(ClusterLookups.RequestKey(type: b.type, id: b.id)) {
             let q = statements.requests
             q.reset()
-            try q.bind([.optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
+            try q.bind([
+                .optionalText(storedClusterID(b.clusterID)), .text(b.type), .integer(b.id), .text(isoMillis(b.created)),
+                .text(isoMillis(windowEnd + 1)),
+            ])
             while try q.step() {
                 requests.append(Request(q))
             }
@@ -69,7 +78,10 @@ extension SessionDeriver {
         if b.type != "batch", found.statementSessions.contains(b.id) {
             let r = statements.restStatements
             r.reset()
-            try r.bind([.optionalText(storedClusterID(b.clusterID)), .integer(b.id), .text(isoMillis(b.created)), .text(isoMillis(windowEnd + 1))])
+            try r.bind([
+                .optionalText(storedClusterID(b.clusterID)), .integer(b.id), .text(isoMillis(b.created)),
+                .text(isoMillis(windowEnd + 1)),
+            ])
             while try r.step() { restStatements.append(RestStatement(r)) }
             r.reset()
         }
@@ -114,7 +126,8 @@ extension SessionDeriver {
             (reason, evidence) = ("start_failed", nf.evidence)
         } else if b.ready == nil && ended != nil {
             (reason, evidence) = ("start_failed", "no ready line")
-        } else if let idle = b.idleLine, !idleIsPurge, !finishedBefore(idle.at), livyEnd.map({ $0 >= idle.at }) ?? true {
+        } else if let idle = b.idleLine, !idleIsPurge, !finishedBefore(idle.at), livyEnd.map({ $0 >= idle.at }) ?? true
+        {
             (reason, evidence) = ("idle_timeout", idle.evidence)
         } else if let hb = b.heartbeat, !finishedBefore(hb.at) {
             (reason, evidence) = ("heartbeat_expired", hb.evidence)
@@ -162,7 +175,9 @@ extension SessionDeriver {
         } else if reason != "start_failed", let rate {
             basis = "requested"
             let hours = Double(duration) / 3600
-            cost = Double(requested.vcores) * hours * rate.vcpuHourUSD + Double(requested.memoryMB) / 1024 * hours * rate.gbHourUSD
+            cost =
+                Double(requested.vcores) * hours * rate.vcpuHourUSD + Double(requested.memoryMB) / 1024 * hours
+                * rate.gbHourUSD
         }
         let idleCost = cost.map { duration > 0 ? $0 * Double(idleTail) / Double(duration) : 0 }
 
@@ -174,12 +189,15 @@ extension SessionDeriver {
             text(b.owner), text(b.proxyUser), text(b.appID), text(b.appLink), text(app?.queue ?? b.queue),
             text(iso(b.created)), text(b.ready.map(iso)), text(endedAt.map(iso)), text(reason), text(evidence),
             text(iso(last)), text(activitySource), integer(Int64(statementCount)), integer(duration), integer(idleTail),
-            integer(app?.vcoreSeconds), integer(app?.memorySeconds), integer(requested.vcores), integer(requested.memoryMB),
+            integer(app?.vcoreSeconds), integer(app?.memorySeconds), integer(requested.vcores),
+            integer(requested.memoryMB),
             text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
             integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
-        ] + (try identity.columns(
-            db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser, created: b.created, createdAt: iso(b.created),
-            duration: duration, cost: cost))
+        ]
+            + (try identity.columns(
+                db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser,
+                created: b.created, createdAt: iso(b.created),
+                duration: duration, cost: cost))
     }
 
     /// A YARN state or final status that says the app did not end well.

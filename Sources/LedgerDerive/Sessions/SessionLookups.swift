@@ -38,32 +38,44 @@ extension SessionDeriver {
                 """
             appByID = RawStatement(try db.makeStatement(sql: select + " WHERE a.app_id = ?"))
             clusterApps = RawStatement(try db.makeStatement(sql: select + " WHERE a.cluster_id IS ?"))
-            clusterRequestKeys = RawStatement(try db.makeStatement(sql: """
-                SELECT DISTINCT session_type, session_id FROM livy_request WHERE cluster_id IS ?
-                """))
-            clusterStatementSessions = RawStatement(try db.makeStatement(sql: """
-                SELECT DISTINCT session_id FROM livy_statement WHERE cluster_id IS ?
-                """))
+            clusterRequestKeys = RawStatement(
+                try db.makeStatement(
+                    sql: """
+                        SELECT DISTINCT session_type, session_id FROM livy_request WHERE cluster_id IS ?
+                        """))
+            clusterStatementSessions = RawStatement(
+                try db.makeStatement(
+                    sql: """
+                        SELECT DISTINCT session_id FROM livy_statement WHERE cluster_id IS ?
+                        """))
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
-            appByTag = RawStatement(try db.makeStatement(sql: select + """
-                 WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
-                   AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
-                 ORDER BY a.start_time LIMIT 1
-                """))
-            appByName = RawStatement(try db.makeStatement(sql: select + """
-                 WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
-                   AND a.name = ?
-                 ORDER BY a.start_time LIMIT 1
-                """))
-            requests = RawStatement(try db.makeStatement(sql: """
-                SELECT at, action, status, file_id, line FROM livy_request
-                WHERE cluster_id IS ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
-                ORDER BY at
-                """))
-            restStatements = RawStatement(try db.makeStatement(sql: """
-                SELECT DISTINCT statement_id, started, completed FROM livy_statement
-                WHERE cluster_id IS ? AND session_id = ? AND started >= ? AND started < ?
-                """))
+            appByTag = RawStatement(
+                try db.makeStatement(
+                    sql: select + """
+                         WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                           AND (',' || lower(a.application_tags)) LIKE ? ESCAPE '\\'
+                         ORDER BY a.start_time LIMIT 1
+                        """))
+            appByName = RawStatement(
+                try db.makeStatement(
+                    sql: select + """
+                         WHERE a.cluster_id IS ? AND coalesce(a.submit_time, a.start_time) BETWEEN ? AND ?
+                           AND a.name = ?
+                         ORDER BY a.start_time LIMIT 1
+                        """))
+            requests = RawStatement(
+                try db.makeStatement(
+                    sql: """
+                        SELECT at, action, status, file_id, line FROM livy_request
+                        WHERE cluster_id IS ? AND session_type = ? AND session_id = ? AND at >= ? AND at < ?
+                        ORDER BY at
+                        """))
+            restStatements = RawStatement(
+                try db.makeStatement(
+                    sql: """
+                        SELECT DISTINCT statement_id, started, completed FROM livy_statement
+                        WHERE cluster_id IS ? AND session_id = ? AND started >= ? AND started < ?
+                        """))
         }
     }
 
@@ -71,7 +83,8 @@ extension SessionDeriver {
     static func app(_ statement: RawStatement) -> App? {
         guard let id = statement.text(0) else { return nil }
         return App(
-            id: id, state: statement.text(1), finalStatus: statement.text(9), finish: statement.text(2).flatMap(seconds),
+            id: id, state: statement.text(1), finalStatus: statement.text(9),
+            finish: statement.text(2).flatMap(seconds),
             vcoreSeconds: statement.integer(3), memorySeconds: statement.integer(4), queue: statement.text(5),
             killedBy: statement.text(8), evidence: "yarn_app \(statement.integer(6) ?? 0):\(statement.integer(7) ?? 0)")
     }
@@ -157,9 +170,12 @@ extension SessionDeriver {
             return SessionDeriver.app(statement)
         }
         if let id = b.appID { return try found.apps[id] ?? first(statements.appByID, [.text(id)]) }
-        let window: [SQLValue] = [.optionalText(storedClusterID(b.clusterID)), .text(isoMillis(b.created - 60)), .text(isoMillis(end + 60))]
+        let window: [SQLValue] = [
+            .optionalText(storedClusterID(b.clusterID)), .text(isoMillis(b.created - 60)), .text(isoMillis(end + 60)),
+        ]
         let prefix = b.type == "batch" ? "livy-batch-\(b.id)-" : "livy-session-\(b.id)-"
-        var app = try first(statements.appByTag, window + [.text(("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_"))])
+        var app = try first(
+            statements.appByTag, window + [.text(("%," + prefix + "%").replacingOccurrences(of: "_", with: "\\_"))])
         if app != nil { b.appLink = "tag" }
         if app == nil, b.type == "interactive" {
             app = try first(statements.appByName, window + [.text("livy-session-\(b.id)")])

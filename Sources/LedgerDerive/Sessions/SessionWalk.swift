@@ -89,12 +89,15 @@ extension SessionDeriver {
         case serverStart, serverStop, recovered, create, ready, idleTimeout, finishedPurge, heartbeatExpired
         case deleting, deleted, stopped, appNotFound
 
-        private static let names: [(name: [UInt8], event: WalkEvent)] = ([
-            ("ready", .ready), ("deleting", .deleting), ("deleted", .deleted), ("create", .create), ("stopped", .stopped),
-            ("idle_timeout", .idleTimeout), ("finished_purge", .finishedPurge), ("heartbeat_expired", .heartbeatExpired),
-            ("app_not_found", .appNotFound), ("server_start", .serverStart), ("server_stop", .serverStop),
-            ("recovered", .recovered),
-        ] as [(String, WalkEvent)]).map { (Array($0.0.utf8), $0.1) }
+        private static let names: [(name: [UInt8], event: WalkEvent)] =
+            ([
+                ("ready", .ready), ("deleting", .deleting), ("deleted", .deleted), ("create", .create),
+                ("stopped", .stopped),
+                ("idle_timeout", .idleTimeout), ("finished_purge", .finishedPurge),
+                ("heartbeat_expired", .heartbeatExpired),
+                ("app_not_found", .appNotFound), ("server_start", .serverStart), ("server_stop", .serverStop),
+                ("recovered", .recovered),
+            ] as [(String, WalkEvent)]).map { (Array($0.0.utf8), $0.1) }
 
         /// The event these bytes name, or nil for one the walk does not act on.
         init?(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -183,7 +186,8 @@ extension SessionDeriver {
                 guard let sid else { return nil }
                 // 0.7/0.8 delete lines say "session N" without a type: interactive first.
                 guard let typeCode else {
-                    return active[RunKey(type: TypeCodes.interactive, id: sid)] ?? active[RunKey(type: TypeCodes.batch, id: sid)]
+                    return active[RunKey(type: TypeCodes.interactive, id: sid)]
+                        ?? active[RunKey(type: TypeCodes.batch, id: sid)]
                 }
                 return active[RunKey(type: typeCode, id: sid)]
             }
@@ -260,7 +264,10 @@ extension SessionDeriver {
                 switch event {
                 case .ready:
                     if all[i].ready == nil { all[i].ready = at }
-                    if let app = row.appID { all[i].appID = app; all[i].appLink = "ready_line" }
+                    if let app = row.appID {
+                        all[i].appID = app
+                        all[i].appLink = "ready_line"
+                    }
                     if all[i].owner == nil { all[i].owner = row.owner }
                     if all[i].proxyUser == nil { all[i].proxyUser = row.proxyUser }
                     if all[i].kind == nil { all[i].kind = row.kind }

@@ -66,7 +66,9 @@ extension SessionDeriver {
             guard let key = string(), i < n, u[i] == 0x3A else { return nil }
             i += 1
             guard let value = string() else { return nil }
-            if key.count == name.utf8CodeUnitCount, memcmp(u.baseAddress! + key.lowerBound, name.utf8Start, key.count) == 0 {
+            if key.count == name.utf8CodeUnitCount,
+                memcmp(u.baseAddress! + key.lowerBound, name.utf8Start, key.count) == 0
+            {
                 if seen { return nil }
                 seen = true
                 count = Int64(String(decoding: UnsafeBufferPointer(rebasing: u[value]), as: UTF8.self))

@@ -186,8 +186,11 @@ struct JSONRecordSplitter {
         while i < record.count {
             if record[i] == 0x7B {
                 var j = i + 1
-                while j < record.count, record[j] == 0x20 || record[j] == 0x0A || record[j] == 0x0D || record[j] == 0x09 { j += 1 }
-                if j + marker.count <= record.count, Array(record[j..<(j + marker.count)]) == marker { starts.append(i) }
+                while j < record.count, record[j] == 0x20 || record[j] == 0x0A || record[j] == 0x0D || record[j] == 0x09
+                { j += 1 }
+                if j + marker.count <= record.count, Array(record[j..<(j + marker.count)]) == marker {
+                    starts.append(i)
+                }
             }
             i += 1
         }
@@ -198,10 +201,20 @@ struct JSONRecordSplitter {
             for k in start..<record.count {
                 let c = record[k]
                 if inString {
-                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                    if escaped {
+                        escaped = false
+                    } else if c == 0x5C {
+                        escaped = true
+                    } else if c == 0x22 {
+                        inString = false
+                    }
                     continue
                 }
-                if c == 0x22 { inString = true } else if c == 0x7B { depth += 1 } else if c == 0x7D {
+                if c == 0x22 {
+                    inString = true
+                } else if c == 0x7B {
+                    depth += 1
+                } else if c == 0x7D {
                     depth -= 1
                     if depth == 0 { return record[start...k] }
                 }

@@ -60,7 +60,10 @@ public enum JSONSyntax {
             guard depth <= JSONSyntax.maxDepth else { return false }
             i += 1  // {
             skipSpace()
-            if peek == 0x7D { i += 1; return true }
+            if peek == 0x7D {
+                i += 1
+                return true
+            }
             while true {
                 skipSpace()
                 guard peek == 0x22, string() else { return false }
@@ -72,7 +75,9 @@ public enum JSONSyntax {
                 skipSpace()
                 switch peek {
                 case 0x2C: i += 1
-                case 0x7D: i += 1; return true
+                case 0x7D:
+                    i += 1
+                    return true
                 default: return false
                 }
             }
@@ -82,14 +87,19 @@ public enum JSONSyntax {
             guard depth <= JSONSyntax.maxDepth else { return false }
             i += 1  // [
             skipSpace()
-            if peek == 0x5D { i += 1; return true }
+            if peek == 0x5D {
+                i += 1
+                return true
+            }
             while true {
                 skipSpace()
                 guard value(depth: depth) else { return false }
                 skipSpace()
                 switch peek {
                 case 0x2C: i += 1
-                case 0x5D: i += 1; return true
+                case 0x5D:
+                    i += 1
+                    return true
                 default: return false
                 }
             }
@@ -108,13 +118,17 @@ public enum JSONSyntax {
                     let ones: UInt64 = 0x0101_0101_0101_0101
                     let quote = w ^ (ones &* 0x22)
                     let backslash = w ^ (ones &* 0x5C)
-                    let flagged = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
+                    let flagged =
+                        ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w)
                     if flagged & 0x8080_8080_8080_8080 != 0 { break }
                     i &+= 8
                 }
                 guard i < b.count else { return false }
                 let c = b[i]
-                if c == 0x22 { i += 1; return true }
+                if c == 0x22 {
+                    i += 1
+                    return true
+                }
                 if c < 0x20 { return false }  // control characters must be escaped
                 if c == 0x5C {
                     i += 1

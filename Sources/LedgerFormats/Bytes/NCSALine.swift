@@ -20,8 +20,10 @@ struct NCSALine {
         guard head.count == 3 else { return nil }
         // dd/MMM/yyyy:HH:mm:ss +hhmm
         let t = open + 1
-        guard b[t + 2] == 0x2F, b[t + 6] == 0x2F, b[t + 11] == 0x3A, b[t + 14] == 0x3A, b[t + 17] == 0x3A, b[t + 20] == 0x20,
-            let d = Log4jLine.digits(b, t, 2), let y = Log4jLine.digits(b, t + 7, 4), let h = Log4jLine.digits(b, t + 12, 2),
+        guard b[t + 2] == 0x2F, b[t + 6] == 0x2F, b[t + 11] == 0x3A, b[t + 14] == 0x3A, b[t + 17] == 0x3A,
+            b[t + 20] == 0x20,
+            let d = Log4jLine.digits(b, t, 2), let y = Log4jLine.digits(b, t + 7, 4),
+            let h = Log4jLine.digits(b, t + 12, 2),
             let mi = Log4jLine.digits(b, t + 15, 2), let s = Log4jLine.digits(b, t + 18, 2),
             let month = months.firstIndex(of: b.string((t + 3)..<(t + 6))),
             let oh = Log4jLine.digits(b, t + 22, 2), let om = Log4jLine.digits(b, t + 24, 2),

@@ -42,10 +42,13 @@ public struct CloudTrailDigest: Sendable, Equatable {
         var logFiles: [LogFile] = []
         for (i, item) in files.enumerated() {
             guard let f = item as? [String: Any] else { throw Problem(reason: "logFiles[\(i)] is not an object") }
-            logFiles.append(LogFile(
-                s3Bucket: try string("s3Bucket", in: f), s3Object: try string("s3Object", in: f),
-                hashValue: try string("hashValue", in: f).lowercased(), hashAlgorithm: optional("hashAlgorithm", in: f) ?? "SHA-256",
-                newestEventTime: optional("newestEventTime", in: f), oldestEventTime: optional("oldestEventTime", in: f)))
+            logFiles.append(
+                LogFile(
+                    s3Bucket: try string("s3Bucket", in: f), s3Object: try string("s3Object", in: f),
+                    hashValue: try string("hashValue", in: f).lowercased(),
+                    hashAlgorithm: optional("hashAlgorithm", in: f) ?? "SHA-256",
+                    newestEventTime: optional("newestEventTime", in: f),
+                    oldestEventTime: optional("oldestEventTime", in: f)))
         }
         return CloudTrailDigest(
             accountID: try string("awsAccountId", in: d), digestStartTime: try string("digestStartTime", in: d),
@@ -71,18 +74,25 @@ public struct CloudTrailDigestFormat: LogFormat {
 
     public static func recognizes(_ head: HeadSample) -> Bool {
         let text = head.lines.prefix(100).joined(separator: "\n")
-        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).first == "{" else { return false }
-        return text.contains("\"digestStartTime\"") && (text.contains("\"logFiles\"") || text.contains("\"digestEndTime\""))
+        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }).first == "{" else {
+            return false
+        }
+        return text.contains("\"digestStartTime\"")
+            && (text.contains("\"logFiles\"") || text.contains("\"digestEndTime\""))
     }
 
     /// The staging tables this format fills.
     public static var tables: [StagingTable] { [digestTable, fileTable] }
 
-    public static let digestTable = StagingTable("ct_digest", columns: [
-        "account_id", "region", "digest_start", "digest_end", "digest_s3_bucket", "digest_s3_object",
-        "previous_s3_bucket", "previous_s3_object", "previous_hash", "log_files",
-    ])
-    public static let fileTable = StagingTable("ct_digest_file", columns: ["digest_s3_object", "s3_bucket", "s3_object", "hash_value", "newest_event", "oldest_event"])
+    public static let digestTable = StagingTable(
+        "ct_digest",
+        columns: [
+            "account_id", "region", "digest_start", "digest_end", "digest_s3_bucket", "digest_s3_object",
+            "previous_s3_bucket", "previous_s3_object", "previous_hash", "log_files",
+        ])
+    public static let fileTable = StagingTable(
+        "ct_digest_file",
+        columns: ["digest_s3_object", "s3_bucket", "s3_object", "hash_value", "newest_event", "oldest_event"])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -108,22 +118,30 @@ public struct CloudTrailDigestFormat: LogFormat {
         }
         do throws(CloudTrailDigest.Problem) {
             let d = try CloudTrailDigest.parse(Data(document.bytes))
-            digests.append(line: 1, [
-                .text(d.accountID), .optionalText(context.input.region), .text(d.digestStartTime), .text(d.digestEndTime),
-                .text(d.digestS3Bucket), .text(d.digestS3Object), .optionalText(d.previousDigestS3Bucket),
-                .optionalText(d.previousDigestS3Object), .optionalText(d.previousDigestHashValue), .integer(Int64(d.logFiles.count)),
-            ])
-            for (i, f) in d.logFiles.enumerated() {
-                files.append(line: i + 1, [
-                    .text(d.digestS3Object), .text(f.s3Bucket), .text(f.s3Object), .text(f.hashValue),
-                    .optionalText(f.newestEventTime), .optionalText(f.oldestEventTime),
+            digests.append(
+                line: 1,
+                [
+                    .text(d.accountID), .optionalText(context.input.region), .text(d.digestStartTime),
+                    .text(d.digestEndTime),
+                    .text(d.digestS3Bucket), .text(d.digestS3Object), .optionalText(d.previousDigestS3Bucket),
+                    .optionalText(d.previousDigestS3Object), .optionalText(d.previousDigestHashValue),
+                    .integer(Int64(d.logFiles.count)),
                 ])
+            for (i, f) in d.logFiles.enumerated() {
+                files.append(
+                    line: i + 1,
+                    [
+                        .text(d.digestS3Object), .text(f.s3Bucket), .text(f.s3Object), .text(f.hashValue),
+                        .optionalText(f.newestEventTime), .optionalText(f.oldestEventTime),
+                    ])
             }
             tally.produced(1 + d.logFiles.count)
             if let t = CloudTrailFormat.millis(d.digestEndTime) { tally.sawEvent(atMillis: t) }
             if let t = CloudTrailFormat.millis(d.digestStartTime) { tally.sawEvent(atMillis: t) }
         } catch {
-            tally.reject(line: 1, reason: "cloudtrail-digest: \(error.reason)", excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
+            tally.reject(
+                line: 1, reason: "cloudtrail-digest: \(error.reason)",
+                excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
         }
         return tally.finish(batches: [digests, files])
     }

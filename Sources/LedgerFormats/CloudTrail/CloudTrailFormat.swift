@@ -16,7 +16,8 @@ import LedgerModel
 /// Values under keys that look like secrets (`credentials`, `sessionToken`, …) are stored as `***`.
 public struct CloudTrailFormat: LogFormat {
     public static let name = "cloudtrail"
-    public static let summary = "AWS CloudTrail logs (JSON, gzipped or not): sign-ins, identities, roles, EMR and SageMaker events"
+    public static let summary =
+        "AWS CloudTrail logs (JSON, gzipped or not): sign-ins, identities, roles, EMR and SageMaker events"
     public static let inputMode = InputMode.bytes
     /// 2: EMR's `AddJobFlowSteps` and `GetClusterSessionCredentials` kept (runtime roles); two
     /// records with no comma between them flagged.
@@ -60,13 +61,15 @@ public struct CloudTrailFormat: LogFormat {
     /// The staging tables this format fills.
     public static var tables: [StagingTable] { [eventTable] }
 
-    public static let eventTable = StagingTable("ct_event", naturalKey: "event_id", columns: [
-        "event_id", "event_time", "event_source", "event_name", "event_type", "aws_region",
-        "recipient_account_id", "source_ip", "error_code", "identity_type", "principal_id", "identity_arn",
-        "identity_account_id", "user_name", "session_issuer_arn", "on_behalf_of_user_id",
-        "on_behalf_of_store_arn", "credential_id", "source_identity", "shared_event_id",
-        "request_parameters", "response_elements", "additional_event_data", "service_event_details", "resources",
-    ])
+    public static let eventTable = StagingTable(
+        "ct_event", naturalKey: "event_id",
+        columns: [
+            "event_id", "event_time", "event_source", "event_name", "event_type", "aws_region",
+            "recipient_account_id", "source_ip", "error_code", "identity_type", "principal_id", "identity_arn",
+            "identity_account_id", "user_name", "session_issuer_arn", "on_behalf_of_user_id",
+            "on_behalf_of_store_arn", "credential_id", "source_identity", "shared_event_id",
+            "request_parameters", "response_elements", "additional_event_data", "service_event_details", "resources",
+        ])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -97,10 +100,16 @@ public struct CloudTrailFormat: LogFormat {
             // Counted as a rejected line so that the file is flagged (data quality, the gates);
             // no record is lost: the ones on both sides are read.
             let next = tally.file.lines + 1
-            tally.reject(line: next, reason: "cloudtrail: no ',' between records \(next - 1) and \(next): the file is not valid JSON there; both records were read", excerpt: "")
+            tally.reject(
+                line: next,
+                reason:
+                    "cloudtrail: no ',' between records \(next - 1) and \(next): the file is not valid JSON there; both records were read",
+                excerpt: "")
         case .oversized:
             tally.sawRecord()
-            tally.reject(line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB", excerpt: "")
+            tally.reject(
+                line: tally.file.lines, reason: "cloudtrail: record larger than \(Self.maxRecordBytes >> 20) MiB",
+                excerpt: "")
         case .checked(let bytes):
             read(bytes)
         case .record(let bytes):
@@ -112,7 +121,9 @@ public struct CloudTrailFormat: LogFormat {
                 let recovered = JSONRecordSplitter.recover(bytes)
                 sawBrokenRecord = true
                 tally.sawRecord()
-                tally.reject(line: tally.file.lines, reason: "cloudtrail: record is not valid JSON", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+                tally.reject(
+                    line: tally.file.lines, reason: "cloudtrail: record is not valid JSON",
+                    excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
                 for slice in recovered { slice.withUnsafeBytes { read($0) } }
             }
         }
@@ -125,13 +136,20 @@ public struct CloudTrailFormat: LogFormat {
         guard let source = Self.valueRange(ofQuoted: Self.eventSourceKey, in: bytes),
             let name = Self.valueRange(ofQuoted: Self.eventNameKey, in: bytes)
         else {
-            tally.reject(line: index, reason: "cloudtrail: record without eventSource and eventName strings", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+            tally.reject(
+                line: index, reason: "cloudtrail: record without eventSource and eventName strings",
+                excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
             return
         }
-        let wanted = Self.isRelevant(source: UnsafeRawBufferPointer(rebasing: bytes[source]), name: UnsafeRawBufferPointer(rebasing: bytes[name]))
-        guard wanted || Self.contains(Self.onBehalfOfKey, in: bytes) || Self.contains(Self.sourceIdentityKey, in: bytes) else {
+        let wanted = Self.isRelevant(
+            source: UnsafeRawBufferPointer(rebasing: bytes[source]), name: UnsafeRawBufferPointer(rebasing: bytes[name])
+        )
+        guard wanted || Self.contains(Self.onBehalfOfKey, in: bytes) || Self.contains(Self.sourceIdentityKey, in: bytes)
+        else {
             skipped += 1
-            if let time = Self.valueRange(ofQuoted: Self.eventTimeKey, in: bytes), let t = Self.millis(raw: UnsafeRawBufferPointer(rebasing: bytes[time])) {
+            if let time = Self.valueRange(ofQuoted: Self.eventTimeKey, in: bytes),
+                let t = Self.millis(raw: UnsafeRawBufferPointer(rebasing: bytes[time]))
+            {
                 tally.sawEvent(atMillis: t)
             }
             return
@@ -146,7 +164,9 @@ public struct CloudTrailFormat: LogFormat {
             tally.sawEvent(atMillis: row.time)
             tally.produced()
         } catch let problem as Problem {
-            tally.reject(line: index, reason: "cloudtrail: \(problem.reason)", excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
+            tally.reject(
+                line: index, reason: "cloudtrail: \(problem.reason)",
+                excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
         } catch {}
     }
 
@@ -160,7 +180,9 @@ public struct CloudTrailFormat: LogFormat {
     }
 
     static let relevantBytes: [RelevantSource] = relevant.keys.sorted().map { source in
-        RelevantSource(source: Array(source.utf8), all: relevant[source]!.contains("*"), names: relevant[source]!.sorted().map { Array($0.utf8) })
+        RelevantSource(
+            source: Array(source.utf8), all: relevant[source]!.contains("*"),
+            names: relevant[source]!.sorted().map { Array($0.utf8) })
     }
 
     /// Whether an event of `source` and `name` (a string value's raw bytes each) is kept for
@@ -172,7 +194,8 @@ public struct CloudTrailFormat: LogFormat {
             a.count == b.count && a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 }
         }
         guard source.allSatisfy({ $0 < 0x80 }), name.allSatisfy({ $0 < 0x80 }), !source.isEmpty, !name.isEmpty else {
-            let source = String(decoding: source, as: UTF8.self), name = String(decoding: name, as: UTF8.self)
+            let source = String(decoding: source, as: UTF8.self)
+            let name = String(decoding: name, as: UTF8.self)
             return relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
         }
         for entry in relevantBytes where same(entry.source, source) {
@@ -210,7 +233,9 @@ public struct CloudTrailFormat: LogFormat {
         let request = try object("requestParameters")
         if sourceIdentity == nil, let s = request?["sourceIdentity"] as? String { sourceIdentity = s }
         func json(_ key: String) -> SQLValue {
-            guard let v = r[key], v is [String: Any] || v is [Any] || v is String || !(v is NSNull) else { return .null }
+            guard let v = r[key], v is [String: Any] || v is [Any] || v is String || !(v is NSNull) else {
+                return .null
+            }
             return .text(JSONText.canonical(Redaction.redact(v)))
         }
         let values: [SQLValue] = [
@@ -252,7 +277,8 @@ public struct CloudTrailFormat: LogFormat {
         let b = UnsafeRawBufferPointer(rebasing: u[..<(u.count - 1)])
         guard b.count >= 19, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A,
             let y = Log4jLine.digits(b, 0, 4), let mo = Log4jLine.digits(b, 5, 2), let d = Log4jLine.digits(b, 8, 2),
-            let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2), let sec = Log4jLine.digits(b, 17, 2),
+            let h = Log4jLine.digits(b, 11, 2), let mi = Log4jLine.digits(b, 14, 2),
+            let sec = Log4jLine.digits(b, 17, 2),
             Log4jLine.valid(mo, d, h, mi, sec)
         else { return nil }
         var ms: Int64 = 0
@@ -274,10 +300,17 @@ public struct CloudTrailFormat: LogFormat {
         var i = 0
         while let at = find(needle, in: bytes, from: i) {
             var j = at + needle.count
-            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
-            guard j < bytes.count, bytes[j] == 0x3A else { i = at + 1; continue }
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 {
+                j += 1
+            }
+            guard j < bytes.count, bytes[j] == 0x3A else {
+                i = at + 1
+                continue
+            }
             j += 1
-            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 { j += 1 }
+            while j < bytes.count, bytes[j] == 0x20 || bytes[j] == 0x0A || bytes[j] == 0x0D || bytes[j] == 0x09 {
+                j += 1
+            }
             guard j < bytes.count, bytes[j] == 0x22 else { return nil }
             let start = j + 1
             var k = start
@@ -312,9 +345,12 @@ public struct CloudTrailFormat: LogFormat {
     public mutating func finish() -> ParsedFile {
         if splitter.isInsideRecord {
             tally.sawRecord()
-            tally.reject(line: tally.file.lines, reason: "cloudtrail: the file ends inside a record (cut JSON)", excerpt: "")
+            tally.reject(
+                line: tally.file.lines, reason: "cloudtrail: the file ends inside a record (cut JSON)", excerpt: "")
         } else if splitter.isInsideDocument && !sawBrokenRecord {
-            tally.reject(line: tally.file.lines + 1, reason: "cloudtrail: the file ends before its Records array is closed (cut JSON)", excerpt: "")
+            tally.reject(
+                line: tally.file.lines + 1,
+                reason: "cloudtrail: the file ends before its Records array is closed (cut JSON)", excerpt: "")
         }
         return tally.finish(batches: [events])
     }

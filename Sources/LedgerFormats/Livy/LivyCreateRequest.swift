@@ -93,7 +93,8 @@ struct CreateRequest {
 
     /// Owner, proxy user and kind, the application id and the state of a ready message in `m`
     /// after `start` (after `Interactive session N created [`).
-    static func ready(_ m: String, from start: String.Index) -> (request: CreateRequest, appID: String?, state: String?) {
+    static func ready(_ m: String, from start: String.Index) -> (request: CreateRequest, appID: String?, state: String?)
+    {
         var m = m
         let offset = m.utf8.distance(from: m.utf8.startIndex, to: start)
         return m.withUTF8 { u in
@@ -121,7 +122,8 @@ struct CreateRequest {
         var entry = text.lowerBound
         var at = text.lowerBound
         while true {
-            for (k, key) in keys.enumerated() where at + key.count <= text.upperBound && b.equals(key, in: at..<(at + key.count)) {
+            for (k, key) in keys.enumerated()
+            where at + key.count <= text.upperBound && b.equals(key, in: at..<(at + key.count)) {
                 if !taken[k] {
                     taken[k] = true
                     entries.append((entry, at + key.count, k))
@@ -158,7 +160,9 @@ struct CreateRequest {
 
     /// `Some(x)` → x; `None` (or no value) → nil.
     static func option(_ b: UnsafeRawBufferPointer, _ value: Range<Int>?) -> String? {
-        guard let value, b.hasCharacterPrefix("Some(", in: value), b.hasCharacterSuffix(")", in: value) else { return nil }
+        guard let value, b.hasCharacterPrefix("Some(", in: value), b.hasCharacterSuffix(")", in: value) else {
+            return nil
+        }
         return b.string((value.lowerBound + 5)..<(value.upperBound - 1))
     }
 

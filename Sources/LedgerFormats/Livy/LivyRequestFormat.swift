@@ -29,10 +29,12 @@ public struct LivyRequestFormat: LogFormat {
     /// The staging tables this format fills.
     public static var tables: [StagingTable] { [requestTable] }
 
-    public static let requestTable = StagingTable("livy_request", columns: [
-        "cluster_id", "at", "client", "user", "method", "path", "session_type", "session_id", "action",
-        "status", "bytes",
-    ])
+    public static let requestTable = StagingTable(
+        "livy_request",
+        columns: [
+            "cluster_id", "at", "client", "user", "method", "path", "session_type", "session_id", "action",
+            "status", "bytes",
+        ])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -63,11 +65,13 @@ public struct LivyRequestFormat: LogFormat {
         case ("POST", 5) where parts[2] == "statements" && parts[4] == "cancel": action = "cancel"
         default: action = "other"
         }
-        requests.append(line: lineNumber, [
-            .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: r.utcMillis)),
-            .text(r.client), .optionalText(r.user), .text(r.method), .text(r.path), .text(type),
-            .optionalInteger(id), .text(action), .integer(Int64(r.status)), .optionalInteger(r.bytes),
-        ])
+        requests.append(
+            line: lineNumber,
+            [
+                .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: r.utcMillis)),
+                .text(r.client), .optionalText(r.user), .text(r.method), .text(r.path), .text(type),
+                .optionalInteger(id), .text(action), .integer(Int64(r.status)), .optionalInteger(r.bytes),
+            ])
         tally.produced()
     }
 

@@ -27,23 +27,29 @@ import LedgerModel
 /// over ``maxDocumentBytes`` are rejected rather than held in memory.
 public struct LivyRestFormat: LogFormat {
     public static let name = "livy-rest"
-    public static let summary = "Saved Livy REST answers (JSON): session states and statements with start and completion times"
+    public static let summary =
+        "Saved Livy REST answers (JSON): session states and statements with start and completion times"
     public static let maxDocumentBytes = 64 << 20
     /// 2: single objects of every shape read; sessions typed (`session_type`).
     public static let revision = 2
 
     public static func recognizes(_ head: HeadSample) -> Bool {
         let text = head.lines.prefix(50).joined(separator: "\n")
-        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\u{FEFF}" }).first == "{" else { return false }
+        guard text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\u{FEFF}" }).first == "{" else {
+            return false
+        }
         if text.contains("\"total_statements\"") { return true }
         if text.contains("\"sessions\""), text.contains("\"total\""), text.contains("\"from\"") { return true }
         if text.contains("\"appInfo\"") && text.contains("\"state\"") { return true }
         // One statement: its code, state and output or progress.
-        if text.contains("\"code\"") && text.contains("\"state\"") && (text.contains("\"output\"") || text.contains("\"progress\"")) {
+        if text.contains("\"code\"") && text.contains("\"state\"")
+            && (text.contains("\"output\"") || text.contains("\"progress\""))
+        {
             return true
         }
         // The small shapes (old and HDInsight views, /state, /log) are told by their whole key set.
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any], integer(object["id"]) != nil
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+            integer(object["id"]) != nil
         else { return false }
         let keys = Set(object.keys)
         if keys.isSubset(of: ["id", "state", "log", "kind", "appId", "name", "owner", "proxyUser"]),
@@ -56,14 +62,18 @@ public struct LivyRestFormat: LogFormat {
 
     /// Livy's session and batch states (formats.md §1.4).
     static let states: Set<String> = [
-        "not_started", "starting", "recovering", "idle", "running", "busy", "shutting_down", "error", "dead", "killed", "success",
+        "not_started", "starting", "recovering", "idle", "running", "busy", "shutting_down", "error", "dead", "killed",
+        "success",
     ]
 
     /// The staging tables this format fills.
     public static var tables: [StagingTable] { [sessionTable, statementTable] }
 
-    public static let sessionTable = StagingTable("livy_rest_session", columns: ["cluster_id", "session_id", "name", "app_id", "owner", "proxy_user", "state", "kind", "session_type"])
-    public static let statementTable = StagingTable("livy_statement", columns: ["cluster_id", "session_id", "statement_id", "state", "started", "completed"])
+    public static let sessionTable = StagingTable(
+        "livy_rest_session",
+        columns: ["cluster_id", "session_id", "name", "app_id", "owner", "proxy_user", "state", "kind", "session_type"])
+    public static let statementTable = StagingTable(
+        "livy_statement", columns: ["cluster_id", "session_id", "statement_id", "state", "started", "completed"])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -86,14 +96,17 @@ public struct LivyRestFormat: LogFormat {
         var statements = TableBatch(Self.statementTable)
         tally.sawRecord()
         if document.tooLarge {
-            tally.reject(line: 1, reason: "livy-rest: document larger than \(Self.maxDocumentBytes >> 20) MiB", excerpt: "")
+            tally.reject(
+                line: 1, reason: "livy-rest: document larger than \(Self.maxDocumentBytes >> 20) MiB", excerpt: "")
             return tally.finish(batches: [])
         }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(document.bytes))
         } catch {
-            tally.reject(line: 1, reason: "livy-rest: not valid JSON (\(Self.describe(error)))", excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
+            tally.reject(
+                line: 1, reason: "livy-rest: not valid JSON (\(Self.describe(error)))",
+                excerpt: String(decoding: document.bytes.prefix(200), as: UTF8.self))
             return tally.finish(batches: [])
         }
         guard let root = object as? [String: Any] else {
@@ -104,7 +117,11 @@ public struct LivyRestFormat: LogFormat {
         if root["statements"] is [Any] || singleStatement {
             let list: [Any] = singleStatement ? [root] : root["statements"] as! [Any]
             guard let sessionID = Self.sessionID(fromPath: context.path) else {
-                tally.reject(line: 1, reason: "livy-rest: a statements answer whose file name does not say the session (name it sessions-N-statements.json)", excerpt: "")
+                tally.reject(
+                    line: 1,
+                    reason:
+                        "livy-rest: a statements answer whose file name does not say the session (name it sessions-N-statements.json)",
+                    excerpt: "")
                 return tally.finish(batches: [])
             }
             for (index, item) in list.enumerated() {
@@ -115,11 +132,13 @@ public struct LivyRestFormat: LogFormat {
                 let started = Self.integer(s["started"]).flatMap { $0 > 0 ? $0 : nil }
                 let completed = Self.integer(s["completed"]).flatMap { $0 > 0 ? $0 : nil }
                 for t in [started, completed].compactMap({ $0 }) { tally.sawEvent(atMillis: t) }
-                statements.append(line: index + 1, [
-                    .optionalText(context.input.clusterID), .integer(sessionID), .integer(id),
-                    .optionalText(s["state"] as? String), .optionalText(started.map(UTCTime.iso8601(millis:))),
-                    .optionalText(completed.map(UTCTime.iso8601(millis:))),
-                ])
+                statements.append(
+                    line: index + 1,
+                    [
+                        .optionalText(context.input.clusterID), .integer(sessionID), .integer(id),
+                        .optionalText(s["state"] as? String), .optionalText(started.map(UTCTime.iso8601(millis:))),
+                        .optionalText(completed.map(UTCTime.iso8601(millis:))),
+                    ])
                 tally.produced()
             }
         } else if Set(root.keys) == ["id", "from", "total", "log"] {
@@ -132,13 +151,16 @@ public struct LivyRestFormat: LogFormat {
                     tally.reject(line: index + 1, reason: "livy-rest: session \(index + 1) has no id", excerpt: "")
                     continue
                 }
-                sessions.append(line: index + 1, [
-                    .optionalText(context.input.clusterID), .integer(id), .optionalText(s["name"] as? String),
-                    .optionalText(s["appId"] as? String), .optionalText(s["owner"] as? String),
-                    .optionalText(s["proxyUser"] as? String), .optionalText(s["state"] as? String),
-                    .optionalText(s["kind"] as? String),
-                    .optionalText(s["kind"] != nil ? "interactive" : pathType ?? (s["appInfo"] != nil ? "batch" : nil)),
-                ])
+                sessions.append(
+                    line: index + 1,
+                    [
+                        .optionalText(context.input.clusterID), .integer(id), .optionalText(s["name"] as? String),
+                        .optionalText(s["appId"] as? String), .optionalText(s["owner"] as? String),
+                        .optionalText(s["proxyUser"] as? String), .optionalText(s["state"] as? String),
+                        .optionalText(s["kind"] as? String),
+                        .optionalText(
+                            s["kind"] != nil ? "interactive" : pathType ?? (s["appInfo"] != nil ? "batch" : nil)),
+                    ])
                 tally.produced()
             }
         }

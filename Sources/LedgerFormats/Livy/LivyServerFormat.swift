@@ -22,7 +22,8 @@ public struct LivyServerFormat: LogFormat {
     /// Logger names (last dotted component) that only a Livy server writes. `LineBufferedStream`
     /// first: the forwarded spark-submit output is most lines of a busy server's log.
     static let livyLoggers: [String] = [
-        "LineBufferedStream", "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager", "BatchSessionManager",
+        "LineBufferedStream", "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager",
+        "BatchSessionManager",
         "InteractiveSession", "InteractiveSession$", "BatchSession", "BatchSession$", "SparkYarnApp",
         "SparkYarnApp$", "StateStore$", "ZooKeeperStateStore", "FileSystemStateStore",
         "SessionHeartbeatWatchdog", "LivyConf", "AccessManager", "SessionServlet", "InteractiveSessionServlet",
@@ -49,11 +50,13 @@ public struct LivyServerFormat: LogFormat {
     public static var tables: [StagingTable] { [eventTable] }
 
     /// The `livy_event` staging table, in column order.
-    public static let eventTable = StagingTable("livy_event", columns: [
-        "cluster_id", "at", "event", "session_type", "session_id", "app_id", "owner", "proxy_user",
-        "kind", "driver_memory", "driver_cores", "executor_memory", "executor_cores", "num_executors",
-        "queue", "name", "conf", "detail",
-    ])
+    public static let eventTable = StagingTable(
+        "livy_event",
+        columns: [
+            "cluster_id", "at", "event", "session_type", "session_id", "app_id", "owner", "proxy_user",
+            "kind", "driver_memory", "driver_cores", "executor_memory", "executor_cores", "num_executors",
+            "queue", "name", "conf", "detail",
+        ])
 
     /// What a lifecycle line says happened.
     public enum Event: String, Sendable, CaseIterable {
@@ -100,7 +103,9 @@ public struct LivyServerFormat: LogFormat {
         if logger == "LineBufferedStream" {
             // Forwarded spark-submit output: `[stdout: ]yy/MM/dd HH:mm:ss INFO YarnClientImpl: Submitted application application_…`;
             // most lines are other spark-submit chatter, so look at the bytes before making a String.
-            guard let hit = bytes.firstOffset(of: "Submitted application application_", in: line.message) else { return }
+            guard let hit = bytes.firstOffset(of: "Submitted application application_", in: line.message) else {
+                return
+            }
             let id = hit + 22  // `application_…`
             var end = id
             while end < line.message.upperBound, Self.isIDByte(bytes[end]) { end += 1 }
@@ -137,8 +142,9 @@ public struct LivyServerFormat: LogFormat {
                 throw LivyProblem(reason: "create line without a session id")
             }
             let request = CreateRequest(m, from: rest.index(after: colon))
-            append(lineNumber, at, .create, type: interactive ? "interactive" : "batch", sessionID: id, request: request,
-                   detail: request.ownTimeout)
+            append(
+                lineNumber, at, .create, type: interactive ? "interactive" : "batch", sessionID: id, request: request,
+                detail: request.ownTimeout)
         } else if m.hasPrefix("Interactive session ") || m.hasPrefix("Batch session ") {
             // Interactive session N created [appid: …, owner: …, proxyUser: Some(x), state: …, kind: …, info: …]
             let interactive = m.hasPrefix("Interactive")
@@ -147,16 +153,21 @@ public struct LivyServerFormat: LogFormat {
                 rest[space...].hasPrefix(" created [")
             else { return }
             let ready = CreateRequest.ready(m, from: rest.index(space, offsetBy: 10))
-            append(lineNumber, at, .ready, type: interactive ? "interactive" : "batch", sessionID: id, appID: ready.appID,
-                   request: ready.request, detail: ready.state)
+            append(
+                lineNumber, at, .ready, type: interactive ? "interactive" : "batch", sessionID: id, appID: ready.appID,
+                request: ready.request, detail: ready.state)
         } else if m.hasPrefix("Deleting ") {
             // 0.7/0.8 `Deleting session N`; 0.9 `Deleting InteractiveSession N`; idle-timeout and purge reasons after it.
             let (named, id, tail) = try Self.sessionReference(m.dropFirst(9))
             let type = named ?? Self.managerType(logger)
             if tail.hasPrefix(" because it was inactive for more than ") {
-                append(lineNumber, at, .idleTimeout, type: type, sessionID: id, detail: String(tail.dropFirst(39)).trimmingSuffix("."))
+                append(
+                    lineNumber, at, .idleTimeout, type: type, sessionID: id,
+                    detail: String(tail.dropFirst(39)).trimmingSuffix("."))
             } else if tail.hasPrefix(" because it finished before ") {
-                append(lineNumber, at, .finishedPurge, type: type, sessionID: id, detail: String(tail.dropFirst(28)).trimmingSuffix("."))
+                append(
+                    lineNumber, at, .finishedPurge, type: type, sessionID: id,
+                    detail: String(tail.dropFirst(28)).trimmingSuffix("."))
             } else {
                 append(lineNumber, at, .deleting, type: type, sessionID: id)
             }
@@ -173,7 +184,9 @@ public struct LivyServerFormat: LogFormat {
             guard let id = Int64(m[m.index(m.startIndex, offsetBy: 8)..<r.lowerBound]) else {
                 throw LivyProblem(reason: "heartbeat line without a session id")
             }
-            append(lineNumber, at, .heartbeatExpired, type: "interactive", sessionID: id, detail: String(m[r.upperBound...]).trimmingSuffix("."))
+            append(
+                lineNumber, at, .heartbeatExpired, type: "interactive", sessionID: id,
+                detail: String(m[r.upperBound...]).trimmingSuffix("."))
         } else if let r = m.byteRange(of: "No YARN application is found with tag ") {
             // … with tag livy-session-N-xxxxxxxx in 120 seconds. …
             let tag = m[r.upperBound...].prefix { $0 != " " && $0 != "." }
@@ -204,7 +217,9 @@ public struct LivyServerFormat: LogFormat {
         }
         var rest = s
         var type: String?
-        for (prefix, t) in [("session ", nil), ("InteractiveSession ", "interactive"), ("BatchSession ", "batch")] as [(String, String?)] {
+        for (prefix, t) in [("session ", nil), ("InteractiveSession ", "interactive"), ("BatchSession ", "batch")]
+            as [(String, String?)]
+        {
             if rest.hasPrefix(prefix) {
                 rest = rest.dropFirst(prefix.count)
                 type = t
@@ -217,7 +232,8 @@ public struct LivyServerFormat: LogFormat {
     }
 
     private static let sessionPrefixes: [(bytes: [UInt8], type: String?)] = [
-        (Array("session ".utf8), nil), (Array("InteractiveSession ".utf8), "interactive"), (Array("BatchSession ".utf8), "batch"),
+        (Array("session ".utf8), nil), (Array("InteractiveSession ".utf8), "interactive"),
+        (Array("BatchSession ".utf8), "batch"),
     ]
 
     /// ``sessionReference(_:)`` on UTF-8 bytes: (type, id, where the rest starts), or nil when
@@ -252,14 +268,16 @@ public struct LivyServerFormat: LogFormat {
         appID: String? = nil, request: CreateRequest? = nil, detail: String? = nil
     ) {
         let r = request
-        events.append(line: line, [
-            .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(event.rawValue),
-            .optionalText(type), .optionalInteger(sessionID), .optionalText(appID),
-            .optionalText(r?.owner), .optionalText(r?.proxyUser), .optionalText(r?.kind),
-            .optionalText(r?.driverMemory), .optionalInteger(r?.driverCores), .optionalText(r?.executorMemory),
-            .optionalInteger(r?.executorCores), .optionalInteger(r?.numExecutors), .optionalText(r?.queue),
-            .optionalText(r?.name), .optionalText(r?.confJSON), .optionalText(detail),
-        ])
+        events.append(
+            line: line,
+            [
+                .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(event.rawValue),
+                .optionalText(type), .optionalInteger(sessionID), .optionalText(appID),
+                .optionalText(r?.owner), .optionalText(r?.proxyUser), .optionalText(r?.kind),
+                .optionalText(r?.driverMemory), .optionalInteger(r?.driverCores), .optionalText(r?.executorMemory),
+                .optionalInteger(r?.executorCores), .optionalInteger(r?.numExecutors), .optionalText(r?.queue),
+                .optionalText(r?.name), .optionalText(r?.confJSON), .optionalText(detail),
+            ])
         tally.produced()
     }
 

@@ -103,7 +103,8 @@ struct ApplicationSummary {
         }
         func text(_ key: Key) -> String? { slots[key.rawValue] }
         guard let appID = text(.appId), Self.isApplicationID(appID) else {
-            throw Problem(reason: "application summary without a valid appId (\(text(.appId).map { "'\($0)'" } ?? "none"))")
+            throw Problem(
+                reason: "application summary without a valid appId (\(text(.appId).map { "'\($0)'" } ?? "none"))")
         }
         func integer(_ key: Key) throws(Problem) -> SQLValue {
             guard let raw = text(key) else { return .null }
@@ -112,7 +113,9 @@ struct ApplicationSummary {
         }
         func time(_ key: Key) throws(Problem) -> SQLValue {
             guard let raw = text(key) else { return .null }
-            guard let v = Int64(raw), v >= 0 else { throw Problem(reason: "\(key) is not epoch milliseconds: '\(raw)'") }
+            guard let v = Int64(raw), v >= 0 else {
+                throw Problem(reason: "\(key) is not epoch milliseconds: '\(raw)'")
+            }
             return v == 0 ? .null : .text(UTCTime.iso8601(millis: v))  // 0 = never happened
         }
         func string(_ key: Key) -> SQLValue { .optionalText(text(key)) }

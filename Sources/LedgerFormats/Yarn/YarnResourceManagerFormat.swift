@@ -35,15 +35,17 @@ public struct YarnResourceManagerFormat: LogFormat {
     public static var tables: [StagingTable] { [appTable, auditTable] }
 
     /// The `yarn_app` staging table, in column order (the store adds `file_id` and `line`).
-    public static let appTable = StagingTable("yarn_app", naturalKey: "app_id", columns: [
-        "app_id", "cluster_id", "logged_at", "name", "user", "queue", "state", "final_status",
-        "tracking_url", "app_master_host", "submit_time", "start_time", "launch_time",
-        "finish_time", "memory_seconds", "vcore_seconds", "preempted_memory_seconds",
-        "preempted_vcore_seconds", "preempted_am_containers", "preempted_non_am_containers",
-        "preempted_resources", "application_type", "resource_seconds",
-        "preempted_resource_seconds", "application_tags", "application_node_label",
-        "diagnostics", "total_allocated_containers", "extra",
-    ])
+    public static let appTable = StagingTable(
+        "yarn_app", naturalKey: "app_id",
+        columns: [
+            "app_id", "cluster_id", "logged_at", "name", "user", "queue", "state", "final_status",
+            "tracking_url", "app_master_host", "submit_time", "start_time", "launch_time",
+            "finish_time", "memory_seconds", "vcore_seconds", "preempted_memory_seconds",
+            "preempted_vcore_seconds", "preempted_am_containers", "preempted_non_am_containers",
+            "preempted_resources", "application_type", "resource_seconds",
+            "preempted_resource_seconds", "application_tags", "application_node_label",
+            "diagnostics", "total_allocated_containers", "extra",
+        ])
 
     private var context: ParseContext
     private var tally = ParseTally()
@@ -51,9 +53,11 @@ public struct YarnResourceManagerFormat: LogFormat {
     private var audits = TableBatch(auditTable)
 
     /// The `yarn_audit` staging table: who asked the ResourceManager for what (formats.md §2.4).
-    public static let auditTable = StagingTable("yarn_audit", columns: [
-        "cluster_id", "at", "user", "ip", "operation", "target", "result", "app_id", "queue", "description",
-    ])
+    public static let auditTable = StagingTable(
+        "yarn_audit",
+        columns: [
+            "cluster_id", "at", "user", "ip", "operation", "target", "result", "app_id", "queue", "description",
+        ])
 
     /// `USER=…<TAB>IP=…<TAB>OPERATION=…<TAB>TARGET=…<TAB>RESULT=…[<TAB>APPID=…]…`: tab-separated,
     /// values never escaped. Pages that turned the tabs into runs of spaces are read too, by
@@ -64,12 +68,15 @@ public struct YarnResourceManagerFormat: LogFormat {
             tally.reject(line: lineNumber, reason: "yarn-rm: audit line without USER and OPERATION", bytes: bytes)
             return
         }
-        audits.append(line: lineNumber, [
-            .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(user),
-            .optionalText(fields[Stored.ip.rawValue]), .text(operation), .optionalText(fields[Stored.target.rawValue]),
-            .optionalText(fields[Stored.result.rawValue]), .optionalText(fields[Stored.appID.rawValue]),
-            .optionalText(fields[Stored.queue.rawValue]), .optionalText(fields[Stored.description.rawValue]),
-        ])
+        audits.append(
+            line: lineNumber,
+            [
+                .optionalText(context.input.clusterID), .text(UTCTime.iso8601(millis: at)), .text(user),
+                .optionalText(fields[Stored.ip.rawValue]), .text(operation),
+                .optionalText(fields[Stored.target.rawValue]),
+                .optionalText(fields[Stored.result.rawValue]), .optionalText(fields[Stored.appID.rawValue]),
+                .optionalText(fields[Stored.queue.rawValue]), .optionalText(fields[Stored.description.rawValue]),
+            ])
         tally.produced()
     }
 
@@ -127,7 +134,9 @@ public struct YarnResourceManagerFormat: LogFormat {
                 }
             }
             cuts.sort()
-            for (i, start) in cuts.enumerated() { take(start..<(i + 1 < cuts.count ? cuts[i + 1] : message.upperBound)) }
+            for (i, start) in cuts.enumerated() {
+                take(start..<(i + 1 < cuts.count ? cuts[i + 1] : message.upperBound))
+            }
         }
         return fields
     }

@@ -52,7 +52,10 @@ struct CSVSink {
     /// RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled.
     private mutating func appendText(_ text: UnsafeRawBufferPointer) {
         let needsQuotes = text.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
-        guard needsQuotes else { buffer += text; return }
+        guard needsQuotes else {
+            buffer += text
+            return
+        }
         buffer.append(0x22)
         for c in text {
             buffer.append(c)
@@ -64,7 +67,9 @@ struct CSVSink {
     private mutating func flush() throws(LedgerError) {
         let ok = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
         buffer.removeAll(keepingCapacity: true)
-        guard ok else { throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))") }
+        guard ok else {
+            throw .input(path: path, message: "cannot write the report: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Writes what is left and puts the file in place.

@@ -50,7 +50,8 @@ public enum CellFormat {
         }
         withUnsafeTemporaryAllocation(of: CChar.self, capacity: 350) { buffer in
             let n = withVaList([d]) { vsnprintf(buffer.baseAddress!, buffer.count, "%.\(decimals)f", $0) }
-            out += UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(max(0, min(n, Int32(buffer.count - 1)))))
+            out += UnsafeRawBufferPointer(
+                start: buffer.baseAddress!, count: Int(max(0, min(n, Int32(buffer.count - 1)))))
         }
     }
 

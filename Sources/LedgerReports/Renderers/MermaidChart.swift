@@ -24,7 +24,8 @@ enum Chart {
         var series: [String] = []
         var values: [String: [String: Double]] = [:]
         for row in table.rows where row.count >= 3 {
-            let s = text(row[0]), x = text(row[1])
+            let s = text(row[0])
+            let x = text(row[1])
             if !xs.contains(x) { xs.append(x) }
             if !series.contains(s) { series.append(s) }
             values[s, default: [:]][x] = number(row[2])

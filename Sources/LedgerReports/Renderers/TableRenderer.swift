@@ -46,12 +46,13 @@ public enum TableRenderer {
             return String(joined.reversed().drop { $0 == " " }.reversed())
         }
         let numeric = table.columns.indices.map { i in
-            !table.rows.isEmpty && table.rows.allSatisfy {
-                switch $0[i] {
-                case .integer, .real, .null: true
-                case .text: false
+            !table.rows.isEmpty
+                && table.rows.allSatisfy {
+                    switch $0[i] {
+                    case .integer, .real, .null: true
+                    case .text: false
+                    }
                 }
-            }
         }
         var out = line(table.columns, numeric: Array(repeating: false, count: table.columns.count)) + "\n"
         out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n"

@@ -35,7 +35,9 @@ enum Schema {
         migrator.registerMigration("v9: CHECK lists as comparisons; livy_event in walk order") { db in
             try db.execute(sql: v9)
         }
-        migrator.registerMigration("v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting, input_file.parser_revision") { db in
+        migrator.registerMigration(
+            "v10: session.propagation_basis, ct_file_digest, livy_rest_session.session_type, ingest_setting, input_file.parser_revision"
+        ) { db in
             try db.execute(sql: v10)
         }
         return migrator
