@@ -2,8 +2,8 @@
 // ends, and whether it is plain printable ASCII on the way (LineSplitter, TextCheck).
 //
 // Written in C because it needs 16 bytes per step: Swift's SIMD types compiled to a loop a
-// byte at a time here (30 times slower than the 8-bytes-a-word Swift loop it replaces), and
-// neither Foundation nor a maintained package offers "first byte outside a range".
+// byte at a time here (benchmarks/NOTES.md, `CTextScan`), and neither Foundation nor a
+// maintained package offers "first byte outside a range".
 #include "CTextScan.h"
 
 #if defined(__SSE2__)
