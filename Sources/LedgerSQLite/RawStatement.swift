@@ -60,6 +60,15 @@ public struct RawStatement {
         }
     }
 
+    /// Binds one integer to the parameter at `position` (1-based).
+    ///
+    /// For a staging row's `file_id` and `line`: not generic, so that the store's call from
+    /// another module, once for every row, is direct.
+    public func bind(integer value: Int64, at position: Int32) throws {
+        let code = sqlite3_bind_int64(s, position, value)
+        guard code == SQLITE_OK else { throw failure(code) }
+    }
+
     /// Binds row `row` of `cells` from `position` on, its texts in place (`SQLITE_STATIC`, no
     /// copy): the bytes must outlive the bindings, so call ``clearBindings()`` before they go.
     /// With `nullsBound` false a NULL cell is skipped: its parameter must be NULL already

@@ -189,8 +189,8 @@ extension LedgerStore {
                     try many.bindRowsInPlace(
                         cells, rows: first..<(first + rowsPerInsert), width: Int32(columns.count), leading: 2
                     ) { row, at in
-                        try many.bind(CollectionOfOne(.integer(fileID)), from: at)
-                        try many.bind(CollectionOfOne(.integer(Int64(batch.lines[row]))), from: at + 1)
+                        try many.bind(integer: fileID, at: at)
+                        try many.bind(integer: Int64(batch.lines[row]), at: at + 1)
                     }
                     _ = try many.step()  // an INSERT without RETURNING gives no row
                     let stored = many.changes()
@@ -268,8 +268,8 @@ struct RowInserter {
         let raw = RawStatement(statement)
         raw.reset()
         defer { raw.reset() }
-        try raw.bind(CollectionOfOne(.integer(fileID)))
-        try raw.bind(CollectionOfOne(.integer(Int64(line))), from: 2)
+        try raw.bind(integer: fileID, at: 1)
+        try raw.bind(integer: Int64(line), at: 2)
         try raw.bindInPlace(cells, row: row, from: 3)
         _ = try raw.step()  // an INSERT without RETURNING gives no row
         return raw.changes() == 1
