@@ -21,8 +21,9 @@ public enum Deriver {
     public static let unknownCluster = "unknown"
 
     /// Rebuilds every derived table; `timing`, when given, hears how long each step took.
-    /// With `readers` (``LedgerStore/derive(_:)``), sessions are derived on several threads.
-    /// With `cap` (stored instant text), no cluster's `as_of` is later than it (SPEC §4).
+    ///
+    /// With `readers` (``LedgerStore/derive(_:)``), sessions are derived on several threads. With
+    /// `cap` (stored instant text), no cluster's `as_of` is later than it (SPEC §4).
     public static func rebuild(
         _ db: Database, settings: DeriveSettings, readers: LedgerReaders? = nil, cap: String? = nil,
         timing: ((String, Duration) -> Void)? = nil

@@ -8,8 +8,9 @@ public enum Compression: String, Sendable, Equatable {
     case gzip
 }
 
-/// Why a file could not be decoded to its end. The bytes decoded before the problem were
-/// delivered; the problem decides the file's status.
+/// Why a file could not be decoded to its end.
+///
+/// The bytes decoded before the problem were delivered; the problem decides the file's status.
 public enum DecodeProblem: Sendable, Equatable, CustomStringConvertible {
     /// The file could not be opened or read (errno text).
     case unreadable(String)
@@ -95,14 +96,20 @@ public enum InputDecoder {
     /// Reads `path` and calls `body` with each piece of decoded content, in order.
     ///
     /// - Parameters:
+    ///   - path: the file to read.
     ///   - hashing: compute the SHA-256 of the bytes on disk (the whole file is read even
     ///     after a gzip error, so the hash always covers the file).
-    ///   - limit: stop once this many decoded bytes were delivered (for sniffing a format).
-    ///   - chunkSize: buffer size; tests vary it to prove the result does not depend on it.
-    ///   - from: start at this byte of a plain (not gzip) file; nothing is hashed then.
+    ///   - hashingDecoded: compute the SHA-256 of the decoded content
+    ///     (``DecodeResult/decodedSHA256``), kept only when the file decoded without a problem.
     ///   - deferPlainHash: a plain file is not hashed here (``DecodeResult/hashDeferred``): its
     ///     hash is the same whole-file hash of `rawBytes` bytes, computed later off this thread.
     ///     A gzip file is hashed as asked.
+    ///   - limit: stop once this many decoded bytes were delivered (for sniffing a format).
+    ///   - offset: start at this byte of a plain (not gzip) file; nothing is hashed then.
+    ///   - chunkSize: buffer size; tests vary it to prove the result does not depend on it.
+    ///   - body: called with each piece of decoded content; the buffer is reused, so a piece is
+    ///     valid only during the call.
+    /// - Returns: what reading found: sizes, hashes, compression and the problem, if any.
     public static func decode(
         path: String, hashing: Bool, hashingDecoded: Bool = false, deferPlainHash: Bool = false, limit: Int? = nil,
         from offset: Int = 0,

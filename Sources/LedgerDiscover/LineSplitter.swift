@@ -9,15 +9,19 @@ public struct Line {
     public let bytes: UnsafeRawBufferPointer
     /// The line was longer than the splitter's limit; `bytes` holds only its start.
     public let isOverlong: Bool
-    /// Every byte of the line is printable ASCII (0x20...0x7E), seen while looking for its end:
-    /// it is text (``TextCheck``) without looking again. False says only that it was not seen so
-    /// (a tab, a `\r`, UTF-8, a control byte, or a line cut across chunks).
+    /// Every byte of the line is printable ASCII (0x20...0x7E), seen while looking for its end: it
+    /// is text (``TextCheck``) without looking again.
+    ///
+    /// False says only that it was not seen so (a tab, a `\r`, UTF-8, a control byte, or a line cut
+    /// across chunks).
     public let isPrintableASCII: Bool
 }
 
 /// Splits decoded chunks into lines (`\n`, with a trailing `\r` dropped), whatever the chunk
-/// boundaries. A line longer than `maxLineLength` is delivered cut, marked overlong, and the
-/// rest of it is skipped, so one giant line never holds more than the limit in memory.
+/// boundaries.
+///
+/// A line longer than `maxLineLength` is delivered cut, marked overlong, and the rest of it is
+/// skipped, so one giant line never holds more than the limit in memory.
 public struct LineSplitter {
     /// Lines up to 1 MiB are delivered whole; anything longer is not a log line we read.
     public static let defaultMaxLineLength = 1 << 20
@@ -27,7 +31,10 @@ public struct LineSplitter {
     private var carryIsOverlong = false
     public private(set) var lineNumber = 0
 
-    /// - Parameter lineNumber: lines already read before the first byte fed (a grown file read on).
+    /// - Parameters:
+    ///   - maxLineLength: a longer line is delivered cut and marked overlong, and the rest of it
+    ///     is skipped.
+    ///   - lineNumber: lines already read before the first byte fed (a grown file read on).
     public init(maxLineLength: Int = defaultMaxLineLength, lineNumber: Int = 0) {
         self.maxLineLength = maxLineLength
         self.lineNumber = lineNumber

@@ -9,8 +9,10 @@ import CTextScan
 /// lines never get here: ``LineSplitter`` sees they are printable ASCII while finding their end
 /// (``Line/isPrintableASCII``).
 public enum TextCheck {
-    /// Why `bytes` is not a line of text, or nil when it is. Tab, carriage return and escape
-    /// (terminal colours) are allowed; other C0 controls and DEL are not.
+    /// Why `bytes` is not a line of text, or nil when it is.
+    ///
+    /// Tab, carriage return and escape (terminal colours) are allowed; other C0 controls and DEL
+    /// are not.
     public static func problem(in bytes: UnsafeRawBufferPointer) -> String? {
         var i = 0
         let n = bytes.count

@@ -21,10 +21,11 @@ public enum Redaction {
         return secretWords.contains { k.contains($0) }
     }
 
-    /// ``isSecret(key:)`` for the key in `key` of `b`. An ASCII key is searched here, folding
-    /// `A`–`Z` (the words are lowercase letters, so `c | 0x20` folds exactly); any other goes
-    /// through `lowercased()` and the String search, which fold more than ASCII (the Kelvin
-    /// sign is a `k`) and match whole Characters only.
+    /// ``isSecret(key:)`` for the key in `key` of `b`.
+    ///
+    /// An ASCII key is searched here, folding `A`–`Z` (the words are lowercase letters, so
+    /// `c | 0x20` folds exactly); any other goes through `lowercased()` and the String search,
+    /// which fold more than ASCII (the Kelvin sign is a `k`) and match whole Characters only.
     static func isSecret(_ b: UnsafeRawBufferPointer, _ key: Range<Int>) -> Bool {
         guard key.allSatisfy({ b[$0] < 0x80 }) else { return isSecret(key: b.string(key)) }
         return secretWordBytes.contains { word in
@@ -35,9 +36,11 @@ public enum Redaction {
         }
     }
 
-    /// `k1 -> v1,k2 -> v2` in `conf` of `b` → pairs, secret values replaced by `***`. A piece
-    /// without ` -> ` belongs to the previous value (values such as package lists hold commas).
-    /// Pieces are split at commas that are Characters of their own, as `split` on the String did.
+    /// `k1 -> v1,k2 -> v2` in `conf` of `b` → pairs, secret values replaced by `***`.
+    ///
+    /// A piece without ` -> ` belongs to the previous value (values such as package lists hold
+    /// commas). Pieces are split at commas that are Characters of their own, as `split` on the
+    /// String did.
     static func confPairs(_ b: UnsafeRawBufferPointer, _ conf: Range<Int>) -> [(String, String)] {
         var pairs: [(key: Range<Int>, value: Range<Int>)] = []
         var start = conf.lowerBound

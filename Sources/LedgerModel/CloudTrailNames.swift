@@ -3,10 +3,11 @@ import Foundation
 /// What CloudTrail's S3 key layout says (formats.md §3.1), shared by the digest check and the
 /// integrity findings.
 public enum CloudTrailNames {
-    /// How long after the newest digest's end a log file may wait for its own digest. CloudTrail
-    /// delivers each hour's digest an hour or more after the hour, so a nightly run finds the
-    /// last hours' logs without theirs; a file still without one this long after the newest
-    /// digest is not waiting: its trail's digests stopped or were not synced.
+    /// How long after the newest digest's end a log file may wait for its own digest.
+    ///
+    /// CloudTrail delivers each hour's digest an hour or more after the hour, so a nightly run
+    /// finds the last hours' logs without theirs; a file still without one this long after the
+    /// newest digest is not waiting: its trail's digests stopped or were not synced.
     public static let digestGraceSeconds: Int64 = 6 * 3600
 
     /// The part of a path or S3 key from `AWSLogs/` on (the same in S3 and in a synced copy),

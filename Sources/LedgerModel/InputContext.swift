@@ -1,5 +1,7 @@
 /// What a file's location says about it: the EMR log-archive and `AWSLogs/` layouts carry the
-/// cluster, instance, account and region. Settings from the command line or the config win.
+/// cluster, instance, account and region.
+///
+/// Settings from the command line or the config win.
 public struct InputContext: Sendable, Equatable, Hashable {
     /// EMR cluster id (`j-…`), or whatever the user names a cluster / Glue endpoint.
     public var clusterID: String?

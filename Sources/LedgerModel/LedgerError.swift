@@ -1,6 +1,8 @@
 import Foundation
 
-/// A fatal problem: the run cannot go on. Each case names the artifact and says what to do.
+/// A fatal problem: the run cannot go on.
+///
+/// Each case names the artifact and says what to do.
 ///
 /// Recoverable problems (a bad line, a broken file) are ``Diagnostic``s and quarantine rows,
 /// never errors.

@@ -2,7 +2,7 @@
 public struct QuarantineEntry: Sendable, Equatable {
     /// 1-based line (or record index); 0 when the problem concerns the file as a whole.
     public var line: Int
-    /// A short, stable reason, e.g. `yarn-rm: memorySeconds is not an integer: "12a"`.
+    /// A short, stable reason, for example `yarn-rm: memorySeconds is not an integer: "12a"`.
     public var reason: String
     /// The start of the offending text, at most ``QuarantineEntry/excerptLimit`` bytes.
     public var excerpt: String

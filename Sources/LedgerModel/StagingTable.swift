@@ -10,8 +10,9 @@ public struct StagingTable: Sendable, Hashable {
     public let columns: [String]
     /// A value stored twice under this column is the same row read twice (a YARN app id in two
     /// ResourceManager logs, a CloudTrail eventID in two deliveries): the store keeps one and
-    /// counts the other as a duplicate. It is the first column. Nil: rows are keyed by file and
-    /// line only.
+    /// counts the other as a duplicate.
+    ///
+    /// It is the first column. Nil: rows are keyed by file and line only.
     public let naturalKey: String?
 
     public init(_ name: String, naturalKey: String? = nil, columns: [String]) {

@@ -9,7 +9,7 @@
 /// writer thread then bound one by one and freed, on the one serial stage (benchmarks/NOTES.md,
 /// `TableBatch`). The writer binds the encoded texts in place (``Cells``).
 public struct TableBatch: Sendable, Equatable {
-    /// The staging table, e.g. `yarn_app`.
+    /// The staging table, for example `yarn_app`.
     public let table: String
     /// The columns each row fills, in order; `file_id` and `line` are added by the store.
     public let columns: [String]

@@ -32,9 +32,10 @@ public enum UTCTime {
     }
 
     /// Whole seconds since the epoch of an instant's text (`YYYY-MM-DDTHH:MM:SS`, then anything:
-    /// `Z`, `.sssZ`), each field read as `Int(_:)` reads it (an optional sign, then digits);
-    /// nil when a field is not a number. On the bytes: it runs for every Livy event and session
-    /// of a derive.
+    /// `Z`, `.sssZ`), each field read as `Int(_:)` reads it (an optional sign, then digits); nil
+    /// when a field is not a number.
+    ///
+    /// On the bytes: it runs for every Livy event and session of a derive.
     public static func seconds(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8(seconds)
@@ -180,10 +181,12 @@ public struct LocalTimeConverter: Sendable {
         return localMillis - offset * 1000
     }
 
-    /// The UTC offset in force at a local wall-clock time: of the offsets in force a day before
-    /// and a day after, those that map the local time back onto themselves; the earlier instant
-    /// wins (the repeated hour when clocks go back). In the hour skipped when clocks go forward
-    /// no offset fits, and the offset from before the change is used (02:30 → 03:30).
+    /// The UTC offset in force at a local wall-clock time: of the offsets in force a day before and
+    /// a day after, those that map the local time back onto themselves; the earlier instant wins
+    /// (the repeated hour when clocks go back).
+    ///
+    /// In the hour skipped when clocks go forward no offset fits, and the offset from before the
+    /// change is used (02:30 → 03:30).
     private func offsetSeconds(localSeconds: Int64) -> Int64 {
         func offset(at utc: Int64) -> Int64 {
             Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc))))

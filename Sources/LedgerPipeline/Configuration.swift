@@ -35,7 +35,9 @@ public struct Configuration: Sendable, Equatable {
         public var gbHourUSD: Double
     }
 
-    /// Data-quality gates: a run that breaks one exits 3 (SPEC §6). Nil = not checked.
+    /// Data-quality gates: a run that breaks one exits 3 (SPEC §6).
+    ///
+    /// Nil = not checked.
     public struct Gates: Sendable, Equatable {
         public var maxQuarantinedFiles: Int?
         public var maxCoverageGaps: Int?
@@ -75,8 +77,9 @@ public struct Configuration: Sendable, Equatable {
 
     /// Rates used when the config gives none: one m5.xlarge (4 vCPU, 16 GiB) at the us-east-1
     /// on-demand EC2 + EMR list price of $0.24/h, split $0.048 per vCPU-hour and $0.003 per
-    /// GiB-hour (4 × 0.048 + 16 × 0.003 = 0.24). A placeholder to be replaced by your own
-    /// prices; every cost report prints the card it used.
+    /// GiB-hour (4 × 0.048 + 16 × 0.003 = 0.24).
+    ///
+    /// A placeholder to be replaced by your own prices; every cost report prints the card it used.
     public static let defaultRates = [Rate(effective: "1970-01-01", vcpuHourUSD: 0.048, gbHourUSD: 0.003)]
 
     public init() {}

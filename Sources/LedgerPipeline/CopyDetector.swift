@@ -145,8 +145,10 @@ struct CopyDetector {
             || gzipLines.contains(load.lines)
     }
 
-    /// Computes `load`'s hash here. The pending hashes are not waited for: a copy of a pending
-    /// file has been seen to be one by `mayMatchPending`, which settles them first.
+    /// Computes `load`'s hash here.
+    ///
+    /// The pending hashes are not waited for: a copy of a pending file has been seen to be one by
+    /// `mayMatchPending`, which settles them first.
     func hashNow(_ load: inout FileLoad) {
         guard let length = load.hashLength else { return }
         let sha = Fingerprint.sha256Hex(path: load.path, length: length)
@@ -178,8 +180,10 @@ struct CopyDetector {
     // MARK: Before reading
 
     /// The run's last files, up to this many bytes, have their hashes computed after they are
-    /// stored (``HashLane``); the ones before them as they are parsed. Hashing a file apart reads
-    /// it a second time, which pays only where it fills idle cores at the end of the run.
+    /// stored (``HashLane``); the ones before them as they are parsed.
+    ///
+    /// Hashing a file apart reads it a second time, which pays only where it fills idle cores at
+    /// the end of the run.
     static let deferredHashBytes: Int64 = 1 << 30
 
     /// Marks the new files among the last of `jobs` whose sizes sum to at most `limit`.
@@ -193,8 +197,10 @@ struct CopyDetector {
 
     /// Moves, found before anything is read: a stored file's bytes under a new name, while its old
     /// name was not found as it was (log rotation renames `.out` to `.out.1` and starts a new
-    /// `.out`). The rows stay and follow the new name; the old name, if it has new bytes, is then a
-    /// new file. Only a new path with a stored file's size is hashed (a moved file keeps its size).
+    /// `.out`).
+    ///
+    /// The rows stay and follow the new name; the old name, if it has new bytes, is then a new
+    /// file. Only a new path with a stored file's size is hashed (a moved file keeps its size).
     static func moves(
         among toRead: [IngestPlan.Job], manifest: [String: ManifestEntry], unchanged: Set<String>
     ) -> [(job: IngestPlan.Job, from: String)] {
@@ -217,9 +223,10 @@ struct CopyDetector {
     }
 
     /// A run killed after storing files and before its derive committed left their hashes
-    /// unrecorded (``HashLane``); a copy of one of them would not be known. The ones still as
-    /// they were stored (size and mtime) are hashed now; a changed one is read again anyway.
-    /// Empty unless one of them could be hashed.
+    /// unrecorded (``HashLane``); a copy of one of them would not be known.
+    ///
+    /// The ones still as they were stored (size and mtime) are hashed now; a changed one is read
+    /// again anyway. Empty unless one of them could be hashed.
     static func missingHashes(in manifest: [String: ManifestEntry]) -> [(fileID: Int64, sha256: String?)] {
         var found: [(fileID: Int64, sha256: String?)] = []
         for entry in manifest.values.sorted(by: { $0.id < $1.id })

@@ -4,9 +4,10 @@ import LedgerFormats
 import LedgerModel
 import LedgerStore
 
-/// One file, read: recognised from the head of its decoded content, then decoded, split into
-/// lines, checked and parsed in one pass, its rows sent on in pieces as they come. Runs on the
-/// parse threads; never fails: every problem becomes the file's status.
+/// One file, read: recognised from the head of its decoded content, then decoded, split into lines,
+/// checked and parsed in one pass, its rows sent on in pieces as they come.
+///
+/// Runs on the parse threads; never fails: every problem becomes the file's status.
 enum FileReader {
     /// Bytes of decoded content looked at to recognise a format.
     static let sniffBytes = 256 * 1024
@@ -14,8 +15,10 @@ enum FileReader {
     /// Rows a parser may hold before they go to the writer.
     static let pieceRows = 4096
 
-    /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as
-    /// they come, then `.end`. Never fails: every problem becomes the file's status.
+    /// Decodes and parses one file and sends what it finds to the writer: `.reading`, rows as they
+    /// come, then `.end`.
+    ///
+    /// Never fails: every problem becomes the file's status.
     static func read(_ job: IngestPlan.Job, send: (FileMessage) -> Void) {
         send(.end(read(job, begin: { send(.reading(appending: $0)) }, rows: { send(.rows($0)) })))
     }

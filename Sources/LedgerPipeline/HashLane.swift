@@ -37,8 +37,10 @@ final class HashLane: @unchecked Sendable {
         private var fd: Int32 = -1
         private var finished = false
         private(set) var sha256: String?
-        /// `finish` has taken this work: the idle-time thread leaves it after its current chunk,
-        /// or does not start it. Guarded by the lane's `condition`.
+        /// `finish` has taken this work: the idle-time thread leaves it after its current chunk, or
+        /// does not start it.
+        ///
+        /// Guarded by the lane's `condition`.
         fileprivate var claimed = false
 
         init(fileID: Int64, path: String, length: Int) {

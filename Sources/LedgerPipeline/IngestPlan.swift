@@ -82,8 +82,9 @@ struct IngestPlan {
     var unchanged: Set<String> { Set(reports.compactMap { $0?.path }) }
 
     /// Whether a stored file was read by an earlier revision of its format's parser than this
-    /// build's (``LogFormat/revision``): its rows may lack what the parser reads now. A copy
-    /// (`duplicate`) holds no rows and is left as it is.
+    /// build's (``LogFormat/revision``): its rows may lack what the parser reads now.
+    ///
+    /// A copy (`duplicate`) holds no rows and is left as it is.
     static func readByEarlierParser(_ entry: ManifestEntry) -> Bool {
         guard entry.status != .duplicate, let format = entry.format, let revision = FormatRegistry.revision(of: format)
         else { return false }

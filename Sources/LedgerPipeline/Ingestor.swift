@@ -26,11 +26,12 @@ public struct Ingestor: Sendable {
     public var logger: Logger
     /// Called after each file is stored: files done, files to read, bytes read so far.
     public var progress: (@Sendable (Progress) -> Void)?
-    /// How much the writer stores before committing: a group ends after this many files or
-    /// this many input bytes, whichever comes first. A commit waits for the disk a few times
-    /// (milliseconds), so groups keep that small for many small files, and a kill loses at most
-    /// one group. Counted, not timed, so that the same inputs commit at the same places and give
-    /// the same database bytes (SQLite's header counts commits).
+    /// How much the writer stores before committing: a group ends after this many files or this
+    /// many input bytes, whichever comes first.
+    ///
+    /// A commit waits for the disk a few times (milliseconds), so groups keep that small for many
+    /// small files, and a kill loses at most one group. Counted, not timed, so that the same inputs
+    /// commit at the same places and give the same database bytes (SQLite's header counts commits).
     public var commitFiles = 256
     public var commitBytes: Int64 = 64 << 20
 
@@ -51,10 +52,12 @@ public struct Ingestor: Sendable {
     /// Rows a parser may hold before they go to the writer.
     static let pieceRows = 4096
 
-    /// Memory of parsed rows that files after the one being written may queue (``FileChannels``,
-    /// by ``TableBatch/byteCount``). Less kept the Livy log's parser standing still while the
-    /// writer was held to the pace of the ResourceManager log's parser (benchmarks/NOTES.md,
-    /// `aheadBytes`); the peak memory it adds stays far under SPEC §7's bar.
+    /// Memory of parsed rows that files after the one being written may queue (``FileChannels``, by
+    /// ``TableBatch/byteCount``).
+    ///
+    /// Less kept the Livy log's parser standing still while the writer was held to the pace of the
+    /// ResourceManager log's parser (benchmarks/NOTES.md, `aheadBytes`); the peak memory it adds
+    /// stays far under SPEC §7's bar.
     static let aheadBytes = 64 << 20
 
     public func ingest(_ inputs: [Configuration.Input]) async throws(LedgerError) -> IngestSummary {
@@ -118,9 +121,11 @@ public struct Ingestor: Sendable {
     }
 
     /// Parses `toRead` on `workers` threads, a few files ahead, and stores them here, in input
-    /// order. Each file reaches the writer in pieces of at most `pieceRows` rows, so memory stays
-    /// bounded however large a file is. On a failure the files stored before it are kept, as
-    /// they would be one by one, with their hashes, and the failure is thrown.
+    /// order.
+    ///
+    /// Each file reaches the writer in pieces of at most `pieceRows` rows, so memory stays bounded
+    /// however large a file is. On a failure the files stored before it are kept, as they would be
+    /// one by one, with their hashes, and the failure is thrown.
     private func write(_ toRead: [IngestPlan.Job], into writer: inout StoreWriter, reports: inout [FileReport?])
         throws(LedgerError)
     {
@@ -180,9 +185,10 @@ public struct Ingestor: Sendable {
         }
     }
 
-    /// Rebuilds the derived tables in one transaction when anything was stored now, or was
-    /// stored by a run that died before deriving, or when the settings differ from those the
-    /// derived tables were made with (a new rate card reprices every session at the next run).
+    /// Rebuilds the derived tables in one transaction when anything was stored now, or was stored
+    /// by a run that died before deriving, or when the settings differ from those the derived
+    /// tables were made with (a new rate card reprices every session at the next run).
+    ///
     /// The hashes left to compute are computed meanwhile (``HashLane``) and recorded in its
     /// transaction; if it fails, on their own.
     private func deriveIfNeeded(storedAnything: Bool, copies: inout CopyDetector) throws(LedgerError) -> Bool {

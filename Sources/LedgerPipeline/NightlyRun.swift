@@ -2,9 +2,10 @@ import LedgerModel
 import LedgerStore
 import Logging
 
-/// The cron entry's work, in order: one run per ledger (``RunLock``), the ingest with its
-/// derive, every report over all the data, then the data-quality gates (``Gates``). The
-/// command prints what it returns; nothing here prints.
+/// The cron entry's work, in order: one run per ledger (``RunLock``), the ingest with its derive,
+/// every report over all the data, then the data-quality gates (``Gates``).
+///
+/// The command prints what it returns; nothing here prints.
 public struct NightlyRun {
     public let configuration: Configuration
     public let reporting: Reporting

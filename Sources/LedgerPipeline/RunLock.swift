@@ -1,9 +1,11 @@
 import Foundation
 import LedgerModel
 
-/// One run at a time per ledger (SPEC §6, exit 4): an exclusive `flock` on `<database>.lock`,
-/// which holds the holder's process id. The kernel drops the lock when the holder dies, so a
-/// lock left by a crashed run is simply taken over.
+/// One run at a time per ledger (SPEC §6, exit 4): an exclusive `flock` on `<database>.lock`, which
+/// holds the holder's process id.
+///
+/// The kernel drops the lock when the holder dies, so a lock left by a crashed run is simply taken
+/// over.
 public final class RunLock {
     public let path: String
     private let fd: Int32

@@ -12,9 +12,11 @@ struct StoreWriter {
         self.copies = copies
     }
 
-    /// Stores the file whose messages `receive` gives. Its rows go into the store as they come,
-    /// in the file's one savepoint; a file that turns out, at its end, to be stored already
-    /// (touched, copied, rotated and gzipped) is rolled back and recorded as such.
+    /// Stores the file whose messages `receive` gives.
+    ///
+    /// Its rows go into the store as they come, in the file's one savepoint; a file that turns out,
+    /// at its end, to be stored already (touched, copied, rotated and gzipped) is rolled back and
+    /// recorded as such.
     mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
         guard case .reading(let appending) = receive() else {
             preconditionFailure("a file's first message is .reading")

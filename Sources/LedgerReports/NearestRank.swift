@@ -2,8 +2,9 @@ import GRDB
 
 /// `nearest_rank(value, percent)`: the SQL aggregate that report queries (and `query`) use for
 /// percentiles, by the nearest-rank method of SPEC §5 — the smallest value with at least
-/// `percent` % of the group's values at or below it, i.e. the ⌈n·p/100⌉-th smallest. NULLs are
-/// skipped, as by SQL's own aggregates; a group with no values gives NULL.
+/// `percent` % of the group's values at or below it, that is, the ⌈n·p/100⌉-th smallest.
+///
+/// NULLs are skipped, as by SQL's own aggregates; a group with no values gives NULL.
 ///
 /// Why a function of our own: the system SQLite (3.40 on Debian 12) has no percentile function,
 /// and the pure-SQL way — `row_number()` and `count(*)` windows per group — costs a window

@@ -40,8 +40,10 @@ public struct ReadOnlyLedger: Sendable {
     }
 
     /// This connection after `body` made temporary tables and views on it (SQLite's temporary
-    /// schema is writable on a read-only connection; the ledger's file is not touched). Reports
-    /// run on the answer read what `body` made in place of the ledger's tables of those names.
+    /// schema is writable on a read-only connection; the ledger's file is not touched).
+    ///
+    /// Reports run on the answer read what `body` made in place of the ledger's tables of those
+    /// names.
     public func prepared(_ body: (Database) throws -> Void) throws(LedgerError) -> ReadOnlyLedger {
         do {
             try queue.inDatabase { try body($0) }
@@ -61,8 +63,17 @@ public struct ReadOnlyLedger: Sendable {
 /// A statement that would write is refused before it runs (SQLite's own `sqlite3_stmt_readonly`),
 /// and the connection is read-only besides, so nothing typed into `query` can change the ledger.
 public enum QueryRunner {
-    /// - Parameter arguments: values for named parameters (`:from`); those the SQL does not use
-    ///   are left out.
+    /// Runs one SQL statement and returns all its rows.
+    ///
+    /// - Parameters:
+    ///   - sql: the statement; a statement that would write is refused.
+    ///   - ledger: the read-only connection it runs on.
+    ///   - arguments: values for named parameters (`:from`); those the SQL does not use
+    ///     are left out.
+    ///   - file: the file the SQL was read from, named in error messages (else `query`).
+    /// - Returns: the statement's column names and rows.
+    /// - Throws: ``LedgerError/query(message:)`` when the SQL holds no statement or more than
+    ///   one, when the statement would write, or when SQLite fails on it.
     public static func run(
         sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil
     ) throws(LedgerError) -> ResultTable {
@@ -75,8 +86,9 @@ public enum QueryRunner {
 
     /// Runs one SQL statement as ``run(sql:on:arguments:file:)`` does, but hands each row to `row`
     /// as SQLite steps to it, so that a report over a year of sessions is never held whole.
-    /// Values are read straight from SQLite (`sqlite3_column_*`), not decoded by GRDB per cell:
-    /// a year's report has millions of cells (benchmarks/NOTES.md, `QueryRunner.stream`).
+    ///
+    /// Values are read straight from SQLite (`sqlite3_column_*`), not decoded by GRDB per cell: a
+    /// year's report has millions of cells (benchmarks/NOTES.md, `QueryRunner.stream`).
     public static func stream(
         sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil,
         columns: ([String]) throws -> Void, row: ([SQLValue]) throws -> Void
@@ -89,8 +101,10 @@ public enum QueryRunner {
         }
     }
 
-    /// As above, with each row as SQLite holds it: a writer that turns cells straight into bytes
-    /// (a report's CSV) makes no values in between. `row` must not keep the `RawRow`.
+    /// As above, with each row as SQLite holds it: a writer that turns cells straight into bytes (a
+    /// report's CSV) makes no values in between.
+    ///
+    /// `row` must not keep the `RawRow`.
     public static func stream(
         sql: String, on ledger: ReadOnlyLedger, arguments: [String: String] = [:], file: String? = nil,
         columns: ([String]) throws -> Void, raw row: (RawRow) throws -> Void

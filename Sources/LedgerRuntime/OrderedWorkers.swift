@@ -2,8 +2,9 @@ import Foundation
 
 /// Threads that run jobs in the order they were given, at most `ahead` jobs beyond the ones the
 /// consumer has taken, and hand their results back in any order the consumer asks for them.
-/// A job given `whenIdle` waits until no other job can start, and is not counted in `ahead`:
-/// it uses the threads the bound leaves idle (the derive walks the next cluster so).
+///
+/// A job given `whenIdle` waits until no other job can start, and is not counted in `ahead`: it
+/// uses the threads the bound leaves idle (the derive walks the next cluster so).
 ///
 /// The one scheduler of the tool: the ingest parses files with it (a job a file, the rows
 /// streamed beside it through ``FileChannels``), the derive walks clusters and finishes their
@@ -39,8 +40,9 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
     private let stopped = DispatchGroup()
 
     /// Starts `threads` threads (with `stackSize` bytes of stack: JSON nesting recurses), each
-    /// running `around`. A failure of `around` or of a job stops the workers; ``take(_:)``
-    /// throws the first.
+    /// running `around`.
+    ///
+    /// A failure of `around` or of a job stops the workers; ``take(_:)`` throws the first.
     public init(
         threads: Int, ahead: Int, stackSize: Int = 8 << 20,
         around: @escaping @Sendable (_ serve: (Context) throws -> Void) throws -> Void
@@ -88,8 +90,9 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
         return number
     }
 
-    /// Waits for job `number`'s result and takes it, which lets one more job start. Throws the
-    /// first failure instead, once there is one.
+    /// Waits for job `number`'s result and takes it, which lets one more job start.
+    ///
+    /// Throws the first failure instead, once there is one.
     public func take(_ number: Int) throws -> Output {
         condition.lock()
         defer { condition.unlock() }
@@ -100,8 +103,9 @@ public final class OrderedWorkers<Context, Output: Sendable>: @unchecked Sendabl
         return results.removeValue(forKey: number)!
     }
 
-    /// No more jobs start; waits for the running ones, and every thread, to end. Results not
-    /// taken are dropped.
+    /// No more jobs start; waits for the running ones, and every thread, to end.
+    ///
+    /// Results not taken are dropped.
     public func stop() {
         condition.lock()
         stopping = true

@@ -71,6 +71,7 @@ public struct RawStatement {
 
     /// Binds row `row` of `cells` from `position` on, its texts in place (`SQLITE_STATIC`, no
     /// copy): the bytes must outlive the bindings, so call ``clearBindings()`` before they go.
+    ///
     /// With `nullsBound` false a NULL cell is skipped: its parameter must be NULL already
     /// (``clearBindings()``).
     public func bindInPlace(_ cells: TableBatch.Cells, row: Int, from position: Int32, nullsBound: Bool = true) throws {
@@ -98,12 +99,14 @@ public struct RawStatement {
         }
     }
 
-    /// Binds rows `rows` of `cells` in place for an `INSERT … VALUES (…), (…), …` of
-    /// `rows.count` tuples of `width` parameters: a tuple's first `leading` parameters are bound
-    /// by `bindLeading(row, position)`, its cells follow. One run of such a statement inserts
-    /// the rows in order, as single inserts would, for one run of SQLite's insert program.
-    /// Every parameter is cleared first and the NULL cells are left so: one loop inside SQLite
-    /// instead of a call for each (a staging row is mostly NULLs; a Livy event has 20 cells).
+    /// Binds rows `rows` of `cells` in place for an `INSERT … VALUES (…), (…), …` of `rows.count`
+    /// tuples of `width` parameters: a tuple's first `leading` parameters are bound by
+    /// `bindLeading(row, position)`, its cells follow.
+    ///
+    /// One run of such a statement inserts the rows in order, as single inserts would, for one run
+    /// of SQLite's insert program. Every parameter is cleared first and the NULL cells are left so:
+    /// one loop inside SQLite instead of a call for each (a staging row is mostly NULLs; a Livy
+    /// event has 20 cells).
     public func bindRowsInPlace(
         _ cells: TableBatch.Cells, rows: Range<Int>, width: Int32, leading: Int32 = 0,
         bindLeading: (_ row: Int, _ position: Int32) throws -> Void = { _, _ in }

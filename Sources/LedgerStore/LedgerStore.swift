@@ -114,10 +114,12 @@ public struct LedgerStore: Sendable {
         }
     }
 
-    /// Opens a group: the files written until ``commitGroup()`` are committed together, each
-    /// still all or nothing (a savepoint). A transaction costs SQLite four `fdatasync`s in
-    /// rollback-journal mode; an organisation trail is tens of thousands of small files a night,
-    /// and one transaction each left the writer waiting on the disk most of the time.
+    /// Opens a group: the files written until ``commitGroup()`` are committed together, each still
+    /// all or nothing (a savepoint).
+    ///
+    /// A transaction costs SQLite four `fdatasync`s in rollback-journal mode; an organisation trail
+    /// is tens of thousands of small files a night, and one transaction each left the writer
+    /// waiting on the disk most of the time.
     public func beginGroup() throws(LedgerError) {
         try execute("BEGIN IMMEDIATE")
     }

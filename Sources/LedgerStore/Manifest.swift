@@ -13,8 +13,10 @@ public struct ManifestEntry: Sendable, Equatable {
     public var compression: String
     /// Lines read so far (a grown file is read on from here).
     public var lines: Int
-    /// SHA-256 of the decoded content: of the bytes for a plain file, of what they inflate to
-    /// for a gzip file (when known). A gzipped copy of a stored log has the same.
+    /// SHA-256 of the decoded content: of the bytes for a plain file, of what they inflate to for a
+    /// gzip file (when known).
+    ///
+    /// A gzipped copy of a stored log has the same.
     public var contentSHA256: String?
     /// The revision of the parser that read it (``FileLoad/parserRevision``).
     public var parserRevision = 1

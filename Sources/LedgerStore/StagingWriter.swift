@@ -4,9 +4,11 @@ import LedgerSQLite
 
 /// Staging rows into the store: one file all or nothing, its rows streamed in pieces.
 extension LedgerStore {
-    /// Writes one file all or nothing (a savepoint, or a transaction outside a group): its
-    /// manifest row (replacing an earlier version of the same path and everything read from it)
-    /// and its rows. Rows whose natural key is already stored are dropped and counted.
+    /// Writes one file all or nothing (a savepoint, or a transaction outside a group): its manifest
+    /// row (replacing an earlier version of the same path and everything read from it) and its
+    /// rows.
+    ///
+    /// Rows whose natural key is already stored are dropped and counted.
     public func load(_ file: FileLoad) throws(LedgerError) -> LoadOutcome {
         let stored = try load(
             path: file.path, appending: file.appendedAfterLine != nil, pieces: { .end(file) }, keep: { _ in true })
@@ -29,11 +31,12 @@ extension LedgerStore {
         case rolledBack(FileLoad)
     }
 
-    /// Writes one file whose rows arrive in pieces, in one savepoint, so that a large log is
-    /// never held whole in memory: `pieces` is called until it gives the file's end. Only then
-    /// are the file's hash and counts known, so `keep` decides at the end whether it is stored
-    /// (a file that turns out to be a copy of a stored one is rolled back and recorded otherwise).
-    /// `appending` adds the rows of a grown file to those already stored under `path`.
+    /// Writes one file whose rows arrive in pieces, in one savepoint, so that a large log is never
+    /// held whole in memory: `pieces` is called until it gives the file's end.
+    ///
+    /// Only then are the file's hash and counts known, so `keep` decides at the end whether it is
+    /// stored (a file that turns out to be a copy of a stored one is rolled back and recorded
+    /// otherwise). `appending` adds the rows of a grown file to those already stored under `path`.
     public func load(
         path: String, appending: Bool, pieces next: () -> LoadPiece, keep: (FileLoad) -> Bool
     ) throws(LedgerError) -> StreamedLoad {
@@ -217,7 +220,11 @@ extension LedgerStore {
         return (records, duplicates)
     }
 
-    /// split of runs. Returns true when this file takes the row over from the other one.
+    /// A row whose natural key is stored already belongs to the file with the smaller path,
+    /// whichever was read first, so that the same files give the same ledger in any order or split
+    /// of runs.
+    ///
+    /// Returns true when this file takes the row over from the other one.
     private static func takeOver(
         _ db: Database, table: String, key: String, value: SQLValue?, from path: String, fileID: Int64,
         insert: () throws -> Bool
@@ -253,10 +260,12 @@ extension SQLValue {
     }
 }
 
-/// Inserts staging rows through one prepared `INSERT … ON CONFLICT DO NOTHING`, binding each
-/// value straight to SQLite. GRDB's `StatementArguments` builds an array of boxed values per row,
-/// for each of the hundreds of thousands of rows of a large log (benchmarks/NOTES.md,
-/// `RowInserter`), and the writer is the one serial stage.
+/// Inserts staging rows through one prepared `INSERT … ON CONFLICT DO NOTHING`, binding each value
+/// straight to SQLite.
+///
+/// GRDB's `StatementArguments` builds an array of boxed values per row, for each of the hundreds of
+/// thousands of rows of a large log (benchmarks/NOTES.md, `RowInserter`), and the writer is the one
+/// serial stage.
 struct RowInserter {
     let statement: Statement
     let fileID: Int64

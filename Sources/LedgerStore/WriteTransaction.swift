@@ -45,6 +45,7 @@ extension LedgerStore {
 
     /// Fills in the SHA-256 of stored plain files whose hash was computed after their rows were
     /// written (``FileLoad/hashLength``): of their bytes and, being plain, of their content.
+    ///
     /// A nil hash (the file could not be read again to its length) leaves the row as it is.
     public static func recordHashes(_ db: Database, _ hashes: [(fileID: Int64, sha256: String?)]) throws {
         let update = try db.cachedStatement(

@@ -10,6 +10,7 @@ import Testing
 @testable import LedgerDerive
 
 /// EMR 7.x ships Livy 0.8 (formats.md §1): its lines, and what they do and do not prove.
+///
 /// Every expectation below is worked out by hand from the lines in its test.
 @Suite("Livy 0.8 and the purges of finished sessions")
 struct LivyDialectTests {

@@ -11,7 +11,7 @@ import Testing
 /// (user name, else proxy user, else owner), and the two background thresholds at their edges.
 @Suite("Findings: the rules for each session")
 struct SessionFindingsTests {
-    /// (key, user_name, proxy_user, owner, background_s, mode_policy, identity_status)
+    /// (key, user_name, proxy_user, owner, background_s, mode_policy, identity_status).
     static let sessions: [(String, String?, String?, String?, Int64?, String?, String)] = [
         // Resolved: the user name is named, not the proxy user. 901 s > the 900 s grace.
         ("c/s/1", "Dora Example", "dora", "knox", 901, "interactive", "asserted"),

@@ -6,8 +6,9 @@ import LedgerStore
 import LedgerTestSupport
 import Testing
 
-/// Two clusters of hand-written logs in the EMR log-archive layout
-/// (`Tests/LedgerTestSupport/Fixtures/sessions`, read them beside this file):
+/// Two clusters of hand-written logs in the EMR log-archive layout.
+///
+/// The clusters, in `Tests/LedgerTestSupport/Fixtures/sessions` (read them beside this file):
 /// - `j-07TESTCLUSTER`: Livy 0.7, logs in UTC, two server runs (`.out.1` then `.out`), a request
 ///   log and the ResourceManager log;
 /// - `j-09TESTCLUSTER`: Livy 0.9, Livy and YARN logs in America/New_York (EST, UTC−5 on

@@ -4,8 +4,10 @@ import Testing
 
 @testable import LedgerFormats
 
-/// The splitter cuts a record that is whole in its chunk where the grammar check says it ends
-/// (one pass over its bytes); anything else byte by byte. Both must give the same records.
+/// The splitter cuts a record that is whole in its chunk where the grammar check says it ends (one
+/// pass over its bytes); anything else byte by byte.
+///
+/// Both must give the same records.
 @Suite("cloudtrail: records cut by the grammar check or byte by byte, the same")
 struct RecordSplitterTests {
     /// A trail with everything that sends a record down the byte-by-byte way: a doubled comma, a

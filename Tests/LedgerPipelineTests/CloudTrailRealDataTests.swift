@@ -8,8 +8,9 @@ import LedgerTestSupport
 import Testing
 
 /// Every file in ../shared/realdata that is CloudTrail, and those that only look like it.
-/// Record counts were read from the files with Python's json module (not with this code):
-/// the number of records, their eventSource/eventName, and which eventIDs repeat across files.
+///
+/// Record counts were read from the files with Python's json module (not with this code): the
+/// number of records, their eventSource/eventName, and which eventIDs repeat across files.
 @Suite("CloudTrail files by others (../shared/realdata)")
 struct CloudTrailRealDataTests {
     struct FileRow: Sendable {
@@ -48,7 +49,7 @@ struct CloudTrailRealDataTests {
         )
     }
 
-    /// (file, format or nil, records seen, stored, rejected, duplicates)
+    /// (file, format or nil, records seen, stored, rejected, duplicates).
     static let expected: [(String, String?, Int, Int, Int, Int)] = [
         // trailscraper: 2 records (autoscaling DescribeLaunchConfigurations, sts AssumeRole);
         // the .gz inflates to the very same bytes (`gunzip -c … | cmp`), so it is a duplicate

@@ -7,7 +7,9 @@ import Testing
 @testable import LedgerPipeline
 
 /// Format recognition decides a delivered trail from its first bytes; everything else from a
-/// 256 KiB head. Both must name the format the 256 KiB head alone names.
+/// 256 KiB head.
+///
+/// Both must name the format the 256 KiB head alone names.
 @Suite("ingest: a trail recognised from its first bytes, as from its head")
 struct RecogniseTests {
     /// What recognition answered before the first-bytes shortcut: the head alone.

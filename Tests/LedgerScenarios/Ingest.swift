@@ -5,9 +5,10 @@ import LedgerTestSupport
 
 // Ledgers built by a real ingest, for the tests of the stages after it (derive, reports).
 
-/// Files under a fresh directory (paths relative to it, `logs/…` for the inputs), ingested with
-/// the config text given (relative paths in it are relative to the directory). The directory is
-/// the caller's to remove, or removed when the tests exit (`shared`).
+/// Files under a fresh directory (paths relative to it, `logs/…` for the inputs), ingested with the
+/// config text given (relative paths in it are relative to the directory).
+///
+/// The directory is the caller's to remove, or removed when the tests exit (`shared`).
 public func ingestFiles(_ files: [String: String], config: String = "", shared: Bool = false) async throws -> (
     TemporaryDirectory, [Row]
 ) {

@@ -225,8 +225,10 @@ struct LedgerStoreTests {
             ])
     }
 
-    /// The values each listed CHECK allows, as the schema first wrote them (v2, v7). v9 rewrote
-    /// the lists as chains of `=` (SQLite builds a temporary B-tree per row for an IN list).
+    /// The values each listed CHECK allows, as the schema first wrote them (v2, v7).
+    ///
+    /// v9 rewrote the lists as chains of `=` (SQLite builds a temporary B-tree per row for an
+    /// IN list).
     static let allowed: [(table: String, column: String, values: [String])] = [
         (
             "livy_event", "event",

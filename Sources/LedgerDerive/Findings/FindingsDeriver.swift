@@ -104,8 +104,9 @@ enum FindingsDeriver {
         }
     }
 
-    /// `AssumeRole` into a role of another account than the caller's. Both accounts' copies of
-    /// one call share `sharedEventID`: counted once.
+    /// `AssumeRole` into a role of another account than the caller's.
+    ///
+    /// Both accounts' copies of one call share `sharedEventID`: counted once.
     static func crossAccountFindings(_ db: Database, _ add: Add) throws {
         var seen = Set<String>()
         for e in try Row.fetchAll(
@@ -143,12 +144,13 @@ enum FindingsDeriver {
         }
     }
 
-    /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings of
-    /// it: a file whose content does not match a digest that lists it, and, per account and
-    /// region, the files a digest should list and none does. A file delivered after the newest
-    /// digest of its account and region, within ``CloudTrailNames/digestGraceSeconds``, is pending, not a
-    /// finding (`verify` agrees). A trail with no digest at all in the data cannot be verified:
-    /// its files are not covered.
+    /// What the digests say of each CloudTrail log file (`ct_file_digest`), and the findings of it:
+    /// a file whose content does not match a digest that lists it, and, per account and region, the
+    /// files a digest should list and none does.
+    ///
+    /// A file delivered after the newest digest of its account and region, within
+    /// ``CloudTrailNames/digestGraceSeconds``, is pending, not a finding (`verify` agrees). A trail
+    /// with no digest at all in the data cannot be verified: its files are not covered.
     static func logIntegrityFindings(_ db: Database, _ add: Add) throws {
         try db.execute(sql: "DELETE FROM ct_file_digest")
         // Object key → every (hash, digest object) listing it, by digest object.

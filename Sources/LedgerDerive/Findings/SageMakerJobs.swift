@@ -1,10 +1,11 @@
 import Foundation
 import GRDB
 
-/// SageMaker training and processing jobs (SPEC §4): started with an identity-enhanced session
-/// they carry `onBehalfOf`. With user background sessions a job runs at most
-/// min(MaxRuntimeInSeconds, the background session duration); without them it stops within
-/// 15 minutes of the user's sign-in ending.
+/// SageMaker training and processing jobs (SPEC §4): started with an identity-enhanced session they
+/// carry `onBehalfOf`.
+///
+/// With user background sessions a job runs at most min(MaxRuntimeInSeconds, the background session
+/// duration); without them it stops within 15 minutes of the user's sign-in ending.
 enum SageMakerJobs {
     /// `identity` is what `IdentityDeriver` made of this derive's CloudTrail: the directory,
     /// sign-in windows and policy timeline (computed once; they were computed again here).

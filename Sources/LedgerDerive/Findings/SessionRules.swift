@@ -1,9 +1,10 @@
 extension FindingsDeriver {
-    /// A finding of each session (SPEC §4) that SQLite finds in `session`: one statement a
-    /// rule instead of a round trip through Swift for every session (a year is 600,000; that
-    /// loop was most of deriving findings). `detail` and `condition` are SQL over `session s`;
-    /// the numbers in them are integers written by Swift, as SQLite writes them (decimal, `-`
-    /// when negative).
+    /// A finding of each session (SPEC §4) that SQLite finds in `session`: one statement a rule
+    /// instead of a round trip through Swift for every session (a year is 600,000; that loop was
+    /// most of deriving findings).
+    ///
+    /// `detail` and `condition` are SQL over `session s`; the numbers in them are integers written
+    /// by Swift, as SQLite writes them (decimal, `-` when negative).
     struct SessionRule {
         let severity: String
         let code: String
@@ -11,8 +12,10 @@ extension FindingsDeriver {
         let condition: String
     }
 
-    /// The session rules. `who` is the user name, else the proxy user, else the owner; the
-    /// evidence is the `path:line` of the session's create line.
+    /// The session rules.
+    ///
+    /// `who` is the user name, else the proxy user, else the owner; the evidence is the `path:line`
+    /// of the session's create line.
     static func sessionRules(_ settings: DeriveSettings) -> [SessionRule] {
         let who = "coalesce(s.user_name, s.proxy_user, s.owner, 'the Livy service user')"
         let grace: Int64 = IdentityDeriver.backgroundGraceSeconds

@@ -167,8 +167,10 @@ enum IdentityDeriver {
 
     /// The background-session flag of a security configuration document (a JSON string in the
     /// request): `AuthenticationConfiguration.IdentityCenterConfiguration.EnableUserBackgroundSession`,
-    /// also spelled `userBackgroundSessionsEnabled` (formats.md §3.6). No Identity Center
-    /// configuration at all means no background sessions: false. Unreadable: nil.
+    /// also spelled `userBackgroundSessionsEnabled` (formats.md §3.6).
+    ///
+    /// No Identity Center configuration at all means no background sessions: false.
+    /// Unreadable: nil.
     static func backgroundFlag(_ document: String?) -> Bool? {
         guard let document, let data = document.data(using: .utf8),
             let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
@@ -262,6 +264,7 @@ enum IdentityDeriver {
     /// Role names per cluster: the roles `RunJobFlow` names (with its security configuration's
     /// Identity Center application role), the runtime roles later calls name for it
     /// (`AddJobFlowSteps`, `GetClusterSessionCredentials`: `executionRoleArn`), and the config's.
+    ///
     /// Runtime roles alone do not make a cluster's roles known: with its launch not in the data,
     /// the roles that did most of its work are not either.
     static func clusterRoles(_ db: Database, settings: DeriveSettings) throws -> [String: Set<String>] {
@@ -294,10 +297,11 @@ enum IdentityDeriver {
         String(s.split(separator: "/").last ?? Substring(s))
     }
 
-    /// Events during [from, to) that carried the user's `onBehalfOf.userId` and were made by a
-    /// role session (`AssumedRole`) of one of the cluster's roles; when the cluster's roles are
-    /// unknown, of any role (a weaker check, which the session's `propagation_basis` names). The
-    /// user's own Identity Center events (sign-in, portal, logout) carry `onBehalfOf` too, but
+    /// Events during [from, to) that carried the user's `onBehalfOf.userId` and were made by a role
+    /// session (`AssumedRole`) of one of the cluster's roles; when the cluster's roles are unknown,
+    /// of any role (a weaker check, which the session's `propagation_basis` names).
+    ///
+    /// The user's own Identity Center events (sign-in, portal, logout) carry `onBehalfOf` too, but
     /// they are the user acting, not the cluster acting as the user: they prove nothing.
     static func propagatedEvents(_ db: Database, userID: String, from: Int64, to: Int64, roles: Set<String>?) throws
         -> Int64

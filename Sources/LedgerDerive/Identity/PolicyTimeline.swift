@@ -10,7 +10,7 @@ struct PolicyTimeline {
     }
 
     var clusters: [String: Cluster] = [:]
-    /// (name, created, deleted, flag)
+    /// (name, created, deleted, flag).
     var configurations: [(String, String, String?, Bool?)] = []
     /// (time, application, status), in time order.
     var applicationStatus: [(String, String, String)] = []
@@ -53,8 +53,10 @@ struct PolicyTimeline {
 
     /// `background`, `interactive` or `unknown` for a session created at `at` (ISO) on `cluster`:
     /// background only if the Identity Center application allows it, the cluster's security
-    /// configuration enables it and the release is emr-7.11.0 or later; interactive if any of
-    /// these is known to be false. Several applications in force that disagree: unknown.
+    /// configuration enables it and the release is emr-7.11.0 or later; interactive if any of these
+    /// is known to be false.
+    ///
+    /// Several applications in force that disagree: unknown.
     func mode(cluster clusterID: String, at: String) -> String {
         // `…Z` → `….000Z`; on the bytes when the only `Z` is the last (the stored form): this
         // runs once per session, too often for Foundation's replacing (benchmarks/NOTES.md,

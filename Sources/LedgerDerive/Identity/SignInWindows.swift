@@ -1,8 +1,10 @@
 import GRDB
 
 extension IdentityDeriver {
-    /// Per user id: the times the user was signed in. A sign-in opens a window that closes at the
-    /// user's next logout or after `duration`, whichever is first.
+    /// Per user id: the times the user was signed in.
+    ///
+    /// A sign-in opens a window that closes at the user's next logout or after `duration`,
+    /// whichever is first.
     static func signInWindows(_ db: Database, directory: IdentityDirectory, duration: Int64) throws -> [String: [(
         Int64, Int64
     )]] {

@@ -3,9 +3,11 @@ import LedgerModel
 import LedgerSQLite
 
 extension SessionDeriver {
-    /// The walk's query of a cluster's `livy_event` lines, and the cells of the row it stands
-    /// on, by name: the only place that knows the columns' positions, next to the SELECT that
-    /// sets them. Each accessor is one read of the current row, as the walk made it by position.
+    /// The walk's query of a cluster's `livy_event` lines, and the cells of the row it stands on,
+    /// by name: the only place that knows the columns' positions, next to the SELECT that sets
+    /// them.
+    ///
+    /// Each accessor is one read of the current row, as the walk made it by position.
     struct LivyEventCursor {
         private let r: RawStatement
 

@@ -58,7 +58,9 @@ final class ParallelSessions {
         let statements: SessionDeriver.Statements
     }
 
-    /// A job's result. Each is made on one thread and handed to the writer's, never shared.
+    /// A job's result.
+    ///
+    /// Each is made on one thread and handed to the writer's, never shared.
     enum Result: @unchecked Sendable {
         case walked(SessionDeriver.Builds)
         case lookedUp(SessionDeriver.ClusterLookups)
@@ -66,8 +68,10 @@ final class ParallelSessions {
     }
 
     /// Starts the threads, runs `meanwhile` on this thread, then hands the sessions' rows to
-    /// `write`, a block at a time, in order. Returns when every thread has stopped (and let go
-    /// of its connection), after a failure too: the first error is thrown.
+    /// `write`, a block at a time, in order.
+    ///
+    /// Returns when every thread has stopped (and let go of its connection), after a failure too:
+    /// the first error is thrown.
     func run(meanwhile: () throws -> Void, write: (TableBatch) throws -> Void) throws {
         guard !clusters.isEmpty else { return try meanwhile() }
         let readers = readers

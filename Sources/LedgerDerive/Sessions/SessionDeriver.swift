@@ -18,9 +18,11 @@ enum SessionDeriver {
     /// Seconds of slack between the Livy log (second precision) and YARN (milliseconds).
     static let tolerance: Int64 = 5
 
-    /// With `readers`, the sessions are found and finished on other threads, each on a
-    /// connection of its own (``ParallelSessions``), and this one only writes them, in the same
-    /// order as without. Either way they are written a block at a time.
+    /// With `readers`, the sessions are found and finished on other threads, each on a connection
+    /// of its own (``ParallelSessions``), and this one only writes them, in the same order as
+    /// without.
+    ///
+    /// Either way they are written a block at a time.
     static func rebuild(
         _ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext,
         readers: LedgerReaders? = nil,
@@ -58,9 +60,10 @@ enum SessionDeriver {
         clusterID == Deriver.unknownCluster ? nil : clusterID
     }
 
-    /// Whole seconds of an ISO instant (milliseconds dropped). Read on the bytes, each field as
-    /// `Int(_:)` reads it (an optional sign, then digits): it runs for every Livy event and
-    /// session of a derive.
+    /// Whole seconds of an ISO instant (milliseconds dropped).
+    ///
+    /// Read on the bytes, each field as `Int(_:)` reads it (an optional sign, then digits): it runs
+    /// for every Livy event and session of a derive.
     static func seconds(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8(seconds)

@@ -208,9 +208,11 @@ extension SessionDeriver {
     /// The idle timeout a Livy idle-timeout line prints, in seconds, decoded by its dialect
     /// (formats.md §1.6): 0.6/0.7 print milliseconds (`3600000.0 ms`, `2.88E7 ms`), 0.8 prints
     /// ms / 1e6 with the same unit word (`3.6 ms`, `28.8 ms`), 0.9 prints ms / 1e9 as `secs`
-    /// (`0.0036 secs`). A 0.7 reading under a minute, or a 0.8 one of 60,000 or more (694 days),
-    /// is not a timeout anyone sets, so the number alone tells 0.7 from 0.8; a `secs` number of
-    /// 60 or more is taken as seconds (a later Livy that prints them right).
+    /// (`0.0036 secs`).
+    ///
+    /// A 0.7 reading under a minute, or a 0.8 one of 60,000 or more (694 days), is not a timeout
+    /// anyone sets, so the number alone tells 0.7 from 0.8; a `secs` number of 60 or more is taken
+    /// as seconds (a later Livy that prints them right).
     static func livyTimeoutSeconds(_ printed: String) -> Int64? {
         let parts = printed.split(separator: " ")
         guard parts.count == 2, let x = Double(parts[0]), x.isFinite, x > 0 else { return nil }

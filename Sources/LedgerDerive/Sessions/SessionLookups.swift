@@ -121,11 +121,12 @@ extension SessionDeriver {
         }
     }
 
-    /// What one cluster's staging rows hold, read once before its sessions are finished rather
-    /// than asked for each session (benchmarks/NOTES.md, `SessionDeriver`):
-    /// the cluster's apps by id, and which sessions have stored requests or REST statements.
-    /// Each only spares a query whose answer it already knows: an app id it lacks is still
-    /// looked up (an app is found by id on any cluster), and a session it lists is queried.
+    /// What one cluster's staging rows hold, read once before its sessions are finished rather than
+    /// asked for each session (benchmarks/NOTES.md, `SessionDeriver`): the cluster's apps by id,
+    /// and which sessions have stored requests or REST statements.
+    ///
+    /// Each only spares a query whose answer it already knows: an app id it lacks is still looked
+    /// up (an app is found by id on any cluster), and a session it lists is queried.
     struct ClusterLookups {
         var apps: [String: App] = [:]
         var requestKeys = Set<RequestKey>()

@@ -43,8 +43,9 @@ extension SessionDeriver {
         var line: Int64 = 0
     }
 
-    /// A Livy line that ended, or may have ended, a session: its time and where it is. The
-    /// evidence text is made only for the lines a session's end names (a walk sees millions).
+    /// A Livy line that ended, or may have ended, a session: its time and where it is.
+    ///
+    /// The evidence text is made only for the lines a session's end names (a walk sees millions).
     struct Mark {
         var at: Int64
         var file: Int64
@@ -106,11 +107,12 @@ extension SessionDeriver {
         }
     }
 
-    /// Small numbers for the session types of a walk, to find a run's sessions by: the same
-    /// number for the same text, as Swift compares Strings. ASCII bytes are compared as they
-    /// are (two ASCII texts are equal as Strings only when their bytes are); any other text is
-    /// looked up as a String, so canonically equivalent spellings share a number, as they did
-    /// when the type was kept as a String.
+    /// Small numbers for the session types of a walk, to find a run's sessions by: the same number
+    /// for the same text, as Swift compares Strings.
+    ///
+    /// ASCII bytes are compared as they are (two ASCII texts are equal as Strings only when their
+    /// bytes are); any other text is looked up as a String, so canonically equivalent spellings
+    /// share a number, as they did when the type was kept as a String.
     struct TypeCodes {
         static let interactive = 0
         static let batch = 1

@@ -37,10 +37,11 @@ extension SessionDeriver {
     }
 
     /// `confExecutors` on the bytes, for what the Livy parser stores (`JSONText.object` of string
-    /// pairs), not parsed by Foundation for every session (benchmarks/NOTES.md, `SessionDeriver`). Read here only
-    /// when the text is exactly a flat object of strings with no escape, control byte or space, and
-    /// names the key at most once: `.some(count)`, where `count` is nil when the key is absent or
-    /// its value is no number. nil (ask Foundation) for anything else.
+    /// pairs), not parsed by Foundation for every session (benchmarks/NOTES.md, `SessionDeriver`).
+    ///
+    /// Read here only when the text is exactly a flat object of strings with no escape, control
+    /// byte or space, and names the key at most once: `.some(count)`, where `count` is nil when the
+    /// key is absent or its value is no number. nil (ask Foundation) for anything else.
     static func quickExecutors(_ u: UnsafeBufferPointer<UInt8>) -> Int64?? {
         let name: StaticString = "spark.executor.instances"
         let n = u.count

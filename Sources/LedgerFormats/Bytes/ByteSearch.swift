@@ -99,10 +99,12 @@ extension UnsafeRawBufferPointer {
 extension UnsafeRawBufferPointer {
     /// Whether a Character of the String whose UTF-8 is `text` starts at `i` (`text` is valid
     /// UTF-8, or a part of it cut between scalars, read as a String of its own, as the String code
-    /// read its substrings once copied). The byte before `i` or the one at `i` must be ASCII:
-    /// then only the two scalars around `i` decide (the rules of UAX #29 that look further need
-    /// an emoji, a regional indicator or an Indic consonant on both sides), so a two-scalar
-    /// String asks the standard library's own grapheme breaking, and only when one is non-ASCII.
+    /// read its substrings once copied).
+    ///
+    /// The byte before `i` or the one at `i` must be ASCII: then only the two scalars around `i`
+    /// decide (the rules of UAX #29 that look further need an emoji, a regional indicator or an
+    /// Indic consonant on both sides), so a two-scalar String asks the standard library's own
+    /// grapheme breaking, and only when one is non-ASCII.
     func isCharacterBoundary(_ i: Int, in text: Range<Int>) -> Bool {
         guard i > text.lowerBound, i < text.upperBound else { return true }
         let before = self[i - 1]

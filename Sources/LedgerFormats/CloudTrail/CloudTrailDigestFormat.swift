@@ -63,9 +63,10 @@ public struct CloudTrailDigest: Sendable, Equatable {
 
 /// `cloudtrail-digest`: CloudTrail's hourly digest files
 /// (`AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/…_CloudTrail-Digest_….json.gz`).
-/// Recognised so that they are never mistaken for logs (a known trap for log parsers), and
-/// stored (`ct_digest`, `ct_digest_file`) for the integrity findings; `session-ledger verify`
-/// checks the chain and the hashes.
+///
+/// Recognised so that they are never mistaken for logs (a known trap for log parsers), and stored
+/// (`ct_digest`, `ct_digest_file`) for the integrity findings; `session-ledger verify` checks the
+/// chain and the hashes.
 public struct CloudTrailDigestFormat: LogFormat {
     public static let name = "cloudtrail-digest"
     public static let summary = "CloudTrail digest files: the hashes that prove no log file was changed or removed"

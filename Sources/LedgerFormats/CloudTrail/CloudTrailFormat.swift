@@ -26,9 +26,10 @@ public struct CloudTrailFormat: LogFormat {
     public static let maxRecordBytes = 4 << 20
 
     /// Recognised by the shape of the first record: a `Records` array, or events with
-    /// `eventVersion`, `eventSource` and `eventTime` (exports that renamed or dropped those,
-    /// such as Logstash's `@timestamp`, are not CloudTrail and are not guessed at). Digest files
-    /// are their own format.
+    /// `eventVersion`, `eventSource` and `eventTime` (exports that renamed or dropped those, such
+    /// as Logstash's `@timestamp`, are not CloudTrail and are not guessed at).
+    ///
+    /// Digest files are their own format.
     public static func recognizes(_ head: HeadSample) -> Bool {
         let text = head.lines.prefix(400).joined(separator: "\n")
         let start = text.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\u{FEFF}" }
@@ -171,8 +172,10 @@ public struct CloudTrailFormat: LogFormat {
     }
 
     /// A source of `relevant` as bytes, for the records whose source and name are ASCII (nearly
-    /// all). A struct, not a tuple: an array of tuples made the runtime look up the tuple's
-    /// type for every record.
+    /// all).
+    ///
+    /// A struct, not a tuple: an array of tuples made the runtime look up the tuple's type for
+    /// every record.
     struct RelevantSource {
         let source: [UInt8]
         let all: Bool
@@ -186,9 +189,11 @@ public struct CloudTrailFormat: LogFormat {
     }
 
     /// Whether an event of `source` and `name` (a string value's raw bytes each) is kept for
-    /// itself. ASCII is compared as bytes, which for ASCII is what String equality is; anything
-    /// else goes through Strings as before (hashing two Strings per record of a trail was a
-    /// twentieth of its ingest).
+    /// itself.
+    ///
+    /// ASCII is compared as bytes, which for ASCII is what String equality is; anything else goes
+    /// through Strings as before (hashing two Strings per record of a trail was a twentieth of its
+    /// ingest).
     static func isRelevant(source: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Bool {
         func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
             a.count == b.count && a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 }
@@ -265,10 +270,12 @@ public struct CloudTrailFormat: LogFormat {
         return s.withUTF8 { millis(raw: UnsafeRawBufferPointer($0)) }
     }
 
-    /// `millis` of a string value's raw bytes, without making a String: the same answer as for
-    /// the String they decode to. A time is read only when its first 23 bytes and the one before
-    /// the final `Z` are ASCII, and decoding (with repair) keeps ASCII bytes where they are and
-    /// turns anything else into bytes ≥ 0x80 (a test checks this on random bytes).
+    /// `millis` of a string value's raw bytes, without making a String: the same answer as for the
+    /// String they decode to.
+    ///
+    /// A time is read only when its first 23 bytes and the one before the final `Z` are ASCII, and
+    /// decoding (with repair) keeps ASCII bytes where they are and turns anything else into bytes
+    /// ≥ 0x80 (a test checks this on random bytes).
     static func millis(raw u: UnsafeRawBufferPointer) -> Int64? {
         // Ends in the Character "Z": a `Z` byte after an ASCII one (a non-ASCII byte there may
         // be a mark that joins the `Z` into a larger Character). Checked on bytes: a String
@@ -293,9 +300,11 @@ public struct CloudTrailFormat: LogFormat {
     static let onBehalfOfKey = Array(#""onBehalfOf""#.utf8)
     static let sourceIdentityKey = Array(#""sourceIdentity""#.utf8)
 
-    /// Where the raw contents of the first `"key": "…"` string value are in the bytes (`needle`
-    /// is the key, quoted, in bytes); escapes are left as they are (these values are service
-    /// and API names). nil when the key is not there or its value is not a string.
+    /// Where the raw contents of the first `"key": "…"` string value are in the bytes (`needle` is
+    /// the key, quoted, in bytes); escapes are left as they are (these values are service and API
+    /// names).
+    ///
+    /// nil when the key is not there or its value is not a string.
     static func valueRange(ofQuoted needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Range<Int>? {
         var i = 0
         while let at = find(needle, in: bytes, from: i) {

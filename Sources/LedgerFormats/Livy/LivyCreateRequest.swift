@@ -20,7 +20,8 @@ struct CreateRequest {
     var numExecutors: Int64?
     var queue: String?
     var name: String?
-    /// The session's own idle timeout as Livy wrote it (0.9 `idleTimeout`, else 0.8 `ttl`, e.g. `2h`).
+    /// The session's own idle timeout as Livy wrote it (0.9 `idleTimeout`, else 0.8 `ttl`, for
+    /// example `2h`).
     var ownTimeout: String?
     /// Conf as a JSON object, secret-looking values replaced by `***`.
     var confJSON: String?
@@ -112,8 +113,10 @@ struct CreateRequest {
 
     /// Splits `k1: v1, k2: v2, …` in `text` on the known keys only, so values may hold `, `
     /// themselves: a key counts at the start or after `, ` (its first such place), and its value
-    /// runs to the next counted key's `, `, less a trailing `, ` or `,`. The answer has a value
-    /// range, or nil, for each of `keys` (`key: ` bytes, none a prefix of another), in order.
+    /// runs to the next counted key's `, `, less a trailing `, ` or `,`.
+    ///
+    /// The answer has a value range, or nil, for each of `keys` (`key: ` bytes, none a prefix of
+    /// another), in order.
     static func fields(_ b: UnsafeRawBufferPointer, _ text: Range<Int>, keys: [[UInt8]]) -> [Range<Int>?] {
         // One pass over the places a key may start, left to right, instead of a search per key:
         // the first place found for a key is its first occurrence that counts.

@@ -1,8 +1,10 @@
 import Foundation
 import LedgerModel
 
-/// `livy-rest`: saved JSON answers of Livy's REST API (formats.md §1.8), as Livy 0.5–0.9 write
-/// them and as HDInsight's gateway and Knox pass them on (unchanged):
+/// `livy-rest`: saved JSON answers of Livy's REST API (formats.md §1.8), as Livy 0.5–0.9 write them
+/// and as HDInsight's gateway and Knox pass them on (unchanged).
+///
+/// The answers it reads:
 /// - `GET /sessions`, `GET /batches` → `{"from": 0, "total": n, "sessions": [Session or Batch…]}`
 /// - `GET /sessions/N`, `POST /sessions` → one Session object (`id, name, appId, owner,
 ///   proxyUser, state, kind, appInfo, log`, more from 0.8); `GET /batches/N`, `POST /batches` →

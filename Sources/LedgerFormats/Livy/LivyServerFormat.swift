@@ -19,8 +19,10 @@ public struct LivyServerFormat: LogFormat {
     /// timeout (`ttl`, `idleTimeout`) kept.
     public static let revision = 2
 
-    /// Logger names (last dotted component) that only a Livy server writes. `LineBufferedStream`
-    /// first: the forwarded spark-submit output is most lines of a busy server's log.
+    /// Logger names (last dotted component) that only a Livy server writes.
+    ///
+    /// `LineBufferedStream` first: the forwarded spark-submit output is most lines of a busy
+    /// server's log.
     static let livyLoggers: [String] = [
         "LineBufferedStream", "LivyServer", "LivyServer$", "WebServer", "InteractiveSessionManager",
         "BatchSessionManager",
@@ -197,9 +199,11 @@ public struct LivyServerFormat: LogFormat {
         }
     }
 
-    /// The session type a session manager's logger stands for. 0.7/0.8 name a session only as
-    /// `session N` in `Deleting`/`Deleted`, and interactive and batch ids are counted apart, so
-    /// the logger (`InteractiveSessionManager` or `BatchSessionManager`) is what tells them apart.
+    /// The session type a session manager's logger stands for.
+    ///
+    /// 0.7/0.8 name a session only as `session N` in `Deleting`/`Deleted`, and interactive and
+    /// batch ids are counted apart, so the logger (`InteractiveSessionManager` or
+    /// `BatchSessionManager`) is what tells them apart.
     static func managerType(_ logger: String) -> String? {
         switch logger {
         case "InteractiveSessionManager": "interactive"
@@ -236,11 +240,13 @@ public struct LivyServerFormat: LogFormat {
         (Array("BatchSession ".utf8), "batch"),
     ]
 
-    /// ``sessionReference(_:)`` on UTF-8 bytes: (type, id, where the rest starts), or nil when
-    /// the bytes alone cannot say it (the Characters decide then). A match is sure when digits
-    /// follow the prefix and an ASCII byte (or the end) follows them: an ASCII byte begins a
-    /// Character of its own, so the prefix and each digit are whole Characters. No match, no
-    /// digits, a number too large, or a non-ASCII byte after the digits: nil.
+    /// ``sessionReference(_:)`` on UTF-8 bytes: (type, id, where the rest starts), or nil when the
+    /// bytes alone cannot say it (the Characters decide then).
+    ///
+    /// A match is sure when digits follow the prefix and an ASCII byte (or the end) follows them:
+    /// an ASCII byte begins a Character of its own, so the prefix and each digit are whole
+    /// Characters. No match, no digits, a number too large, or a non-ASCII byte after the
+    /// digits: nil.
     static func quickSessionReference(_ u: UnsafeBufferPointer<UInt8>) -> (String?, Int64, Int)? {
         for (prefix, type) in sessionPrefixes where u.count > prefix.count && u.starts(with: prefix) {
             var i = prefix.count

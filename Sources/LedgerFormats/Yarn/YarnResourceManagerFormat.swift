@@ -60,8 +60,10 @@ public struct YarnResourceManagerFormat: LogFormat {
         ])
 
     /// `USER=…<TAB>IP=…<TAB>OPERATION=…<TAB>TARGET=…<TAB>RESULT=…[<TAB>APPID=…]…`: tab-separated,
-    /// values never escaped. Pages that turned the tabs into runs of spaces are read too, by
-    /// splitting before each known `KEY=`.
+    /// values never escaped.
+    ///
+    /// Pages that turned the tabs into runs of spaces are read too, by splitting before each known
+    /// `KEY=`.
     private mutating func audit(_ lineNumber: Int, _ at: Int64, _ bytes: UnsafeRawBufferPointer, _ line: Log4jLine) {
         let fields = Self.auditFields(bytes, line.message)
         guard let operation = fields[Stored.operation.rawValue], let user = fields[Stored.user.rawValue] else {
@@ -96,11 +98,12 @@ public struct YarnResourceManagerFormat: LogFormat {
         "NODELABEL", "INCLUDEAPPS", "INCLUDECHILDQUEUES", "RECURSIVE",
     ].map { Array(($0 + "=").utf8) }
 
-    /// The stored fields of the audit message in `message`, by ``Stored``'s order: pieces split
-    /// at tabs (or, without tabs, before each known `KEY=` at the start or after a space), each
-    /// `key=value` with whitespace trimmed from both, the first of a key kept. On the bytes, not
-    /// a String split, a dictionary and Foundation's `trimmingCharacters` per field, for every
-    /// audit line (benchmarks/NOTES.md, `auditFields`).
+    /// The stored fields of the audit message in `message`, by ``Stored``'s order: pieces split at
+    /// tabs (or, without tabs, before each known `KEY=` at the start or after a space), each
+    /// `key=value` with whitespace trimmed from both, the first of a key kept.
+    ///
+    /// On the bytes, not a String split, a dictionary and Foundation's `trimmingCharacters` per
+    /// field, for every audit line (benchmarks/NOTES.md, `auditFields`).
     static func auditFields(_ b: UnsafeRawBufferPointer, _ message: Range<Int>) -> [String?] {
         var fields = [String?](repeating: nil, count: Stored.allCases.count)
         func take(_ piece: Range<Int>) {

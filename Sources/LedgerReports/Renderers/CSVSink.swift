@@ -2,10 +2,11 @@ import Foundation
 import LedgerModel
 import LedgerSQLite
 
-/// A report CSV written as its rows come, to a temporary name renamed into place at the end
-/// (a reader never sees half a file), in CellFormat's format: CRLF line ends, RFC 4180 quoting.
-/// A struct used as a local variable, so that appending bytes carries no exclusivity checks, as
-/// it does on a class's buffer (benchmarks/NOTES.md, `CSVSink`).
+/// A report CSV written as its rows come, to a temporary name renamed into place at the end (a
+/// reader never sees half a file), in CellFormat's format: CRLF line ends, RFC 4180 quoting.
+///
+/// A struct used as a local variable, so that appending bytes carries no exclusivity checks, as it
+/// does on a class's buffer (benchmarks/NOTES.md, `CSVSink`).
 struct CSVSink {
     let path: String
     private let temporary: String

@@ -23,11 +23,13 @@ public enum CellFormat {
     private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8]
 
     /// Appends `d` as C's `%.Nf` writes it (round half to even on the exact binary value, `-` kept
-    /// on negative zero). A year of sessions has millions of money cells, and C's own printf
-    /// through Swift's `withVaList` is slow for them (benchmarks/NOTES.md, `appendFixed`); so the usual
-    /// case is done here, by integers, and only what it cannot decide goes to `vsnprintf`:
-    /// `|d|·10^N` is rounded once by the multiplication (by at most half its ulp), so unless its
-    /// fraction lies within an ulp of one half, rounding it gives the digits C would write.
+    /// on negative zero).
+    ///
+    /// A year of sessions has millions of money cells, and C's own printf through Swift's
+    /// `withVaList` is slow for them (benchmarks/NOTES.md, `appendFixed`); so the usual case is
+    /// done here, by integers, and only what it cannot decide goes to `vsnprintf`: `|d|·10^N` is
+    /// rounded once by the multiplication (by at most half its ulp), so unless its fraction lies
+    /// within an ulp of one half, rounding it gives the digits C would write.
     public static func appendFixed(_ d: Double, decimals: Int, to out: inout [UInt8]) {
         if d.isFinite, decimals >= 0, decimals < powersOfTen.count {
             let scaled = d.magnitude * powersOfTen[decimals]

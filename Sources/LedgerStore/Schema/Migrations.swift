@@ -43,9 +43,11 @@ enum Schema {
         return migrator
     }
 
-    /// The staging tables: those whose rows carry their provenance, a `line` and a `file_id`
-    /// that references `input_file` (the formats declare theirs, `StagingTable`; `quarantine` is
-    /// the store's). Derived tables never have both: a new migration keeps it so.
+    /// The staging tables: those whose rows carry their provenance, a `line` and a `file_id` that
+    /// references `input_file` (the formats declare theirs, `StagingTable`; `quarantine` is the
+    /// store's).
+    ///
+    /// Derived tables never have both: a new migration keeps it so.
     static func stagingTables(_ db: Database) throws -> [String] {
         try String.fetchAll(
             db,

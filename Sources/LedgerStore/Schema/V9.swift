@@ -3,11 +3,12 @@
 extension Schema {
     /// SQLite checks `x IN ('a', 'b', 'c', …)` (more than two constants) by building a temporary
     /// B-tree of the list, once per statement run: for a CHECK that is once per inserted row
-    /// (benchmarks/NOTES.md, `v9`). The same CHECKs
-    /// as chains of `=`, which SQLite evaluates in place; the tables are rebuilt to change them
-    /// (SQLite cannot alter a constraint), their rows and indexes kept. `livy_event`'s index
-    /// now ends in the tie-break of the session walk (`at, file_id, line`), which SQLite sorted
-    /// in a temporary B-tree on every derive.
+    /// (benchmarks/NOTES.md, `v9`).
+    ///
+    /// The same CHECKs as chains of `=`, which SQLite evaluates in place; the tables are rebuilt to
+    /// change them (SQLite cannot alter a constraint), their rows and indexes kept. `livy_event`'s
+    /// index now ends in the tie-break of the session walk (`at, file_id, line`), which SQLite
+    /// sorted in a temporary B-tree on every derive.
     static let v9 = """
         CREATE TABLE livy_event_v9 (
             file_id         INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
