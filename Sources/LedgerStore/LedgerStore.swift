@@ -150,7 +150,4 @@ public struct LedgerStore: Sendable {
             throw .database(path: path, message: "read failed: \(error)")
         }
     }
-
-    /// A row whose natural key is stored already belongs to the file with the smaller path,
-    /// whichever was read first, so that the same files give the same ledger in any order or
 }
