@@ -50,14 +50,11 @@ public struct DecodeResult: Sendable, Equatable {
     public var hashDeferred = false
 }
 
-/// Streams a file's content through a fixed buffer, inflating gzip (recognised by its magic
-/// bytes, any number of members) through zlib and hashing the on-disk bytes in the same pass.
+/// Read and inflate buffers, kept for the next file instead of freed.
 ///
-/// Memory is two fixed buffers whatever the file's size. A damaged file never throws: the
-/// bytes before the damage are delivered and ``DecodeResult/problem`` says what happened.
-/// Read and inflate buffers, kept for the next file instead of freed: glibc hands out a
-/// 256 KiB block by `mmap` and takes it back by `munmap`, so a new buffer per file (a trail is
-/// tens of thousands of small files, each read twice) cost page faults on every first touch.
+/// glibc hands out a 256 KiB block by `mmap` and takes it back by `munmap`, so a new buffer per
+/// file (a trail is tens of thousands of small files, each read twice) cost page faults on every
+/// first touch.
 final class ChunkBuffers: @unchecked Sendable {
     static let shared = ChunkBuffers()
     private let lock = NSLock()
@@ -89,6 +86,11 @@ final class ChunkBuffers: @unchecked Sendable {
     }
 }
 
+/// Streams a file's content through a fixed buffer, inflating gzip (recognised by its magic
+/// bytes, any number of members) through zlib and hashing the on-disk bytes in the same pass.
+///
+/// Memory is two fixed buffers whatever the file's size. A damaged file never throws: the
+/// bytes before the damage are delivered and ``DecodeResult/problem`` says what happened.
 public enum InputDecoder {
     /// Default size of the read and inflate buffers.
     public static let defaultChunkSize = 256 * 1024
