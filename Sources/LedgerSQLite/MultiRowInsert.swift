@@ -26,17 +26,8 @@ public enum MultiRowInsert {
                 one.clearBindings()
                 many?.clearBindings()
             }
-            var first = 0
-            if let many {
-                while first + rowsPerInsert <= batch.rowCount {
-                    many.reset()
-                    try many.bindRowsInPlace(
-                        cells, rows: first..<(first + rowsPerInsert), width: Int32(batch.columns.count))
-                    while try many.step() {}
-                    first += rowsPerInsert
-                }
-                many.reset()
-            }
+            let first =
+                try many.map { try runs($0, cells, rows: batch.rowCount, width: Int32(batch.columns.count)) } ?? 0
             for row in first..<batch.rowCount {
                 one.reset()
                 try one.bindInPlace(cells, row: row, from: 1)
@@ -44,6 +35,30 @@ public enum MultiRowInsert {
             }
             one.reset()
         }
+    }
+
+    /// Inserts the rows of `cells` through `many`, an `INSERT … VALUES (…), (…), …` of
+    /// ``rowsPerInsert`` tuples of `width` parameters, one run of it for every ``rowsPerInsert``
+    /// rows in order; returns the first row left over, for one-by-one inserts.
+    ///
+    /// A tuple's first `leading` parameters are bound by `bindLeading(row, position)`, its cells
+    /// follow (``RawStatement/bindRowsInPlace(_:rows:width:leading:bindLeading:)``); `stored`
+    /// hears how many rows each run inserted (fewer than its tuples when some were already there).
+    public static func runs(
+        _ many: RawStatement, _ cells: TableBatch.Cells, rows: Int, width: Int32, leading: Int32 = 0,
+        bindLeading: (_ row: Int, _ position: Int32) throws -> Void = { _, _ in }, stored: ((Int) -> Void)? = nil
+    ) throws -> Int {
+        var first = 0
+        while first + rowsPerInsert <= rows {
+            many.reset()
+            try many.bindRowsInPlace(
+                cells, rows: first..<(first + rowsPerInsert), width: width, leading: leading, bindLeading: bindLeading)
+            while try many.step() {}  // an INSERT without RETURNING gives no row
+            stored?(many.changes())
+            first += rowsPerInsert
+        }
+        many.reset()
+        return first
     }
 
     /// A table or column name made of lower-case letters, digits and underscores: the only

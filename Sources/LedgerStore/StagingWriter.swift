@@ -185,24 +185,19 @@ extension LedgerStore {
                 insert.forgetBindings()
                 many?.clearBindings()
             }
-            var first = 0
-            if let many {
-                while first + rowsPerInsert <= batch.rowCount {
-                    many.reset()
-                    try many.bindRowsInPlace(
-                        cells, rows: first..<(first + rowsPerInsert), width: Int32(columns.count), leading: 2
-                    ) { row, at in
-                        try many.bind(integer: fileID, at: at)
-                        try many.bind(integer: Int64(batch.lines[row]), at: at + 1)
-                    }
-                    _ = try many.step()  // an INSERT without RETURNING gives no row
-                    let stored = many.changes()
-                    records += stored
-                    duplicates += rowsPerInsert - stored
-                    first += rowsPerInsert
-                }
-                many.reset()
-            }
+            let first =
+                try many.map { many in
+                    try MultiRowInsert.runs(
+                        many, cells, rows: batch.rowCount, width: Int32(columns.count), leading: 2,
+                        bindLeading: { row, at in
+                            try many.bind(integer: fileID, at: at)
+                            try many.bind(integer: Int64(batch.lines[row]), at: at + 1)
+                        },
+                        stored: { stored in
+                            records += stored
+                            duplicates += rowsPerInsert - stored
+                        })
+                } ?? 0
             for index in first..<batch.rowCount {
                 if try insert(db, line: batch.lines[index], cells, row: index) {
                     records += 1
