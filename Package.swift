@@ -128,7 +128,7 @@ let package = Package(
             dependencies: ["LedgerRuntime"]),
         .testTarget(
             name: "LedgerDiscoverTests",
-            dependencies: ["LedgerDiscover", "CTextScan", "LedgerTestSupport"]),
+            dependencies: ["LedgerDiscover", "LedgerModel", "CTextScan", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerFormatsTests",
             dependencies: ["LedgerFormats", "LedgerTestSupport"]),

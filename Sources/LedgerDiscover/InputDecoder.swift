@@ -1,12 +1,7 @@
 import CZlib
 import Crypto
 import Foundation
-
-/// How a file's bytes are stored on disk.
-public enum Compression: String, Sendable, Equatable {
-    case none
-    case gzip
-}
+import LedgerModel
 
 /// Why a file could not be decoded to its end.
 ///

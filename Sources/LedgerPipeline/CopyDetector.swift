@@ -56,7 +56,7 @@ struct CopyDetector {
         self.reread = reread
         for entry in manifest.values.sorted(by: { $0.id < $1.id }) {
             sizes.insert(entry.size)
-            if entry.compression != Compression.none.rawValue && entry.status == .ok { gzipLines.insert(entry.lines) }
+            if entry.compression != .none && entry.status == .ok { gzipLines.insert(entry.lines) }
             if let sha = entry.sha256, entry.status != .duplicate, pathByHash[sha] == nil {
                 pathByHash[sha] = entry.path
             }
@@ -120,7 +120,7 @@ struct CopyDetector {
     /// A stored file's size (and lines, for a gzip log), and its hash asked for if it is not known.
     mutating func noteStored(_ load: FileLoad, fileID: Int64) {
         sizes.insert(load.size)
-        if load.compression != Compression.none.rawValue && load.status == .ok { gzipLines.insert(load.lines) }
+        if load.compression != .none && load.status == .ok { gzipLines.insert(load.lines) }
         if let length = load.hashLength {
             sizes.insert(Int64(length))
             pendingSizes.formUnion([load.size, Int64(length)])
@@ -136,7 +136,7 @@ struct CopyDetector {
     func mayMatchPending(_ load: FileLoad) -> Bool {
         !pendingSizes.isEmpty
             && (pendingSizes.contains(load.size) || load.hashLength.map { pendingSizes.contains(Int64($0)) } == true
-                || (load.compression != Compression.none.rawValue && pendingLines.contains(load.lines)))
+                || (load.compression != .none && pendingLines.contains(load.lines)))
     }
 
     /// Whether `load`, whose hash is not computed yet, may be a stored file's copy.
@@ -230,7 +230,7 @@ struct CopyDetector {
     static func missingHashes(in manifest: [String: ManifestEntry]) -> [(fileID: Int64, sha256: String?)] {
         var found: [(fileID: Int64, sha256: String?)] = []
         for entry in manifest.values.sorted(by: { $0.id < $1.id })
-        where entry.sha256 == nil && entry.status == .ok && entry.compression == Compression.none.rawValue {
+        where entry.sha256 == nil && entry.status == .ok && entry.compression == .none {
             var info = stat()
             guard stat(entry.path, &info) == 0, Int64(info.st_size) == entry.size,
                 Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec) == entry.mtimeNanos

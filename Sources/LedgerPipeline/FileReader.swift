@@ -31,11 +31,11 @@ enum FileReader {
         let file = job.file
         var load = FileLoad(
             path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
-            compression: Compression.none.rawValue, status: .ok, context: job.context)
+            compression: .none, status: .ok, context: job.context)
 
         // A plain file that only grew since it was stored (same bytes up to the old size, ending
         // in a line break there) is read on from where the last run stopped.
-        if let previous = job.previous, previous.status == .ok, previous.compression == Compression.none.rawValue,
+        if let previous = job.previous, previous.status == .ok, previous.compression == .none,
             let name = job.format ?? previous.format, let format = try? FormatRegistry.format(named: name),
             format.inputMode == .lines, file.size > previous.size, previous.size > 0,
             Fingerprint.byte(path: file.path, at: Int(previous.size) - 1) == 0x0A,
@@ -64,7 +64,7 @@ enum FileReader {
             // Still hashed: an unrecognised file is recorded once, and skipped when unchanged.
             let result = InputDecoder.decode(path: file.path, hashing: true) { _ in }
             load.sha256 = result.sha256
-            load.compression = result.compression.rawValue
+            load.compression = result.compression
             if let problem = result.problem {
                 apply(problem, to: &load, lines: 0)
             } else if result.decodedBytes == 0 {
@@ -171,7 +171,7 @@ enum FileReader {
         load.sha256 = result.sha256
         load.contentSHA256 = result.decodedSHA256
         if result.hashDeferred && result.problem == nil { load.hashLength = result.rawBytes }
-        load.compression = result.compression.rawValue
+        load.compression = result.compression
         // Lines read this time, the skipped ones included (a grown file's next read starts here).
         let lines = byLine ? splitter.lineNumber - (previous?.lines ?? 0) : parsed.lines
         load.lines = lines

@@ -70,7 +70,8 @@ public struct LedgerStore: Sendable {
             while let row = try rows.next() {
                 var entry = ManifestEntry(
                     id: row[0], path: row[1], size: row[2], mtimeNanos: row[3], sha256: row[4],
-                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6], compression: row[7], lines: row[8],
+                    status: FileStatus(rawValue: row[5]) ?? .ok, format: row[6],
+                    compression: Compression(rawValue: row[7]) ?? .none, lines: row[8],
                     contentSHA256: row[9])
                 entry.parserRevision = row[10]
                 out[entry.path] = entry

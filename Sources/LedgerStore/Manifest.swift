@@ -10,7 +10,7 @@ public struct ManifestEntry: Sendable, Equatable {
     public var sha256: String?
     public var status: FileStatus
     public var format: String?
-    public var compression: String
+    public var compression: Compression
     /// Lines read so far (a grown file is read on from here).
     public var lines: Int
     /// SHA-256 of the decoded content: of the bytes for a plain file, of what they inflate to for a
@@ -23,7 +23,7 @@ public struct ManifestEntry: Sendable, Equatable {
 
     public init(
         id: Int64, path: String, size: Int64, mtimeNanos: Int64, sha256: String?, status: FileStatus,
-        format: String? = nil, compression: String = "none", lines: Int = 0, contentSHA256: String? = nil
+        format: String? = nil, compression: Compression = .none, lines: Int = 0, contentSHA256: String? = nil
     ) {
         self.contentSHA256 = contentSHA256
         self.id = id
@@ -56,7 +56,7 @@ public struct FileLoad: Sendable {
     public var format: String?
     /// The revision of the format's parser that read it (``LogFormat/revision``).
     public var parserRevision = 1
-    public var compression: String
+    public var compression: Compression
     public var status: FileStatus
     public var context: InputContext
     public var lines: Int
@@ -69,7 +69,7 @@ public struct FileLoad: Sendable {
 
     public init(
         path: String, size: Int64, mtimeNanos: Int64, sha256: String?, format: String?,
-        compression: String, status: FileStatus, context: InputContext, lines: Int = 0,
+        compression: Compression, status: FileStatus, context: InputContext, lines: Int = 0,
         rejected: Int = 0, firstEvent: String? = nil, lastEvent: String? = nil,
         detail: String? = nil, batches: [TableBatch] = [], quarantine: [QuarantineEntry] = []
     ) {
@@ -117,7 +117,7 @@ extension LedgerStore {
     /// `compression` give the new file's. Derived evidence names paths, so derive runs again.
     public func move(
         from old: String, to new: String, size: Int64, mtimeNanos: Int64, sha256: String? = nil,
-        compression: String? = nil
+        compression: Compression? = nil
     ) throws(LedgerError) {
         try write { db in
             try db.execute(
@@ -127,7 +127,7 @@ extension LedgerStore {
                       compression = coalesce(?, compression)
                     WHERE path = ?
                     """,
-                arguments: [new, size, mtimeNanos, sha256, sha256, compression, old])
+                arguments: [new, size, mtimeNanos, sha256, sha256, compression?.rawValue, old])
             try db.execute(sql: "UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         }
     }

@@ -135,7 +135,8 @@ extension LedgerStore {
                     """
             ).execute(
                 arguments: [
-                    file.size, file.mtimeNanos, file.sha256, file.format, file.compression, file.status.rawValue,
+                    file.size, file.mtimeNanos, file.sha256, file.format, file.compression.rawValue,
+                    file.status.rawValue,
                     file.context.clusterID, file.context.instanceID, file.context.accountID, file.context.region,
                     file.context.timeZone, file.lines, records, file.rejected, duplicates, file.firstEvent,
                     file.lastEvent, file.detail, file.contentSHA256, file.parserRevision, fileID,

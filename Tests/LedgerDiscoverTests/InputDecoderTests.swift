@@ -1,5 +1,6 @@
 import Foundation
 import LedgerDiscover
+import LedgerModel
 import LedgerTestSupport
 import Testing
 

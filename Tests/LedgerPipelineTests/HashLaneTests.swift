@@ -86,7 +86,7 @@ struct HashLaneTests {
         func load(size: Int64, lines: Int, gzip: Bool = false, pending: Bool = false) -> FileLoad {
             var load = FileLoad(
                 path: dir.path + "/a.log", size: size, mtimeNanos: 0, sha256: nil, format: "livy-server",
-                compression: gzip ? "gzip" : "none", status: .ok, context: InputContext(), lines: lines)
+                compression: gzip ? .gzip : .none, status: .ok, context: InputContext(), lines: lines)
             if pending { load.hashLength = Int(size) }
             return load
         }

@@ -369,7 +369,7 @@ struct UnreadableFileTests {
         let store = try LedgerStore(path: s.database)
         _ = try store.load(
             FileLoad(
-                path: path, size: size, mtimeNanos: mtime, sha256: nil, format: nil, compression: "none",
+                path: path, size: size, mtimeNanos: mtime, sha256: nil, format: nil, compression: .none,
                 status: .unreadable, context: InputContext(), detail: "cannot read: Permission denied"))
         let again = try await s.ingest([path])
         let report = try #require(again.files.first)

@@ -105,7 +105,7 @@ struct ReliabilityTests {
         _ = try store.load(
             FileLoad(
                 path: dir.path + "/logs/other.log", size: 1, mtimeNanos: 1, sha256: "x", format: nil,
-                compression: "none", status: .unrecognised, context: InputContext()))
+                compression: .none, status: .unrecognised, context: InputContext()))
         #expect(try store.needsDerive() == true)
         _ = path
         let next = try await Ingestor(store: store, configuration: Configuration()).ingest([

@@ -25,7 +25,7 @@ struct LedgerStoreTests {
         var batch = TableBatch(StagingTable("yarn_app", naturalKey: "app_id", columns: columns))
         for (line, id, name) in apps { batch.append(line: line, app(id, name: name)) }
         return FileLoad(
-            path: path, size: 10, mtimeNanos: 1, sha256: sha, format: "yarn-rm", compression: "none",
+            path: path, size: 10, mtimeNanos: 1, sha256: sha, format: "yarn-rm", compression: .none,
             status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 5, batches: [batch],
             quarantine: quarantine)
     }
@@ -158,7 +158,7 @@ struct LedgerStoreTests {
         }
         let outcome = try store.load(
             FileLoad(
-                path: "livy.out", size: 10, mtimeNanos: 1, sha256: "aa", format: "livy-server", compression: "none",
+                path: "livy.out", size: 10, mtimeNanos: 1, sha256: "aa", format: "livy-server", compression: .none,
                 status: .ok, context: InputContext(clusterID: "j-1ABCDEFGHIJK"), lines: 150, batches: [batch]))
         #expect(outcome == LoadOutcome(fileID: 1, records: 140, duplicates: 10, replaced: false))
         let rows = try store.read { db in
@@ -221,7 +221,7 @@ struct LedgerStoreTests {
             try store.manifest() == [
                 "a.log": ManifestEntry(
                     id: 1, path: "a.log", size: 99, mtimeNanos: 42, sha256: "aa", status: .ok, format: "yarn-rm",
-                    compression: "none", lines: 5, contentSHA256: "aa")
+                    compression: .none, lines: 5, contentSHA256: "aa")
             ])
     }
 
