@@ -64,9 +64,9 @@ public enum DigestVerifier {
         var digests: [Digest] = []
 
         for file in try InputWalker.discover(paths) {
-            var head: [UInt8] = []
-            _ = InputDecoder.decode(path: file.path, hashing: false, limit: 64 * 1024) { head.append(contentsOf: $0) }
-            guard let format = FormatRegistry.recognise(HeadSample(bytes: head)) else { continue }
+            // Recognised as the ingest recognises it: the same head, the same answer.
+            guard case .success(let recognised) = FileReader.recognise(path: file.path), let format = recognised
+            else { continue }
             if format == CloudTrailFormat.self {
                 let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { _ in }
                 logs.append(
