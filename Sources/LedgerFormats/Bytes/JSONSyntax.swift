@@ -3,9 +3,9 @@
 /// Every CloudTrail record is checked, so that a broken one (a missing brace that swallowed the
 /// records after it) is caught and the records after it are given back; but most records of an
 /// organisation trail are then skipped as irrelevant, and building each one with
-/// `JSONSerialization` only to throw it away was 40 % of a CloudTrail ingest (perf). No JSON
-/// library here validates without building, so this is written by hand: a recursive descent
-/// over the bytes that allocates nothing. String contents are not checked for valid UTF-8
+/// `JSONSerialization` only to throw it away was a large part of a CloudTrail ingest
+/// (benchmarks/NOTES.md, `JSONSyntax`). No JSON library here validates without building, so this
+/// is written by hand: a recursive descent over the bytes that allocates nothing. String contents are not checked for valid UTF-8
 /// (every string kept is decoded with repair later).
 public enum JSONSyntax {
     /// Nesting deeper than this is refused (a document built to exhaust the stack).
