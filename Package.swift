@@ -164,7 +164,8 @@ let package = Package(
         .testTarget(
             name: "LedgerPipelineTests",
             dependencies: [
-                "LedgerPipeline", "LedgerDerive", "LedgerScenarios", "LedgerTestSupport",
+                "LedgerPipeline", "LedgerDerive", "LedgerFormats", "LedgerStore", "LedgerDiscover", "LedgerModel",
+                "LedgerScenarios", "LedgerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

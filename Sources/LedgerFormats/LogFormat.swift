@@ -100,11 +100,15 @@ public struct ParseContext: Sendable {
     public var input: InputContext
     /// Converts the file's wall-clock timestamps to UTC.
     public var clock: LocalTimeConverter
+    /// The file's mtime, in nanoseconds since the epoch: for a format whose content names no
+    /// time (a saved `yarn application -list`).
+    public var modifiedNanos: Int64?
 
-    public init(path: String, input: InputContext, clock: LocalTimeConverter) {
+    public init(path: String, input: InputContext, clock: LocalTimeConverter, modifiedNanos: Int64? = nil) {
         self.path = path
         self.input = input
         self.clock = clock
+        self.modifiedNanos = modifiedNanos
     }
 }
 

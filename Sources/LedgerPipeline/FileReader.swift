@@ -115,7 +115,9 @@ enum FileReader {
         load.parserRevision = F.revision
         // The time zone was checked before any file was read.
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
-        var parser = F(context: ParseContext(path: job.file.path, input: job.context, clock: clock))
+        var parser = F(
+            context: ParseContext(
+                path: job.file.path, input: job.context, clock: clock, modifiedNanos: job.file.mtimeNanos))
         var splitter = LineSplitter(lineNumber: previous?.lines ?? 0)
         // A line past the reader's limit (1 MiB), or one that is not text (control bytes,
         // invalid UTF-8), is no log line we read: it is counted, sampled into the quarantine, and

@@ -166,7 +166,7 @@ struct CommandLineTests {
         #expect(badFormat.status == 2)
         #expect(
             badFormat.stderr
-                == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-rm\n"
+                == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-app-list, yarn-rm\n"
         )
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)

@@ -5,12 +5,13 @@ import LedgerTestSupport
 import Testing
 
 /// Runs a format over text lines and returns its rows of `table` as column → value.
-func rows<F: LogFormat>(_: F.Type, _ text: String, table: String, timeZone: String = "UTC", cluster: String? = "j-TEST")
-    throws -> (ParsedFile, [[String: SQLValue]])
-{
+func rows<F: LogFormat>(
+    _: F.Type, _ text: String, table: String, timeZone: String = "UTC", cluster: String? = "j-TEST",
+    path: String = "test", modifiedNanos: Int64? = nil
+) throws -> (ParsedFile, [[String: SQLValue]]) {
     let context = ParseContext(
-        path: "test", input: InputContext(clusterID: cluster, timeZone: timeZone),
-        clock: try LocalTimeConverter(identifier: timeZone))
+        path: path, input: InputContext(clusterID: cluster, timeZone: timeZone),
+        clock: try LocalTimeConverter(identifier: timeZone), modifiedNanos: modifiedNanos)
     var parser = F(context: context)
     for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
         var s = String(line)

@@ -226,7 +226,10 @@ struct RecognitionTests {
         #expect(
             throws: LedgerError.unknownFormat(
                 "yarn",
-                known: ["cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-rm"])
+                known: [
+                    "cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-app-list",
+                    "yarn-rm",
+                ])
         ) {
             try FormatRegistry.format(named: "yarn")
         }

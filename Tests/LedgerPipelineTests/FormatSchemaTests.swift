@@ -42,6 +42,16 @@ struct FormatSchemaTests {
                 try Gunzip.decode(
                     samples + node + "hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-1-17.ec2.internal.log.gz")
             ),
+            (
+                YarnAppListFormat.self,
+                Array(
+                    """
+                    2025-11-19T10:30:00Z
+                    Total number of applications (application-types: [], states: [SUBMITTED, ACCEPTED, RUNNING] and tags: []):1
+                                    Application-Id\t    Application-Name\t    Application-Type\t      User\t     Queue\t             State\t       Final-State\t       Progress\t                       Tracking-URL
+                    application_1763544000000_0007\t      livy-session-3\t               SPARK\t      anna\t   default\t           RUNNING\t         UNDEFINED\t            10%\t                                N/A
+                    """.utf8)
+            ),
         ]
     }
 
@@ -101,8 +111,7 @@ struct FormatSchemaTests {
         #expect(
             tablesSeen == [
                 "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session",
-                "livy_statement", "yarn_app",
-                "yarn_audit",
+                "livy_statement", "yarn_app", "yarn_app_listing", "yarn_audit",
             ])
     }
 

@@ -40,6 +40,9 @@ enum Schema {
         ) { db in
             try db.execute(sql: v10)
         }
+        migrator.registerMigration("v11: yarn_app_listing") { db in
+            try db.execute(sql: v11)
+        }
         return migrator
     }
 
