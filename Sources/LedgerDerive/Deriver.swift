@@ -58,7 +58,7 @@ extension Deriver {
     /// derive as of an earlier instant must not see past it.
     static let timedStaging: [(table: String, time: String)] = [
         ("livy_event", "at"), ("livy_request", "at"), ("livy_statement", "started"), ("yarn_app", "finish_time"),
-        ("yarn_audit", "at"), ("ct_event", "event_time"),
+        ("yarn_audit", "at"), ("ct_event", "event_time"), ("yarn_app_listing", "listed_at"),
     ]
 
     /// The tables ``rebuild(_:settings:readers:cap:timing:)`` writes.

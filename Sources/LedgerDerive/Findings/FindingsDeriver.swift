@@ -30,6 +30,7 @@ enum FindingsDeriver {
         try crossAccountFindings(db, add)
         try logIntegrityFindings(db, add)
         try coverageFindings(db, add)
+        try orphanedAppFindings(db, add)
         try SageMakerJobs.rebuild(db, settings: settings, identity: identity, add)
 
         if let failure { throw failure }
