@@ -33,7 +33,7 @@ struct Run: AsyncParsableCommand {
                 toolVersion: SessionLedgerCommand.version, logger: logger)
             nightly.progress = ProgressLine.forTerminal()
             let outcome: NightlyRun.Outcome
-            switch try await nightly.run() {
+            switch try await nightly.run(ingested: ProgressLine.clear) {
             case .success(let done): outcome = done
             case .failure(let held):
                 printError(
@@ -41,7 +41,6 @@ struct Run: AsyncParsableCommand {
                 )
                 throw ExitCode(4)
             }
-            ProgressLine.clear()
             let (summary, written, failures) = (outcome.ingest, outcome.reports, outcome.gateFailures)
 
             let terminal = isatty(STDERR_FILENO) == 1

@@ -30,14 +30,16 @@ public struct NightlyRun {
         public var gateFailures: [String]
     }
 
-    /// Runs, or returns the lock another run holds (nothing is read then).
-    public func run() async throws(LedgerError) -> Result<Outcome, RunLock.Held> {
+    /// Runs, or returns the lock another run holds (nothing is read then); `ingested` is called
+    /// once the ingest is done, before the reports (the command clears its progress line).
+    public func run(ingested: () -> Void = {}) async throws(LedgerError) -> Result<Outcome, RunLock.Held> {
         let lock = try RunLock(database: configuration.database)
         if let held = try lock.acquire() { return .failure(held) }
         let store = try LedgerStore(path: configuration.database)
         var ingestor = Ingestor(store: store, configuration: configuration, logger: logger)
         ingestor.progress = progress
         let summary = try await ingestor.ingest(configuration.inputs)
+        ingested()
         let written = try reporting.write(
             database: configuration.database, configuration: configuration, to: configuration.reportDirectory,
             window: .all, only: [], toolVersion: toolVersion)
