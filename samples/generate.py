@@ -460,6 +460,57 @@ def render_yarn(root, cluster, sessions, base):
     write(root, f"{base}/yarn-yarn-resourcemanager-{c['host']}.log.gz", ("\n".join(f"{rm_ts(x, tz)} {m}" for x, m in lines) + "\n").encode())
 
 
+def cli_row(fields):
+    """A row as `yarn application -list` prints it: `%30s\t%20s\t%20s\t%10s\t%10s\t%18s\t%18s\t%15s\t%35s`."""
+    return "\t".join(v.rjust(w) for w, v in zip([30, 20, 20, 10, 10, 18, 18, 15, 35], fields))
+
+
+# When someone ran `date; yarn application -list` and saved it: on the shared Glue endpoint while
+# carol's and dan's sessions waited for resources behind bob's (Tuesday 14:05 UTC; the endpoint's
+# `date` prints New York time, EST), and on j-2REPORTINGB83 just after its Livy server restarted
+# (Tuesday 12:00:15): dan's app was still running though Livy had forgotten his session; YARN
+# killed it at 12:00:30.
+LISTINGS = [("glue-dev-shared", 1, 14, 5, 0), ("j-2REPORTINGB83", 1, 12, 0, 15)]
+
+
+def render_listings(root, sessions):
+    """Writes each saved listing; returns every row as the pipeline must read it, orphans marked."""
+    rows = []
+    for cid, day, hh, mm, ss in LISTINGS:
+        c = CLUSTERS[cid]
+        at = t(day, hh, mm, ss)
+        when = local(at, c["tz"])
+        zone = "UTC" if c["tz"] == "UTC" else "EST"
+        base = f"emr-logs/{cid}/node/{c['instance']}/applications" if c["instance"] else f"glue/{cid}"
+        rel = f"{base}/hadoop-yarn/yarn-apps.txt.gz"  # gzipped into the log archive, as the logs beside it
+        running = []
+        for s in sorted(sessions, key=lambda s: s.app_seq or 0):
+            if s.cluster != cid or s.app_seq is None:
+                continue
+            submit = s.created + dt.timedelta(seconds=3)
+            finish = s.yarn[0] if s.yarn else (s.ended or END)
+            if submit <= at < finish:
+                running.append(s)
+        lines = [when.strftime(f"%a %b %d %H:%M:%S {zone} %Y"),
+                 f"{when.strftime('%y/%m/%d %H:%M:%S')} INFO client.RMProxy: Connecting to ResourceManager at {c['host']}/10.0.0.1:8032",
+                 f"Total number of applications (application-types: [], states: [SUBMITTED, ACCEPTED, RUNNING] and tags: []):{len(running)}",
+                 cli_row(["Application-Id", "Application-Name", "Application-Type", "User", "Queue", "State", "Final-State",
+                          "Progress", "Tracking-URL"])]
+        for s in running:
+            app = f"application_{c['cluster_ts']}_{s.app_seq:04d}"
+            lines.append(cli_row([app, f"livy-session-{s.sid}", "SPARK", s.user or "livy", "default", "RUNNING", "UNDEFINED",
+                                  "10%", f"http://{c['host']}:20888/proxy/{app}/"]))
+            key = f"{s.cluster}/{iso(s.server_start)}/{s.sid}"
+            orphan = None
+            if s.ended is not None and s.ended < at:
+                orphan = {"session_key": key, "ended_at": iso(s.ended), "end_reason": s.reason,
+                          "after_s": int((at - s.ended).total_seconds())}
+            rows.append({"cluster_id": cid, "listed_at": iso(at), "app_id": app, "user": s.user or "livy",
+                         "evidence": f"{rel}:{len(lines)}", "orphan": orphan})
+        write(root, rel, ("\n".join(lines) + "\n").encode())
+    return rows
+
+
 # ---------------------------------------------------------------------------------------------
 # CloudTrail
 
@@ -746,6 +797,7 @@ def main():
         render_requests(root, mine, f"{base}/livy")
         if c.get("rm_logs", True):
             render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
+    listings = render_listings(root, sessions)
     events, lost_hours = render_cloudtrail(root, rnd, sessions, signins, logouts)
 
     with open(os.path.join(root, "identities.csv"), "w") as f:
@@ -755,6 +807,9 @@ def main():
     os.makedirs(os.path.join(root, "expected"), exist_ok=True)
     with open(os.path.join(root, "expected", "sessions.json"), "w") as f:
         json.dump(expected(sessions, signins, logouts, role_work(events, lost_hours)), f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(root, "expected", "yarn_app_listing.json"), "w") as f:
+        json.dump(listings, f, indent=1, sort_keys=True)
         f.write("\n")
 
 

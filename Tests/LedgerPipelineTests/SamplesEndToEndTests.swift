@@ -114,8 +114,67 @@ struct SamplesEndToEndTests {
         #expect(
             codes == [
                 "coverage_gap", "cross_account_role", "identity_missing", "identity_unresolved", "job_cut_by_session",
-                "policy_change", "unexpected_background", "unverified_logs",
+                "orphaned_yarn_app", "policy_change", "unexpected_background", "unverified_logs",
             ])
+    }
+
+    /// One application of a saved listing, as `generate.py` placed it, and the orphan it is if
+    /// its Livy session had ended before the listing.
+    struct Listed: Decodable {
+        struct Orphan: Decodable {
+            let sessionKey: String
+            let endedAt: String
+            let endReason: String
+            let afterS: Int
+        }
+        let clusterId: String
+        let listedAt: String
+        let appId: String
+        let user: String
+        let evidence: String
+        let orphan: Orphan?
+    }
+
+    @Test("the saved `yarn application -list` output: every application at its time, and the orphan the generator made")
+    func listingsAndOrphans() async throws {
+        let dir = try await Self.ledger.value
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/expected/yarn_app_listing.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([Listed].self, from: data)
+        #expect(expected.count == 2)
+        #expect(expected.filter { $0.orphan != nil }.count == 1)
+        let (listed, orphans) = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT l.cluster_id, l.listed_at, l.app_id, l.user, f.path || ':' || l.line AS evidence
+                        FROM yarn_app_listing l JOIN input_file f ON f.id = l.file_id ORDER BY l.listed_at DESC
+                        """),
+                try Row.fetchAll(
+                    db, sql: "SELECT subject, detail, evidence FROM finding WHERE code = 'orphaned_yarn_app'")
+            )
+        }
+        #expect(listed.count == expected.count)
+        for (row, want) in zip(listed, expected.sorted { $0.listedAt > $1.listedAt }) {
+            #expect(row["cluster_id"] == want.clusterId)
+            // Stored with milliseconds, as every staging instant; the generator writes whole seconds.
+            #expect((row["listed_at"] as String).replacingOccurrences(of: ".000Z", with: "Z") == want.listedAt)
+            #expect(row["app_id"] == want.appId)
+            #expect(row["user"] == want.user)
+            #expect((row["evidence"] as String).hasSuffix("/samples/" + want.evidence))
+        }
+        let want = expected.compactMap { listed in listed.orphan.map { (listed, $0) } }
+        #expect(orphans.count == want.count)
+        for (row, (listed, orphan)) in zip(orphans, want) {
+            #expect(row["subject"] == listed.appId)
+            let detail: String = row["detail"]
+            #expect(
+                detail.contains(orphan.sessionKey + " ended at " + orphan.endedAt + " (" + orphan.endReason + ")"))
+            #expect(detail.contains("at \(listed.listedAt), \(orphan.afterS) s later"))
+            #expect((row["evidence"] as String).hasSuffix("/samples/" + listed.evidence))
+        }
     }
 
     @Test("samples/ is exactly what generate.py writes (re-run it after changing the scenario)")
