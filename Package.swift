@@ -125,7 +125,7 @@ let package = Package(
             dependencies: ["LedgerModel", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerRuntimeTests",
-            dependencies: ["LedgerRuntime"]),
+            dependencies: ["LedgerRuntime", "LedgerTestSupport"]),
         .testTarget(
             name: "LedgerDiscoverTests",
             dependencies: ["LedgerDiscover", "LedgerModel", "CTextScan", "LedgerTestSupport"]),

@@ -10,15 +10,10 @@ public enum MultiRowInsert {
     /// by one, in order, the texts bound in place: for tables the derive writes whole (a row
     /// that breaks a constraint is an error, as with any insert).
     public static func insert(_ db: Database, _ batch: TableBatch) throws {
-        precondition(([batch.table] + batch.columns).allSatisfy(isIdentifier), "bad name in \(batch.table)")
-        let tuple = "(" + Array(repeating: "?", count: batch.columns.count).joined(separator: ", ") + ")"
-        let into = "INSERT INTO \(batch.table) (\(batch.columns.joined(separator: ", "))) VALUES "
-        let one = RawStatement(try db.cachedStatement(sql: into + tuple))
+        let one = RawStatement(try db.cachedStatement(sql: sql(batch.table, batch.columns, rows: 1)))
         let many =
             batch.rowCount >= rowsPerInsert
-            ? RawStatement(
-                try db.cachedStatement(
-                    sql: into + Array(repeating: tuple, count: rowsPerInsert).joined(separator: ", ")))
+            ? RawStatement(try db.cachedStatement(sql: sql(batch.table, batch.columns, rows: rowsPerInsert)))
             : nil
         try batch.withCells { cells in
             // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.
@@ -35,6 +30,15 @@ public enum MultiRowInsert {
             }
             one.reset()
         }
+    }
+
+    /// The text of `INSERT INTO table (columns) VALUES (?, …), …` with `rows` tuples, then `suffix`
+    /// (`ON CONFLICT DO NOTHING` for staging rows).
+    public static func sql(_ table: String, _ columns: [String], rows: Int, suffix: String = "") -> String {
+        precondition(([table] + columns).allSatisfy(isIdentifier), "bad name in \(table)")
+        let tuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            + Array(repeating: tuple, count: rows).joined(separator: ", ") + suffix
     }
 
     /// Inserts the rows of `cells` through `many`, an `INSERT … VALUES (…), (…), …` of

@@ -158,12 +158,8 @@ extension LedgerStore {
         precondition(staging.contains(batch.table), "no staging table \(batch.table)")
         let rowsPerInsert = MultiRowInsert.rowsPerInsert
         let columns = ["file_id", "line"] + batch.columns
-        precondition(columns.allSatisfy(MultiRowInsert.isIdentifier), "bad column name in \(batch.table)")
-        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        let statement = try db.cachedStatement(
-            sql:
-                "INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders)) ON CONFLICT DO NOTHING"
-        )
+        let conflict = " ON CONFLICT DO NOTHING"
+        let statement = try db.cachedStatement(sql: MultiRowInsert.sql(batch.table, columns, rows: 1, suffix: conflict))
         let insert = RowInserter(statement: statement, fileID: fileID)
         var records = 0
         var duplicates = 0
@@ -176,9 +172,7 @@ extension LedgerStore {
             batch.naturalKey == nil && batch.rowCount >= rowsPerInsert
             ? RawStatement(
                 try db.cachedStatement(
-                    sql: """
-                        INSERT INTO \(batch.table) (\(columns.joined(separator: ", "))) VALUES \(Array(repeating: "(\(placeholders))", count: rowsPerInsert).joined(separator: ", ")) ON CONFLICT DO NOTHING
-                        """))
+                    sql: MultiRowInsert.sql(batch.table, columns, rows: rowsPerInsert, suffix: conflict)))
             : nil
         try batch.withCells { cells in
             // The texts are bound in place (SQLITE_STATIC): forget them before the bytes go.

@@ -11,6 +11,14 @@ import Testing
 struct OrphanedAppTests {
     static let node = "logs/j-EDGECLUSTER1/node/i-0c0c0c0c0c0c0c0c3/applications/"
 
+    /// The server's start, and pia's session 0: created 09:00:00, ready 09:00:30 with app …_0003.
+    static let piasSession = """
+        25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
+        25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
+        25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0003, owner: knox, proxyUser: Some(pia), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+
+        """
+
     static func listing(_ time: String, states: String, _ apps: [(String, String, String, String)]) -> String {
         let header = [
             "Application-Id", "Application-Name", "Application-Type", "User", "Queue", "State", "Final-State",
@@ -40,17 +48,14 @@ struct OrphanedAppTests {
     @Test("an app listed running after its session ended is a kill candidate; before the end, or finished, it is not")
     func orphanedApp() async throws {
         let (dir, _) = try await ingestFiles([
-            Self.node + "livy/livy-livy-server.out": """
-            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
-            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0003, owner: knox, proxyUser: Some(pia), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
-            25/03/05 09:01:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: knox, request: [kind: pyspark, proxyUser: Some(max), heartbeatTimeoutInSecond: 0]]
-            25/03/05 09:01:30 INFO InteractiveSession: Interactive session 1 created [appid: application_1741150000000_0004, owner: knox, proxyUser: Some(max), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
-            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
-            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
-            25/03/05 10:45:00 INFO InteractiveSessionManager: Deleting session 1
-            25/03/05 10:45:00 INFO InteractiveSessionManager: Deleted session 1
-            """,
+            Self.node + "livy/livy-livy-server.out": Self.piasSession + """
+                25/03/05 09:01:00 INFO InteractiveSession$: Creating Interactive session 1: [owner: knox, request: [kind: pyspark, proxyUser: Some(max), heartbeatTimeoutInSecond: 0]]
+                25/03/05 09:01:30 INFO InteractiveSession: Interactive session 1 created [appid: application_1741150000000_0004, owner: knox, proxyUser: Some(max), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
+                25/03/05 10:45:00 INFO InteractiveSessionManager: Deleting session 1
+                25/03/05 10:45:00 INFO InteractiveSessionManager: Deleted session 1
+                """,
             Self.node + "livy/2025_03_05.request.log": """
             10.0.0.5 - - [05/Mar/2025:10:00:00 +0000] "DELETE /sessions/0 HTTP/1.1" 200 17
             10.0.0.5 - - [05/Mar/2025:10:45:00 +0000] "DELETE /sessions/1 HTTP/1.1" 200 17
@@ -91,13 +96,10 @@ struct OrphanedAppTests {
     @Test("a listing in the same second the session ended is not after it")
     func sameSecond() async throws {
         let (dir, _) = try await ingestFiles([
-            Self.node + "livy/livy-livy-server.out": """
-            25/03/05 08:00:02 INFO WebServer: Starting server on http://h:8998
-            25/03/05 09:00:00 INFO InteractiveSession$: Creating Interactive session 0: [owner: knox, request: [kind: pyspark, proxyUser: Some(pia), heartbeatTimeoutInSecond: 0]]
-            25/03/05 09:00:30 INFO InteractiveSession: Interactive session 0 created [appid: application_1741150000000_0003, owner: knox, proxyUser: Some(pia), state: idle, kind: pyspark, info: {driverLogUrl=null, sparkUiUrl=null}]
-            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
-            25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
-            """,
+            Self.node + "livy/livy-livy-server.out": Self.piasSession + """
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleting session 0
+                25/03/05 10:00:00 INFO InteractiveSessionManager: Deleted session 0
+                """,
             Self.node + "yarn-apps.txt": Self.listing(
                 "2025-03-05T10:00:00Z", states: "RUNNING",
                 [("application_1741150000000_0003", "livy-session-0", "pia", "RUNNING")]),

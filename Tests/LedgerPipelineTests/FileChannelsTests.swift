@@ -1,6 +1,7 @@
 import Foundation
 import LedgerModel
 import LedgerStore
+import LedgerTestSupport
 import Testing
 
 @testable import LedgerPipeline
@@ -13,17 +14,6 @@ struct FileChannelsTests {
         var batch = TableBatch(table: "livy_event", columns: ["detail"])
         batch.append(line: 1, [.text(String(repeating: "x", count: bytes))])
         return [batch]
-    }
-
-    /// Whether `condition` comes true within 10 s (polled every millisecond): long enough for any
-    /// thread of this machine to get there, and a test waits only as long as it takes.
-    static func eventually(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(1_000)
-        }
-        return condition()
     }
 
     /// Sends `message` on a thread of its own; the semaphore is signalled when `send` returns.
@@ -69,7 +59,7 @@ struct FileChannelsTests {
         let last = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 1)
         // Seen waiting inside send, not inferred from a send that has not returned within some
         // time (a slow thread has not either).
-        #expect(Self.eventually { channels.waiting == 1 })
+        #expect(eventually { channels.waiting == 1 })
         #expect(last.wait(timeout: .now()) == .timedOut)
         guard case .rows = channels.receive(file: 1) else {
             Issue.record("file 1 sent rows")
@@ -92,7 +82,7 @@ struct FileChannelsTests {
         channels.send(.rows(Self.piece(1_000)), file: 0)
         channels.send(.rows(Self.piece(1_000)), file: 0)
         let third = Self.sendOnAThread(channels, .rows(Self.piece(1_000)), file: 0)
-        #expect(Self.eventually { channels.waiting == 1 })
+        #expect(eventually { channels.waiting == 1 })
         #expect(third.wait(timeout: .now()) == .timedOut)
         guard case .rows = channels.receive(file: 0) else {
             Issue.record("file 0 sent rows")

@@ -1,22 +1,12 @@
 import Foundation
 import LedgerRuntime
+import LedgerTestSupport
 import Testing
 
 /// The one scheduler: jobs in order, results by number, never more than `ahead` beyond the
 /// consumer, the first failure thrown, every thread gone after `stop`.
 @Suite("OrderedWorkers: the threads of the ingest and the derive")
 struct OrderedWorkersTests {
-    /// Whether `condition` comes true within 10 s (polled every millisecond): long enough for any
-    /// thread of this machine to get there, and a test waits only as long as it takes.
-    static func eventually(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(1_000)
-        }
-        return condition()
-    }
-
     /// A counter threads can share.
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
@@ -65,12 +55,12 @@ struct OrderedWorkersTests {
                 return i
             }
         }
-        #expect(Self.eventually { workers.waiting == 1 || started.count > 3 })
+        #expect(eventually { workers.waiting == 1 || started.count > 3 })
         #expect(started.count == 3)
         #expect(workers.waiting == 1)
         gate.signal()
         #expect(try workers.take(0) == 0)
-        #expect(Self.eventually { started.count == 4 })
+        #expect(eventually { started.count == 4 })
         for _ in 0..<9 { gate.signal() }
         for i in 1..<10 { #expect(try workers.take(i) == i) }
         #expect(started.count == 10)
@@ -97,7 +87,7 @@ struct OrderedWorkersTests {
             log.add("a")
             gate.wait()
         }
-        #expect(Self.eventually { log.all == ["a"] })
+        #expect(eventually { log.all == ["a"] })
         let idle = workers.submit(whenIdle: true) { _ in log.add("idle") }
         let b = workers.submit { _ in log.add("b") }
         gate.signal()
@@ -160,7 +150,7 @@ struct OrderedWorkersTests {
             for _ in 0..<1_000 { _ = started.count }  // a job that takes a while after the gate
             _ = ended.add()
         }
-        #expect(Self.eventually { started.count == 1 })
+        #expect(eventually { started.count == 1 })
         gate.signal()
         workers.stop()
         #expect(ended.count == 1)

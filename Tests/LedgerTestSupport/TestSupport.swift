@@ -188,3 +188,17 @@ public enum Golden {
         return actual == (try? Data(contentsOf: URL(fileURLWithPath: path)))
     }
 }
+
+/// Whether `condition` comes true within 10 s, polled every millisecond.
+///
+/// Ten seconds is long enough for any thread of this machine to get there, and a test waits only
+/// as long as it takes. For a state a test can see (a thread seen waiting), never for a time that
+/// has to pass.
+public func eventually(_ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(1_000)
+    }
+    return condition()
+}
