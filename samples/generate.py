@@ -68,6 +68,10 @@ CLUSTERS = {
                          host="ip-10-0-3-5.ec2.internal", cluster_ts=1763337600003, tz="UTC", rm_logs=False),
 }
 
+# The clusters' spark-defaults as session-ledger.toml gives them (`[[clusters]] max_executors`):
+# the analytics team caps every session of j-1ANALYTICSW47 at 8 executors.
+CLUSTER_MAX_EXECUTORS = {"j-1ANALYTICSW47": 8}
+
 # The roles RunJobFlow names for the clusters it launched in the trail (service, instance).
 CLUSTER_ROLES = {"j-1ANALYTICSW47": {"EMR_DefaultRole", "EMR_EC2_DefaultRole"},
                  "j-2REPORTINGB83": {"EMR_DefaultRole", "EMR_EC2_DefaultRole"}}
@@ -95,7 +99,8 @@ def epoch_ms(x):
 class Session:
     def __init__(self, cluster, sid, user, created, *, kind="pyspark", statements=(), end=None,
                  reason="user_deleted", cores=4, memory_gb=16, executors=2, exec_cores=2,
-                 exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True, batch=None):
+                 exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True, batch=None,
+                 max_executors=None, dynamic=None):
         self.cluster, self.sid, self.user, self.created = cluster, sid, user, created
         # A batch session runs `batch` (its file); its app finishes on its own at `end`.
         self.batch = batch
@@ -107,6 +112,8 @@ class Session:
         self.memory_mb = 2048 + executors * exec_memory_gb * 1024
         self.executors, self.exec_cores, self.exec_memory_gb = executors, exec_cores, exec_memory_gb
         self.yarn_summary = yarn_summary
+        # The session's own conf (%%configure): spark.dynamicAllocation.maxExecutors / .enabled.
+        self.max_executors, self.dynamic = max_executors, dynamic
         self.app_seq = None
         self.server_start = None
 
@@ -187,14 +194,24 @@ def build(seed):
                             end=t(2, 14, 30, 1), reason="user_deleted"))
 
     # --- Glue endpoint: shared, YARN contention, sessions that fail to start -----------------
-    for i, (user, day, hh) in enumerate([("bob", 1, 14), ("carol", 1, 14), ("dan", 1, 14), ("alice", 2, 16)]):
-        if user != "alice":
-            signins.append((user, t(day, hh - 1)))
-        reason = "start_failed" if i in (1, 2) else "user_deleted"
-        created = t(day, hh, 2 * i)
-        sessions.append(Session(G, i, user, created, statements=stmts(created, [5, 25]) if reason != "start_failed" else [],
+    # Tuesday 14:00 bob opens a session with no executor cap (dynamic allocation, no maximum:
+    # the endpoint's default) and it takes the executors. carol (capped at 5 with %%configure)
+    # and dan (no cap) cannot start behind it; erin, capped at 5, starts in 95 s (her notebook
+    # calls that a failure). Wednesday alice's session takes 75 s with nobody else on the
+    # endpoint: slow, but nobody held it.
+    for user in ("bob", "carol", "dan"):
+        signins.append((user, t(1, 13)))
+    signins.append(("erin", t(1, 14, 10)))
+    for sid, user, created, reason, extra in [
+        (0, "bob", t(1, 14), "user_deleted", {}),
+        (1, "carol", t(1, 14, 2), "start_failed", dict(max_executors=5)),
+        (2, "dan", t(1, 14, 4), "start_failed", {}),
+        (3, "erin", t(1, 14, 20), "user_deleted", dict(max_executors=5, ready_after=95)),
+        (4, "alice", t(2, 16, 6), "user_deleted", dict(ready_after=75)),
+    ]:
+        sessions.append(Session(G, sid, user, created, statements=stmts(created, [5, 25]) if reason != "start_failed" else [],
                                 end=created + dt.timedelta(minutes=50, seconds=1) if reason == "user_deleted" else None,
-                                reason=reason))
+                                reason=reason, **extra))
     # alice's Glue session came without her signing in that day: asserted, not observed.
 
     # --- Cluster C: launched before the trail, no ResourceManager logs, Livy 0.8 -------------
@@ -210,8 +227,9 @@ def build(seed):
     # session 10 min 30 s later with the "inactive for more than 28.8 ms" words. No YARN summary
     # says how the app ended; the purge came long before an 8 h timeout could: app_finished.
     signins.append(("carol", t(3, 13, 50)))
+    # She caps her executors (%%configure); dan, on the cluster at the same time, does not.
     sessions.append(Session(C, 1, "carol", t(3, 14), statements=stmts(t(3, 14), [10, 30]),
-                            end=t(3, 14, 50), reason="app_finished"))
+                            end=t(3, 14, 50), reason="app_finished", max_executors=5))
 
     # Background-policy change mid-week, SageMaker jobs, cross-account role: see render_cloudtrail.
     return sessions, signins, logouts, restarts
@@ -350,16 +368,22 @@ def lifecycle(s, cluster, restart_at):
 def create_line(s, cluster):
     dialect = CLUSTERS[cluster]["livy"]
     proxy = "None" if s.no_proxy else f"Some({s.user})"
+    # Scala's Map.toString of the conf: `k -> v` pairs joined by ",".
+    conf = "spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret"
+    if s.dynamic is not None:
+        conf += f",spark.dynamicAllocation.enabled -> {'true' if s.dynamic else 'false'}"
+    if s.max_executors is not None:
+        conf += f",spark.dynamicAllocation.maxExecutors -> {s.max_executors}"
     if s.batch:
         # CreateBatchRequest.toString (0.7–0.9): set keys, each with ", ", conf last with "]".
         return (f"Creating batch session {s.sid}: [owner: null, request: [proxyUser: {proxy}, file: {s.batch}, "
                 f"driverMemory: 2g, driverCores: 1, executorMemory: {s.exec_memory_gb}g, executorCores: {s.exec_cores}, "
-                f"numExecutors: {s.executors}, conf: spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret]]")
+                f"numExecutors: {s.executors}, conf: {conf}]]")
     # 0.7 ends "heartbeatTimeoutInSecond: 0]"; 0.8 and 0.9 append ", " and the optional ttl.
     tail = "heartbeatTimeoutInSecond: 0]" if dialect == "0.7" else "heartbeatTimeoutInSecond: 0, ]"
     return (f"Creating Interactive session {s.sid}: [owner: null, request: [kind: {s.kind}, proxyUser: {proxy}, "
             f"driverMemory: 2g, driverCores: 1, executorMemory: {s.exec_memory_gb}g, executorCores: {s.exec_cores}, "
-            f"numExecutors: {s.executors}, conf: spark.hadoop.fs.s3a.secret.key -> sample-not-a-secret, {tail}]")
+            f"numExecutors: {s.executors}, conf: {conf}, {tail}]")
 
 
 def ready_line(s, cluster):
@@ -760,8 +784,50 @@ def expected(sessions, signins, logouts, work):
             "cost_usd": None if cost is None else round(cost, 6),
             "idle_cost_usd": None if cost is None else round(cost * idle / duration if duration else 0, 6),
             "background_cost_usd": None if cost is None or background is None else round(cost * background / duration if duration else 0, 6),
+            "executor_cap": executor_cap(s)[0], "executor_cap_source": executor_cap(s)[1],
         })
     out.sort(key=lambda e: e["session_key"])
+    return out
+
+
+def executor_cap(s):
+    """The most executors the session could hold, and what says so. Dynamic allocation is on
+    unless the session turns it off (EMR and Glue turn it on); under it numExecutors only sets
+    the first executors (Spark 2.0+)."""
+    if s.dynamic is False:
+        return s.executors, "static"
+    if s.max_executors is not None:
+        return s.max_executors, "session"
+    if s.cluster in CLUSTER_MAX_EXECUTORS:
+        return CLUSTER_MAX_EXECUTORS[s.cluster], "cluster"
+    return None, "none"
+
+
+def shared_cluster_findings(sessions):
+    """uncapped_session_on_shared_cluster and start_starved, pair by pair (issue 20): a session
+    runs from its creation to its end (or as_of); two overlap when each starts before the other
+    ends; a user is the proxy user (else the Livy service user)."""
+    as_of = END - dt.timedelta(minutes=1)
+    key = lambda s: f"{s.cluster}/{iso(s.server_start)}/{'batch-' if s.batch else ''}{s.sid}"
+    who = lambda s: s.user or "the Livy service user"
+    span = lambda s: (s.created, s.ended or as_of)
+    out = []
+    for s in sessions:
+        others = [o for o in sessions if o is not s and o.cluster == s.cluster and who(o) != who(s)]
+        if executor_cap(s)[1] == "none" and s.ready:
+            users = sorted({who(o) for o in others if span(o)[0] < span(s)[1] and span(o)[1] > span(s)[0]})
+            if users:
+                out.append({"code": "uncapped_session_on_shared_cluster", "subject": key(s), "others": users})
+        slow = s.ready is not None and (s.ready - s.created).total_seconds() > 60
+        if s.reason == "start_failed" or slow:
+            start_end = s.ready or span(s)[1]
+            holders = [o for o in others if executor_cap(o)[1] == "none" and o.ready and o.ready < start_end
+                       and span(o)[1] > s.created]
+            if holders:
+                how = "failed to start" if s.reason == "start_failed" else f"took {int((s.ready - s.created).total_seconds())} s to start"
+                out.append({"code": "start_starved", "subject": key(s), "how": how,
+                            "holders": [key(o) for o in sorted(holders, key=lambda o: o.created)]})
+    out.sort(key=lambda f: (f["code"], f["subject"]))
     return out
 
 
@@ -807,6 +873,9 @@ def main():
     os.makedirs(os.path.join(root, "expected"), exist_ok=True)
     with open(os.path.join(root, "expected", "sessions.json"), "w") as f:
         json.dump(expected(sessions, signins, logouts, role_work(events, lost_hours)), f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(root, "expected", "shared_cluster_findings.json"), "w") as f:
+        json.dump(shared_cluster_findings(sessions), f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(root, "expected", "yarn_app_listing.json"), "w") as f:
         json.dump(listings, f, indent=1, sort_keys=True)

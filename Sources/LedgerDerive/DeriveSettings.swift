@@ -15,6 +15,19 @@ public struct DeriveSettings: Sendable, Equatable, Codable {
         }
     }
 
+    /// A cluster's Spark defaults for every session on it: what a session's own conf overrides.
+    public struct ClusterSpark: Sendable, Equatable, Codable {
+        /// `spark.dynamicAllocation.enabled`; nil: on, as EMR and Glue set it.
+        public var dynamicAllocation: Bool?
+        /// `spark.dynamicAllocation.maxExecutors`; nil: none (Spark's default is no limit).
+        public var maxExecutors: Int?
+
+        public init(dynamicAllocation: Bool? = nil, maxExecutors: Int? = nil) {
+            self.dynamicAllocation = dynamicAllocation
+            self.maxExecutors = maxExecutors
+        }
+    }
+
     /// `abandoned` when the idle tail reaches this many seconds.
     public var abandonAfterSeconds: Int
     /// The rate card, any order.
@@ -27,14 +40,18 @@ public struct DeriveSettings: Sendable, Equatable, Codable {
     public var identities: [Identity]
     /// IAM role ARNs (or names) per cluster, from the config, besides those `RunJobFlow` names.
     public var clusterRoles: [String: [String]]
+    /// What each cluster's spark-defaults say about executors (`[[clusters]]` in the config).
+    public var clusterSpark: [String: ClusterSpark]
     /// `livy.server.session.timeout` as configured, seconds; nil: as each idle-timeout line prints it.
     public var livySessionTimeoutSeconds: Int?
 
     public init(
         abandonAfterSeconds: Int = 3600, rates: [Rate], interactiveSessionDurationSeconds: Int = 8 * 3600,
         backgroundSessionDurationSeconds: Int = 7 * 86_400, identities: [Identity] = [],
-        clusterRoles: [String: [String]] = [:], livySessionTimeoutSeconds: Int? = nil
+        clusterRoles: [String: [String]] = [:], clusterSpark: [String: ClusterSpark] = [:],
+        livySessionTimeoutSeconds: Int? = nil
     ) {
+        self.clusterSpark = clusterSpark
         self.livySessionTimeoutSeconds = livySessionTimeoutSeconds
         self.backgroundSessionDurationSeconds = backgroundSessionDurationSeconds
         self.abandonAfterSeconds = abandonAfterSeconds

@@ -66,6 +66,9 @@ public struct Configuration: Sendable, Equatable {
     public var identitiesFile: String?
     /// IAM roles of each cluster, besides those its `RunJobFlow` names (`[[clusters]]`).
     public var clusterRoles: [String: [String]] = [:]
+    /// Each cluster's spark-defaults for executors (`[[clusters]]` `dynamic_allocation`,
+    /// `max_executors`): the caps of sessions that set none themselves.
+    public var clusterSpark: [String: DeriveSettings.ClusterSpark] = [:]
     /// Where `run` writes the reports (`[report] out`).
     public var reportDirectory = "reports"
     /// Report queries and templates of the company's own (`[report] queries`, `templates`);
@@ -183,7 +186,8 @@ public struct Configuration: Sendable, Equatable {
         }
         for (index, cluster) in try reader.tables(table, "clusters").enumerated() {
             let section = "[[clusters]]"
-            try reader.allow(cluster, section: section, index: index, keys: ["id", "roles"])
+            try reader.allow(
+                cluster, section: section, index: index, keys: ["id", "roles", "dynamic_allocation", "max_executors"])
             guard let id = try reader.string(cluster, "id", section: section, index: index) else {
                 throw reader.error("clusters[\(index)] has no id", section: section, index: index, key: nil)
             }
@@ -197,6 +201,19 @@ public struct Configuration: Sendable, Equatable {
                 roles = array.compactMap { $0.string }
             }
             config.clusterRoles[id, default: []].append(contentsOf: roles)
+            let dynamic = try reader.bool(cluster, "dynamic_allocation", section: section, index: index)
+            let max = try reader.int(cluster, "max_executors", section: section, index: index)
+            if max == 0 {
+                throw reader.error(
+                    "'clusters.max_executors' must be 1 or more (Spark refuses a maximum of 0 executors)",
+                    section: section, index: index, key: "max_executors")
+            }
+            if dynamic != nil || max != nil {
+                var spark = config.clusterSpark[id] ?? DeriveSettings.ClusterSpark()
+                spark.dynamicAllocation = dynamic ?? spark.dynamicAllocation
+                spark.maxExecutors = max ?? spark.maxExecutors
+                config.clusterSpark[id] = spark
+            }
         }
         if let r = try reader.table(table, "report") {
             let section = "[report]"
@@ -293,6 +310,14 @@ struct ConfigReader {
         return i
     }
 
+    func bool(_ t: TOMLTable, _ key: String, section: String?, index: Int = 0) throws(LedgerError) -> Bool? {
+        guard let v = t[key] else { return nil }
+        guard let b = v.bool else {
+            throw error("'\(name(section, key))' must be true or false", section: section, index: index, key: key)
+        }
+        return b
+    }
+
     func number(_ t: TOMLTable, _ key: String, section: String?, index: Int = 0) throws(LedgerError) -> Double? {
         guard let v = t[key] else { return nil }
         if let d = v.double, d >= 0, d.isFinite { return d }
@@ -376,6 +401,7 @@ extension Configuration {
             interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
             backgroundSessionDurationSeconds: backgroundSessionDurationSeconds,
             identities: try identitiesFile.map(IdentitiesFile.load) ?? [],
-            clusterRoles: clusterRoles, livySessionTimeoutSeconds: livySessionTimeoutSeconds)
+            clusterRoles: clusterRoles, clusterSpark: clusterSpark, livySessionTimeoutSeconds: livySessionTimeoutSeconds
+        )
     }
 }

@@ -193,8 +193,8 @@ struct CommandLineTests {
         #expect(r.stdout.contains("\(files.count) file(s): \(files.count) new, 0 replaced, 0 unchanged"))
         #expect(r.stdout.contains("3 duplicate(s) dropped"))  // three sign-ins delivered twice (samples/README.md)
         #expect(r.stdout.contains("_20251119T0305Z_") && r.stdout.contains("error: truncated gzip"))
-        // The scenario's sessions, one row each (samples/expected/sessions.json has 20).
-        #expect(r.stdout.contains("(20 rows)"))
+        // The scenario's sessions, one row each (samples/expected/sessions.json has 21).
+        #expect(r.stdout.contains("(21 rows)"))
         for reason in [
             "user_deleted", "app_killed", "app_finished", "idle_timeout", "start_failed", "still_running",
             "heartbeat_expired", "server_restart",

@@ -31,9 +31,11 @@ struct ReportDriftTests {
         func header(_ file: String) throws -> String {
             String(try String(contentsOfFile: committed + file, encoding: .utf8).split(separator: "\r\n").first ?? "")
         }
+        // SPEC §5's columns, then those added at the end (never renamed, never moved).
         #expect(
             try header("sessions.csv")
                 == "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status"
+                + ",executor_cap,executor_cap_source"
         )
         #expect(
             try header("session_duration.csv")
@@ -55,7 +57,6 @@ struct ReportDriftTests {
         #expect(
             try header("cost_by_cluster.csv")
                 == "cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share")
-        // SPEC §5's columns, then those added at the end (never renamed, never moved).
         #expect(
             try header("identity_audit.csv")
                 == "session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed"

@@ -22,13 +22,12 @@ struct DeriveReadingTests {
         return UTCTime.epochSeconds(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
     }
 
-    /// `confExecutors` as it was: Foundation's parser for every conf.
-    static func referenceExecutors(_ json: String) -> Int64? {
+    /// The conf's values of the executor keys as Foundation's parser reads them, for every conf.
+    static func referenceConf(_ json: String) -> SessionDeriver.ExecutorConf {
         guard let data = json.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
-            let v = object["spark.executor.instances"]
-        else { return nil }
-        return Int64(v)
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: String]
+        else { return SessionDeriver.ExecutorConf() }
+        return SessionDeriver.ExecutorConf(SessionDeriver.ExecutorConf.keys.map { object[$0] })
     }
 
     // How this was seen to fail: with the sign not read (a `+` or `-` taken as a non-digit),
@@ -59,9 +58,10 @@ struct DeriveReadingTests {
     // bytes after the closing brace let through, `{…}x` gave 3 where Foundation refuses it.
     // (A key named twice is handed to Foundation too, out of caution: Foundation keeps the
     // last value, as reading on would, so no case here tells the two apart.)
-    @Test("confs: the same executor count as Foundation's parser, for confs as stored and odd ones")
+    @Test("confs: the same executor settings as Foundation's parser, for confs as stored and odd ones")
     func executorsAgreeWithFoundation() {
         let key = "spark.executor.instances"
+        let keys = SessionDeriver.ExecutorConf.keys
         var cases = [
             "{}", "{\"\(key)\":\"3\"}", "{\"a\":\"b\",\"\(key)\":\"12\"}", "{\"\(key)\":\"x\"}", "{\"\(key)\":\"\"}",
             "{\"x.\(key)\":\"3\"}", "{\"a\":\"\(key)\"}", "{\"a\":\"\\\"\(key)\\\":\\\"9\\\"\"}",
@@ -74,26 +74,33 @@ struct DeriveReadingTests {
         var rng = SeededGenerator(seed: 0x5e55106)
         let pieces = [
             key, "spark.driver.memory", "a", "\"", "\\", ",", ":", "{", "}", "3", "12", " ", "é", "\(key)\":\"",
+            "true", "FALSE", "-1",
         ]
         for _ in 0..<3_000 {
             var pairs: [(String, String)] = []
-            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            for _ in 0..<Int.random(in: 0...4, using: &rng) {
                 func text() -> String {
                     (0..<Int.random(in: 1...3, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
                 }
-                pairs.append((Bool.random(using: &rng) ? key : text(), text()))
+                pairs.append((Bool.random(using: &rng) ? keys.randomElement(using: &rng)! : text(), text()))
             }
             cases.append(JSONText.object(pairs))
         }
         var quick = 0
         for json in cases {
-            #expect(SessionDeriver.confExecutors(json) == Self.referenceExecutors(json), "\(json)")
+            #expect(SessionDeriver.executorConf(json) == Self.referenceConf(json), "\(json)")
             var bytes = json
-            if bytes.withUTF8(SessionDeriver.quickExecutors) != nil { quick += 1 }
+            if bytes.withUTF8(SessionDeriver.quickConfValues) != nil { quick += 1 }
         }
         // The stored form is read on the bytes, not handed to Foundation.
-        var stored = "{\"spark.driver.memory\":\"2g\",\"\(key)\":\"3\"}"
-        #expect(stored.withUTF8(SessionDeriver.quickExecutors) == .some(3))
+        var stored = JSONText.object([
+            ("spark.driver.memory", "2g"), (key, "3"), ("spark.dynamicAllocation.enabled", "True"),
+            ("spark.dynamicAllocation.maxExecutors", " 5"),
+        ])
+        #expect(stored.withUTF8(SessionDeriver.quickConfValues) == ["3", "True", " 5"])
+        #expect(
+            SessionDeriver.executorConf(stored)
+                == SessionDeriver.ExecutorConf(instances: 3, dynamicAllocation: true, maxExecutors: 5))
         #expect(quick > 500)
     }
 

@@ -1,3 +1,4 @@
+import LedgerDerive
 import LedgerModel
 import LedgerPipeline
 import Testing
@@ -57,6 +58,42 @@ struct ConfigurationTests {
         #expect(c.gates.minIdentityCoverage == 0.95)
         #expect(c.gates.maxCoverageGaps == nil)
         #expect(c.identitiesFile == "/etc/session-ledger/identities.csv")
+    }
+
+    @Test("a cluster's spark-defaults: dynamic allocation and its maximum, each optional; 0 is refused")
+    func readsClusterSpark() throws {
+        let text = """
+            [[clusters]]
+            id = "j-1ANALYTICSW47"
+            max_executors = 8
+
+            [[clusters]]
+            id = "glue-dev"
+            dynamic_allocation = false
+
+            [[clusters]]
+            id = "j-ROLESONLY"
+            roles = ["EMR_EC2_DefaultRole"]
+            """
+        let c = try Configuration.parse(text, path: "c.toml")
+        #expect(
+            c.clusterSpark == [
+                "j-1ANALYTICSW47": .init(maxExecutors: 8), "glue-dev": .init(dynamicAllocation: false),
+            ])
+        #expect(try c.deriveSettings().clusterSpark == c.clusterSpark)
+        #expect(
+            throws: LedgerError.config(
+                path: "c.toml", line: 3,
+                message: "'clusters.max_executors' must be 1 or more (Spark refuses a maximum of 0 executors)")
+        ) {
+            try Configuration.parse("[[clusters]]\nid = \"x\"\nmax_executors = 0\n", path: "c.toml")
+        }
+        #expect(
+            throws: LedgerError.config(
+                path: "c.toml", line: 3, message: "'clusters.dynamic_allocation' must be true or false")
+        ) {
+            try Configuration.parse("[[clusters]]\nid = \"x\"\ndynamic_allocation = \"no\"\n", path: "c.toml")
+        }
     }
 
     @Test("no config: documented defaults")

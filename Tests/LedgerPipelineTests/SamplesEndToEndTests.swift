@@ -57,7 +57,7 @@ struct SamplesEndToEndTests {
     func matchesExpectedSessions() async throws {
         let dir = try await Self.ledger.value
         let expected = try Self.expected()
-        #expect(expected.count == 20)
+        #expect(expected.count == 21)
         let rows: [String: [String: JSONValue]] = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             var out: [String: [String: JSONValue]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM session") {
@@ -114,7 +114,8 @@ struct SamplesEndToEndTests {
         #expect(
             codes == [
                 "coverage_gap", "cross_account_role", "identity_missing", "identity_unresolved", "job_cut_by_session",
-                "orphaned_yarn_app", "policy_change", "unexpected_background", "unverified_logs",
+                "orphaned_yarn_app", "policy_change", "start_starved", "uncapped_session_on_shared_cluster",
+                "unexpected_background", "unverified_logs",
             ])
     }
 
@@ -174,6 +175,50 @@ struct SamplesEndToEndTests {
                 detail.contains(orphan.sessionKey + " ended at " + orphan.endedAt + " (" + orphan.endReason + ")"))
             #expect(detail.contains("at \(listed.listedAt), \(orphan.afterS) s later"))
             #expect((row["evidence"] as String).hasSuffix("/samples/" + listed.evidence))
+        }
+    }
+
+    /// A shared-cluster finding as `generate.py` works it out, pair by pair: the other users an
+    /// uncapped session ran beside, or how a start went and the uncapped sessions that held the
+    /// cluster then.
+    struct SharedClusterFinding: Decodable {
+        let code: String
+        let subject: String
+        let others: [String]?
+        let how: String?
+        let holders: [String]?
+    }
+
+    @Test(
+        "shared clusters: bob's uncapped Glue session and the three starts behind it, dan's beside carol, none where the cluster caps"
+    )
+    func sharedClusters() async throws {
+        let dir = try await Self.ledger.value
+        let data = try Data(
+            contentsOf: URL(fileURLWithPath: Self.samples + "/expected/shared_cluster_findings.json"))
+        let expected = try JSONDecoder().decode([SharedClusterFinding].self, from: data)
+        #expect(expected.count == 5)
+        let found = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT code, subject, detail, evidence FROM finding
+                    WHERE code IN ('uncapped_session_on_shared_cluster', 'start_starved') ORDER BY code, subject
+                    """)
+        }
+        #expect(found.map { [$0["code"], $0["subject"]] as [String] } == expected.map { [$0.code, $0.subject] })
+        for (row, want) in zip(found, expected) {
+            let detail: String = row["detail"]
+            let who = "'s session " + want.subject + " "
+            #expect(detail.contains(who), "\(detail)")
+            if let others = want.others {
+                #expect(detail.contains("while other users' sessions ran: " + others.joined(separator: ", ") + ";"))
+            }
+            if let how = want.how, let holders = want.holders {
+                #expect(detail.contains(want.subject + " " + how + " while "), "\(detail)")
+                for holder in holders { #expect(detail.contains("'s " + holder + " (ready "), "\(detail)") }
+                #expect((row["evidence"] as String).components(separatedBy: "; ").count == 1 + holders.count)
+            }
         }
     }
 

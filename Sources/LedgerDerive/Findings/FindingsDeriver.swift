@@ -31,6 +31,7 @@ enum FindingsDeriver {
         try logIntegrityFindings(db, add)
         try coverageFindings(db, add)
         try orphanedAppFindings(db, add)
+        try sharedClusterFindings(db, add)
         try SageMakerJobs.rebuild(db, settings: settings, identity: identity, add)
 
         if let failure { throw failure }

@@ -16,7 +16,7 @@ extension SessionDeriver {
         "activity_source", "statements", "duration_s", "idle_tail_s", "vcore_seconds", "memory_mb_seconds",
         "requested_vcores",
         "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id",
-        "line",
+        "line", "executor_cap", "executor_cap_source",
     ]
 
     /// The rows of a block of sessions (``finish(_:_:_:_:asOf:settings:identity:)`` of each),
@@ -169,6 +169,7 @@ extension SessionDeriver {
         var basis = "none"
         var cost: Double?
         let requested = requestedResources(b)
+        let cap = executorCap(b, cluster: settings.clusterSpark[b.clusterID])
         if let app, let vc = app.vcoreSeconds, let mem = app.memorySeconds, let rate {
             basis = "yarn"
             cost = Double(vc) / 3600 * rate.vcpuHourUSD + Double(mem) / 1024 / 3600 * rate.gbHourUSD
@@ -193,6 +194,7 @@ extension SessionDeriver {
             integer(requested.memoryMB),
             text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
             integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
+            integer(cap.cap), text(cap.source),
         ]
             + (try identity.columns(
                 db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser,

@@ -20,7 +20,7 @@ extension SessionDeriver {
         var executorMemory: String?
         var executorCores: Int64?
         var numExecutors: Int64?
-        var confExecutors: Int64?
+        var conf = ExecutorConf()
         var idleLine: Mark?
         /// The timeout the idle line prints, decoded (``livyTimeoutSeconds(_:)``).
         var idleTimeoutPrinted: Int64?
@@ -244,7 +244,7 @@ extension SessionDeriver {
                 b.executorMemory = row.executorMemory
                 b.executorCores = row.executorCores
                 b.numExecutors = row.numExecutors
-                b.confExecutors = confExecutors(row.conf)
+                b.conf = executorConf(row.conf)
                 b.ownTimeout = row.detail.flatMap(livyDurationSeconds)
                 b.fileID = row.fileID ?? 0
                 b.line = row.line ?? 0

@@ -43,6 +43,9 @@ enum Schema {
         migrator.registerMigration("v11: yarn_app_listing") { db in
             try db.execute(sql: v11)
         }
+        migrator.registerMigration("v12: session.executor_cap, session.executor_cap_source") { db in
+            try db.execute(sql: v12)
+        }
         return migrator
     }
 

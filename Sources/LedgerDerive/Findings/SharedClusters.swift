@@ -1,0 +1,154 @@
+import GRDB
+
+extension FindingsDeriver {
+    /// A session as the shared-cluster rules see it: numbers only, so that a year of sessions is
+    /// a few tens of MB; the texts of the few that become findings are read again by rowid.
+    struct Occupant {
+        var rowid: Int64
+        /// The user, as a number of ``SharedClusterRules/users``.
+        var user: Int
+        var created: Int64
+        /// Its end, or the cluster's as-of time while it runs (`created_at` + `duration_s`).
+        var closed: Int64
+        var ready: Int64?
+        var uncapped: Bool
+        var failed: Bool
+    }
+
+    /// `uncapped_session_on_shared_cluster` and `start_starved`: the shared-endpoint
+    /// documentation's diagnosis, from the sessions' executor caps and times.
+    ///
+    /// A session runs from `created_at` to its end; two overlap when each starts before the other
+    /// ends. Users are the user name, else the proxy user, else the owner (sessions with none are
+    /// the Livy service user's).
+    /// - `uncapped_session_on_shared_cluster`: a session that started (it has a ready time) with
+    ///   no executor cap (`executor_cap_source` `none`) while another user's session was open on
+    ///   the cluster. One that never started held no executors.
+    /// - `start_starved`: a session that failed to start, or took more than 60 s to be ready (the
+    ///   notebook's "did not start up in 60 seconds"), while another user's uncapped session held
+    ///   the cluster: ready before the start ended, open after it began. It names those sessions.
+    static func sharedClusterFindings(_ db: Database, _ add: Add) throws {
+        var rules = SharedClusterRules()
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT s.rowid, s.cluster_id, coalesce(s.user_name, s.proxy_user, s.owner) AS who,
+                       unixepoch(s.created_at) AS created, unixepoch(s.created_at) + s.duration_s AS closed,
+                       unixepoch(s.ready_at) AS ready, s.executor_cap_source = 'none' AS uncapped,
+                       s.end_reason = 'start_failed' AS failed
+                FROM session s
+                ORDER BY s.cluster_id, created, s.session_key
+                """)
+        var cluster: String?
+        var sessions: [Occupant] = []
+        while let row = try rows.next() {
+            let id: String = row["cluster_id"]
+            if id != cluster {
+                if let cluster { try rules.judge(db, cluster, sessions, add) }
+                cluster = id
+                sessions.removeAll(keepingCapacity: true)
+            }
+            sessions.append(
+                Occupant(
+                    rowid: row["rowid"], user: rules.user(row["who"]), created: row["created"], closed: row["closed"],
+                    ready: row["ready"], uncapped: row["uncapped"] ?? false, failed: row["failed"]))
+        }
+        if let cluster { try rules.judge(db, cluster, sessions, add) }
+    }
+
+    /// The two rules over one cluster's sessions at a time, in the order they were created.
+    struct SharedClusterRules {
+        /// Every user seen, by number; `nil` (no user at all) is the Livy service user.
+        private(set) var users: [String] = []
+        private var numbers: [String: Int] = [:]
+        /// A start slower than this is what a notebook reports as a failure (sparkmagic's 60 s).
+        static let slowStartSeconds: Int64 = 60
+        /// Names listed in a detail; the rest are counted.
+        static let namesShown = 5
+
+        mutating func user(_ name: String?) -> Int {
+            let name = name ?? "the Livy service user"
+            if let n = numbers[name] { return n }
+            users.append(name)
+            numbers[name] = users.count - 1
+            return users.count - 1
+        }
+
+        /// The findings of one cluster's sessions, sorted by creation.
+        func judge(_ db: Database, _ cluster: String, _ s: [Occupant], _ add: Add) throws {
+            let texts = try db.makeStatement(
+                sql: """
+                    SELECT s.session_key, coalesce(f.path || ':' || s.line, '') AS evidence, s.ready_at, s.end_reason
+                    FROM session s LEFT JOIN input_file f ON f.id = s.file_id WHERE s.rowid = ?
+                    """)
+            func text(_ i: Int) throws -> (key: String, evidence: String, ready: String?) {
+                let row = try Row.fetchOne(texts, arguments: [s[i].rowid])!
+                return (row["session_key"], row["evidence"], row["ready_at"])
+            }
+            // Sessions still open at the one being looked at, among those created before it.
+            var open: [Int] = []
+            for i in s.indices {
+                open.removeAll { s[$0].closed <= s[i].created }
+                let me = s[i]
+                if me.uncapped, me.ready != nil {
+                    var others = Set<Int>()
+                    for j in open where s[j].user != me.user { others.insert(s[j].user) }
+                    var j = i + 1
+                    while j < s.count, s[j].created < me.closed {
+                        if s[j].user != me.user, s[j].closed > s[j].created { others.insert(s[j].user) }
+                        j += 1
+                    }
+                    if !others.isEmpty {
+                        let mine = try text(i)
+                        let names = others.map { users[$0] }.sorted()
+                        add(
+                            "medium", "uncapped_session_on_shared_cluster", mine.key,
+                            "\(users[me.user])'s session \(mine.key) ran with no executor cap (dynamic allocation, no "
+                                + "spark.dynamicAllocation.maxExecutors) on \(cluster) while other users' sessions ran: "
+                                + "\(Self.list(names)); cap it: %%configure -f "
+                                + #"{"conf":{"spark.dynamicAllocation.maxExecutors":"5"}}"#,
+                            mine.evidence)
+                    }
+                }
+                let startEnd = me.ready ?? me.closed
+                if me.failed || (me.ready.map { $0 - me.created > Self.slowStartSeconds } ?? false) {
+                    var holders: [Int] = []
+                    func holds(_ j: Int) -> Bool {
+                        s[j].user != me.user && s[j].uncapped && s[j].closed > me.created
+                            && (s[j].ready.map { $0 < startEnd } ?? false)
+                    }
+                    for j in open where holds(j) { holders.append(j) }
+                    var j = i + 1
+                    while j < s.count, s[j].created < startEnd {
+                        if holds(j) { holders.append(j) }
+                        j += 1
+                    }
+                    if !holders.isEmpty {
+                        let mine = try text(i)
+                        holders.sort { (s[$0].created, $0) < (s[$1].created, $1) }
+                        let named = try holders.map { j in (users[s[j].user], try text(j)) }
+                        let how =
+                            me.failed
+                            ? "failed to start"
+                            : "took \(me.ready! - me.created) s to start"
+                        add(
+                            "low", "start_starved", mine.key,
+                            "\(users[me.user])'s session \(mine.key) \(how) while \(named.count == 1 ? "an uncapped session" : "uncapped sessions") held \(cluster): "
+                                + Self.list(
+                                    named.map { who, t in
+                                        "\(who)'s \(t.key) (ready \(t.ready.map(FindingsDeriver.wholeSeconds) ?? "?"))"
+                                    }),
+                            ([mine.evidence] + named.map(\.1.evidence)).joined(separator: "; "))
+                    }
+                }
+                open.append(i)
+            }
+        }
+
+        /// `a, b, c`, or the first ``namesShown`` and how many more.
+        static func list(_ names: [String]) -> String {
+            guard names.count > namesShown else { return names.joined(separator: ", ") }
+            return names.prefix(namesShown).joined(separator: ", ") + " and \(names.count - namesShown) more"
+        }
+    }
+}
