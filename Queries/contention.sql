@@ -1,5 +1,5 @@
 -- title: Contention
--- description: Per cluster and hour, the most sessions open at once, how many started, and how many failed to start (a sign of a cluster short of YARN capacity).
+-- description: Per cluster and hour, the most sessions open at once, how many started, and how many failed to start (a sign of a cluster short of YARN capacity); who held the most of it, the most users at once, and the workers those users need at 5 executors each (users × 5 + 1, the shared-endpoint sizing rule).
 -- csv: contention.csv
 -- order: 12
 with recursive
@@ -45,15 +45,27 @@ starts as (
            sum(end_reason = 'start_failed') as failed
     from spans
     group by 1, 2
+),
+-- Users at once and the top holder come from cluster_hour, which the derive fills in one sweep
+-- over every session open in the hour (whenever it was created): the same in SQL is seconds
+-- over a year.
+hourly as (
+    select c.cluster_id,
+           strftime('%Y-%m-%dT%H:00:00Z', h.hour, 'unixepoch') as hour,
+           coalesce(p.n, 0) as max_concurrent_sessions,
+           coalesce(st.started, 0) as sessions_started,
+           coalesce(st.failed, 0) as sessions_start_failed
+    from hours h
+    join cluster c on c.rowid = h.cl
+    left join peaks p on p.cl = h.cl and p.hour = h.hour
+    left join starts st on st.cl = h.cl and st.hour = h.hour
+    where max_concurrent_sessions > 0 or sessions_started > 0
 )
-select c.cluster_id,
-       strftime('%Y-%m-%dT%H:00:00Z', h.hour, 'unixepoch') as hour,
-       coalesce(p.n, 0) as max_concurrent_sessions,
-       coalesce(st.started, 0) as sessions_started,
-       coalesce(st.failed, 0) as sessions_start_failed
-from hours h
-join cluster c on c.rowid = h.cl
-left join peaks p on p.cl = h.cl and p.hour = h.hour
-left join starts st on st.cl = h.cl and st.hour = h.hour
-where max_concurrent_sessions > 0 or sessions_started > 0
-order by c.cluster_id, h.hour
+select r.cluster_id, r.hour, r.max_concurrent_sessions, r.sessions_started, r.sessions_start_failed,
+       ch.top_user,
+       ch.top_user_vcore_seconds / 3600.0 as top_user_vcore_hours,
+       coalesce(ch.max_concurrent_users, 0) as max_concurrent_users,
+       case when ch.max_concurrent_users > 0 then ch.max_concurrent_users * 5 + 1 else 0 end as workers_needed_at_cap_5
+from hourly r
+left join cluster_hour ch on ch.cluster_id = r.cluster_id and ch.hour = r.hour
+order by r.cluster_id, r.hour

@@ -831,6 +831,53 @@ def shared_cluster_findings(sessions):
     return out
 
 
+def cluster_hours(sessions):
+    """Per cluster and hour in which a session was open: the most users with a session open at
+    once (read at the hour's start and at every opening in it; a user with two sessions is one)
+    and the user whose sessions held the most vCore-seconds in the hour. A session holds its
+    YARN app's vcore_seconds spread over its life, else the vCores it requested (driver and
+    executors), nothing if it never started."""
+    as_of = END - dt.timedelta(minutes=1)
+    who = lambda s: s.user or "(no user)"
+    spans = []
+    for s in sessions:
+        opened, closed = s.created, s.ended or as_of
+        if closed <= opened:
+            continue
+        duration = int((closed - opened).total_seconds())
+        if s.reason == "start_failed":
+            vcores = 0.0
+        elif s.yarn is not None and s.app_seq is not None:
+            vcores = s.vcore_seconds / duration
+        else:
+            vcores = float(s.vcores)
+        spans.append((s.cluster, who(s), opened, closed, vcores))
+    hour_of = lambda x: x.replace(minute=0, second=0, microsecond=0)
+    out = []
+    for cid in sorted({sp[0] for sp in spans}):
+        mine = [sp for sp in spans if sp[0] == cid]
+        hours = set()
+        for _, _, opened, closed, _ in mine:
+            h = hour_of(opened)
+            while h < closed:
+                hours.add(h)
+                h += dt.timedelta(hours=1)
+        for h in sorted(hours):
+            end = h + dt.timedelta(hours=1)
+            reads = [h] + [sp[2] for sp in mine if h <= sp[2] < end]
+            users = max(len({sp[1] for sp in mine if sp[2] <= t < sp[3]}) for t in reads)
+            held = {}
+            for _, user, opened, closed, vcores in mine:
+                seconds = (min(closed, end) - max(opened, h)).total_seconds()
+                if vcores > 0 and seconds > 0:
+                    held[user] = held.get(user, 0.0) + vcores * seconds
+            top = min(held.items(), key=lambda kv: (-kv[1], kv[0])) if held else None
+            out.append({"cluster_id": cid, "hour": iso(h), "max_concurrent_users": users,
+                        "top_user": top[0] if top else None,
+                        "top_user_vcore_seconds": round(top[1], 6) if top else None})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
@@ -876,6 +923,9 @@ def main():
         f.write("\n")
     with open(os.path.join(root, "expected", "shared_cluster_findings.json"), "w") as f:
         json.dump(shared_cluster_findings(sessions), f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(root, "expected", "cluster_hours.json"), "w") as f:
+        json.dump(cluster_hours(sessions), f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(root, "expected", "yarn_app_listing.json"), "w") as f:
         json.dump(listings, f, indent=1, sort_keys=True)

@@ -65,7 +65,7 @@ extension Deriver {
     static let derivedTables = [
         "cluster", "identity", "emr_cluster", "security_configuration", "policy_change", "session", "sagemaker_job",
         "finding",
-        "ct_file_digest",
+        "ct_file_digest", "cluster_hour",
     ]
 
     /// Derives the ledger as it stood at `cap` (stored instant text, exclusive), into temporary

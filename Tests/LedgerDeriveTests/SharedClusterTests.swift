@@ -125,6 +125,32 @@ struct SharedClusterTests {
         }
     }
 
+    // Held vCores: none has a YARN summary, so each holds what it asked for, driver and
+    // executors at 1 core each: s0, s1, s4 1 + 2 (Spark's 2 executors), s3 1 + 3, s2 nothing
+    // (it never started). 09:00: pia and max from 09:10 (max's s2 and pia's s3 add no user), 2
+    // at once; pia held s0 3600 s × 3 + s3 600 s × 4 = 13,200 vCore-seconds, max s1 2400 s × 3 =
+    // 7,200. 10:00: s0 closed at 10:00:00 sharp, so nobody at the hour's start; zoe from 10:30,
+    // 1800 s × 3 = 5,400. 11:00: zoe's session ended at 11:00:00: no row. s0 held back 2 starts.
+    // How this was seen to fail: with every opening counted as a user, 09:00 had 3 at once.
+    @Test("per hour: the most users at once, each counted once however many sessions, and who held the most vCores")
+    func clusterHours() async throws {
+        let (dir, sessions, _) = try await Self.ledger()
+        defer { dir.remove() }
+        let hours = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cluster_hour ORDER BY cluster_id, hour")
+        }
+        #expect(hours.count == 2)
+        let have = hours.map { row -> String in
+            let hour: String = row["hour"]
+            let users: Int = row["max_concurrent_users"]
+            let top: String? = row["top_user"]
+            let held: Double? = row["top_user_vcore_seconds"]
+            return "\(hour) \(users) \(top ?? "-") \(held ?? -1)"
+        }
+        #expect(have == ["2025-03-05T09:00:00Z 2 pia 13200.0", "2025-03-05T10:00:00Z 1 zoe 5400.0"])
+        #expect(sessions.map { $0["starts_held_back"] as Int64? } == [2, nil, nil, nil, nil])
+    }
+
     // The cluster's spark-defaults cap every session that sets no maximum: s0, s2 and s4 at 6,
     // and nothing is uncapped, so neither rule finds anything.
     @Test("a cluster-wide max_executors caps the sessions that set none, and silences both rules")

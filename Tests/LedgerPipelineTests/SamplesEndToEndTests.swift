@@ -222,6 +222,40 @@ struct SamplesEndToEndTests {
         }
     }
 
+    /// An hour of a cluster as `generate.py` works it out by brute force.
+    struct ClusterHour: Decodable {
+        let clusterId: String
+        let hour: String
+        let maxConcurrentUsers: Int
+        let topUser: String?
+        let topUserVcoreSeconds: Double?
+    }
+
+    @Test(
+        "every hour of every cluster: the most users at once and who held the most vCores, as the generator counts them"
+    )
+    func clusterHours() async throws {
+        let dir = try await Self.ledger.value
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/expected/cluster_hours.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([ClusterHour].self, from: data)
+        #expect(expected.count > 100)
+        let rows = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM cluster_hour ORDER BY cluster_id, hour")
+        }
+        #expect(rows.count == expected.count)
+        for (row, want) in zip(rows, expected) {
+            let what = "\(want.clusterId) \(want.hour)"
+            #expect(row["cluster_id"] == want.clusterId, "\(what)")
+            #expect(row["hour"] == want.hour, "\(what)")
+            #expect(row["max_concurrent_users"] == want.maxConcurrentUsers, "\(what)")
+            #expect(row["top_user"] == want.topUser, "\(what)")
+            let held: Double? = row["top_user_vcore_seconds"]
+            #expect(abs((held ?? -1) - (want.topUserVcoreSeconds ?? -1)) < 1e-4, "\(what): \(held ?? -1)")
+        }
+    }
+
     @Test("samples/ is exactly what generate.py writes (re-run it after changing the scenario)")
     func samplesAreGenerated() throws {
         let dir = try TemporaryDirectory("ledger-regenerate")

@@ -69,6 +69,9 @@ struct HandLedger {
                                                ('high', 'unexpected_background', 's2', 'ran 5400 s', 'logs/a.out.gz:7'),
                                                ('medium', 'identity_unresolved', 's9', 'x', 'logs/a.out.gz:9');
                     INSERT INTO ct_file_digest VALUES (2, 'pending', 'no digest of 111/us-east-1 in the data');
+                    INSERT INTO cluster_hour VALUES ('c1', '2025-01-01T09:00:00Z', 2, 'alice', 5400.0),
+                                                    ('c1', '2025-01-01T10:00:00Z', 2, 'bob', 7200.0),
+                                                    ('c1', '2025-01-01T11:00:00Z', 2, 'alice', 3600.0);
                     INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', NULL, 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3');
                     """)
         }
@@ -190,15 +193,17 @@ struct ReportTests {
 
     // c1: s1 09:00–10:00, s2 09:30–11:30, s3 10:15–12:00 (as_of). 09h: two open at 09:30;
     // 10h: s1 closed at 10:00, s2 and s3 open at 10:15; 11h: s2 and s3. c2: s4 started and failed.
+    // The last four columns are cluster_hour's, as inserted (vCore-seconds / 3600; users × 5 + 1);
+    // c2's hour has no row there: no user, no worker.
     @Test("contention per cluster and hour")
     func contention() async throws {
         #expect(
             try await csv("contention.csv") == """
-                cluster_id,hour,max_concurrent_sessions,sessions_started,sessions_start_failed
-                c1,2025-01-01T09:00:00Z,2,2,0
-                c1,2025-01-01T10:00:00Z,2,1,0
-                c1,2025-01-01T11:00:00Z,2,0,0
-                c2,2025-01-01T11:00:00Z,1,1,1
+                cluster_id,hour,max_concurrent_sessions,sessions_started,sessions_start_failed,top_user,top_user_vcore_hours,max_concurrent_users,workers_needed_at_cap_5
+                c1,2025-01-01T09:00:00Z,2,2,0,alice,1.5000,2,11
+                c1,2025-01-01T10:00:00Z,2,1,0,bob,2.0000,2,11
+                c1,2025-01-01T11:00:00Z,2,0,0,alice,1.0000,2,11
+                c2,2025-01-01T11:00:00Z,1,1,1,,,0,0
 
                 """)
     }

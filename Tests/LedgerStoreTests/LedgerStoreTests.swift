@@ -47,7 +47,8 @@ struct LedgerStoreTests {
         }
         #expect(
             strict == [
-                "cluster=1", "ct_digest=1", "ct_digest_file=1", "ct_event=1", "ct_file_digest=1", "emr_cluster=1",
+                "cluster=1", "cluster_hour=1", "ct_digest=1", "ct_digest_file=1", "ct_event=1", "ct_file_digest=1",
+                "emr_cluster=1",
                 "finding=1", "identity=1", "ingest_setting=1",
                 "input_file=1", "livy_event=1", "livy_request=1", "livy_rest_session=1", "livy_statement=1", "meta=1",
                 "policy_change=1", "quarantine=1", "sagemaker_job=1", "security_configuration=1", "session=1",

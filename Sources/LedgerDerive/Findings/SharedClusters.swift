@@ -1,4 +1,6 @@
 import GRDB
+import LedgerModel
+import LedgerSQLite
 
 extension FindingsDeriver {
     /// A session as the shared-cluster rules see it: numbers only, so that a year of sessions is
@@ -13,6 +15,9 @@ extension FindingsDeriver {
         var ready: Int64?
         var uncapped: Bool
         var failed: Bool
+        /// The vCores it held: its YARN app's average (vcore_seconds over its life), else what it
+        /// requested; none if it never started.
+        var vcores: Double
     }
 
     /// `uncapped_session_on_shared_cluster` and `start_starved`: the shared-endpoint
@@ -27,33 +32,52 @@ extension FindingsDeriver {
     /// - `start_starved`: a session that failed to start, or took more than 60 s to be ready (the
     ///   notebook's "did not start up in 60 seconds"), while another user's uncapped session held
     ///   the cluster: ready before the start ended, open after it began. It names those sessions.
+    ///
+    /// The same sweep fills `cluster_hour` (``SharedClusterRules/hours(_:)``).
     static func sharedClusterFindings(_ db: Database, _ add: Add) throws {
         var rules = SharedClusterRules()
-        let rows = try Row.fetchCursor(
-            db,
-            sql: """
-                SELECT s.rowid, s.cluster_id, coalesce(s.user_name, s.proxy_user, s.owner) AS who,
-                       unixepoch(s.created_at) AS created, unixepoch(s.created_at) + s.duration_s AS closed,
-                       unixepoch(s.ready_at) AS ready, s.executor_cap_source = 'none' AS uncapped,
-                       s.end_reason = 'start_failed' AS failed
-                FROM session s
-                ORDER BY s.cluster_id, created, s.session_key
-                """)
+        try db.execute(sql: "DELETE FROM cluster_hour")
+        let hourRows = RawStatement(try db.makeStatement(sql: "INSERT INTO cluster_hour VALUES (?, ?, ?, ?, ?)"))
+        func judge(_ cluster: String, _ sessions: [Occupant]) throws {
+            try rules.judge(db, cluster, sessions, add)
+            for hour in rules.hours(sessions) {
+                try hourRows.execute([
+                    .text(cluster), .text(SessionDeriver.iso(hour.hour)), .integer(Int64(hour.users)),
+                    .optionalText(hour.top.map { rules.tableName($0.user) }),
+                    hour.top.map { .real($0.vcoreSeconds) } ?? .null,
+                ])
+            }
+        }
+        // Read through SQLite's C API by position (RawStatement): GRDB's rows by name cost more
+        // than the sweep itself. `created_at` text (one format) sorts as its instant, in the index.
+        let rows = RawStatement(
+            try db.makeStatement(
+                sql: """
+                    SELECT s.rowid, s.cluster_id, coalesce(s.user_name, s.proxy_user, s.owner),
+                           unixepoch(s.created_at), unixepoch(s.created_at) + s.duration_s,
+                           unixepoch(s.ready_at), s.executor_cap_source = 'none', s.end_reason = 'start_failed',
+                           CASE WHEN s.end_reason = 'start_failed' THEN 0.0
+                                WHEN s.vcore_seconds IS NOT NULL THEN s.vcore_seconds * 1.0 / max(s.duration_s, 1)
+                                ELSE coalesce(s.requested_vcores, 0) END
+                    FROM session s
+                    ORDER BY s.cluster_id, s.created_at, s.session_key
+                    """))
         var cluster: String?
         var sessions: [Occupant] = []
-        while let row = try rows.next() {
-            let id: String = row["cluster_id"]
+        while try rows.step() {
+            let id = rows.text(1) ?? ""
             if id != cluster {
-                if let cluster { try rules.judge(db, cluster, sessions, add) }
+                if let cluster { try judge(cluster, sessions) }
                 cluster = id
                 sessions.removeAll(keepingCapacity: true)
             }
             sessions.append(
                 Occupant(
-                    rowid: row["rowid"], user: rules.user(row["who"]), created: row["created"], closed: row["closed"],
-                    ready: row["ready"], uncapped: row["uncapped"] ?? false, failed: row["failed"]))
+                    rowid: rows.integer(0) ?? 0, user: rules.user(rows.text(2)), created: rows.integer(3) ?? 0,
+                    closed: rows.integer(4) ?? 0, ready: rows.integer(5), uncapped: rows.integer(6) == 1,
+                    failed: rows.integer(7) == 1, vcores: rows.real(8) ?? 0))
         }
-        if let cluster { try rules.judge(db, cluster, sessions, add) }
+        if let cluster { try judge(cluster, sessions) }
     }
 
     /// The two rules over one cluster's sessions at a time, in the order they were created.
@@ -66,12 +90,21 @@ extension FindingsDeriver {
         /// Names listed in a detail; the rest are counted.
         static let namesShown = 5
 
+        /// The number of the Livy service user (sessions with no user), once seen.
+        private var serviceUser: Int?
+
         mutating func user(_ name: String?) -> Int {
-            let name = name ?? "the Livy service user"
-            if let n = numbers[name] { return n }
-            users.append(name)
-            numbers[name] = users.count - 1
+            if name == nil, let serviceUser { return serviceUser }
+            let key = name ?? "the Livy service user"
+            if name != nil, let n = numbers[key] { return n }
+            users.append(key)
+            if name == nil { serviceUser = users.count - 1 } else { numbers[key] = users.count - 1 }
             return users.count - 1
+        }
+
+        /// A user as the report tables name them: `(no user)` for the Livy service user.
+        func tableName(_ user: Int) -> String {
+            user == serviceUser ? "(no user)" : users[user]
         }
 
         /// The findings of one cluster's sessions, sorted by creation.
@@ -87,6 +120,8 @@ extension FindingsDeriver {
             }
             // Sessions still open at the one being looked at, among those created before it.
             var open: [Int] = []
+            // How many starts each session held back.
+            var heldBack: [Int: Int] = [:]
             for i in s.indices {
                 open.removeAll { s[$0].closed <= s[i].created }
                 let me = s[i]
@@ -124,6 +159,7 @@ extension FindingsDeriver {
                         j += 1
                     }
                     if !holders.isEmpty {
+                        for j in holders { heldBack[j, default: 0] += 1 }
                         let mine = try text(i)
                         holders.sort { (s[$0].created, $0) < (s[$1].created, $1) }
                         let named = try holders.map { j in (users[s[j].user], try text(j)) }
@@ -142,6 +178,10 @@ extension FindingsDeriver {
                     }
                 }
                 open.append(i)
+            }
+            let update = try db.makeStatement(sql: "UPDATE session SET starts_held_back = ? WHERE rowid = ?")
+            for (j, n) in heldBack.sorted(by: { $0.key < $1.key }) {
+                try update.execute(arguments: [n, s[j].rowid])
             }
         }
 

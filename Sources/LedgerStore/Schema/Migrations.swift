@@ -46,6 +46,9 @@ enum Schema {
         migrator.registerMigration("v12: session.executor_cap, session.executor_cap_source") { db in
             try db.execute(sql: v12)
         }
+        migrator.registerMigration("v13: cluster_hour, session.starts_held_back") { db in
+            try db.execute(sql: v13)
+        }
         return migrator
     }
 
