@@ -527,8 +527,13 @@ def render_listings(root, sessions):
             key = f"{s.cluster}/{iso(s.server_start)}/{s.sid}"
             orphan = None
             if s.ended is not None and s.ended < at:
-                orphan = {"session_key": key, "ended_at": iso(s.ended), "end_reason": s.reason,
-                          "after_s": int((at - s.ended).total_seconds())}
+                # What the app cost since the session ended, at the session's own rate (its cost
+                # over its duration, as SPEC §4 apportions idle and background cost).
+                after = int((at - s.ended).total_seconds())
+                duration = int((s.ended - s.created).total_seconds())
+                cost = session_cost(s, duration)[1]
+                orphan = {"session_key": key, "ended_at": iso(s.ended), "end_reason": s.reason, "after_s": after,
+                          "cost_so_far_usd": None if cost is None else round(cost / duration * after, 4)}
             rows.append({"cluster_id": cid, "listed_at": iso(at), "app_id": app, "user": s.user or "livy",
                          "evidence": f"{rel}:{len(lines)}", "orphan": orphan})
         write(root, rel, ("\n".join(lines) + "\n").encode())
@@ -724,6 +729,15 @@ def role_work(events, lost_hours):
     return out
 
 
+def session_cost(s, duration):
+    """SPEC §4's cost rules: (cost_basis, cost_usd)."""
+    if s.yarn is not None and s.app_seq is not None:
+        return "yarn", s.vcore_seconds / 3600 * RATE_VCPU_HOUR + s.memory_seconds / 1024 / 3600 * RATE_GB_HOUR
+    if s.reason == "start_failed":
+        return "none", None
+    return "requested", (s.vcores * RATE_VCPU_HOUR + s.memory_mb / 1024 * RATE_GB_HOUR) * duration / 3600
+
+
 def expected(sessions, signins, logouts, work):
     # The last line of every cluster with a ResourceManager log (j-3OPSLEGACY7 has none, and all
     # its sessions end, so its as_of, its last Livy line, is never used).
@@ -735,14 +749,7 @@ def expected(sessions, signins, logouts, work):
         duration = int((end - s.created).total_seconds())
         # A batch runs a job, not a notebook: never idle, and no background time (SPEC §4).
         idle = 0 if s.batch else max(0, int((end - s.last_activity).total_seconds()))
-        if s.yarn is not None and s.app_seq is not None:
-            basis = "yarn"
-            cost = s.vcore_seconds / 3600 * RATE_VCPU_HOUR + s.memory_seconds / 1024 / 3600 * RATE_GB_HOUR
-        elif s.reason == "start_failed":
-            basis, cost = "none", None
-        else:
-            basis = "requested"
-            cost = (s.vcores * RATE_VCPU_HOUR + s.memory_mb / 1024 * RATE_GB_HOUR) * duration / 3600
+        basis, cost = session_cost(s, duration)
         # Propagated: a role session worked on the user's behalf during the session (times to
         # the second, both ends included); one of the cluster's roles where RunJobFlow names
         # them, else any role. The user's own sign-in and logout events do not count.

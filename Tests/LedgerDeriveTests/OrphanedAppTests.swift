@@ -43,6 +43,9 @@ struct OrphanedAppTests {
     // listing (every state) shows 0003 running again, 3600 s after, and 0004 finished (must not
     // fire). One finding for 0003, on the later listing: line 10 of the file (1 date line, 2 count,
     // 3 header, 4–5 the two rows, 6 blank, 7 date line, 8 count, 9 header, 10 0003's row).
+    // Its cost since: pia's session has no YARN summary, so it is priced as requested, driver
+    // and Spark's 2 executors at 1 core and 1 GiB each (3 vCores, 3 GiB) at the default rates:
+    // 3 × $0.048 + 3 × $0.003 = $0.153 an hour, for the 3600 s: $0.1530.
     // How this was seen to fail: with the state not looked at, 0004, FINISHED at 11:00 after its
     // session ended at 10:45, was a finding too.
     @Test("an app listed running after its session ended is a kill candidate; before the end, or finished, it is not")
@@ -83,8 +86,8 @@ struct OrphanedAppTests {
         #expect(f["subject"] == "application_1741150000000_0003")
         let expected =
             "pia's session j-EDGECLUSTER1/2025-03-05T08:00:02Z/0 ended at 2025-03-05T10:00:00Z "
-            + "(user_deleted), but YARN listed its app RUNNING at 2025-03-05T11:00:00Z, 3600 s later: "
-            + "yarn application -kill application_1741150000000_0003"
+            + "(user_deleted), but YARN listed its app RUNNING at 2025-03-05T11:00:00Z, 3600 s later "
+            + "(about $0.1530 since, at the session's rate): yarn application -kill application_1741150000000_0003"
         let detail: String? = f["detail"]
         #expect(detail == expected)
         let evidence: String? = f["evidence"]

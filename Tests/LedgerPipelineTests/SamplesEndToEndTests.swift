@@ -127,6 +127,7 @@ struct SamplesEndToEndTests {
             let endedAt: String
             let endReason: String
             let afterS: Int
+            let costSoFarUsd: Double?
         }
         let clusterId: String
         let listedAt: String
@@ -174,6 +175,8 @@ struct SamplesEndToEndTests {
             #expect(
                 detail.contains(orphan.sessionKey + " ended at " + orphan.endedAt + " (" + orphan.endReason + ")"))
             #expect(detail.contains("at \(listed.listedAt), \(orphan.afterS) s later"))
+            let cost = try #require(orphan.costSoFarUsd)
+            #expect(detail.contains("(about $" + String(format: "%.4f", cost) + " since, at the session's rate)"))
             #expect((row["evidence"] as String).hasSuffix("/samples/" + listed.evidence))
         }
     }
