@@ -100,7 +100,7 @@ class Session:
     def __init__(self, cluster, sid, user, created, *, kind="pyspark", statements=(), end=None,
                  reason="user_deleted", cores=4, memory_gb=16, executors=2, exec_cores=2,
                  exec_memory_gb=4, no_proxy=False, ready_after=40, yarn_summary=True, batch=None,
-                 max_executors=None, dynamic=None):
+                 max_executors=None, dynamic=None, burst=None):
         self.cluster, self.sid, self.user, self.created = cluster, sid, user, created
         # A batch session runs `batch` (its file); its app finishes on its own at `end`.
         self.batch = batch
@@ -114,6 +114,8 @@ class Session:
         self.yarn_summary = yarn_summary
         # The session's own conf (%%configure): spark.dynamicAllocation.maxExecutors / .enabled.
         self.max_executors, self.dynamic = max_executors, dynamic
+        # Dynamic allocation growing the app past its first executors: (executors, from, to).
+        self.burst = burst
         self.app_seq = None
         self.server_start = None
 
@@ -203,7 +205,7 @@ def build(seed):
         signins.append((user, t(1, 13)))
     signins.append(("erin", t(1, 14, 10)))
     for sid, user, created, reason, extra in [
-        (0, "bob", t(1, 14), "user_deleted", {}),
+        (0, "bob", t(1, 14), "user_deleted", dict(burst=(8, t(1, 14, 1), t(1, 14, 30)))),
         (1, "carol", t(1, 14, 2), "start_failed", dict(max_executors=5)),
         (2, "dan", t(1, 14, 4), "start_failed", {}),
         (3, "erin", t(1, 14, 20), "user_deleted", dict(max_executors=5, ready_after=95)),
@@ -458,6 +460,30 @@ def render_yarn(root, cluster, sessions, base):
         app = f"application_{c['cluster_ts']}_{s.app_seq:04d}"
         submit = s.created + dt.timedelta(seconds=3)
         lines.append((submit, f"INFO {S}.RMAuditLogger{audit_thread}: USER=livy\tIP=10.0.1.17\tOPERATION=Submit Application Request\tTARGET=ClientRMService\tRESULT=SUCCESS\tAPPID={app}\tQUEUENAME=default"))
+        # The scheduler's container audit lines (formats.md §2.4): the AM container, the first
+        # executors, a burst of more while dynamic allocation grows the app, and every one
+        # released when the app finishes (an app still running keeps them).
+        user = s.user or "livy"
+        def container(at, op, n, vcores, memory_mb):
+            cid = f"container_{c['cluster_ts']}_{s.app_seq:04d}_01_{n:06d}"
+            lines.append((at, f"INFO {S}.RMAuditLogger{thread}: USER={user}\tOPERATION=AM {op} Container"
+                              f"\tTARGET=SchedulerApp\tRESULT=SUCCESS\tAPPID={app}\tCONTAINERID={cid}"
+                              f"\tRESOURCE=<memory:{memory_mb}, vCores:{vcores}>\tQUEUENAME=default"))
+        held = [(1, 1, 2048)] + [(2 + k, s.exec_cores, s.exec_memory_gb * 1024) for k in range(s.executors)]
+        for k, (n, vcores, memory_mb) in enumerate(held):
+            container(submit + dt.timedelta(seconds=1 + 2 * k), "Allocated", n, vcores, memory_mb)
+        s.peak_containers, s.peak_vcores = len(held), sum(v for _, v, _ in held)
+        if s.burst:
+            count, grown, shrunk = s.burst
+            extra = [(len(held) + 1 + k, s.exec_cores, s.exec_memory_gb * 1024) for k in range(count)]
+            for k, (n, vcores, memory_mb) in enumerate(extra):
+                container(grown + dt.timedelta(seconds=k), "Allocated", n, vcores, memory_mb)
+                container(shrunk + dt.timedelta(seconds=k), "Released", n, vcores, memory_mb)
+            s.peak_containers += count
+            s.peak_vcores += sum(v for _, v, _ in extra)
+        if s.yarn is not None:
+            for n, vcores, memory_mb in held:
+                container(s.yarn[0] - dt.timedelta(milliseconds=300), "Released", n, vcores, memory_mb)
         if s.yarn is None:
             continue
         finish, state, killer = s.yarn
@@ -792,6 +818,7 @@ def expected(sessions, signins, logouts, work):
             "idle_cost_usd": None if cost is None else round(cost * idle / duration if duration else 0, 6),
             "background_cost_usd": None if cost is None or background is None else round(cost * background / duration if duration else 0, 6),
             "executor_cap": executor_cap(s)[0], "executor_cap_source": executor_cap(s)[1],
+            "peak_containers": getattr(s, "peak_containers", None), "peak_vcores": getattr(s, "peak_vcores", None),
         })
     out.sort(key=lambda e: e["session_key"])
     return out
@@ -824,7 +851,9 @@ def shared_cluster_findings(sessions):
         if executor_cap(s)[1] == "none" and s.ready:
             users = sorted({who(o) for o in others if span(o)[0] < span(s)[1] and span(o)[1] > span(s)[0]})
             if users:
-                out.append({"code": "uncapped_session_on_shared_cluster", "subject": key(s), "others": users})
+                out.append({"code": "uncapped_session_on_shared_cluster", "subject": key(s), "others": users,
+                            "peak_containers": getattr(s, "peak_containers", None),
+                            "peak_vcores": getattr(s, "peak_vcores", None)})
         slow = s.ready is not None and (s.ready - s.created).total_seconds() > 60
         if s.reason == "start_failed" or slow:
             start_end = s.ready or span(s)[1]

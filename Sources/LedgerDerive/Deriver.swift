@@ -48,6 +48,7 @@ public enum Deriver {
         let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
         try step("sessions") {
             try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers)
+            try SessionDeriver.setContainerPeaks(db)
         }
         try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity) }
     }
@@ -59,6 +60,7 @@ extension Deriver {
     static let timedStaging: [(table: String, time: String)] = [
         ("livy_event", "at"), ("livy_request", "at"), ("livy_statement", "started"), ("yarn_app", "finish_time"),
         ("yarn_audit", "at"), ("ct_event", "event_time"), ("yarn_app_listing", "listed_at"),
+        ("yarn_app_containers", "first_at"),
     ]
 
     /// The tables ``rebuild(_:settings:readers:cap:timing:)`` writes.

@@ -36,6 +36,48 @@ struct YarnAuditTests {
         #expect(r.map { $0["operation"] } == [.text("Register App Master")])
         #expect(parsed.lines == 3 && parsed.rejected == 0)
     }
+
+    // App 0007 in a rotated log: one container released first (allocated in the file before),
+    // then three allocated (2 vCores, 4 GiB each), one released: counts from 0 give -1, then
+    // 0, 1, 2 (the peak: 2 containers, 4 vCores, 8192 MiB), then 1 (ends at 1, 2 vCores, 4096 MiB
+    // once the first release's 2 vCores and 4096 MiB are taken off). App 0008, Hadoop 2 (no
+    // RESOURCE): two allocated, vCores and memory unknown. A line with no APPID is rejected.
+    // One row per app, at its first line, in the order they first appear.
+    // How this was seen to fail: with vCores added for releases too, 0007's vCores were wrong;
+    // with an app's first line not counted, the release that opens the file was lost.
+    @Test("container audit lines: one row per app and file, counts from 0, the most held at once")
+    func sumsContainerAudits() throws {
+        let prefix = "INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=bob\tOPERATION="
+        func line(_ time: String, _ op: String, _ app: String, _ resource: String?) -> String {
+            "2025-03-05 \(time),000 \(prefix)AM \(op) Container\tTARGET=SchedulerApp\tRESULT=SUCCESS\tAPPID=\(app)"
+                + "\tCONTAINERID=container_x" + (resource.map { "\tRESOURCE=<memory:\($0), vCores:2>" } ?? "")
+        }
+        let a = "application_1741150000000_0007"
+        let b = "application_1741150000000_0008"
+        let (parsed, r) = try rows(
+            YarnResourceManagerFormat.self,
+            [
+                line("09:00:00", "Released", a, "4096"), line("09:00:01", "Allocated", a, "4096"),
+                line("09:00:02", "Allocated", b, nil), line("09:00:03", "Allocated", a, "4096"),
+                line("09:00:04", "Allocated", a, "4096"), line("09:00:05", "Allocated", b, nil),
+                line("09:00:06", "Released", a, "4096"),
+                "2025-03-05 09:00:07,000 \(prefix)AM Allocated Container\tTARGET=SchedulerApp\tRESULT=SUCCESS",
+            ].joined(separator: "\n"), table: "yarn_app_containers")
+        #expect(parsed.rejected == 1)
+        #expect(r.count == 2)
+        guard r.count == 2 else { return }
+        #expect(r[0]["app_id"] == .text(a) && r[0]["line"] == .integer(1))
+        #expect(
+            r[0]["first_at"] == .text("2025-03-05T09:00:00.000Z")
+                && r[0]["last_at"] == .text("2025-03-05T09:00:06.000Z"))
+        #expect(r[0]["allocated"] == .integer(3) && r[0]["released"] == .integer(2))
+        #expect(r[0]["peak_containers"] == .integer(2) && r[0]["net_containers"] == .integer(1))
+        #expect(r[0]["peak_vcores"] == .integer(4) && r[0]["net_vcores"] == .integer(2))
+        #expect(r[0]["peak_memory_mb"] == .integer(8192) && r[0]["net_memory_mb"] == .integer(4096))
+        #expect(r[1]["app_id"] == .text(b) && r[1]["line"] == .integer(3))
+        #expect(r[1]["peak_containers"] == .integer(2) && r[1]["net_containers"] == .integer(2))
+        #expect(r[1]["peak_vcores"] == .null && r[1]["peak_memory_mb"] == .null)
+    }
 }
 
 extension YarnAuditTests {

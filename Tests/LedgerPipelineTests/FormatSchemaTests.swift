@@ -111,7 +111,7 @@ struct FormatSchemaTests {
         #expect(
             tablesSeen == [
                 "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session",
-                "livy_statement", "yarn_app", "yarn_app_listing", "yarn_audit",
+                "livy_statement", "yarn_app", "yarn_app_containers", "yarn_app_listing", "yarn_audit",
             ])
     }
 

@@ -190,6 +190,8 @@ struct SamplesEndToEndTests {
         let others: [String]?
         let how: String?
         let holders: [String]?
+        let peakContainers: Int?
+        let peakVcores: Int?
     }
 
     @Test(
@@ -199,7 +201,9 @@ struct SamplesEndToEndTests {
         let dir = try await Self.ledger.value
         let data = try Data(
             contentsOf: URL(fileURLWithPath: Self.samples + "/expected/shared_cluster_findings.json"))
-        let expected = try JSONDecoder().decode([SharedClusterFinding].self, from: data)
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([SharedClusterFinding].self, from: data)
         #expect(expected.count == 5)
         let found = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             try Row.fetchAll(
@@ -214,6 +218,12 @@ struct SamplesEndToEndTests {
             let detail: String = row["detail"]
             let who = "'s session " + want.subject + " "
             #expect(detail.contains(who), "\(detail)")
+            if let containers = want.peakContainers, let vcores = want.peakVcores {
+                #expect(
+                    detail.contains(", holding up to \(containers) containers (\(vcores) vCores) while "), "\(detail)")
+            } else if want.others != nil {
+                #expect(!detail.contains("holding up to"), "\(detail)")
+            }
             if let others = want.others {
                 #expect(detail.contains("while other users' sessions ran: " + others.joined(separator: ", ") + ";"))
             }

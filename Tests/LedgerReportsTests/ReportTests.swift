@@ -248,7 +248,7 @@ struct ReportTests {
             lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[0] } == [
                 "s1", "s2", "s3", "s4",
             ])
-        #expect(lines[2].hasSuffix(",yarn,2.0000,1.5000,1.5000,1,asserted,,"))
+        #expect(lines[2].hasSuffix(",yarn,2.0000,1.5000,1.5000,1,asserted,,,,"))
     }
 
     // 4 sessions, $3.63, idle $2.35 (65 %), $2.10 of it in the 2 abandoned sessions; 1 ran in

@@ -111,12 +111,19 @@ extension FindingsDeriver {
         func judge(_ db: Database, _ cluster: String, _ s: [Occupant], _ add: Add) throws {
             let texts = try db.makeStatement(
                 sql: """
-                    SELECT s.session_key, coalesce(f.path || ':' || s.line, '') AS evidence, s.ready_at, s.end_reason
+                    SELECT s.session_key, coalesce(f.path || ':' || s.line, '') AS evidence, s.ready_at,
+                           s.peak_containers, s.peak_vcores
                     FROM session s LEFT JOIN input_file f ON f.id = s.file_id WHERE s.rowid = ?
                     """)
-            func text(_ i: Int) throws -> (key: String, evidence: String, ready: String?) {
+            func text(_ i: Int) throws -> (key: String, evidence: String, ready: String?, held: String) {
                 let row = try Row.fetchOne(texts, arguments: [s[i].rowid])!
-                return (row["session_key"], row["evidence"], row["ready_at"])
+                // The most its app held, where the ResourceManager's container lines say.
+                var held = ""
+                if let containers = row["peak_containers"] as Int64? {
+                    held = ", holding up to \(containers) containers"
+                    if let vcores = row["peak_vcores"] as Int64? { held += " (\(vcores) vCores)" }
+                }
+                return (row["session_key"], row["evidence"], row["ready_at"], held)
             }
             // Sessions still open at the one being looked at, among those created before it.
             var open: [Int] = []
@@ -139,7 +146,7 @@ extension FindingsDeriver {
                         add(
                             "medium", "uncapped_session_on_shared_cluster", mine.key,
                             "\(users[me.user])'s session \(mine.key) ran with no executor cap (dynamic allocation, no "
-                                + "spark.dynamicAllocation.maxExecutors) on \(cluster) while other users' sessions ran: "
+                                + "spark.dynamicAllocation.maxExecutors) on \(cluster)\(mine.held) while other users' sessions ran: "
                                 + "\(Self.list(names)); cap it: %%configure -f "
                                 + #"{"conf":{"spark.dynamicAllocation.maxExecutors":"5"}}"#,
                             mine.evidence)

@@ -5,8 +5,9 @@ import LedgerModel
 ///
 /// Reads the `RMAppManager$ApplicationSummary` line that the ResourceManager writes once per
 /// application when it completes (resources used, times, final state) into `yarn_app`, and the
-/// `RMAuditLogger` lines (who submitted or killed which application) into `yarn_audit` (not
-/// the ApplicationMaster's per-container calls).
+/// `RMAuditLogger` lines (who submitted or killed which application) into `yarn_audit`. The
+/// scheduler's per-container audit lines are summed per app into `yarn_app_containers`
+/// (``ContainerTally``); the ApplicationMaster's other calls are counted as lines only.
 /// Every timestamped line also counts towards the file's first and last event time.
 public struct YarnResourceManagerFormat: LogFormat {
     public static let name = "yarn-rm"
@@ -32,7 +33,7 @@ public struct YarnResourceManagerFormat: LogFormat {
     }
 
     /// The staging tables this format fills.
-    public static var tables: [StagingTable] { [appTable, auditTable] }
+    public static var tables: [StagingTable] { [appTable, auditTable, ContainerTally.table] }
 
     /// The `yarn_app` staging table, in column order (the store adds `file_id` and `line`).
     public static let appTable = StagingTable(
@@ -51,6 +52,7 @@ public struct YarnResourceManagerFormat: LogFormat {
     private var tally = ParseTally()
     private var apps = TableBatch(appTable)
     private var audits = TableBatch(auditTable)
+    private var containers = ContainerTally()
 
     /// The `yarn_audit` staging table: who asked the ResourceManager for what (formats.md §2.4).
     public static let auditTable = StagingTable(
@@ -156,10 +158,22 @@ public struct YarnResourceManagerFormat: LogFormat {
         if bytes.hasSuffix("RMAuditLogger", in: line.logger) {
             // The ApplicationMaster's own calls, per container and per heartbeat, are most of
             // the audit lines of a busy cluster and say nothing about who ran or stopped an
-            // application (SPEC §2): counted as lines, not stored.
-            guard !bytes.contains("OPERATION=AM ", in: line.message),
-                !bytes.contains("OPERATION=App Master Heartbeats", in: line.message)
-            else { return }
+            // application (SPEC §2): not stored as lines. The containers allocated and released
+            // are summed per app (how much of the cluster it held).
+            if bytes.contains("OPERATION=AM ", in: line.message) {
+                let allocated = bytes.contains("OPERATION=AM Allocated Container", in: line.message)
+                if allocated || bytes.contains("OPERATION=AM Released Container", in: line.message) {
+                    switch containers.add(bytes, line.message, allocated: allocated, line: lineNumber, at: utc) {
+                    case .newApp: tally.produced()
+                    case .counted: break
+                    case .noApp:
+                        tally.reject(
+                            line: lineNumber, reason: "yarn-rm: container audit line without APPID", bytes: bytes)
+                    }
+                }
+                return
+            }
+            guard !bytes.contains("OPERATION=App Master Heartbeats", in: line.message) else { return }
             audit(lineNumber, utc, bytes, line)
             return
         }
@@ -182,6 +196,6 @@ public struct YarnResourceManagerFormat: LogFormat {
     }
 
     public mutating func finish() -> ParsedFile {
-        tally.finish(batches: [apps, audits])
+        tally.finish(batches: [apps, audits, containers.rows(clusterID: context.input.clusterID)])
     }
 }

@@ -49,6 +49,9 @@ enum Schema {
         migrator.registerMigration("v13: cluster_hour, session.starts_held_back") { db in
             try db.execute(sql: v13)
         }
+        migrator.registerMigration("v14: yarn_app_containers, session.peak_containers, session.peak_vcores") { db in
+            try db.execute(sql: v14)
+        }
         return migrator
     }
 
