@@ -48,7 +48,6 @@ public enum Deriver {
         let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
         try step("sessions") {
             try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers)
-            try SessionDeriver.setContainerPeaks(db)
         }
         try step("findings") { try FindingsDeriver.rebuild(db, settings: settings, identity: identity) }
     }

@@ -15,6 +15,11 @@ extension FindingsDeriver.SharedClusterRules {
         }
     }
 
+    struct HourUser: Hashable {
+        var hour: Int64
+        var user: Int
+    }
+
     /// The hours of one cluster's sessions in which any was open, in order.
     ///
     /// Users at once: a user is on the cluster while any of their sessions is open
@@ -24,7 +29,10 @@ extension FindingsDeriver.SharedClusterRules {
     /// same in SQL (stretches of each user's sessions, windows over them) is seconds over a
     /// year of sessions, which the reports' budget does not have.
     func hours(_ s: [FindingsDeriver.Occupant]) -> [Hour] {
-        var byHour: [Int64: (users: Int, held: [Int: Double])] = [:]
+        // Flat maps (an hour's users; an hour and user's vCore-seconds), not a map per hour:
+        // a year of a busy cluster is tens of thousands of hours.
+        var usersByHour: [Int64: Int] = [:]
+        var held: [HourUser: Double] = [:]
         func hourOf(_ t: Int64) -> Int64 { t >= 0 ? t / 3600 * 3600 : (t - 3599) / 3600 * 3600 }
 
         // Openings and closings, by instant: all of an instant's are applied before it is read.
@@ -37,7 +45,7 @@ extension FindingsDeriver.SharedClusterRules {
         events.sort { $0.at < $1.at }
         var open: [Int: Int] = [:]
         var users = 0
-        func read(_ h: Int64) { byHour[h, default: (0, [:])].users = max(byHour[h]?.users ?? 0, users) }
+        func read(_ h: Int64) { usersByHour[h] = max(usersByHour[h] ?? 0, users) }
         var i = 0
         while i < events.count {
             let at = events[i].at
@@ -69,17 +77,23 @@ extension FindingsDeriver.SharedClusterRules {
             var h = hourOf(o.created)
             while h < o.closed {
                 let seconds = min(o.closed, h + 3600) - max(o.created, h)
-                byHour[h, default: (0, [:])].held[o.user, default: 0] += o.vcores * Double(seconds)
+                held[HourUser(hour: h, user: o.user), default: 0] += o.vcores * Double(seconds)
                 h += 3600
             }
         }
 
-        return byHour.keys.sorted().map { h in
-            let entry = byHour[h]!
-            let top = entry.held.max { a, b in
-                a.value != b.value ? a.value < b.value : tableName(a.key) > tableName(b.key)
+        var top: [Int64: (user: Int, vcoreSeconds: Double)] = [:]
+        for (key, value) in held {
+            if let best = top[key.hour],
+                best.vcoreSeconds > value
+                    || (best.vcoreSeconds == value && tableName(best.user) <= tableName(key.user))
+            {
+                continue
             }
-            return Hour(hour: h, users: entry.users, top: top.map { ($0.key, $0.value) })
+            top[key.hour] = (key.user, value)
+        }
+        return Set(usersByHour.keys).union(top.keys).sorted().map { h in
+            Hour(hour: h, users: usersByHour[h] ?? 0, top: top[h])
         }
     }
 }

@@ -49,13 +49,14 @@ extension FindingsDeriver {
             }
         }
         // Read through SQLite's C API by position (RawStatement): GRDB's rows by name cost more
-        // than the sweep itself. `created_at` text (one format) sorts as its instant, in the index.
+        // than the sweep itself, and instants are read on their bytes (SQLite's unixepoch() was
+        // most of the query). `created_at` text (one format) sorts as its instant, in the index.
         let rows = RawStatement(
             try db.makeStatement(
                 sql: """
                     SELECT s.rowid, s.cluster_id, coalesce(s.user_name, s.proxy_user, s.owner),
-                           unixepoch(s.created_at), unixepoch(s.created_at) + s.duration_s,
-                           unixepoch(s.ready_at), s.executor_cap_source = 'none', s.end_reason = 'start_failed',
+                           s.created_at, s.duration_s,
+                           s.ready_at, s.executor_cap_source = 'none', s.end_reason = 'start_failed',
                            CASE WHEN s.end_reason = 'start_failed' THEN 0.0
                                 WHEN s.vcore_seconds IS NOT NULL THEN s.vcore_seconds * 1.0 / max(s.duration_s, 1)
                                 ELSE coalesce(s.requested_vcores, 0) END
@@ -71,11 +72,13 @@ extension FindingsDeriver {
                 cluster = id
                 sessions.removeAll(keepingCapacity: true)
             }
+            let created = rows.withBytes(3) { $0.flatMap(SessionDeriver.seconds) } ?? 0
             sessions.append(
                 Occupant(
-                    rowid: rows.integer(0) ?? 0, user: rules.user(rows.text(2)), created: rows.integer(3) ?? 0,
-                    closed: rows.integer(4) ?? 0, ready: rows.integer(5), uncapped: rows.integer(6) == 1,
-                    failed: rows.integer(7) == 1, vcores: rows.real(8) ?? 0))
+                    rowid: rows.integer(0) ?? 0, user: rules.user(rows.text(2)), created: created,
+                    closed: created + (rows.integer(4) ?? 0),
+                    ready: rows.withBytes(5) { $0.flatMap(SessionDeriver.seconds) },
+                    uncapped: rows.integer(6) == 1, failed: rows.integer(7) == 1, vcores: rows.real(8) ?? 0))
         }
         if let cluster { try judge(cluster, sessions) }
     }

@@ -1,31 +1,48 @@
-import GRDB
+import LedgerSQLite
 
 extension SessionDeriver {
-    /// `session.peak_containers` and `peak_vcores`: the most its YARN app held at once, from the
-    /// per-file sums of the ResourceManager's container audit lines (`yarn_app_containers`).
+    /// The per-file sums of a cluster's container audit lines (`yarn_app_containers`), each
+    /// app's in time order: in the index's order, so SQLite does not sort them.
+    static let clusterContainerRowsSQL = """
+        SELECT app_id, peak_containers, net_containers, peak_vcores, net_vcores
+        FROM yarn_app_containers WHERE cluster_id IS ? ORDER BY cluster_id, app_id, first_at
+        """
+
+    /// The most containers and vCores each app held at once, from ``clusterContainerRowsSQL``'s
+    /// rows as `next` steps through them.
     ///
-    /// An app's rows are added up in time order: each file's counts start at 0, so a row's
-    /// peak counts from what the rows before it left held. vCores only where every row has them.
-    /// One statement over the rows of the sessions' apps, after the sessions are written.
-    static func setContainerPeaks(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                WITH seg AS (
-                    SELECT c.app_id, c.peak_containers, c.peak_vcores,
-                           coalesce(sum(c.net_containers) OVER w, 0) AS before_containers,
-                           coalesce(sum(c.net_vcores) OVER w, 0) AS before_vcores
-                    FROM yarn_app_containers c JOIN input_file f ON f.id = c.file_id
-                    WHERE c.app_id IN (SELECT app_id FROM session WHERE app_id IS NOT NULL)
-                    WINDOW w AS (PARTITION BY c.app_id ORDER BY c.first_at, f.path, c.line
-                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                ),
-                peaks AS (
-                    SELECT app_id, max(before_containers + peak_containers) AS containers,
-                           CASE WHEN count(peak_vcores) = count(*) THEN max(before_vcores + peak_vcores) END AS vcores
-                    FROM seg GROUP BY app_id
-                )
-                UPDATE session SET peak_containers = peaks.containers, peak_vcores = peaks.vcores
-                FROM peaks WHERE session.app_id = peaks.app_id
-                """)
+    /// Each file's counts start at 0, so a row's peak counts from what the rows before it left
+    /// held. vCores only where every row of the app has them. Folded here, not by a window in
+    /// SQL: most apps have one row, and the window's sort was most of the time.
+    static func containerPeaks(_ r: RawStatement) throws -> [String: (containers: Int64, vcores: Int64?)] {
+        var peaks: [String: (containers: Int64, vcores: Int64?)] = [:]
+        var app: String?
+        var held: Int64 = 0
+        var heldVcores: Int64? = 0
+        var peak: (containers: Int64, vcores: Int64?) = (0, 0)
+        func close() {
+            if let app { peaks[app] = peak }
+        }
+        while try r.step() {
+            guard let id = r.text(0), let peakContainers = r.integer(1), let net = r.integer(2) else { continue }
+            if id != app {
+                close()
+                app = id
+                held = 0
+                heldVcores = 0
+                peak = (Int64.min, Int64.min)
+            }
+            peak.containers = max(peak.containers, held + peakContainers)
+            held += net
+            if let v = heldVcores, let p = r.integer(3), let n = r.integer(4) {
+                peak.vcores = peak.vcores.map { max($0, v + p) }
+                heldVcores = v + n
+            } else {
+                heldVcores = nil
+                peak.vcores = nil
+            }
+        }
+        close()
+        return peaks
     }
 }

@@ -16,7 +16,7 @@ extension SessionDeriver {
         "activity_source", "statements", "duration_s", "idle_tail_s", "vcore_seconds", "memory_mb_seconds",
         "requested_vcores",
         "requested_memory_mb", "cost_basis", "rate_effective", "cost_usd", "idle_cost_usd", "abandoned", "file_id",
-        "line", "executor_cap", "executor_cap_source",
+        "line", "executor_cap", "executor_cap_source", "peak_containers", "peak_vcores",
     ]
 
     /// The rows of a block of sessions (``finish(_:_:_:_:asOf:settings:identity:)`` of each),
@@ -170,6 +170,7 @@ extension SessionDeriver {
         var cost: Double?
         let requested = requestedResources(b)
         let cap = executorCap(b, cluster: settings.clusterSpark[b.clusterID])
+        let peaks = b.appID.flatMap { found.containerPeaks[$0] }
         if let app, let vc = app.vcoreSeconds, let mem = app.memorySeconds, let rate {
             basis = "yarn"
             cost = Double(vc) / 3600 * rate.vcpuHourUSD + Double(mem) / 1024 / 3600 * rate.gbHourUSD
@@ -194,7 +195,7 @@ extension SessionDeriver {
             integer(requested.memoryMB),
             text(basis), text(basis == "none" ? nil : rate?.effective), real(cost), real(idleCost),
             integer(idleTail >= settings.abandonAfterSeconds ? 1 : 0), integer(b.fileID), integer(b.line),
-            integer(cap.cap), text(cap.source),
+            integer(cap.cap), text(cap.source), integer(peaks?.containers), integer(peaks?.vcores ?? nil),
         ]
             + (try identity.columns(
                 db, cluster: b.clusterID, batch: b.type == "batch", owner: b.owner, proxyUser: b.proxyUser,

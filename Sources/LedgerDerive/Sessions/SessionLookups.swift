@@ -23,6 +23,7 @@ extension SessionDeriver {
         let clusterApps: RawStatement
         let clusterRequestKeys: RawStatement
         let clusterStatementSessions: RawStatement
+        let clusterContainerPeaks: RawStatement
         let appByID: RawStatement
         let appByTag: RawStatement
         let appByName: RawStatement
@@ -48,6 +49,7 @@ extension SessionDeriver {
                     sql: """
                         SELECT DISTINCT session_id FROM livy_statement WHERE cluster_id IS ?
                         """))
+            clusterContainerPeaks = RawStatement(try db.makeStatement(sql: SessionDeriver.clusterContainerRowsSQL))
             // Tags are sorted and comma-joined; match a whole tag, in any case (lower-cased from 0.9).
             appByTag = RawStatement(
                 try db.makeStatement(
@@ -131,6 +133,8 @@ extension SessionDeriver {
         var apps: [String: App] = [:]
         var requestKeys = Set<RequestKey>()
         var statementSessions = Set<Int64>()
+        /// The most containers and vCores each app held (``containerPeaks(_:)``).
+        var containerPeaks: [String: (containers: Int64, vcores: Int64?)] = [:]
 
         struct RequestKey: Hashable {
             var type: String
@@ -154,6 +158,10 @@ extension SessionDeriver {
             try each(statements.clusterStatementSessions) { r in
                 if let id = r.integer(0) { statementSessions.insert(id) }
             }
+            statements.clusterContainerPeaks.reset()
+            defer { statements.clusterContainerPeaks.reset() }
+            try statements.clusterContainerPeaks.bind(cluster)
+            containerPeaks = try SessionDeriver.containerPeaks(statements.clusterContainerPeaks)
         }
     }
 

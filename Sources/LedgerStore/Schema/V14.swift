@@ -24,7 +24,7 @@ extension Schema {
             net_memory_mb   INTEGER,
             PRIMARY KEY (file_id, line)
         ) STRICT;
-        CREATE INDEX yarn_app_containers_app ON yarn_app_containers(app_id, first_at);
+        CREATE INDEX yarn_app_containers_cluster ON yarn_app_containers(cluster_id, app_id, first_at);
 
         -- Derived: the most containers and vCores the session's YARN app held at once, where the
         -- ResourceManager's container audit lines say (NULL where they do not).
