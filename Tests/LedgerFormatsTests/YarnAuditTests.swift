@@ -38,14 +38,15 @@ struct YarnAuditTests {
     }
 
     // App 0007 in a rotated log: one container released first (allocated in the file before),
-    // then three allocated (2 vCores, 4 GiB each), one released: counts from 0 give -1, then
-    // 0, 1, 2 (the peak: 2 containers, 4 vCores, 8192 MiB), then 1 (ends at 1, 2 vCores, 4096 MiB
-    // once the first release's 2 vCores and 4096 MiB are taken off). App 0008, Hadoop 2 (no
-    // RESOURCE): two allocated, vCores and memory unknown. A line with no APPID is rejected.
-    // One row per app, at its first line, in the order they first appear.
+    // one allocated: from 0, -1 then 0, the app holds nothing more it got in this file, so that
+    // run is a row (line 1: 1 allocated, 1 released, peak 0, net 0). Then a new run (line 4):
+    // two allocated (2 vCores, 4 GiB each) and one released: 1, 2 (the peak: 2 containers,
+    // 4 vCores, 8192 MiB), then 1 at the end of the file. App 0008, Hadoop 2 (no RESOURCE): two
+    // allocated, vCores and memory unknown. A line with no APPID is rejected. The run that ended
+    // comes first; those still holding at the end follow in the order of their first lines.
     // How this was seen to fail: with vCores added for releases too, 0007's vCores were wrong;
     // with an app's first line not counted, the release that opens the file was lost.
-    @Test("container audit lines: one row per app and file, counts from 0, the most held at once")
+    @Test("container audit lines: one row per app and run of containers, counts from 0, the most held at once")
     func sumsContainerAudits() throws {
         let prefix = "INFO org.apache.hadoop.yarn.server.resourcemanager.RMAuditLogger: USER=bob\tOPERATION="
         func line(_ time: String, _ op: String, _ app: String, _ resource: String?) -> String {
@@ -64,19 +65,33 @@ struct YarnAuditTests {
                 "2025-03-05 09:00:07,000 \(prefix)AM Allocated Container\tTARGET=SchedulerApp\tRESULT=SUCCESS",
             ].joined(separator: "\n"), table: "yarn_app_containers")
         #expect(parsed.rejected == 1)
-        #expect(r.count == 2)
-        guard r.count == 2 else { return }
-        #expect(r[0]["app_id"] == .text(a) && r[0]["line"] == .integer(1))
+        #expect(r.count == 3)
+        guard r.count == 3 else { return }
+        func row(_ x: [String: SQLValue]) -> String {
+            [
+                "app_id", "line", "first_at", "last_at", "allocated", "released", "peak_containers", "net_containers",
+                "peak_vcores", "net_vcores", "peak_memory_mb", "net_memory_mb",
+            ].map { "\(x[$0] ?? .null)" }.joined(
+                separator: " ")
+        }
         #expect(
-            r[0]["first_at"] == .text("2025-03-05T09:00:00.000Z")
-                && r[0]["last_at"] == .text("2025-03-05T09:00:06.000Z"))
-        #expect(r[0]["allocated"] == .integer(3) && r[0]["released"] == .integer(2))
-        #expect(r[0]["peak_containers"] == .integer(2) && r[0]["net_containers"] == .integer(1))
-        #expect(r[0]["peak_vcores"] == .integer(4) && r[0]["net_vcores"] == .integer(2))
-        #expect(r[0]["peak_memory_mb"] == .integer(8192) && r[0]["net_memory_mb"] == .integer(4096))
+            row(r[0])
+                == [
+                    "text(\"\(a)\")", "integer(1)", "text(\"2025-03-05T09:00:00.000Z\")",
+                    "text(\"2025-03-05T09:00:01.000Z\")", "integer(1)", "integer(1)", "integer(0)", "integer(0)",
+                    "integer(0)", "integer(0)", "integer(0)", "integer(0)",
+                ].joined(separator: " "))
         #expect(r[1]["app_id"] == .text(b) && r[1]["line"] == .integer(3))
         #expect(r[1]["peak_containers"] == .integer(2) && r[1]["net_containers"] == .integer(2))
         #expect(r[1]["peak_vcores"] == .null && r[1]["peak_memory_mb"] == .null)
+        #expect(r[2]["app_id"] == .text(a) && r[2]["line"] == .integer(4))
+        #expect(
+            r[2]["first_at"] == .text("2025-03-05T09:00:03.000Z")
+                && r[2]["last_at"] == .text("2025-03-05T09:00:06.000Z"))
+        #expect(r[2]["allocated"] == .integer(2) && r[2]["released"] == .integer(1))
+        #expect(r[2]["peak_containers"] == .integer(2) && r[2]["net_containers"] == .integer(1))
+        #expect(r[2]["peak_vcores"] == .integer(4) && r[2]["net_vcores"] == .integer(2))
+        #expect(r[2]["peak_memory_mb"] == .integer(8192) && r[2]["net_memory_mb"] == .integer(4096))
     }
 }
 

@@ -37,6 +37,13 @@ extension UnsafeRawBufferPointer {
         firstOffset(of: needle, in: range) != nil
     }
 
+    /// Whether the bytes in `range` begin with `prefix`.
+    func hasPrefix(_ prefix: StaticString, in range: Range<Int>) -> Bool {
+        let count = prefix.utf8CodeUnitCount
+        guard range.count >= count, let base = baseAddress else { return count == 0 }
+        return memcmp(base + range.lowerBound, prefix.utf8Start, count) == 0
+    }
+
     /// Whether the bytes in `range` are exactly `bytes`.
     func equals(_ bytes: [UInt8], in range: Range<Int>) -> Bool {
         guard range.count == bytes.count, let base = baseAddress else { return bytes.isEmpty && range.isEmpty }

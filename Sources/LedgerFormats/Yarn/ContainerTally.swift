@@ -4,10 +4,11 @@ import LedgerModel
 /// `AM Allocated Container` and `AM Released Container` audit lines (formats.md §2.4), summed
 /// as they come: what the most containers and vCores an app held is made of.
 ///
-/// One row per app and file (`yarn_app_containers`), not one per line: these lines are most of
-/// a busy cluster's audit log, and a year of them is tens of millions. A rotated log can begin
-/// with an app's containers already held, so each row's counts start at 0 with the file; the
-/// derive adds the rows of an app up in time order (its `net_*` before each one's `peak_*`).
+/// One row per app and run of containers in a file (`yarn_app_containers`), not one per line:
+/// these lines are most of a busy cluster's audit log, and a year of them is tens of millions.
+/// A rotated log can begin with an app's containers already held, so each row's counts start
+/// at 0; the derive adds the rows of an app up in time order (the `net_*` of those before each
+/// one's `peak_*`).
 struct ContainerTally {
     /// The `yarn_app_containers` staging table (the store adds `file_id` and `line`: the app's
     /// first container line in the file).
@@ -42,45 +43,69 @@ struct ContainerTally {
         var peakMemory: Int64? = 0
     }
 
-    private var apps: [AppKey: Int] = [:]
-    private var order: [App] = []
+    /// The apps holding containers, by key.
+    private var apps: [AppKey: App] = [:]
+    /// The last app's key: an app's containers come in runs of lines.
+    private var lastKey: AppKey?
+    /// The rows of apps that have let go of every container, ready to be taken.
+    private var ready = TableBatch(table)
+    private let clusterID: String?
 
-    var isEmpty: Bool { order.isEmpty }
+    init(clusterID: String?) {
+        self.clusterID = clusterID
+    }
+
+    var heldRows: Int { ready.rowCount }
 
     /// What a line did: began an app's row, added to one, or named no application.
     enum Outcome { case newApp, counted, noApp }
 
     /// Reads one audit message whose operation is `allocated` (else released).
+    ///
+    /// An app whose count comes back to 0 is done with (its row is ready): a row a run of
+    /// containers, so rows stream out as the file is read and only the apps holding containers
+    /// are kept. A later run of the same app in the file is a row of its own, counted from 0.
     mutating func add(
         _ b: UnsafeRawBufferPointer, _ message: Range<Int>, allocated: Bool, line: Int, at: Int64
     ) -> Outcome {
         guard let (key, idRange) = Self.appID(b, message) else { return .noApp }
-        let resource = Self.resource(b, message)
-        if let i = apps[key] {
-            order[i].count(allocated: allocated, resource: resource, at: at)
-            return .counted
+        // RMAuditLogger writes RESOURCE after APPID (and CONTAINERID).
+        let resource = Self.resource(b, idRange.upperBound..<message.upperBound)
+        var outcome = Outcome.counted
+        if lastKey != key, apps[key] == nil {
+            apps[key] = App(appID: b.string(idRange), line: line, first: at, last: at)
+            outcome = .newApp
         }
-        apps[key] = order.count
-        order.append(App(appID: b.string(idRange), line: line, first: at, last: at))
-        order[order.count - 1].count(allocated: allocated, resource: resource, at: at)
-        return .newApp
+        lastKey = key
+        apps[key]!.count(allocated: allocated, resource: resource, at: at)
+        if apps[key]!.containers == 0, let app = apps.removeValue(forKey: key) {
+            append(app)
+            lastKey = nil
+        }
+        return outcome
     }
 
-    /// The rows, in the order the apps first appeared.
-    func rows(clusterID: String?) -> TableBatch {
-        var batch = TableBatch(Self.table)
-        for app in order {
-            batch.append(
-                line: app.line,
-                [
-                    .optionalText(clusterID), .text(app.appID), .text(UTCTime.iso8601(millis: app.first)),
-                    .text(UTCTime.iso8601(millis: app.last)), .integer(Int64(app.allocated)),
-                    .integer(Int64(app.released)), .integer(Int64(app.peakContainers)),
-                    .integer(Int64(app.containers)), .optionalInteger(app.peakVcores), .optionalInteger(app.vcores),
-                    .optionalInteger(app.peakMemory), .optionalInteger(app.memory),
-                ])
-        }
-        return batch
+    /// The rows ready so far.
+    mutating func takeRows() -> TableBatch { ready.take() }
+
+    /// The rows ready and those of the apps still holding containers at the end of the file,
+    /// in the order of their first lines.
+    mutating func finish() -> TableBatch {
+        for app in apps.values.sorted(by: { $0.line < $1.line }) { append(app) }
+        apps = [:]
+        return ready.take()
+    }
+
+    private mutating func append(_ app: App) {
+        ready.append(
+            line: app.line,
+            [
+                .optionalText(clusterID), .text(app.appID), .text(UTCTime.iso8601(millis: app.first)),
+                .text(UTCTime.iso8601(millis: app.last)), .integer(Int64(app.allocated)),
+                .integer(Int64(app.released)), .integer(Int64(app.peakContainers)),
+                .integer(Int64(app.containers)), .optionalInteger(app.peakVcores), .optionalInteger(app.vcores),
+                .optionalInteger(app.peakMemory), .optionalInteger(app.memory),
+            ])
     }
 
     /// `APPID=application_<digits>_<digits>`: its two numbers and where the id is.

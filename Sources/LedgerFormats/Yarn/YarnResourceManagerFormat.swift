@@ -52,7 +52,7 @@ public struct YarnResourceManagerFormat: LogFormat {
     private var tally = ParseTally()
     private var apps = TableBatch(appTable)
     private var audits = TableBatch(auditTable)
-    private var containers = ContainerTally()
+    private var containers: ContainerTally
 
     /// The `yarn_audit` staging table: who asked the ResourceManager for what (formats.md §2.4).
     public static let auditTable = StagingTable(
@@ -148,6 +148,7 @@ public struct YarnResourceManagerFormat: LogFormat {
 
     public init(context: ParseContext) {
         self.context = context
+        containers = ContainerTally(clusterID: context.input.clusterID)
     }
 
     public mutating func consume(lineNumber: Int, bytes: UnsafeRawBufferPointer) {
@@ -160,10 +161,13 @@ public struct YarnResourceManagerFormat: LogFormat {
             // the audit lines of a busy cluster and say nothing about who ran or stopped an
             // application (SPEC §2): not stored as lines. The containers allocated and released
             // are summed per app (how much of the cluster it held).
-            if bytes.contains("OPERATION=AM ", in: line.message) {
-                let allocated = bytes.contains("OPERATION=AM Allocated Container", in: line.message)
-                if allocated || bytes.contains("OPERATION=AM Released Container", in: line.message) {
-                    switch containers.add(bytes, line.message, allocated: allocated, line: lineNumber, at: utc) {
+            if let am = bytes.firstOffset(of: "OPERATION=AM ", in: line.message) {
+                // What follows the operation's first word, read in place (no second search).
+                let rest = (am + 13)..<line.message.upperBound
+                let allocated = bytes.hasPrefix("Allocated Container", in: rest)
+                if allocated || bytes.hasPrefix("Released Container", in: rest) {
+                    let after = (am + 31)..<line.message.upperBound
+                    switch containers.add(bytes, after, allocated: allocated, line: lineNumber, at: utc) {
                     case .newApp: tally.produced()
                     case .counted: break
                     case .noApp:
@@ -187,15 +191,15 @@ public struct YarnResourceManagerFormat: LogFormat {
         }
     }
 
-    public var heldRows: Int { apps.rowCount + audits.rowCount }
+    public var heldRows: Int { apps.rowCount + audits.rowCount + containers.heldRows }
 
     public mutating func takeRows() -> [TableBatch] {
         let appsRows = apps.take()
         let auditsRows = audits.take()
-        return [appsRows, auditsRows].filter { $0.rowCount > 0 }
+        return [appsRows, auditsRows, containers.takeRows()].filter { $0.rowCount > 0 }
     }
 
     public mutating func finish() -> ParsedFile {
-        tally.finish(batches: [apps, audits, containers.rows(clusterID: context.input.clusterID)])
+        tally.finish(batches: [apps, audits, containers.finish()])
     }
 }

@@ -2,10 +2,11 @@
 
 extension Schema {
     static let v14 = """
-        -- Per YARN application and ResourceManager log: the scheduler's container audit lines
-        -- (`AM Allocated Container`, `AM Released Container`) summed. Counts start at 0 with the
-        -- file (a rotated log can begin with containers held); `peak_*` is the most held at once
-        -- in the file, `net_*` what it ended with. vCores and memory are NULL where a line had no
+        -- Per run of a YARN application's containers in a ResourceManager log (until it holds
+        -- none again, or the file ends): the scheduler's container audit lines (`AM Allocated
+        -- Container`, `AM Released Container`) summed. Counts start at 0 (a rotated log can begin
+        -- with containers held); `peak_*` is the most held at once in the run, `net_*` what it
+        -- ended with. vCores and memory are NULL where a line had no
         -- RESOURCE (Hadoop 2). `line` is the app's first container line in the file.
         CREATE TABLE yarn_app_containers (
             file_id         INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
