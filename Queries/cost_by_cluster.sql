@@ -7,7 +7,8 @@ select cluster_id,
        coalesce(sum(cost_usd), 0.0) as cost_usd,
        coalesce(sum(idle_cost_usd), 0.0) as idle_cost_usd,
        coalesce(sum(background_cost_usd), 0.0) as background_cost_usd,
-       case when sum(cost_usd) > 0 then sum(idle_cost_usd) / sum(cost_usd) end as idle_share
+       case when sum(cost_usd) > 0 then sum(idle_cost_usd) / sum(cost_usd) end as idle_share,
+       max(account_id) as account_id
 from session
 where created_at >= :from and created_at < :to
 group by cluster_id

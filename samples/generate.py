@@ -65,8 +65,20 @@ CLUSTERS = {
     # RunJobFlow: release, security configuration and roles unknown), whose ResourceManager
     # logs were not collected (no YARN summaries: costs as requested, no YARN end).
     "j-3OPSLEGACY7": dict(release=None, livy="0.8", security=None, instance="i-0c3c3c3c3c3c3c3c7",
-                         host="ip-10-0-3-5.ec2.internal", cluster_ts=1763337600003, tz="UTC", rm_logs=False),
+                         host="ip-10-0-3-5.ec2.internal", cluster_ts=1763337600003, tz="UTC", rm_logs=False,
+                         # Its account's EMR log bucket, synced under its own name: the account
+                         # is in the layout.
+                         log_root="emr-logs/aws-logs-777788889999-us-east-1/elasticmapreduce"),
 }
+
+# Each cluster's AWS account and what says so: RunJobFlow's recipient account (the trail's), the
+# config for the Glue endpoint (session-ledger.toml), the log bucket's name for j-3OPSLEGACY7.
+CLUSTER_ACCOUNT = {"j-1ANALYTICSW47": ACCOUNT, "j-2REPORTINGB83": ACCOUNT, "glue-dev-shared": STUDIO_ACCOUNT,
+                   "j-3OPSLEGACY7": "777788889999"}
+
+# Cross-account role sessions (cloudtrail_events): alice from the studio account into this
+# account's EMRStudio-Access role, Monday 08:55, STS's default 3600 s.
+CROSS_ACCOUNT = [("alice", dt.datetime(2025, 11, 17, 8, 55, tzinfo=dt.timezone.utc), 3600, STUDIO_ACCOUNT, ACCOUNT)]
 
 # The clusters' spark-defaults as session-ledger.toml gives them (`[[clusters]] max_executors`):
 # the analytics team caps every session of j-1ANALYTICSW47 at 8 executors.
@@ -531,7 +543,7 @@ def render_listings(root, sessions):
         at = t(day, hh, mm, ss)
         when = local(at, c["tz"])
         zone = "UTC" if c["tz"] == "UTC" else "EST"
-        base = f"emr-logs/{cid}/node/{c['instance']}/applications" if c["instance"] else f"glue/{cid}"
+        base = f"{c.get('log_root', 'emr-logs')}/{cid}/node/{c['instance']}/applications" if c["instance"] else f"glue/{cid}"
         rel = f"{base}/hadoop-yarn/yarn-apps.txt.gz"  # gzipped into the log archive, as the logs beside it
         running = []
         for s in sorted(sessions, key=lambda s: s.app_seq or 0):
@@ -819,6 +831,7 @@ def expected(sessions, signins, logouts, work):
             "background_cost_usd": None if cost is None or background is None else round(cost * background / duration if duration else 0, 6),
             "executor_cap": executor_cap(s)[0], "executor_cap_source": executor_cap(s)[1],
             "peak_containers": getattr(s, "peak_containers", None), "peak_vcores": getattr(s, "peak_vcores", None),
+            "account_id": CLUSTER_ACCOUNT[s.cluster], "user_account_id": user_account(s, end),
         })
     out.sort(key=lambda e: e["session_key"])
     return out
@@ -835,6 +848,16 @@ def executor_cap(s):
     if s.cluster in CLUSTER_MAX_EXECUTORS:
         return CLUSTER_MAX_EXECUTORS[s.cluster], "cluster"
     return None, "none"
+
+
+def user_account(s, end):
+    """The account a session's user came from: a cross-account role session of the user into
+    the cluster's account, live at some moment of the session (both ends included)."""
+    for user, start, seconds, caller, role_account in CROSS_ACCOUNT:
+        if user == s.user and role_account == CLUSTER_ACCOUNT[s.cluster] and start <= end \
+                and start + dt.timedelta(seconds=seconds) >= s.created:
+            return caller
+    return None
 
 
 def shared_cluster_findings(sessions):
@@ -939,7 +962,7 @@ def main():
     for cid, c in CLUSTERS.items():
         mine = [s for s in sessions if s.cluster == cid]
         if c["instance"]:
-            base = f"emr-logs/{cid}/node/{c['instance']}/applications"
+            base = f"{c.get('log_root', 'emr-logs')}/{cid}/node/{c['instance']}/applications"
         else:
             base = f"glue/{cid}"
         render_livy(root, cid, mine, restarts, f"{base}/livy")

@@ -42,6 +42,8 @@ public struct DeriveSettings: Sendable, Equatable, Codable {
     public var clusterRoles: [String: [String]]
     /// What each cluster's spark-defaults say about executors (`[[clusters]]` in the config).
     public var clusterSpark: [String: ClusterSpark]
+    /// Each cluster's AWS account from the config, over `RunJobFlow`'s and the log layout's.
+    public var clusterAccounts: [String: String]
     /// `livy.server.session.timeout` as configured, seconds; nil: as each idle-timeout line prints it.
     public var livySessionTimeoutSeconds: Int?
 
@@ -49,9 +51,10 @@ public struct DeriveSettings: Sendable, Equatable, Codable {
         abandonAfterSeconds: Int = 3600, rates: [Rate], interactiveSessionDurationSeconds: Int = 8 * 3600,
         backgroundSessionDurationSeconds: Int = 7 * 86_400, identities: [Identity] = [],
         clusterRoles: [String: [String]] = [:], clusterSpark: [String: ClusterSpark] = [:],
-        livySessionTimeoutSeconds: Int? = nil
+        clusterAccounts: [String: String] = [:], livySessionTimeoutSeconds: Int? = nil
     ) {
         self.clusterSpark = clusterSpark
+        self.clusterAccounts = clusterAccounts
         self.livySessionTimeoutSeconds = livySessionTimeoutSeconds
         self.backgroundSessionDurationSeconds = backgroundSessionDurationSeconds
         self.abandonAfterSeconds = abandonAfterSeconds

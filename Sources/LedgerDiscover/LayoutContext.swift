@@ -5,6 +5,8 @@ import LedgerModel
 /// - EMR log archive: `…/<cluster-id>/node/<instance-id>/applications/<app>/<file>`, cluster ids
 ///   `j-` + upper-case letters and digits, instance ids `i-` + hex.
 /// - CloudTrail: `…/AWSLogs/[<o-org-id>/]<account-id>/CloudTrail[-Digest]/<region>/YYYY/MM/DD/…`.
+/// - EMR's default log bucket, as a folder of a synced copy: `…/aws-logs-<account-id>-<region>/…`
+///   (the account and region of the clusters whose logs are under it).
 ///
 /// Regions are taken as written, never checked against a list (real data has made-up ones).
 public enum LayoutContext {
@@ -17,6 +19,10 @@ public enum LayoutContext {
                 if i + 2 < parts.count, parts[i + 1] == "node", isInstanceID(parts[i + 2]) {
                     context.instanceID = parts[i + 2]
                 }
+            }
+            if part.hasPrefix("aws-logs-"), let (account, region) = logBucket(part) {
+                context.accountID = account
+                context.region = region
             }
             if part == "AWSLogs" {
                 var j = i + 1
@@ -46,6 +52,15 @@ public enum LayoutContext {
             return false
         }
         return u[2...].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    /// `aws-logs-<account-id>-<region>`, the bucket EMR creates for a cluster's logs by default.
+    static func logBucket(_ s: String) -> (account: String, region: String)? {
+        let rest = s.dropFirst(9)
+        let account = String(rest.prefix(12))
+        guard isAccountID(account), rest.dropFirst(12).first == "-" else { return nil }
+        let region = String(rest.dropFirst(13))
+        return region.isEmpty ? nil : (account, region)
     }
 
     static func isAccountID(_ s: String) -> Bool {

@@ -69,6 +69,8 @@ public struct Configuration: Sendable, Equatable {
     /// Each cluster's spark-defaults for executors (`[[clusters]]` `dynamic_allocation`,
     /// `max_executors`): the caps of sessions that set none themselves.
     public var clusterSpark: [String: DeriveSettings.ClusterSpark] = [:]
+    /// Each cluster's AWS account (`[[clusters]] account`), over what the logs say.
+    public var clusterAccounts: [String: String] = [:]
     /// Where `run` writes the reports (`[report] out`).
     public var reportDirectory = "reports"
     /// Report queries and templates of the company's own (`[report] queries`, `templates`);
@@ -187,7 +189,8 @@ public struct Configuration: Sendable, Equatable {
         for (index, cluster) in try reader.tables(table, "clusters").enumerated() {
             let section = "[[clusters]]"
             try reader.allow(
-                cluster, section: section, index: index, keys: ["id", "roles", "dynamic_allocation", "max_executors"])
+                cluster, section: section, index: index,
+                keys: ["id", "roles", "dynamic_allocation", "max_executors", "account"])
             guard let id = try reader.string(cluster, "id", section: section, index: index) else {
                 throw reader.error("clusters[\(index)] has no id", section: section, index: index, key: nil)
             }
@@ -201,6 +204,14 @@ public struct Configuration: Sendable, Equatable {
                 roles = array.compactMap { $0.string }
             }
             config.clusterRoles[id, default: []].append(contentsOf: roles)
+            if let account = try reader.string(cluster, "account", section: section, index: index) {
+                guard account.utf8.count == 12, account.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    throw reader.error(
+                        "'clusters.account' must be a 12-digit AWS account id", section: section, index: index,
+                        key: "account")
+                }
+                config.clusterAccounts[id] = account
+            }
             let dynamic = try reader.bool(cluster, "dynamic_allocation", section: section, index: index)
             let max = try reader.int(cluster, "max_executors", section: section, index: index)
             if max == 0 {
@@ -401,7 +412,7 @@ extension Configuration {
             interactiveSessionDurationSeconds: interactiveSessionDurationSeconds,
             backgroundSessionDurationSeconds: backgroundSessionDurationSeconds,
             identities: try identitiesFile.map(IdentitiesFile.load) ?? [],
-            clusterRoles: clusterRoles, clusterSpark: clusterSpark, livySessionTimeoutSeconds: livySessionTimeoutSeconds
-        )
+            clusterRoles: clusterRoles, clusterSpark: clusterSpark, clusterAccounts: clusterAccounts,
+            livySessionTimeoutSeconds: livySessionTimeoutSeconds)
     }
 }

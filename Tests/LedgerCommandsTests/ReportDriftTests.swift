@@ -21,8 +21,8 @@ struct ReportDriftTests {
                 })
         }
         let names = try reports(committed).union(reports(dir.path + "/out")).sorted()
-        // 13 CSVs of SPEC §5 (cost has two), shared_clusters.csv and report.md.
-        #expect(names.count == 15)
+        // 13 CSVs of SPEC §5 (cost has two), shared_clusters.csv, cost_by_account.csv and report.md.
+        #expect(names.count == 16)
         for name in names {
             let have = try? Data(contentsOf: URL(fileURLWithPath: dir.path + "/out/" + name))
             #expect(
@@ -41,7 +41,7 @@ struct ReportDriftTests {
         #expect(
             try header("sessions.csv")
                 == "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status"
-                + ",executor_cap,executor_cap_source,peak_containers,peak_vcores"
+                + ",executor_cap,executor_cap_source,peak_containers,peak_vcores,account_id,user_account_id"
         )
         #expect(
             try header("session_duration.csv")
@@ -62,7 +62,7 @@ struct ReportDriftTests {
                 == "user_name,cost_center,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share")
         #expect(
             try header("cost_by_cluster.csv")
-                == "cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share")
+                == "cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share" + ",account_id")
         #expect(
             try header("identity_audit.csv")
                 == "session_key,cluster_id,proxy_user,user_id,user_name,identity_status,onbehalfof_events,mode_policy,mode_observed"
@@ -81,6 +81,10 @@ struct ReportDriftTests {
                 + ",top_user,top_user_vcore_hours,max_concurrent_users,workers_needed_at_cap_5")
         // Reports not in SPEC §5: new files, never new columns of the listed ones.
         #expect(try header("shared_clusters.csv") == "action,cluster_id,subject,detail,evidence")
+        #expect(
+            try header("cost_by_account.csv")
+                == "account_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share,cross_account_sessions,cross_account_cost_usd"
+        )
         #expect(
             try header("data_quality.csv")
                 == "path,format,status,records,rejected,duplicates,first_event,last_event,detail"

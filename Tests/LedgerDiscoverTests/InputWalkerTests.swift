@@ -37,6 +37,21 @@ struct InputWalkerTests {
         #expect(c.accountID == nil)
     }
 
+    @Test("EMR's default log bucket, synced with its name, gives the clusters' account and region")
+    func readsLogBucket() {
+        let c = LayoutContext.infer(
+            path:
+                "sync/aws-logs-777788889999-eu-west-1/elasticmapreduce/j-2AXXXXXXGAPLF/node/i-0123456789abcdef0/applications/livy/livy-livy-server.out.gz"
+        )
+        #expect(c.clusterID == "j-2AXXXXXXGAPLF")
+        #expect(c.accountID == "777788889999")
+        #expect(c.region == "eu-west-1")
+        // Not that bucket: an account id of 11 digits, no region, another prefix.
+        #expect(LayoutContext.infer(path: "aws-logs-77778888999-eu-west-1/x.log").accountID == nil)
+        #expect(LayoutContext.infer(path: "aws-logs-777788889999/x.log").accountID == nil)
+        #expect(LayoutContext.infer(path: "my-aws-logs-777788889999-eu-west-1/x.log").accountID == nil)
+    }
+
     @Test("the AWSLogs layout gives account and region, with or without an organisation id")
     func readsCloudTrailLayout() {
         let plain = LayoutContext.infer(

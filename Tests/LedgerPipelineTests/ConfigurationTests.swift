@@ -70,6 +70,7 @@ struct ConfigurationTests {
             [[clusters]]
             id = "glue-dev"
             dynamic_allocation = false
+            account = "444455556666"
 
             [[clusters]]
             id = "j-ROLESONLY"
@@ -81,6 +82,14 @@ struct ConfigurationTests {
                 "j-1ANALYTICSW47": .init(maxExecutors: 8), "glue-dev": .init(dynamicAllocation: false),
             ])
         #expect(try c.deriveSettings().clusterSpark == c.clusterSpark)
+        #expect(c.clusterAccounts == ["glue-dev": "444455556666"])
+        #expect(try c.deriveSettings().clusterAccounts == c.clusterAccounts)
+        #expect(
+            throws: LedgerError.config(
+                path: "c.toml", line: 3, message: "'clusters.account' must be a 12-digit AWS account id")
+        ) {
+            try Configuration.parse("[[clusters]]\nid = \"x\"\naccount = \"4444-5555-6666\"\n", path: "c.toml")
+        }
         #expect(
             throws: LedgerError.config(
                 path: "c.toml", line: 3,

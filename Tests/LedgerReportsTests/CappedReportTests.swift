@@ -81,10 +81,10 @@ struct CappedReportTests {
             database, from: "2025-03-03", to: "2025-03-03", out: dir.path + "/monday")
         #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before)
         let header =
-            "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status,executor_cap,executor_cap_source,peak_containers,peak_vcores\n"
+            "session_key,cluster_id,livy_session_id,kind,owner,proxy_user,user_id,user_name,cost_center,app_id,queue,created_at,ready_at,ended_at,end_reason,last_activity_at,statements,duration_s,idle_tail_s,interactive_s,background_s,mode_observed,mode_policy,vcore_seconds,memory_mb_seconds,cost_basis,cost_usd,idle_cost_usd,background_cost_usd,abandoned,identity_status,executor_cap,executor_cap_source,peak_containers,peak_vcores,account_id,user_account_id\n"
         #expect(
             monday["sessions.csv"] == header + """
-                j-CAPCLUSTER01/2025-03-03T08:00:02Z/0,j-CAPCLUSTER01,0,pyspark,,ada,,,,,,2025-03-03T09:00:00Z,2025-03-03T09:00:30Z,,still_running,2025-03-03T09:30:00Z,1,54000,52200,,,unknown,unknown,,,requested,2.2950,2.2185,,1,unresolved,,none,,
+                j-CAPCLUSTER01/2025-03-03T08:00:02Z/0,j-CAPCLUSTER01,0,pyspark,,ada,,,,,,2025-03-03T09:00:00Z,2025-03-03T09:00:30Z,,still_running,2025-03-03T09:30:00Z,1,54000,52200,,,unknown,unknown,,,requested,2.2950,2.2185,,1,unresolved,,none,,,,
 
                 """)
         #expect(

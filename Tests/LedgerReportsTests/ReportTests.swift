@@ -69,6 +69,8 @@ struct HandLedger {
                                                ('high', 'unexpected_background', 's2', 'ran 5400 s', 'logs/a.out.gz:7'),
                                                ('medium', 'identity_unresolved', 's9', 'x', 'logs/a.out.gz:9');
                     INSERT INTO ct_file_digest VALUES (2, 'pending', 'no digest of 111/us-east-1 in the data');
+                    UPDATE session SET account_id = '111' WHERE cluster_id = 'c1';
+                    UPDATE session SET user_account_id = '444' WHERE session_key = 's1';
                     INSERT INTO cluster_hour VALUES ('c1', '2025-01-01T09:00:00Z', 2, 'alice', 5400.0),
                                                     ('c1', '2025-01-01T10:00:00Z', 2, 'bob', 7200.0),
                                                     ('c1', '2025-01-01T11:00:00Z', 2, 'alice', 3600.0);
@@ -168,12 +170,20 @@ struct ReportTests {
                 (no user),,1,0.0000,0.0000,0.0000,
 
                 """)
-        // c1: $3.63, idle $2.35 (share 0.6474), background $1.50.
+        // c1: $3.63, idle $2.35 (share 0.6474), background $1.50, in account 111; c2's unknown.
         #expect(
             try await csv("cost_by_cluster.csv") == """
-                cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share
-                c1,3,3.6300,2.3500,1.5000,0.6474
-                c2,1,0.0000,0.0000,0.0000,
+                cluster_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share,account_id
+                c1,3,3.6300,2.3500,1.5000,0.6474,111
+                c2,1,0.0000,0.0000,0.0000,,
+
+                """)
+        // Account 111 is c1's; s1's user came from 444: one session of $1.00 across accounts.
+        #expect(
+            try await csv("cost_by_account.csv") == """
+                account_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share,cross_account_sessions,cross_account_cost_usd
+                111,3,3.6300,2.3500,1.5000,0.6474,1,1.0000
+                (unknown),1,0.0000,0.0000,0.0000,,0,0.0000
 
                 """)
     }
@@ -248,7 +258,7 @@ struct ReportTests {
             lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[0] } == [
                 "s1", "s2", "s3", "s4",
             ])
-        #expect(lines[2].hasSuffix(",yarn,2.0000,1.5000,1.5000,1,asserted,,,,"))
+        #expect(lines[2].hasSuffix(",yarn,2.0000,1.5000,1.5000,1,asserted,,,,,111,"))
     }
 
     // 4 sessions, $3.63, idle $2.35 (65 %), $2.10 of it in the 2 abandoned sessions; 1 ran in

@@ -23,7 +23,8 @@ enum IdentityDeriver {
             db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
         return SessionContext(
             directory: directory, windows: windows, policy: try PolicyTimeline(db),
-            roles: try clusterRoles(db, settings: settings))
+            roles: try clusterRoles(db, settings: settings), accounts: try clusterAccounts(db, settings: settings),
+            crossAccount: try crossAccountSessions(db))
     }
 
     // MARK: Identities
@@ -204,6 +205,10 @@ enum IdentityDeriver {
         let windows: [String: [(Int64, Int64)]]
         let policy: PolicyTimeline
         let roles: [String: Set<String>]
+        /// Each cluster's AWS account (``clusterAccounts(_:settings:)``).
+        let accounts: [String: String]
+        /// Cross-account role sessions by who opened them (``crossAccountSessions(_:)``).
+        let crossAccount: [String: [CrossAccountSession]]
 
         /// The columns `identityColumns` names, in order, for a session of `cluster` created at
         /// `created` (`createdAt` is its stored text), that ran `duration` seconds at `cost`.
@@ -249,7 +254,11 @@ enum IdentityDeriver {
                 .optionalText(identity?.userID), .optionalText(identity?.userName), .optionalText(identity?.costCenter),
                 .optionalInteger(interactive), .optionalInteger(background), .optionalText(observed),
                 .text(policy.mode(cluster: cluster, at: createdAt)), backgroundCost.map(SQLValue.real) ?? .null,
-                .text(status), .optionalInteger(onBehalfOf), .optionalText(basis),
+                .text(status), .optionalInteger(onBehalfOf), .optionalText(basis), .optionalText(accounts[cluster]),
+                .optionalText(
+                    userAccount(
+                        cluster: accounts[cluster], names: [identity?.userName, identity?.email, name], from: created,
+                        to: end)),
             ]
         }
     }
@@ -258,7 +267,8 @@ enum IdentityDeriver {
     /// fills, in its order.
     static let identityColumns = [
         "user_id", "user_name", "cost_center", "interactive_s", "background_s", "mode_observed", "mode_policy",
-        "background_cost_usd", "identity_status", "onbehalfof_events", "propagation_basis",
+        "background_cost_usd", "identity_status", "onbehalfof_events", "propagation_basis", "account_id",
+        "user_account_id",
     ]
 
     /// Role names per cluster: the roles `RunJobFlow` names (with its security configuration's

@@ -21,6 +21,15 @@ enum JSONValue {
         member(object, key) as? String
     }
 
+    /// A whole number, written as a number or as a string of digits.
+    static func integer(_ object: [String: Any]?, _ key: String) -> Int64? {
+        switch member(object, key) {
+        case let n as NSNumber: return n.int64Value
+        case let s as String: return Int64(s)
+        default: return nil
+        }
+    }
+
     static func bool(_ value: Any) -> Bool? {
         if let s = value as? String {
             return s.lowercased() == "true" ? true : (s.lowercased() == "false" ? false : nil)

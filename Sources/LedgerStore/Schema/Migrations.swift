@@ -52,6 +52,9 @@ enum Schema {
         migrator.registerMigration("v14: yarn_app_containers, session.peak_containers, session.peak_vcores") { db in
             try db.execute(sql: v14)
         }
+        migrator.registerMigration("v15: cluster.account_id, session.account_id, session.user_account_id") { db in
+            try db.execute(sql: v15)
+        }
         return migrator
     }
 

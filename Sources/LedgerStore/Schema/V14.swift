@@ -7,7 +7,7 @@ extension Schema {
         -- Container`, `AM Released Container`) summed. Counts start at 0 (a rotated log can begin
         -- with containers held); `peak_*` is the most held at once in the run, `net_*` what it
         -- ended with. vCores and memory are NULL where a line had no
-        -- RESOURCE (Hadoop 2). `line` is the app's first container line in the file.
+        -- RESOURCE (Hadoop 2). `line` is the run's first line.
         CREATE TABLE yarn_app_containers (
             file_id         INTEGER NOT NULL REFERENCES input_file(id) ON DELETE CASCADE,
             line            INTEGER NOT NULL,
