@@ -657,13 +657,65 @@ def cloudtrail_events(rnd, sessions, signins, logouts):
     ev.append(event(rnd, t(0, 8, 55), "sts.amazonaws.com", "AssumeRole", {"type": "AWSAccount", "principalId": "AROASTUDIO:alice", "accountId": STUDIO_ACCOUNT},
                     {"roleArn": role, "roleSessionName": "alice", "sourceIdentity": "alice@example.com"}, sharedEventID=shared))
     # SageMaker: alice's long job while background sessions are allowed; erin's job after they
-    # were switched off, stopped 15 minutes after her 11:00 logout.
+    # were switched off, which fails within 15 minutes of her 11:00 logout (SAGEMAKER_ENDS says
+    # how each ended; render_sagemaker writes it as AWS does).
     ev.append(event(rnd, t(0, 16), "sagemaker.amazonaws.com", "CreateTrainingJob", role_on_behalf_of("SageMakerStudioExecution", "alice"),
                     {"trainingJobName": "churn-model-v3", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
     ev.append(event(rnd, t(4, 9, 30), "sagemaker.amazonaws.com", "CreateTrainingJob", role_on_behalf_of("SageMakerStudioExecution", "erin"),
                     {"trainingJobName": "risk-scoring", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
-    ev.append(event(rnd, t(4, 11, 15), "sagemaker.amazonaws.com", "StopTrainingJob", ADMIN, {"trainingJobName": "risk-scoring"}))
     return ev
+
+
+# How each SageMaker job ended, as AWS says it: (job, created, status, end, failure reason).
+# The failure's wording is illustrative: AWS does not document the message a job gets when the
+# user's identity-enhanced session ends.
+SAGEMAKER_ENDS = [
+    ("churn-model-v3", dt.datetime(2025, 11, 17, 16, 0, tzinfo=UTC), "Completed", dt.datetime(2025, 11, 17, 19, 30, tzinfo=UTC), None),
+    ("risk-scoring", dt.datetime(2025, 11, 21, 9, 30, tzinfo=UTC), "Failed", dt.datetime(2025, 11, 21, 11, 14, 30, tzinfo=UTC),
+     "ClientError: The user's identity-enhanced session has ended; the job's credentials could not be refreshed."),
+]
+
+
+def render_sagemaker(root):
+    """EventBridge's job state changes as Firehose delivers them to S3 (gzipped JSON lines, one
+    file an hour of delivery), and a saved `aws sagemaker describe-training-job` answer. Returns
+    each job's expected end, with the file and line that says it."""
+    ms = lambda x: int(x.timestamp() * 1000)
+    events, out = [], []
+    for name, created, status, end, reason in SAGEMAKER_ENDS:
+        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}"
+        for state, at, ended in [("InProgress", created + dt.timedelta(seconds=30), None), (status, end + dt.timedelta(seconds=2), end)]:
+            detail = {"TrainingJobName": name, "TrainingJobArn": arn, "TrainingJobStatus": state,
+                      "SecondaryStatus": {"InProgress": "Training", "Completed": "Completed", "Failed": "Failed"}[state],
+                      "HyperParameters": {"api_token": "sample-not-a-secret"}, "CreationTime": ms(created),
+                      "StoppingCondition": {"MaxRuntimeInSeconds": 86400}, "LastModifiedTime": ms(at)}
+            if ended:
+                detail["TrainingEndTime"] = ms(ended)
+            if reason and state == "Failed":
+                detail["FailureReason"] = reason
+            events.append((at, {"version": "0", "id": f"{name}-{state}", "detail-type": "SageMaker Training Job State Change",
+                                "source": "aws.sagemaker", "account": ACCOUNT, "time": iso(at), "region": REGION,
+                                "resources": [arn], "detail": detail}))
+    events.sort(key=lambda e: e[0])
+    rel = "sagemaker/events/2025/11/24/sagemaker-job-state-1-2025-11-24-00-00-00-6f1c2d3e.gz"
+    lines = [json.dumps(e, sort_keys=True) for _, e in events]
+    write(root, rel, ("\n".join(lines) + "\n").encode())
+    for name, created, status, end, reason in SAGEMAKER_ENDS:
+        line = next(i + 1 for i, (_, e) in enumerate(events) if e["detail"]["TrainingJobName"] == name and e["detail"]["TrainingJobStatus"] == status)
+        out.append({"job_name": name, "ended_at": iso(end), "end_status": status, "failure_reason": reason,
+                    "end_evidence": f"EventBridge samples/{rel}:{line}"})
+    # The describe answer the CLI (v2) printed for alice's job: ISO times with microseconds.
+    churn = SAGEMAKER_ENDS[0]
+    describe = {"TrainingJobName": churn[0], "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{churn[0]}",
+                "TrainingJobStatus": churn[2], "SecondaryStatus": "Completed",
+                "CreationTime": churn[1].strftime("%Y-%m-%dT%H:%M:%S.350000+00:00"),
+                "TrainingEndTime": churn[3].strftime("%Y-%m-%dT%H:%M:%S.000000+00:00"),
+                "StoppingCondition": {"MaxRuntimeInSeconds": 86400}, "HyperParameters": {"api_token": "sample-not-a-secret"}}
+    described = "sagemaker/describe/describe-training-job-churn-model-v3.json"
+    write(root, described, (json.dumps(describe, indent=4) + "\n").encode(), compress=False)
+    # The describe answer says the same end as the event, which has the later time (the
+    # answer's is its end's): the event is the evidence.
+    return out
 
 
 def render_cloudtrail(root, rnd, sessions, signins, logouts):
@@ -944,7 +996,7 @@ def main():
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     root = args.out
-    for sub in ("emr-logs", "glue", "AWSLogs", "expected"):
+    for sub in ("emr-logs", "glue", "AWSLogs", "sagemaker", "expected"):
         shutil.rmtree(os.path.join(root, sub), ignore_errors=True)
 
     sessions, signins, logouts = build(args.seed)[:3]
@@ -970,6 +1022,7 @@ def main():
         if c.get("rm_logs", True):
             render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
     listings = render_listings(root, sessions)
+    job_ends = render_sagemaker(root)
     events, lost_hours = render_cloudtrail(root, rnd, sessions, signins, logouts)
 
     with open(os.path.join(root, "identities.csv"), "w") as f:
@@ -982,6 +1035,9 @@ def main():
         f.write("\n")
     with open(os.path.join(root, "expected", "shared_cluster_findings.json"), "w") as f:
         json.dump(shared_cluster_findings(sessions), f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(root, "expected", "sagemaker_jobs.json"), "w") as f:
+        json.dump(job_ends, f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(root, "expected", "cluster_hours.json"), "w") as f:
         json.dump(cluster_hours(sessions), f, indent=1, sort_keys=True)

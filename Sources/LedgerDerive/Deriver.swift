@@ -54,12 +54,12 @@ public enum Deriver {
 }
 
 extension Deriver {
-    /// The staging tables whose rows happen at a time, and the column that says when: what a
-    /// derive as of an earlier instant must not see past it.
+    /// The staging tables whose rows happen at a time, and the column (or SQL expression) that
+    /// says when: what a derive as of an earlier instant must not see past it.
     static let timedStaging: [(table: String, time: String)] = [
         ("livy_event", "at"), ("livy_request", "at"), ("livy_statement", "started"), ("yarn_app", "finish_time"),
         ("yarn_audit", "at"), ("ct_event", "event_time"), ("yarn_app_listing", "listed_at"),
-        ("yarn_app_containers", "first_at"),
+        ("yarn_app_containers", "first_at"), ("sagemaker_job_state", "coalesce(observed_at, ended_at, created_at)"),
     ]
 
     /// The tables ``rebuild(_:settings:readers:cap:timing:)`` writes.

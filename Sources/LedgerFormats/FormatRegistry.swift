@@ -11,6 +11,7 @@ public enum FormatRegistry {
             LivyRequestFormat.self,
             LivyRestFormat.self,
             LivyServerFormat.self,
+            SageMakerJobStateFormat.self,
             YarnAppListFormat.self,
             YarnResourceManagerFormat.self,
             // END SORT

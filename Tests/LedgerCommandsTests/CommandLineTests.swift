@@ -166,7 +166,7 @@ struct CommandLineTests {
         #expect(badFormat.status == 2)
         #expect(
             badFormat.stderr
-                == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, yarn-app-list, yarn-rm\n"
+                == "error: unknown format 'nope'; known formats: cloudtrail, cloudtrail-digest, livy-request, livy-rest, livy-server, sagemaker-job-state, yarn-app-list, yarn-rm\n"
         )
         let missing = try CLI.run(["ingest", dir.path + "/nothing-here", "--db", dir.path + "/l.sqlite"])
         #expect(missing.status == 2)
@@ -184,10 +184,10 @@ struct CommandLineTests {
         defer { dir.remove() }
         let r = try CLI.run(["demo", "--out", dir.path + "/out"], in: Fixtures.project)
         #expect(r.status == 0, "\(r.stderr)")
-        // Every file under the three inputs of samples/session-ledger.toml is read once.
-        let files = try ["emr-logs", "glue", "AWSLogs"].flatMap { root in
+        // Every file under the four inputs of samples/session-ledger.toml is read once.
+        let files = try ["emr-logs", "glue", "AWSLogs", "sagemaker"].flatMap { root in
             try FileManager.default.subpathsOfDirectory(atPath: Fixtures.project + "/samples/" + root).filter {
-                $0.hasSuffix(".gz")
+                $0.hasSuffix(".gz") || $0.hasSuffix(".json")
             }
         }
         #expect(r.stdout.contains("\(files.count) file(s): \(files.count) new, 0 replaced, 0 unchanged"))

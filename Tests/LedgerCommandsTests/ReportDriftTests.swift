@@ -74,6 +74,7 @@ struct ReportDriftTests {
         #expect(
             try header("sagemaker_jobs.csv")
                 == "job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s"
+                + ",end_status,failure_reason,end_evidence"
         )
         #expect(
             try header("contention.csv")

@@ -121,10 +121,18 @@ struct FindingTests {
     }
 
     // churn-train: created 09:45 (app X ENABLED) → session limit = the background duration,
-    // 3000 s; its own limit 86400 s; effective 3000 s; stopped 10:35 = 3000 s later: cut.
+    // 3000 s; its own limit 86400 s; effective 3000 s. EventBridge: stopped, ended 10:35:00, 3000 s
+    // after: cut at the background limit. adhoc (alice, 11:00, background on): a StopTrainingJob
+    // 3000 s later, but no state says how it ended: ended_at from the stop, no status, no finding.
     // features: created 12:30 after DISABLED; bob's window [08:00, 17:00] → the session limit is
-    // 17:00 − 12:30 + 900 s = 17100 s; its own 7200 s is smaller. anon: no onBehalfOf.
-    @Test("SageMaker jobs: user, identity status, own, session and effective limits; a job cut by the session")
+    // 17:00 − 12:30 + 900 s = 17100 s; its own 7200 s is smaller; failed at 14:00, before the
+    // window ended: no finding. anon: no onBehalfOf; a describe answer says Completed at
+    // 13:01:00.250. nightly-eval (bob, 13:00, DISABLED alone in force): session limit 17:00 −
+    // 13:00 + 900 = 15300 s; failed at 17:10:00, 600 s after the window ended, within the 15
+    // minutes: cut; it ran 15000 s.
+    // How this was seen to fail: with the failure's time not compared with the window's end,
+    // features was cut. (Before issue 20 the Stop call alone made a cut: adhoc would be one.)
+    @Test("SageMaker jobs: limits, how each ended and on what evidence; a cut only on evidence")
     func sageMakerJobs() async throws {
         let jobs = try await DatabaseQueue(path: IdentityTests.scenario.value.database).read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at").map {
@@ -132,23 +140,48 @@ struct FindingTests {
                     $0["job_name"], $0["job_type"], $0["user_name"] ?? "-", $0["identity_status"],
                     $0["ended_at"] ?? "-",
                     "\($0["max_runtime_s"] as Int? ?? -1)", "\($0["session_limit_s"] as Int? ?? -1)",
-                    "\($0["effective_limit_s"] as Int? ?? -1)",
+                    "\($0["effective_limit_s"] as Int? ?? -1)", $0["end_status"] ?? "-", $0["failure_reason"] ?? "-",
+                    ($0["end_evidence"] as String?).map { String($0.prefix(while: { $0 != " " })) } ?? "-",
                 ] as [String]
             }
         }
         #expect(
             jobs == [
-                ["churn-train", "training", "alice", "propagated", "2025-11-24T10:35:00Z", "86400", "3000", "3000"],
-                ["features", "processing", "bob", "propagated", "-", "7200", "17100", "7200"],
-                ["anon", "training", "-", "missing", "-", "3600", "-1", "3600"],
+                [
+                    "churn-train", "training", "alice", "propagated", "2025-11-24T10:35:00Z", "86400", "3000", "3000",
+                    "Stopped", "-", "EventBridge",
+                ],
+                [
+                    "adhoc", "training", "alice", "propagated", "2025-11-24T11:50:00Z", "86400", "3000", "3000", "-",
+                    "-",
+                    "StopTrainingJob",
+                ],
+                [
+                    "features", "processing", "bob", "propagated", "2025-11-24T14:00:00Z", "7200", "17100", "7200",
+                    "Failed", "AlgorithmError: out of memory", "EventBridge",
+                ],
+                [
+                    "anon", "training", "-", "missing", "2025-11-24T13:01:00Z", "3600", "-1", "3600", "Completed", "-",
+                    "describe",
+                ],
+                [
+                    "nightly-eval", "training", "bob", "propagated", "2025-11-24T17:10:00Z", "86400", "15300", "15300",
+                    "Failed", "ClientError: the user's identity-enhanced session has ended", "EventBridge",
+                ],
             ])
         let cut = try await findings("job_cut_by_session")
         #expect(
             cut.map { [$0[1], $0[2]] } == [
                 [
                     "churn-train",
-                    "ran 3000 s, stopped at the session limit of 3000 s although its own limit was 86400 s",
-                ]
+                    "stopped after 3000 s, at the background session limit of 3000 s although its own limit was 86400 s",
+                ],
+                [
+                    "nightly-eval",
+                    "failed (ClientError: the user's identity-enhanced session has ended) 600 s after the user's sign-in "
+                        + "ended, background sessions off (a job stops within 15 minutes of logout); it ran 15000 s of "
+                        + "its own limit of 86400 s",
+                ],
             ])
     }
 }

@@ -206,7 +206,68 @@ struct IdentityScenario {
             ct(
                 "sm-4", "12:31:00", "sagemaker.amazonaws.com", "CreateTrainingJob",
                 request: #"{"trainingJobName":"anon","stoppingCondition":{"maxRuntimeInSeconds":3600}}"#),
+            // alice's ad-hoc job (background on), stopped by a call 3000 s later: no state says
+            // how it ended. bob's nightly evaluation after the 12:00 DISABLED (own limit 1 day).
+            ct(
+                "sm-5", "11:00:00", "sagemaker.amazonaws.com", "CreateTrainingJob",
+                identity:
+                    #"{"type":"AssumedRole","onBehalfOf":{"userId":"u-alice","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#,
+                request: #"{"trainingJobName":"adhoc","stoppingCondition":{"maxRuntimeInSeconds":86400}}"#),
+            ct(
+                "sm-6", "11:50:00", "sagemaker.amazonaws.com", "StopTrainingJob",
+                request: #"{"trainingJobName":"adhoc"}"#),
+            ct(
+                "sm-7", "13:00:00", "sagemaker.amazonaws.com", "CreateTrainingJob",
+                identity:
+                    #"{"type":"AssumedRole","onBehalfOf":{"userId":"u-bob","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1"}}"#,
+                request: #"{"trainingJobName":"nightly-eval","stoppingCondition":{"maxRuntimeInSeconds":86400}}"#),
         ].joined(separator: ",\n") + "]}"
+
+    /// EventBridge job state changes as Firehose delivers them, one a line (times epoch ms):
+    /// churn-train running, then stopped at 10:35 (3000 s after 09:45); features failed at 14:00;
+    /// nightly-eval failed at 17:10.
+    static let jobStateChanges =
+        [
+            jobEvent("Training", "churn-train", "InProgress", "09:46:00", end: nil, reason: nil),
+            jobEvent("Training", "churn-train", "Stopped", "10:35:01", end: "10:35:00", reason: nil),
+            jobEvent(
+                "Processing", "features", "Failed", "14:00:02", end: "14:00:00", reason: "AlgorithmError: out of memory"
+            ),
+            jobEvent(
+                "Training", "nightly-eval", "Failed", "17:10:01", end: "17:10:00",
+                reason: "ClientError: the user's identity-enhanced session has ended"),
+        ].joined(separator: "\n") + "\n"
+
+    static func jobEvent(
+        _ kind: String, _ name: String, _ status: String, _ time: String, end: String?, reason: String?
+    )
+        -> String
+    {
+        func ms(_ t: String) -> String {
+            let p = t.split(separator: ":").map { Int64($0)! }
+            return String((1_763_942_400 + p[0] * 3600 + p[1] * 60 + p[2]) * 1000)
+        }
+        let endKey = kind == "Training" ? "TrainingEndTime" : "ProcessingEndTime"
+        return
+            #"{"version":"0","id":"e-\#(name)-\#(status)","detail-type":"SageMaker \#(kind) Job State Change","source":"aws.sagemaker","account":"111122223333","time":"2025-11-24T\#(time)Z","region":"us-east-1","resources":[],"detail":{"\#(kind)JobName":"\#(name)","\#(kind)JobStatus":"\#(status)","CreationTime":\#(ms("09:45:00"))"#
+            + (end.map { #","\#(endKey)":\#(ms($0))"# } ?? "") + (reason.map { #","FailureReason":"\#($0)""# } ?? "")
+            + #","StoppingCondition":{"MaxRuntimeInSeconds":86400},"HyperParameters":{"password":"not-kept"}}}"#
+    }
+
+    /// A saved `aws sagemaker describe-training-job` answer (CLI v2: ISO times, microseconds).
+    static let describeAnon = """
+        {
+            "TrainingJobName": "anon",
+            "TrainingJobArn": "arn:aws:sagemaker:us-east-1:111122223333:training-job/anon",
+            "TrainingJobStatus": "Completed",
+            "SecondaryStatus": "Completed",
+            "StoppingCondition": {
+                "MaxRuntimeInSeconds": 3600
+            },
+            "CreationTime": "2025-11-24T12:31:00.512000+00:00",
+            "TrainingEndTime": "2025-11-24T13:01:00.250000+00:00"
+        }
+        """
 
     init() async throws {
         dir = try TemporaryDirectory.removedAtExit("ledger-identity")
@@ -225,6 +286,8 @@ struct IdentityScenario {
                 Array(
                     ("{\"Records\":[" + Self.ct("early", "03:01:00", "ec2.amazonaws.com", "DescribeInstances") + "]}")
                         .utf8)))
+        try dir.write("logs/events/sagemaker-2025-11-24.jsonl", Self.jobStateChanges)
+        try dir.write("logs/describe/describe-training-job-anon.json", Self.describeAnon)
         try dir.write(
             "identities.csv",
             "userId,userName,email,costCenter\nu-alice,alice,alice@example.com,CC-100\nu-bob,bob,bob@example.com,CC-200\nu-carl,carl,carl@example.com,CC-300\n"

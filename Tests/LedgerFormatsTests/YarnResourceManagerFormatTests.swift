@@ -227,8 +227,8 @@ struct RecognitionTests {
             throws: LedgerError.unknownFormat(
                 "yarn",
                 known: [
-                    "cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server", "yarn-app-list",
-                    "yarn-rm",
+                    "cloudtrail", "cloudtrail-digest", "livy-request", "livy-rest", "livy-server",
+                    "sagemaker-job-state", "yarn-app-list", "yarn-rm",
                 ])
         ) {
             try FormatRegistry.format(named: "yarn")

@@ -43,6 +43,12 @@ struct FormatSchemaTests {
                     samples + node + "hadoop-yarn/yarn-yarn-resourcemanager-ip-10-0-1-17.ec2.internal.log.gz")
             ),
             (
+                SageMakerJobStateFormat.self,
+                Array(
+                    #"{"detail-type":"SageMaker Training Job State Change","account":"111122223333","time":"2025-11-21T11:14:32Z","detail":{"TrainingJobName":"j","TrainingJobStatus":"Failed","TrainingEndTime":1763723670000}}"#
+                        .utf8)
+            ),
+            (
                 YarnAppListFormat.self,
                 Array(
                     """
@@ -111,7 +117,8 @@ struct FormatSchemaTests {
         #expect(
             tablesSeen == [
                 "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session",
-                "livy_statement", "yarn_app", "yarn_app_containers", "yarn_app_listing", "yarn_audit",
+                "livy_statement", "sagemaker_job_state", "yarn_app", "yarn_app_containers", "yarn_app_listing",
+                "yarn_audit",
             ])
     }
 

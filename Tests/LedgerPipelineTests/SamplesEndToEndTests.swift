@@ -235,6 +235,68 @@ struct SamplesEndToEndTests {
         }
     }
 
+    /// How a SageMaker job ended, as `generate.py` wrote it.
+    struct JobEnd: Decodable {
+        let jobName: String
+        let endedAt: String
+        let endStatus: String
+        let failureReason: String?
+        let endEvidence: String
+    }
+
+    @Test("SageMaker jobs: how each ended, on what evidence; erin's cut by her logout, alice's not")
+    func sageMakerJobEnds() async throws {
+        let dir = try await Self.ledger.value
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/expected/sagemaker_jobs.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([JobEnd].self, from: data)
+        #expect(expected.count == 2)
+        let (jobs, cuts) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at"),
+                try Row.fetchAll(db, sql: "SELECT subject, detail FROM finding WHERE code = 'job_cut_by_session'")
+            )
+        }
+        #expect(jobs.map { $0["job_name"] as String } == expected.map(\.jobName))
+        for (row, want) in zip(jobs, expected) {
+            #expect(row["ended_at"] == want.endedAt)
+            #expect(row["end_status"] == want.endStatus)
+            #expect(row["failure_reason"] == want.failureReason)
+            let evidence: String = row["end_evidence"]
+            let (source, path) = (
+                want.endEvidence.prefix { $0 != " " }, want.endEvidence.drop { $0 != " " }.dropFirst()
+            )
+            #expect(
+                evidence.hasPrefix(source + " ") && evidence.hasSuffix("/samples/" + path.dropFirst(8)), "\(evidence)")
+        }
+        #expect(cuts.map { $0["subject"] as String } == ["risk-scoring"])
+        #expect((cuts.first?["detail"] as String?)?.contains("870 s after the user's sign-in ended") == true)
+    }
+
+    // The samples put `sample-not-a-secret` in every Livy create line's conf (a `secret.key`) and
+    // in the SageMaker jobs' hyperparameters (an `api_token`), and STS credentials in the trail.
+    // How this was seen to fail: with the Livy conf's redaction off, livy_event.conf held it.
+    @Test("no secret of samples/ reaches any cell of the ledger")
+    func noSecretInTheLedger() async throws {
+        let dir = try await Self.ledger.value
+        let found = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            var found: [String] = []
+            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\"") {
+                    for column in row.columnNames {
+                        guard case .string(let text) = (row[column] as DatabaseValue).storage else { continue }
+                        if text.contains("sample-not-a-secret") || text.contains("sample-session-token") {
+                            found.append("\(table).\(column)")
+                        }
+                    }
+                }
+            }
+            return found
+        }
+        #expect(found.isEmpty, "\(found)")
+    }
+
     /// An hour of a cluster as `generate.py` works it out by brute force.
     struct ClusterHour: Decodable {
         let clusterId: String

@@ -57,8 +57,11 @@ struct SoakTests {
         // run discovers (samples/… from the config's directory), so the manifests compare.
         var files: [LedgerPipeline.Configuration.Input] = []
         for input in configuration.inputs {
-            for sub in try FileManager.default.subpathsOfDirectory(atPath: input.path).sorted()
-            where sub.hasSuffix(".gz") {
+            for sub in try FileManager.default.subpathsOfDirectory(atPath: input.path).sorted() {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: input.path + "/" + sub, isDirectory: &isDirectory),
+                    !isDirectory.boolValue
+                else { continue }
                 files.append(
                     LedgerPipeline.Configuration.Input(
                         path: input.path + "/" + sub, format: input.format, cluster: input.cluster,

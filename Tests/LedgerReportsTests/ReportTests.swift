@@ -74,7 +74,7 @@ struct HandLedger {
                     INSERT INTO cluster_hour VALUES ('c1', '2025-01-01T09:00:00Z', 2, 'alice', 5400.0),
                                                     ('c1', '2025-01-01T10:00:00Z', 2, 'bob', 7200.0),
                                                     ('c1', '2025-01-01T11:00:00Z', 2, 'alice', 3600.0);
-                    INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', NULL, 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3');
+                    INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', '2025-01-01T09:00:00Z', 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3', 'Failed', 'ClientError: x, y', 'EventBridge logs/e.gz:3');
                     """)
         }
     }
@@ -237,8 +237,8 @@ struct ReportTests {
                 """)
         #expect(
             try await csv("sagemaker_jobs.csv") == """
-                job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s
-                job-1,training,111,2025-01-01T08:00:00Z,,u-a,alice,propagated,86400,604800,86400
+                job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s,end_status,failure_reason,end_evidence
+                job-1,training,111,2025-01-01T08:00:00Z,2025-01-01T09:00:00Z,u-a,alice,propagated,86400,604800,86400,Failed,"ClientError: x, y",EventBridge logs/e.gz:3
 
                 """)
         #expect(

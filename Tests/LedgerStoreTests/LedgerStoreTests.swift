@@ -51,7 +51,8 @@ struct LedgerStoreTests {
                 "emr_cluster=1",
                 "finding=1", "identity=1", "ingest_setting=1",
                 "input_file=1", "livy_event=1", "livy_request=1", "livy_rest_session=1", "livy_statement=1", "meta=1",
-                "policy_change=1", "quarantine=1", "sagemaker_job=1", "security_configuration=1", "session=1",
+                "policy_change=1", "quarantine=1", "sagemaker_job=1", "sagemaker_job_state=1",
+                "security_configuration=1", "session=1",
                 "yarn_app=1", "yarn_app_containers=1", "yarn_app_listing=1", "yarn_audit=1",
             ])
         let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/l.sqlite")[.posixPermissions] as? Int

@@ -15,12 +15,13 @@ enum SageMakerJobs {
         let policy = identity.policy
         let directory = identity.directory
         let windows = identity.windows
-        var stops: [String: [Int64]] = [:]
+        var stops: [String: [(at: Int64, event: String, name: String)]] = [:]
         for r in try Row.fetchAll(
             db,
             sql: """
-                SELECT event_time, event_name, request_parameters FROM ct_event
+                SELECT event_id, event_time, event_name, request_parameters FROM ct_event
                 WHERE event_source = 'sagemaker.amazonaws.com' AND event_name IN ('StopTrainingJob', 'StopProcessingJob') AND error_code IS NULL
+                ORDER BY event_time, event_id
                 """)
         {
             let request = JSONValue.object(r["request_parameters"])
@@ -29,13 +30,15 @@ enum SageMakerJobs {
                     ?? JSONValue.string(request, "processingJobName"),
                 let t = SessionDeriver.seconds(r["event_time"])
             else { continue }
-            stops[name, default: []].append(t)
+            stops[name, default: []].append((t, r["event_id"], r["event_name"]))
         }
+        let states = try JobStates(db)
         let insert = try db.makeStatement(
             sql: """
                 INSERT OR REPLACE INTO sagemaker_job (job_name, job_type, account_id, created_at, ended_at, user_id, user_name,
-                  identity_status, max_runtime_s, session_limit_s, effective_limit_s, event_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  identity_status, max_runtime_s, session_limit_s, effective_limit_s, event_id, end_status, failure_reason,
+                  end_evidence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for r in try Row.fetchAll(
             db,
@@ -54,30 +57,118 @@ enum SageMakerJobs {
                 JSONValue.member(request, training ? "stoppingCondition" : "stoppingCondition") as? [String: Any]
             let maxRuntime = (JSONValue.member(stopping, "maxRuntimeInSeconds") as? NSNumber)?.int64Value
             let user: String? = r["on_behalf_of_user_id"]
-            // The limit the user's session puts on the job.
+            // The limit the user's session puts on the job: the background session duration, or
+            // (background sessions off) the end of the user's sign-in window and the grace.
             var sessionLimit: Int64?
-            if policy.applicationAllowsBackground(at: r["event_time"]) == true {
+            var windowEnd: Int64?
+            let background = policy.applicationAllowsBackground(at: r["event_time"]) == true
+            if background {
                 sessionLimit = Int64(settings.backgroundSessionDurationSeconds)
             } else if let user, let w = windows[user] {
                 let open = w.filter { $0.0 <= created && created < $0.1 }.map(\.1).max()
+                windowEnd = open
                 sessionLimit = (open.map { $0 - created } ?? 0) + IdentityDeriver.backgroundGraceSeconds
             }
             let effective = [maxRuntime, sessionLimit].compactMap { $0 }.min()
-            let ended = stops[name]?.filter { $0 >= created }.min()
+            let type = training ? "training" : "processing"
+            // How it ended: what AWS wrote of the job (its last state), else a Stop call (when the
+            // stop was asked for; how the job ended is not known).
+            let account: String? = r["recipient_account_id"]
+            let state = states.last(type: type, name: name, account: account)
+            var ended: Int64?
+            var endStatus: String?
+            var endEvidence: String?
+            if let state, JobStates.terminal.contains(state.status) {
+                ended = state.ended ?? state.observed
+                endStatus = state.status
+                endEvidence = state.evidence
+            } else if let stop = stops[name]?.first(where: { $0.at >= created }) {
+                ended = stop.at
+                endStatus = state?.status
+                endEvidence =
+                    "\(stop.name) eventID \(stop.event) (a stop asked for; how the job ended is not in the data)"
+            } else if let state {
+                endStatus = state.status
+                endEvidence = state.evidence
+            }
             try insert.execute(arguments: [
-                name, training ? "training" : "processing", r["recipient_account_id"], SessionDeriver.iso(created),
+                name, type, account, SessionDeriver.iso(created),
                 ended.map(SessionDeriver.iso), user, user.flatMap { directory.user(id: $0)?.userName },
                 user == nil ? "missing" : "propagated",
-                maxRuntime, sessionLimit, effective, r["event_id"],
+                maxRuntime, sessionLimit, effective, r["event_id"], endStatus,
+                state.flatMap { JobStates.terminal.contains($0.status) ? $0.failureReason : nil }, endEvidence,
             ])
-            if let ended, let effective, let maxRuntime, maxRuntime > effective,
-                abs((ended - created) - effective) <= 300
+            // A cut only on evidence of how the job ended (SPEC §4; a Stop call is not that).
+            guard let state, let ended, JobStates.terminal.contains(state.status), let maxRuntime else { continue }
+            let evidence = "eventID \(r["event_id"] as String); \(state.evidence)"
+            let reason = state.failureReason.map { " (\($0))" } ?? ""
+            if !background, let windowEnd, state.status == "Failed", ended >= windowEnd,
+                ended <= windowEnd + IdentityDeriver.backgroundGraceSeconds + 60
             {
                 add(
                     "medium", "job_cut_by_session", name,
-                    "ran \(ended - created) s, stopped at the session limit of \(effective) s although its own limit was \(maxRuntime) s",
-                    "eventID \(r["event_id"] as String)")
+                    "failed\(reason) \(ended - windowEnd) s after the user's sign-in ended, background sessions off "
+                        + "(a job stops within 15 minutes of logout); it ran \(ended - created) s of its own limit of "
+                        + "\(maxRuntime) s",
+                    evidence)
+            } else if background, let sessionLimit, maxRuntime > sessionLimit, state.status != "Completed",
+                abs((ended - created) - sessionLimit) <= 300
+            {
+                add(
+                    "medium", "job_cut_by_session", name,
+                    "\(state.status.lowercased())\(reason) after \(ended - created) s, at the background session limit "
+                        + "of \(sessionLimit) s although its own limit was \(maxRuntime) s",
+                    evidence)
             }
         }
+    }
+}
+
+/// What AWS wrote of each job's state (`sagemaker_job_state`): EventBridge state changes and
+/// saved describe answers.
+struct JobStates {
+    struct State {
+        var account: String?
+        var status: String
+        var failureReason: String?
+        var ended: Int64?
+        var observed: Int64?
+        var evidence: String
+    }
+
+    /// The statuses a job ends in.
+    static let terminal: Set<String> = ["Completed", "Failed", "Stopped"]
+
+    /// By job type and name, in the order they were observed.
+    private var byJob: [String: [State]] = [:]
+
+    init(_ db: Database) throws {
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.job_type, s.job_name, s.account_id, s.status, s.failure_reason, s.ended_at, s.observed_at, s.source,
+                       f.path || ':' || s.line AS evidence
+                FROM sagemaker_job_state s JOIN input_file f ON f.id = s.file_id
+                ORDER BY s.job_type, s.job_name, coalesce(s.observed_at, s.ended_at), f.path, s.line
+                """)
+        {
+            let key = (r["job_type"] as String) + "/" + (r["job_name"] as String)
+            byJob[key, default: []].append(
+                State(
+                    account: r["account_id"], status: r["status"], failureReason: r["failure_reason"],
+                    ended: (r["ended_at"] as String?).flatMap(SessionDeriver.seconds),
+                    observed: (r["observed_at"] as String?).flatMap(SessionDeriver.seconds),
+                    evidence: (r["source"] as String == "eventbridge" ? "EventBridge " : "describe ")
+                        + (r["evidence"] as String)))
+        }
+    }
+
+    /// The job's state to go by: its last terminal one, else its last one (of its account, when
+    /// both say which).
+    func last(type: String, name: String, account: String?) -> State? {
+        let all = (byJob[type + "/" + name] ?? []).filter { s in
+            account == nil || s.account == nil || s.account == account
+        }
+        return all.last { Self.terminal.contains($0.status) } ?? all.last
     }
 }

@@ -55,6 +55,10 @@ enum Schema {
         migrator.registerMigration("v15: cluster.account_id, session.account_id, session.user_account_id") { db in
             try db.execute(sql: v15)
         }
+        migrator.registerMigration("v16: sagemaker_job_state, sagemaker_job.end_status, failure_reason, end_evidence") {
+            db in
+            try db.execute(sql: v16)
+        }
         return migrator
     }
 
