@@ -113,17 +113,7 @@ struct ContainerTally {
         guard let at = b.firstOffset(of: "APPID=application_", in: message) else { return nil }
         let start = at + 6
         var i = at + 18
-        func number() -> Int64? {
-            var v: Int64 = 0
-            let from = i
-            while i < message.upperBound, i - from < 18 {
-                let c = b[i] &- 0x30
-                guard c < 10 else { break }
-                v = v * 10 + Int64(c)
-                i += 1
-            }
-            return i > from ? v : nil
-        }
+        func number() -> Int64? { Self.number(b, &i, before: message.upperBound) }
         guard let cluster = number(), i < message.upperBound, b[i] == 0x5F else { return nil }
         i += 1
         guard let sequence = number() else { return nil }
@@ -132,22 +122,25 @@ struct ContainerTally {
         return (AppKey(cluster: cluster, sequence: sequence), start..<i)
     }
 
+    /// The decimal number at `i` (at most 18 digits), `i` moved past it; nil if no digit is there.
+    static func number(_ b: UnsafeRawBufferPointer, _ i: inout Int, before end: Int) -> Int64? {
+        var v: Int64 = 0
+        let from = i
+        while i < end, i - from < 18 {
+            let c = b[i] &- 0x30
+            guard c < 10 else { break }
+            v = v * 10 + Int64(c)
+            i += 1
+        }
+        return i > from ? v : nil
+    }
+
     /// `RESOURCE=<memory:N, vCores:M…>` (Hadoop 3; more resource types may follow): (vCores,
     /// MiB), or nil.
     static func resource(_ b: UnsafeRawBufferPointer, _ message: Range<Int>) -> (vcores: Int64, memory: Int64)? {
         guard let at = b.firstOffset(of: "RESOURCE=<memory:", in: message) else { return nil }
         var i = at + 17
-        func number() -> Int64? {
-            var v: Int64 = 0
-            let from = i
-            while i < message.upperBound, i - from < 18 {
-                let c = b[i] &- 0x30
-                guard c < 10 else { break }
-                v = v * 10 + Int64(c)
-                i += 1
-            }
-            return i > from ? v : nil
-        }
+        func number() -> Int64? { Self.number(b, &i, before: message.upperBound) }
         guard let memory = number() else { return nil }
         let end = b.firstOffset(of: ">", in: i..<message.upperBound) ?? message.upperBound
         guard let v = b.firstOffset(of: "vCores:", in: i..<end) else { return nil }
