@@ -205,7 +205,7 @@ struct SamplesEndToEndTests {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let expected = try decoder.decode([SharedClusterFinding].self, from: data)
         #expect(expected.count == 5)
-        let found = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+        let found = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -252,7 +252,7 @@ struct SamplesEndToEndTests {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let expected = try decoder.decode([JobEnd].self, from: data)
         #expect(expected.count == 2)
-        let (jobs, cuts) = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+        let (jobs, cuts) = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             (
                 try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at"),
                 try Row.fetchAll(db, sql: "SELECT subject, detail FROM finding WHERE code = 'job_cut_by_session'")
@@ -316,7 +316,7 @@ struct SamplesEndToEndTests {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let expected = try decoder.decode([ClusterHour].self, from: data)
         #expect(expected.count > 100)
-        let rows = try await DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+        let rows = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cluster_hour ORDER BY cluster_id, hour")
         }
         #expect(rows.count == expected.count)
