@@ -45,6 +45,12 @@ struct AccountTests {
                     "ar-pia", "08:30:00", "sts.amazonaws.com", "AssumeRole", Self.studio,
                     #","requestParameters":{"roleArn":"arn:aws:iam::777788889999:role/EMRStudio","roleSessionName":"pia","durationSeconds":7200}"#
                 ),
+                // Fields of the wrong type: no role to read, nothing found, nothing crashes. How this
+                // was seen to fail: with the JSON type not checked, the number 7 read as text crashed.
+                P.event(
+                    "ar-odd", "08:40:00", "sts.amazonaws.com", "AssumeRole", Self.studio,
+                    #","requestParameters":{"roleArn":7,"roleSessionName":["pia"],"durationSeconds":"long"}"#
+                ),
                 P.event(
                     "ar-max", "06:00:00", "sts.amazonaws.com", "AssumeRole", Self.studioMax,
                     #","requestParameters":{"roleArn":"arn:aws:iam::777788889999:role/EMRStudio","roleSessionName":"max"}"#

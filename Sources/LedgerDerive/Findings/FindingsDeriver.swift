@@ -27,7 +27,7 @@ enum FindingsDeriver {
         }
 
         try policyFindings(db, add)
-        try crossAccountFindings(db, add)
+        crossAccountFindings(identity.crossAccount, add)
         try logIntegrityFindings(db, add)
         try coverageFindings(db, add)
         try orphanedAppFindings(db, add)
@@ -106,43 +106,16 @@ enum FindingsDeriver {
         }
     }
 
-    /// `AssumeRole` into a role of another account than the caller's.
-    ///
-    /// Both accounts' copies of one call share `sharedEventID`: counted once.
-    static func crossAccountFindings(_ db: Database, _ add: Add) throws {
-        var seen = Set<String>()
-        for e in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity, request_parameters,
-                       CASE WHEN json_valid(request_parameters) AND json_type(request_parameters, '$.roleArn') = 'text'
-                            THEN json_extract(request_parameters, '$.roleArn') END AS role_arn
-                FROM ct_event
-                WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
-                ORDER BY event_time, identity_arn IS NULL, event_id
-                """)
-        {
-            // Of two accounts' copies of one call (same time), the caller's names the caller's
-            // ARN; the role owner's only its account: the caller's is the one reported.
-            // The `roleArn` string SQLite finds; otherwise the case-insensitive lookup, which
-            // parses the JSON (Foundation, for each of a trail's thousands of role assumptions).
-            guard
-                let role = (e["role_arn"] as String?)
-                    ?? JSONValue.string(JSONValue.object(e["request_parameters"]), "roleArn"),
-                let caller: String = e["identity_account_id"]
-            else { continue }
-            let parts = role.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count >= 6 else { continue }
-            let roleAccount = String(parts[4])
-            guard !roleAccount.isEmpty, roleAccount != caller else { continue }
-            let id: String = e["shared_event_id"] ?? e["event_id"]
-            guard seen.insert(id).inserted else { continue }
-            let who: String = e["identity_arn"] ?? "account \(caller)"
-            let source = (e["source_identity"] as String?).map { " (source identity \($0))" } ?? ""
+    /// `AssumeRole` into a role of another account than the caller's (``IdentityDeriver/crossAccountAssumptions(_:)``:
+    /// both accounts' copies of one call counted once).
+    static func crossAccountFindings(_ assumptions: [IdentityDeriver.CrossAccountAssumption], _ add: Add) {
+        for a in assumptions {
+            let who = a.callerARN ?? "account \(a.callerAccount)"
+            let source = a.sourceIdentity.map { " (source identity \($0))" } ?? ""
             add(
-                "medium", "cross_account_role", role,
-                "\(wholeSeconds(e["event_time"])): \(who) from account \(caller) assumed a role of account \(roleAccount)\(source)",
-                "eventID \(e["event_id"] as String)")
+                "medium", "cross_account_role", a.roleARN,
+                "\(wholeSeconds(a.eventTime)): \(who) from account \(a.callerAccount) assumed a role of account \(a.roleAccount)\(source)",
+                "eventID \(a.eventID)")
         }
     }
 

@@ -2,14 +2,21 @@ import GRDB
 import LedgerModel
 
 extension IdentityDeriver {
-    /// A role session a principal of one account opened in a role of another (a cross-account
-    /// `AssumeRole`): a SageMaker Studio user reaching an EMR cluster's account.
-    struct CrossAccountSession {
+    /// A principal of one account assuming a role of another (a cross-account `AssumeRole`): a
+    /// SageMaker Studio user reaching an EMR cluster's account, or any other.
+    struct CrossAccountAssumption {
+        var eventID: String
+        /// The stored instant, and its seconds.
+        var eventTime: String
         var from: Int64
         /// When its credentials ran out: `durationSeconds` after (STS's default is 3600).
         var until: Int64
+        var callerARN: String?
         var callerAccount: String
+        var roleARN: String
         var roleAccount: String
+        var sourceIdentity: String?
+        var roleSessionName: String?
     }
 
     /// Each cluster's AWS account, written into `cluster` with what says so: the config
@@ -42,32 +49,65 @@ extension IdentityDeriver {
         return found.mapValues(\.account)
     }
 
-    /// The cross-account role sessions in the trail, by who opened them: the source identity and
-    /// the role session name, lower-cased (both accounts' copies of one call count once).
-    static func crossAccountSessions(_ db: Database) throws -> [String: [CrossAccountSession]] {
-        var out: [String: [CrossAccountSession]] = [:]
+    /// The trail's cross-account role assumptions, in time order, read once for the users'
+    /// accounts and the `cross_account_role` findings.
+    ///
+    /// Both accounts' copies of one call share `sharedEventID`: counted once, the caller's copy
+    /// (it names the caller's ARN; the role owner's only its account). The request's fields are
+    /// read by SQLite; a key in another casing by the case-insensitive lookup, which parses the
+    /// JSON (Foundation, for each of a trail's thousands of role assumptions).
+    static func crossAccountAssumptions(_ db: Database) throws -> [CrossAccountAssumption] {
+        var out: [CrossAccountAssumption] = []
         var seen = Set<String>()
+        // Only a value of the type read (another would not decode: a trail's bytes must not crash it).
+        func field(_ key: String, _ type: String) -> String {
+            """
+            CASE WHEN json_valid(request_parameters) AND json_type(request_parameters, '$.\(key)') = '\(type)'
+                 THEN json_extract(request_parameters, '$.\(key)') END AS \(key)
+            """
+        }
         for e in try Row.fetchAll(
             db,
             sql: """
-                SELECT event_id, shared_event_id, event_time, identity_account_id, source_identity, request_parameters
+                SELECT event_id, shared_event_id, event_time, identity_arn, identity_account_id, source_identity,
+                       request_parameters, \(field("roleArn", "text")), \(field("roleSessionName", "text")),
+                       \(field("durationSeconds", "integer"))
                 FROM ct_event
                 WHERE event_source = 'sts.amazonaws.com' AND event_name = 'AssumeRole' AND error_code IS NULL
-                ORDER BY event_time, event_id
+                ORDER BY event_time, identity_arn IS NULL, event_id
                 """)
         {
-            let parameters = JSONValue.object(e["request_parameters"])
-            guard let role = JSONValue.string(parameters, "roleArn"), let caller: String = e["identity_account_id"],
-                let at = SessionDeriver.seconds(e["event_time"])
+            var parameters: [String: Any]??
+            func parsed() -> [String: Any]? {
+                if parameters == nil { parameters = .some(JSONValue.object(e["request_parameters"])) }
+                return parameters!
+            }
+            guard let role = (e["roleArn"] as String?) ?? JSONValue.string(parsed(), "roleArn"),
+                let caller: String = e["identity_account_id"], let at = SessionDeriver.seconds(e["event_time"])
             else { continue }
             let parts = role.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count >= 6, !parts[4].isEmpty, String(parts[4]) != caller else { continue }
             guard seen.insert(e["shared_event_id"] ?? e["event_id"]).inserted else { continue }
-            let duration = JSONValue.integer(parameters, "durationSeconds") ?? 3600
-            let session = CrossAccountSession(
-                from: at, until: at + duration, callerAccount: caller, roleAccount: String(parts[4]))
-            let names = [e["source_identity"] as String?, JSONValue.string(parameters, "roleSessionName")]
-            for name in Set(names.compactMap { $0?.lowercased() }) { out[name, default: []].append(session) }
+            let duration = (e["durationSeconds"] as Int64?) ?? JSONValue.integer(parsed(), "durationSeconds") ?? 3600
+            out.append(
+                CrossAccountAssumption(
+                    eventID: e["event_id"], eventTime: e["event_time"], from: at, until: at + duration,
+                    callerARN: e["identity_arn"], callerAccount: caller, roleARN: role, roleAccount: String(parts[4]),
+                    sourceIdentity: e["source_identity"],
+                    roleSessionName: (e["roleSessionName"] as String?) ?? JSONValue.string(parsed(), "roleSessionName"))
+            )
+        }
+        return out
+    }
+
+    /// Cross-account role assumptions by who opened them: the source identity and the role
+    /// session name, lower-cased.
+    static func byOpener(_ all: [CrossAccountAssumption]) -> [String: [CrossAccountAssumption]] {
+        var out: [String: [CrossAccountAssumption]] = [:]
+        for a in all {
+            for name in Set([a.sourceIdentity, a.roleSessionName].compactMap { $0?.lowercased() }) {
+                out[name, default: []].append(a)
+            }
         }
         return out
     }
@@ -79,9 +119,9 @@ extension IdentityDeriver.SessionContext {
     /// user name, e-mail, or the name Livy ran the session as) and live during the session.
     func userAccount(cluster account: String?, names: [String?], from start: Int64, to end: Int64) -> String? {
         guard let account else { return nil }
-        var best: IdentityDeriver.CrossAccountSession?
+        var best: IdentityDeriver.CrossAccountAssumption?
         for name in names.compactMap({ $0?.lowercased() }) {
-            for s in crossAccount[name] ?? []
+            for s in crossAccountByOpener[name] ?? []
             where s.roleAccount == account && s.from <= end && s.until >= start
                 && (best.map { s.from > $0.from } ?? true)
             {

@@ -21,10 +21,11 @@ enum IdentityDeriver {
         try clustersAndPolicies(db)
         let windows = try signInWindows(
             db, directory: directory, duration: Int64(settings.interactiveSessionDurationSeconds))
+        let assumptions = try crossAccountAssumptions(db)
         return SessionContext(
             directory: directory, windows: windows, policy: try PolicyTimeline(db),
             roles: try clusterRoles(db, settings: settings), accounts: try clusterAccounts(db, settings: settings),
-            crossAccount: try crossAccountSessions(db))
+            crossAccount: assumptions, crossAccountByOpener: byOpener(assumptions))
     }
 
     // MARK: Identities
@@ -207,8 +208,10 @@ enum IdentityDeriver {
         let roles: [String: Set<String>]
         /// Each cluster's AWS account (``clusterAccounts(_:settings:)``).
         let accounts: [String: String]
-        /// Cross-account role sessions by who opened them (``crossAccountSessions(_:)``).
-        let crossAccount: [String: [CrossAccountSession]]
+        /// The trail's cross-account role assumptions (``crossAccountAssumptions(_:)``).
+        let crossAccount: [CrossAccountAssumption]
+        /// The same, by who opened them (``byOpener(_:)``).
+        let crossAccountByOpener: [String: [CrossAccountAssumption]]
 
         /// The columns `identityColumns` names, in order, for a session of `cluster` created at
         /// `created` (`createdAt` is its stored text), that ran `duration` seconds at `cost`.
