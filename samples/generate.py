@@ -76,8 +76,8 @@ CLUSTERS = {
 CLUSTER_ACCOUNT = {"j-1ANALYTICSW47": ACCOUNT, "j-2REPORTINGB83": ACCOUNT, "glue-dev-shared": STUDIO_ACCOUNT,
                    "j-3OPSLEGACY7": "777788889999"}
 
-# Cross-account role sessions (cloudtrail_events): alice from the studio account into this
-# account's EMRStudio-Access role, Monday 08:55, STS's default 3600 s.
+# Cross-account role sessions, as cloudtrail_events writes them: alice from the studio account
+# into this account's EMRStudio-Access role, Monday 08:55, STS's default 3600 s.
 CROSS_ACCOUNT = [("alice", dt.datetime(2025, 11, 17, 8, 55, tzinfo=dt.timezone.utc), 3600, STUDIO_ACCOUNT, ACCOUNT)]
 
 # The clusters' spark-defaults as session-ledger.toml gives them (`[[clusters]] max_executors`):
@@ -650,11 +650,12 @@ def cloudtrail_events(rnd, sessions, signins, logouts):
     role = f"arn:aws:iam::{ACCOUNT}:role/EMRStudio-Access"
     studio = {"type": "AssumedRole", "principalId": "AROASTUDIO:alice", "arn": f"arn:aws:sts::{STUDIO_ACCOUNT}:assumed-role/StudioUser/alice",
               "accountId": STUDIO_ACCOUNT}
-    ev.append(event(rnd, t(0, 8, 55), "sts.amazonaws.com", "AssumeRole", studio,
+    _, assumed_at, _, _, _ = CROSS_ACCOUNT[0]
+    ev.append(event(rnd, assumed_at, "sts.amazonaws.com", "AssumeRole", studio,
                     {"roleArn": role, "roleSessionName": "alice", "sourceIdentity": "alice@example.com"},
                     {"credentials": {"accessKeyId": "ASIASAMPLE", "sessionToken": "sample-session-token", "expiration": "Nov 17, 2025, 9:55:00 AM"},
                      "sourceIdentity": "alice@example.com"}, sharedEventID=shared))
-    ev.append(event(rnd, t(0, 8, 55), "sts.amazonaws.com", "AssumeRole", {"type": "AWSAccount", "principalId": "AROASTUDIO:alice", "accountId": STUDIO_ACCOUNT},
+    ev.append(event(rnd, assumed_at, "sts.amazonaws.com", "AssumeRole", {"type": "AWSAccount", "principalId": "AROASTUDIO:alice", "accountId": STUDIO_ACCOUNT},
                     {"roleArn": role, "roleSessionName": "alice", "sourceIdentity": "alice@example.com"}, sharedEventID=shared))
     # SageMaker: alice's long job while background sessions are allowed; erin's job after they
     # were switched off, which fails within 15 minutes of her 11:00 logout (SAGEMAKER_ENDS says

@@ -1,6 +1,6 @@
 extension FindingsDeriver.SharedClusterRules {
     /// An hour of a cluster in which sessions were open (`cluster_hour`).
-    struct Hour: Equatable {
+    struct Hour {
         /// The hour's start, Unix seconds.
         var hour: Int64
         /// The most users with a session open at once in the hour.
@@ -8,11 +8,6 @@ extension FindingsDeriver.SharedClusterRules {
         /// The user whose sessions held the most vCore-seconds in the hour (ties: the first
         /// name), if any held some.
         var top: (user: Int, vcoreSeconds: Double)?
-
-        static func == (a: Hour, b: Hour) -> Bool {
-            a.hour == b.hour && a.users == b.users && a.top?.user == b.top?.user
-                && a.top?.vcoreSeconds == b.top?.vcoreSeconds
-        }
     }
 
     struct HourUser: Hashable {
