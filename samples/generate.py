@@ -15,6 +15,7 @@ every random choice comes from the seeded generator.
 """
 
 import argparse
+import collections
 import datetime as dt
 import gzip
 import hashlib
@@ -664,6 +665,26 @@ def cloudtrail_events(rnd, sessions, signins, logouts):
                     {"trainingJobName": "churn-model-v3", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
     ev.append(event(rnd, t(4, 9, 30), "sagemaker.amazonaws.com", "CreateTrainingJob", role_on_behalf_of("SageMakerStudioExecution", "erin"),
                     {"trainingJobName": "risk-scoring", "stoppingCondition": {"maxRuntimeInSeconds": 86400}}))
+    # SageMaker Pipelines: the user starts an execution from Studio (identity-enhanced); the
+    # pipeline's own role creates each step's job, without the user's onBehalfOf. Their ids come
+    # from a generator of their own, so that adding them left every other event as it was.
+    rnd = random.Random("sagemaker-pipelines")
+    for p in PIPELINES:
+        ev.append(event(rnd, p.started, "sagemaker.amazonaws.com", "StartPipelineExecution", role_on_behalf_of("SageMakerStudioExecution", p.user),
+                        {"pipelineName": p.pipeline, "pipelineExecutionDisplayName": f"execution-{epoch_ms(p.started)}",
+                         "clientRequestToken": f"{p.execution_id}-token-0000000000000000",
+                         "pipelineParameters": [{"name": "ApiToken", "value": "sample-not-a-secret"},
+                                                {"name": "InputDataUrl", "value": f"s3://ml-data/{p.pipeline}/input"}]},
+                        {"pipelineExecutionArn": p.arn}))
+        for st in p.steps:
+            key = "trainingJobName" if st.job_type == "training" else "processingJobName"
+            name = "CreateTrainingJob" if st.job_type == "training" else "CreateProcessingJob"
+            session = f"sagemaker-pipeline-{p.execution_id}-{st.step}"[:64]
+            role = {"type": "AssumedRole", "principalId": f"AROA5EXAMPLEPIPELN:{session}",
+                    "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/SageMakerPipelineExecution/{session}", "accountId": ACCOUNT,
+                    "sessionContext": {"sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/SageMakerPipelineExecution"}}}
+            ev.append(event(rnd, st.created, "sagemaker.amazonaws.com", name, role,
+                            {key: st.job, "stoppingCondition": {"maxRuntimeInSeconds": st.max_runtime}}))
     return ev
 
 
@@ -677,7 +698,43 @@ SAGEMAKER_ENDS = [
 ]
 
 
-def render_sagemaker(root):
+# SageMaker Pipelines executions and their steps' jobs. frank's Wednesday retraining, while
+# background sessions are allowed, completes; erin's Friday feature build, started 40 min before
+# her 11:00 logout with background sessions off, fails 12 minutes after it (a cut). The steps' jobs
+# are named as SageMaker names them: pipelines-<execution id>-<step name>-<token>.
+PipelineStep = collections.namedtuple("PipelineStep", "step job_type job created status end reason max_runtime")
+class Pipeline(collections.namedtuple("Pipeline", "execution_id pipeline user started steps status end reason")):
+    @property
+    def arn(self):
+        return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{self.pipeline}/execution/{self.execution_id}"
+
+
+PIPELINES = [
+    Pipeline("k7m2q9x4p1z8", "fraud-retrain", "frank", t(2, 14), [
+        PipelineStep("Preprocess", "processing", "pipelines-k7m2q9x4p1z8-Preprocess-Ab3dE5fG7h", t(2, 14, 0, 40), "Completed", t(2, 14, 25), None, 3600),
+        PipelineStep("TrainModel", "training", "pipelines-k7m2q9x4p1z8-TrainModel-Qw8eR2tY6u", t(2, 14, 26), "Completed", t(2, 16, 10), None, 86400),
+    ], "Succeeded", t(2, 16, 10, 30), None),
+    Pipeline("r5t8w1y3u6i9", "risk-features", "erin", t(4, 10, 20), [
+        PipelineStep("BuildFeatures", "processing", "pipelines-r5t8w1y3u6i9-BuildFeatures-Zx4cV6bN8m", t(4, 10, 21), "Failed", t(4, 11, 12),
+                     "ClientError: The user's identity-enhanced session has ended; the job's credentials could not be refreshed.", 86400),
+    ], "Failed", t(4, 11, 12, 20), "Step failure: One or multiple steps failed."),
+]
+BACKGROUND_OFF = dt.datetime(2025, 11, 20, 12, tzinfo=UTC)  # Thursday noon (see cloudtrail_events)
+BACKGROUND_LIMIT = 7 * 86400
+
+
+def job_limit(user, anchor, created, signins, logouts):
+    """The limit the user's session puts on a job created at `created` whose session began at
+    `anchor` (its own creation, or its pipeline's start): the background session's end, or with
+    background sessions off the end of the sign-in window open at `anchor` plus the grace."""
+    if anchor < BACKGROUND_OFF:
+        return BACKGROUND_LIMIT - int((created - anchor).total_seconds()), None
+    ends = [e for s, e in windows(user, signins, logouts) if s <= anchor < e]
+    end = max(ends) if ends else anchor
+    return max(0, int((end - created).total_seconds()) + GRACE), (max(ends) if ends else None)
+
+
+def render_sagemaker(root, signins, logouts):
     """EventBridge's job state changes as Firehose delivers them to S3 (gzipped JSON lines, one
     file an hour of delivery), and a saved `aws sagemaker describe-training-job` answer. Returns
     each job's expected end, with the file and line that says it."""
@@ -697,14 +754,86 @@ def render_sagemaker(root):
             events.append((at, {"version": "0", "id": f"{name}-{state}", "detail-type": "SageMaker Training Job State Change",
                                 "source": "aws.sagemaker", "account": ACCOUNT, "time": iso(at), "region": REGION,
                                 "resources": [arn], "detail": detail}))
-    events.sort(key=lambda e: e[0])
+    # The pipelines: each execution's status changes, its steps' (naming the job each ran; a job's
+    # ARN writes its name in lower case), and the jobs' own state changes.
+    for p in PIPELINES:
+        def pipeline_event(at, kind, detail):
+            detail = dict(detail, pipelineArn=f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{p.pipeline}", pipelineExecutionArn=p.arn)
+            return (at, {"version": "0", "id": f"{p.execution_id}-{kind}-{epoch_ms(at)}",
+                         "detail-type": f"SageMaker Model Building Pipeline Execution {kind} Change", "source": "aws.sagemaker",
+                         "account": ACCOUNT, "time": iso(at), "region": REGION,
+                         "resources": [f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{p.pipeline}", p.arn], "detail": detail})
+        execution = {"pipelineExecutionDisplayName": f"execution-{epoch_ms(p.started)}", "executionStartTime": iso(p.started)}
+        events.append(pipeline_event(p.started + dt.timedelta(seconds=1), "Status",
+                                     dict(execution, currentPipelineExecutionStatus="Executing")))
+        final = dict(execution, currentPipelineExecutionStatus=p.status, previousPipelineExecutionStatus="Executing",
+                     executionEndTime=iso(p.end))
+        if p.reason:
+            final["failureReason"] = p.reason
+        events.append(pipeline_event(p.end, "Status", final))
+        for st in p.steps:
+            kind = "trainingJob" if st.job_type == "training" else "processingJob"
+            arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{st.job_type}-job/{st.job.lower()}"
+            step = {"metadata": {kind: {"arn": arn}}, "stepName": st.step, "stepType": st.job_type.capitalize(),
+                    "stepStartTime": iso(st.created)}
+            events.append(pipeline_event(st.created + dt.timedelta(seconds=2), "Step Status",
+                                         dict(step, currentStepStatus="Executing", previousStepStatus="Starting")))
+            done = dict(step, currentStepStatus="Succeeded" if st.status == "Completed" else "Failed",
+                        previousStepStatus="Executing", stepEndTime=iso(st.end))
+            if st.reason:
+                done["failureReason"] = st.reason
+            events.append(pipeline_event(st.end + dt.timedelta(seconds=5), "Step Status", done))
+            prefix = "Training" if st.job_type == "training" else "Processing"
+            for state, at in [("InProgress", st.created + dt.timedelta(seconds=20)), (st.status, st.end + dt.timedelta(seconds=2))]:
+                detail = {f"{prefix}JobName": st.job, f"{prefix}JobArn": arn, f"{prefix}JobStatus": state,
+                          "CreationTime": ms(st.created), "StoppingCondition": {"MaxRuntimeInSeconds": st.max_runtime},
+                          "LastModifiedTime": ms(at), "Environment": {"API_TOKEN": "sample-not-a-secret"}}
+                if state != "InProgress":
+                    detail[f"{prefix}EndTime"] = ms(st.end)
+                if st.reason and state == "Failed":
+                    detail["FailureReason"] = st.reason
+                events.append((at, {"version": "0", "id": f"{st.job}-{state}", "detail-type": f"SageMaker {prefix} Job State Change",
+                                    "source": "aws.sagemaker", "account": ACCOUNT, "time": iso(at), "region": REGION,
+                                    "resources": [arn], "detail": detail}))
+    events.sort(key=lambda e: (e[0], e[1]["id"]))
     rel = "sagemaker/events/2025/11/24/sagemaker-job-state-1-2025-11-24-00-00-00-6f1c2d3e.gz"
     lines = [json.dumps(e, sort_keys=True) for _, e in events]
     write(root, rel, ("\n".join(lines) + "\n").encode())
+
+    def line_of(pred):
+        return next(i + 1 for i, (_, e) in enumerate(events) if pred(e))
+
+    def job_status(e, name, status):
+        d = e["detail"]
+        return status in (d.get("TrainingJobStatus"), d.get("ProcessingJobStatus")) and name in (d.get("TrainingJobName"), d.get("ProcessingJobName"))
+
+    # What each job should say, in the order they were created; and the cuts.
+    jobs, cuts = [], []
     for name, created, status, end, reason in SAGEMAKER_ENDS:
-        line = next(i + 1 for i, (_, e) in enumerate(events) if e["detail"]["TrainingJobName"] == name and e["detail"]["TrainingJobStatus"] == status)
-        out.append({"job_name": name, "ended_at": iso(end), "end_status": status, "failure_reason": reason,
-                    "end_evidence": f"EventBridge samples/{rel}:{line}"})
+        user = {"churn-model-v3": "alice", "risk-scoring": "erin"}[name]
+        limit, window_end = job_limit(user, created, created, signins, logouts)
+        jobs.append((created, {"job_name": name, "ended_at": iso(end), "end_status": status, "failure_reason": reason,
+                               "end_evidence": f"EventBridge samples/{rel}:{line_of(lambda e: job_status(e, name, status))}",
+                               "user_name": user, "identity_status": "propagated", "session_limit_s": limit,
+                               "pipeline_execution_arn": None, "pipeline_step": None}))
+        if status == "Failed" and window_end and window_end <= end <= window_end + dt.timedelta(seconds=GRACE + 60):
+            cuts.append(name)
+    pipelines = []
+    for p in PIPELINES:
+        for st in p.steps:
+            limit, window_end = job_limit(p.user, p.started, st.created, signins, logouts)
+            jobs.append((st.created, {"job_name": st.job, "ended_at": iso(st.end), "end_status": st.status, "failure_reason": st.reason,
+                                      "end_evidence": f"EventBridge samples/{rel}:{line_of(lambda e: job_status(e, st.job, st.status))}",
+                                      "user_name": p.user, "identity_status": "asserted", "session_limit_s": limit,
+                                      "pipeline_execution_arn": p.arn, "pipeline_step": st.step}))
+            if st.status == "Failed" and window_end and window_end <= st.end <= window_end + dt.timedelta(seconds=GRACE + 60):
+                cuts.append(st.job)
+        pipelines.append({"execution_arn": p.arn, "pipeline_name": p.pipeline, "started_at": iso(p.started), "ended_at": iso(p.end),
+                          "status": p.status, "failure_reason": p.reason, "user_name": p.user, "identity_status": "propagated",
+                          "jobs": len(p.steps),
+                          "end_evidence": f"EventBridge samples/{rel}:" + str(line_of(lambda e: e["detail"].get("pipelineExecutionArn") == p.arn
+                                                                                        and e["detail"].get("currentPipelineExecutionStatus") == p.status))})
+    out = [j for _, j in sorted(jobs, key=lambda x: x[0])]
     # The describe answer the CLI (v2) printed for alice's job: ISO times with microseconds.
     churn = SAGEMAKER_ENDS[0]
     describe = {"TrainingJobName": churn[0], "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{churn[0]}",
@@ -716,7 +845,7 @@ def render_sagemaker(root):
     write(root, described, (json.dumps(describe, indent=4) + "\n").encode(), compress=False)
     # The describe answer says the same end as the event, which has the later time (the
     # answer's is its end's): the event is the evidence.
-    return out
+    return {"jobs": out, "cuts": sorted(cuts)}, pipelines
 
 
 def render_cloudtrail(root, rnd, sessions, signins, logouts):
@@ -1023,7 +1152,7 @@ def main():
         if c.get("rm_logs", True):
             render_yarn(root, cid, mine, f"{base}/hadoop-yarn")
     listings = render_listings(root, sessions)
-    job_ends = render_sagemaker(root)
+    job_ends, pipelines = render_sagemaker(root, signins, logouts)
     events, lost_hours = render_cloudtrail(root, rnd, sessions, signins, logouts)
 
     with open(os.path.join(root, "identities.csv"), "w") as f:
@@ -1039,6 +1168,9 @@ def main():
         f.write("\n")
     with open(os.path.join(root, "expected", "sagemaker_jobs.json"), "w") as f:
         json.dump(job_ends, f, indent=1, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(root, "expected", "sagemaker_pipelines.json"), "w") as f:
+        json.dump(pipelines, f, indent=1, sort_keys=True)
         f.write("\n")
     with open(os.path.join(root, "expected", "cluster_hours.json"), "w") as f:
         json.dump(cluster_hours(sessions), f, indent=1, sort_keys=True)

@@ -15,7 +15,7 @@ import LedgerSQLite
 /// 3. `session`: one row per Livy session (``SessionDeriver``), with those columns: user,
 ///    interactive and background time, policy, identity status.
 ///
-/// 4. `sagemaker_job` and `finding` (``FindingsDeriver``).
+/// 4. `sagemaker_job`, `sagemaker_pipeline_execution` and `finding` (``FindingsDeriver``).
 public enum Deriver {
     /// The cluster of files whose path names none and that were given no `--cluster`.
     public static let unknownCluster = "unknown"
@@ -60,12 +60,13 @@ extension Deriver {
         ("livy_event", "at"), ("livy_request", "at"), ("livy_statement", "started"), ("yarn_app", "finish_time"),
         ("yarn_audit", "at"), ("ct_event", "event_time"), ("yarn_app_listing", "listed_at"),
         ("yarn_app_containers", "first_at"), ("sagemaker_job_state", "coalesce(observed_at, ended_at, created_at)"),
+        ("sagemaker_pipeline_state", "coalesce(observed_at, ended_at, started_at)"),
     ]
 
     /// The tables ``rebuild(_:settings:readers:cap:timing:)`` writes.
     static let derivedTables = [
         "cluster", "identity", "emr_cluster", "security_configuration", "policy_change", "session", "sagemaker_job",
-        "finding",
+        "sagemaker_pipeline_execution", "finding",
         "ct_file_digest", "cluster_hour",
     ]
 

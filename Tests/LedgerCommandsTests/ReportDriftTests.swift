@@ -21,8 +21,9 @@ struct ReportDriftTests {
                 })
         }
         let names = try reports(committed).union(reports(dir.path + "/out")).sorted()
-        // 13 CSVs of SPEC §5 (cost has two), shared_clusters.csv, cost_by_account.csv and report.md.
-        #expect(names.count == 16)
+        // 13 CSVs of SPEC §5 (cost has two), shared_clusters.csv, cost_by_account.csv,
+        // sagemaker_pipelines.csv and report.md.
+        #expect(names.count == 17)
         for name in names {
             let have = try? Data(contentsOf: URL(fileURLWithPath: dir.path + "/out/" + name))
             #expect(
@@ -74,7 +75,7 @@ struct ReportDriftTests {
         #expect(
             try header("sagemaker_jobs.csv")
                 == "job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s"
-                + ",end_status,failure_reason,end_evidence"
+                + ",end_status,failure_reason,end_evidence,pipeline_execution_arn,pipeline_step,user_evidence"
         )
         #expect(
             try header("contention.csv")
@@ -82,6 +83,10 @@ struct ReportDriftTests {
                 + ",top_user,top_user_vcore_hours,max_concurrent_users,workers_needed_at_cap_5")
         // Reports not in SPEC §5: new files, never new columns of the listed ones.
         #expect(try header("shared_clusters.csv") == "action,cluster_id,subject,detail,evidence")
+        #expect(
+            try header("sagemaker_pipelines.csv")
+                == "execution_arn,pipeline_name,account_id,started_at,ended_at,status,failure_reason,user_id,user_name,identity_status,jobs,event_id,end_evidence"
+        )
         #expect(
             try header("cost_by_account.csv")
                 == "account_id,sessions,cost_usd,idle_cost_usd,background_cost_usd,idle_share,cross_account_sessions,cross_account_cost_usd"

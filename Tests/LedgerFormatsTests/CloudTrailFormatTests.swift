@@ -196,6 +196,32 @@ struct CloudTrailFormatTests {
         #expect(r["source_identity"] == .text("alice@example.com"))
     }
 
+    // SageMaker writes pipeline parameters as name–value pairs: the name says whether the value is
+    // a secret, so the pair is read as a key and its value.
+    @Test("a pipeline's start is kept, and its secret-named parameters' values never reach the ledger")
+    func keepsPipelineStartsWithoutSecrets() throws {
+        let start = event(
+            "p", "sagemaker.amazonaws.com", "StartPipelineExecution",
+            extra:
+                #","onBehalfOf":{"userId":"u-1","identityStoreArn":"arn:aws:identitystore::1:identitystore/d-1"}"#
+        ).replacingOccurrences(
+            of: #""recipientAccountId""#,
+            with:
+                #""requestParameters":{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"tok-123"},{"name":"Epochs","value":"5"}]},"responseElements":{"pipelineExecutionArn":"arn:aws:sagemaker:us-east-1:1:pipeline/churn/execution/abc"},"recipientAccountId""#
+        )
+        let (_, rows, skipped) = try parseTrail(start)
+        #expect(skipped == 0)
+        let r = try #require(rows.first)
+        #expect(r["on_behalf_of_user_id"] == .text("u-1"))
+        #expect(
+            r["request_parameters"]
+                == .text(
+                    #"{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"***"},{"name":"Epochs","value":"5"}]}"#
+                ))
+        let stop = event("q", "sagemaker.amazonaws.com", "StopPipelineExecution")
+        #expect(try parseTrail(stop).1.count == 1)
+    }
+
     @Test("digest files and Logstash exports are not CloudTrail logs")
     func recognisesOnlyLogs() {
         #expect(

@@ -7,14 +7,16 @@ import Testing
 /// `sagemaker-job-state`: EventBridge job state changes and saved describe answers.
 @Suite("sagemaker-job-state: how SageMaker jobs ended")
 struct SageMakerJobStateFormatTests {
-    func parse(_ text: String, modifiedNanos: Int64? = nil) throws -> (ParsedFile, [[String: SQLValue]]) {
+    func parse(_ text: String, modifiedNanos: Int64? = nil, table: String = "sagemaker_job_state") throws -> (
+        ParsedFile, [[String: SQLValue]]
+    ) {
         let context = ParseContext(
             path: "events.jsonl", input: InputContext(), clock: try LocalTimeConverter(identifier: "UTC"),
             modifiedNanos: modifiedNanos)
         var parser = SageMakerJobStateFormat(context: context)
         Array(text.utf8).withUnsafeBytes { parser.consume(chunk: $0) }
         let parsed = parser.finish()
-        guard let batch = parsed.batches.first else { return (parsed, []) }
+        guard let batch = parsed.batches.first(where: { $0.table == table }) else { return (parsed, []) }
         return (
             parsed,
             (0..<batch.rowCount).map { i in
@@ -82,10 +84,57 @@ struct SageMakerJobStateFormatTests {
         #expect(b.first?["ended_at"] == .text("2025-11-24T11:21:00.500Z") && b.first?["observed_at"] == .null)
     }
 
+    // The shapes of AWS's own examples (SageMaker developer guide, "Events that Amazon SageMaker
+    // sends to Amazon EventBridge"). Line 1: a processing step succeeded; line 2: a training step
+    // failed, the job's name taken from its ARN; line 3: a condition step, which runs no job;
+    // line 4: the execution failed; line 5: a step event without its step's name.
+    @Test("Pipelines execution and step events: the execution, step, status, times and the job a step ran")
+    func readsPipelineEvents() throws {
+        let execution = "arn:aws:sagemaker:us-east-1:111122223333:pipeline/churn/execution/p4jn9xou8a8s"
+        let pipeline = "arn:aws:sagemaker:us-east-1:111122223333:pipeline/churn"
+        func step(_ detail: String) -> String {
+            #"{"version":"0","id":"s","detail-type":"SageMaker Model Building Pipeline Execution Step Status Change","source":"aws.sagemaker","account":"111122223333","time":"2025-11-19T14:40:00Z","region":"us-east-1","resources":[],"detail":{\#(detail),"pipelineArn":"\#(pipeline)","pipelineExecutionArn":"\#(execution)"}}"#
+        }
+        let text = [
+            step(
+                #""metadata":{"processingJob":{"arn":"arn:aws:sagemaker:us-east-1:111122223333:processing-job/pipelines-p4jn9xou8a8s-prepare-tmgxry49ug"}},"stepStartTime":"2025-11-19T14:03:14Z","stepEndTime":"2025-11-19T14:10:09Z","stepName":"Prepare","stepType":"Processing","previousStepStatus":"Executing","currentStepStatus":"Succeeded""#
+            ),
+            step(
+                #""metadata":{"trainingJob":{"arn":"arn:aws:sagemaker:us-east-1:111122223333:training-job/pipelines-p4jn9xou8a8s-train-zio0jed2xl"}},"stepStartTime":"2025-11-19T14:10:12Z","stepEndTime":"2025-11-19T14:39:58Z","stepName":"Train","stepType":"Training","currentStepStatus":"Failed","failureReason":"ClientError: expired""#
+            ),
+            step(
+                #""metadata":{"condition":{"outcome":"True"}},"stepName":"Check","stepType":"Condition","currentStepStatus":"Succeeded""#
+            ),
+            #"{"version":"0","id":"e","detail-type":"SageMaker Model Building Pipeline Execution Status Change","source":"aws.sagemaker","account":"111122223333","time":"2025-11-19T14:40:01Z","region":"us-east-1","resources":[],"detail":{"currentPipelineExecutionStatus":"Failed","previousPipelineExecutionStatus":"Executing","executionStartTime":"2025-11-19T14:03:13Z","executionEndTime":"2025-11-19T14:40:00Z","pipelineArn":"\#(pipeline)","pipelineExecutionArn":"\#(execution)"}}"#,
+            step(#""stepType":"Training","currentStepStatus":"Executing""#),
+        ].joined(separator: "\n")
+        let (parsed, r) = try parse(text, table: "sagemaker_pipeline_state")
+        #expect(parsed.rejected == 1 && parsed.quarantine.first?.line == 5)
+        #expect(try parse(text).1.isEmpty)
+        #expect(r.count == 4)
+        guard r.count == 4 else { return }
+        #expect(r.allSatisfy { $0["execution_arn"] == .text(execution) && $0["account_id"] == .text("111122223333") })
+        #expect(r[0]["step_name"] == .text("Prepare") && r[0]["status"] == .text("Succeeded"))
+        #expect(r[0]["job_type"] == .text("processing"))
+        #expect(r[0]["job_name"] == .text("pipelines-p4jn9xou8a8s-prepare-tmgxry49ug"))
+        #expect(r[0]["started_at"] == .text("2025-11-19T14:03:14.000Z"))
+        #expect(r[0]["ended_at"] == .text("2025-11-19T14:10:09.000Z"))
+        #expect(r[0]["observed_at"] == .text("2025-11-19T14:40:00.000Z") && r[0]["pipeline_arn"] == .text(pipeline))
+        #expect(r[1]["job_type"] == .text("training") && r[1]["failure_reason"] == .text("ClientError: expired"))
+        #expect(r[1]["job_name"] == .text("pipelines-p4jn9xou8a8s-train-zio0jed2xl") && r[1]["line"] == .integer(2))
+        #expect(r[2]["step_type"] == .text("Condition") && r[2]["job_name"] == .null && r[2]["job_type"] == .null)
+        #expect(r[3]["step_name"] == .null && r[3]["status"] == .text("Failed") && r[3]["line"] == .integer(4))
+        #expect(r[3]["started_at"] == .text("2025-11-19T14:03:13.000Z"))
+        #expect(r[3]["ended_at"] == .text("2025-11-19T14:40:00.000Z"))
+    }
+
     @Test("recognised by its event type or its job keys; CloudTrail and Livy REST answers are not")
     func recognises() {
         func head(_ text: String) -> HeadSample { HeadSample(lines: text.components(separatedBy: "\n")) }
         #expect(SageMakerJobStateFormat.recognizes(head(#"{"detail-type":"SageMaker Training Job State Change"}"#)))
+        #expect(
+            SageMakerJobStateFormat.recognizes(
+                head(#"{"detail-type":"SageMaker Model Building Pipeline Execution Step Status Change"}"#)))
         #expect(
             SageMakerJobStateFormat.recognizes(
                 head("{\n  \"ProcessingJobName\": \"p\",\n  \"ProcessingJobStatus\": \"Failed\"\n}")))

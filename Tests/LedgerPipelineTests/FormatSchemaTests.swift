@@ -45,8 +45,11 @@ struct FormatSchemaTests {
             (
                 SageMakerJobStateFormat.self,
                 Array(
-                    #"{"detail-type":"SageMaker Training Job State Change","account":"111122223333","time":"2025-11-21T11:14:32Z","detail":{"TrainingJobName":"j","TrainingJobStatus":"Failed","TrainingEndTime":1763723670000}}"#
-                        .utf8)
+                    #"""
+                    {"detail-type":"SageMaker Training Job State Change","account":"111122223333","time":"2025-11-21T11:14:32Z","detail":{"TrainingJobName":"j","TrainingJobStatus":"Failed","TrainingEndTime":1763723670000}}
+                    {"detail-type":"SageMaker Model Building Pipeline Execution Step Status Change","account":"111122223333","time":"2025-11-21T11:14:33Z","detail":{"stepName":"Train","currentStepStatus":"Failed","metadata":{"trainingJob":{"arn":"arn:aws:sagemaker:us-east-1:111122223333:training-job/j"}},"pipelineExecutionArn":"arn:aws:sagemaker:us-east-1:111122223333:pipeline/p/execution/e"}}
+                    """#
+                    .utf8)
             ),
             (
                 YarnAppListFormat.self,
@@ -117,7 +120,8 @@ struct FormatSchemaTests {
         #expect(
             tablesSeen == [
                 "ct_digest", "ct_digest_file", "ct_event", "livy_event", "livy_request", "livy_rest_session",
-                "livy_statement", "sagemaker_job_state", "yarn_app", "yarn_app_containers", "yarn_app_listing",
+                "livy_statement", "sagemaker_job_state", "sagemaker_pipeline_state", "yarn_app", "yarn_app_containers",
+                "yarn_app_listing",
                 "yarn_audit",
             ])
     }

@@ -242,40 +242,104 @@ struct SamplesEndToEndTests {
         let endStatus: String
         let failureReason: String?
         let endEvidence: String
+        let userName: String
+        let identityStatus: String
+        let sessionLimitS: Int
+        let pipelineExecutionArn: String?
+        let pipelineStep: String?
     }
 
-    @Test("SageMaker jobs: how each ended, on what evidence; erin's cut by her logout, alice's not")
+    struct Jobs: Decodable {
+        let jobs: [JobEnd]
+        let cuts: [String]
+    }
+
+    struct PipelineExecution: Decodable {
+        let executionArn: String
+        let pipelineName: String
+        let startedAt: String
+        let endedAt: String
+        let status: String
+        let failureReason: String?
+        let userName: String
+        let identityStatus: String
+        let jobs: Int
+        let endEvidence: String
+    }
+
+    /// `EventBridge samples/<path>:<line>` as the generator writes it, against the ledger's
+    /// evidence (whose path is where the test copied the samples).
+    func sameEvidence(_ have: String?, _ want: String) -> Bool {
+        let (source, path) = (want.prefix { $0 != " " }, want.drop { $0 != " " }.dropFirst())
+        guard let have else { return false }
+        return have.hasPrefix(source + " ") && have.hasSuffix("/samples/" + path.dropFirst(8))
+    }
+
+    @Test(
+        "SageMaker jobs: whose, their limits, how each ended, on what evidence; the cuts by erin's logout, none of alice's or frank's"
+    )
     func sageMakerJobEnds() async throws {
         let dir = try await Self.ledger.value
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/expected/sagemaker_jobs.json"))
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let expected = try decoder.decode([JobEnd].self, from: data)
-        #expect(expected.count == 2)
+        let expected = try decoder.decode(Jobs.self, from: data)
+        #expect(expected.jobs.count == 5)
         let (jobs, cuts) = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
             (
                 try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_job ORDER BY created_at"),
-                try Row.fetchAll(db, sql: "SELECT subject, detail FROM finding WHERE code = 'job_cut_by_session'")
+                try Row.fetchAll(
+                    db, sql: "SELECT subject, detail FROM finding WHERE code = 'job_cut_by_session' ORDER BY subject")
             )
         }
-        #expect(jobs.map { $0["job_name"] as String } == expected.map(\.jobName))
-        for (row, want) in zip(jobs, expected) {
+        #expect(jobs.map { $0["job_name"] as String } == expected.jobs.map(\.jobName))
+        for (row, want) in zip(jobs, expected.jobs) {
             #expect(row["ended_at"] == want.endedAt)
             #expect(row["end_status"] == want.endStatus)
             #expect(row["failure_reason"] == want.failureReason)
-            let evidence: String = row["end_evidence"]
-            let (source, path) = (
-                want.endEvidence.prefix { $0 != " " }, want.endEvidence.drop { $0 != " " }.dropFirst()
-            )
-            #expect(
-                evidence.hasPrefix(source + " ") && evidence.hasSuffix("/samples/" + path.dropFirst(8)), "\(evidence)")
+            #expect(row["user_name"] == want.userName && row["identity_status"] == want.identityStatus)
+            #expect(row["session_limit_s"] == want.sessionLimitS, "\(want.jobName)")
+            #expect(row["pipeline_execution_arn"] == want.pipelineExecutionArn)
+            #expect(row["pipeline_step"] == want.pipelineStep)
+            #expect(sameEvidence(row["end_evidence"], want.endEvidence), "\(row["end_evidence"] as String? ?? "")")
         }
-        #expect(cuts.map { $0["subject"] as String } == ["risk-scoring"])
-        #expect((cuts.first?["detail"] as String?)?.contains("870 s after the user's sign-in ended") == true)
+        #expect(cuts.map { $0["subject"] as String } == expected.cuts)
+        let detail = Dictionary(uniqueKeysWithValues: cuts.map { ($0["subject"] as String, $0["detail"] as String) })
+        #expect(detail["risk-scoring"]?.contains("870 s after the user's sign-in ended") == true)
+        #expect(
+            detail["pipelines-r5t8w1y3u6i9-BuildFeatures-Zx4cV6bN8m"]?.contains(
+                "720 s after the user's sign-in ended") == true)
+        #expect(
+            detail["pipelines-r5t8w1y3u6i9-BuildFeatures-Zx4cV6bN8m"]?.hasSuffix(
+                "it ran step BuildFeatures of pipeline risk-features (execution "
+                    + "arn:aws:sagemaker:us-east-1:111122223333:pipeline/risk-features/execution/r5t8w1y3u6i9) that the "
+                    + "user started") == true)
     }
 
-    // The samples put `sample-not-a-secret` in every Livy create line's conf (a `secret.key`) and
-    // in the SageMaker jobs' hyperparameters (an `api_token`), and STS credentials in the trail.
+    @Test("SageMaker Pipelines executions: who started each, its jobs, how it ended, on what evidence")
+    func sageMakerPipelines() async throws {
+        let dir = try await Self.ledger.value
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.samples + "/expected/sagemaker_pipelines.json"))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let expected = try decoder.decode([PipelineExecution].self, from: data)
+        #expect(expected.count == 2)
+        let rows = try DatabaseQueue(path: dir.path + "/l.sqlite").read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM sagemaker_pipeline_execution ORDER BY started_at")
+        }
+        #expect(rows.map { $0["execution_arn"] as String } == expected.map(\.executionArn))
+        for (row, want) in zip(rows, expected) {
+            #expect(row["pipeline_name"] == want.pipelineName && row["status"] == want.status)
+            #expect(row["started_at"] == want.startedAt && row["ended_at"] == want.endedAt)
+            #expect(row["failure_reason"] == want.failureReason && row["jobs"] == want.jobs)
+            #expect(row["user_name"] == want.userName && row["identity_status"] == want.identityStatus)
+            #expect(sameEvidence(row["end_evidence"], want.endEvidence), "\(row["end_evidence"] as String? ?? "")")
+        }
+    }
+
+    // The samples put `sample-not-a-secret` in every Livy create line's conf (a `secret.key`), in
+    // the SageMaker jobs' hyperparameters (an `api_token`) and environments (`API_TOKEN`), and in
+    // the pipelines' `ApiToken` parameter (a name–value pair); STS credentials in the trail.
     // How this was seen to fail: with the Livy conf's redaction off, livy_event.conf held it.
     @Test("no secret of samples/ reaches any cell of the ledger")
     func noSecretInTheLedger() async throws {

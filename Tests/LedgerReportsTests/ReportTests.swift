@@ -74,7 +74,12 @@ struct HandLedger {
                     INSERT INTO cluster_hour VALUES ('c1', '2025-01-01T09:00:00Z', 2, 'alice', 5400.0),
                                                     ('c1', '2025-01-01T10:00:00Z', 2, 'bob', 7200.0),
                                                     ('c1', '2025-01-01T11:00:00Z', 2, 'alice', 3600.0);
-                    INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', '2025-01-01T09:00:00Z', 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3', 'Failed', 'ClientError: x, y', 'EventBridge logs/e.gz:3');
+                    INSERT INTO sagemaker_job VALUES ('job-1', 'training', '111', '2025-01-01T08:00:00Z', '2025-01-01T09:00:00Z', 'u-a', 'alice', 'propagated', 86400, 604800, 86400, 'e3', 'Failed', 'ClientError: x, y', 'EventBridge logs/e.gz:3', NULL, NULL, 'onBehalfOf of CreateTrainingJob eventID e3'),
+                                                     ('pipelines-ab12-Train-x', 'training', '111', '2025-01-01T10:05:00Z', NULL, 'u-b', 'bob', 'asserted', 3600, 603900, 3600, 'e5', NULL, NULL, NULL, 'arn:p/execution/ab12', 'Train', 'onBehalfOf of StartPipelineExecution eventID e4');
+                    INSERT INTO sagemaker_pipeline_execution VALUES
+                      ('arn:p/execution/ab12', 'churn', '111', '2025-01-01T10:00:00Z', '2025-01-01T11:00:00Z', 'Succeeded', NULL, 'u-b', 'bob', 'propagated', 1, 'e4', 'EventBridge logs/e.gz:9'),
+                      ('arn:p/execution/zz99', 'churn', '111', NULL, '2025-01-03T01:00:00Z', 'Failed', 'Step failure', NULL, NULL, 'unknown', 0, NULL, 'EventBridge logs/e.gz:12'),
+                      ('arn:p/execution/old1', 'churn', '111', '2024-12-31T23:00:00Z', NULL, 'Executing', NULL, NULL, NULL, 'missing', 0, 'e0', 'EventBridge logs/e.gz:1');
                     """)
         }
     }
@@ -237,8 +242,18 @@ struct ReportTests {
                 """)
         #expect(
             try await csv("sagemaker_jobs.csv") == """
-                job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s,end_status,failure_reason,end_evidence
-                job-1,training,111,2025-01-01T08:00:00Z,2025-01-01T09:00:00Z,u-a,alice,propagated,86400,604800,86400,Failed,"ClientError: x, y",EventBridge logs/e.gz:3
+                job_name,job_type,account_id,created_at,ended_at,user_id,user_name,identity_status,max_runtime_s,session_limit_s,effective_limit_s,end_status,failure_reason,end_evidence,pipeline_execution_arn,pipeline_step,user_evidence
+                job-1,training,111,2025-01-01T08:00:00Z,2025-01-01T09:00:00Z,u-a,alice,propagated,86400,604800,86400,Failed,"ClientError: x, y",EventBridge logs/e.gz:3,,,onBehalfOf of CreateTrainingJob eventID e3
+                pipelines-ab12-Train-x,training,111,2025-01-01T10:05:00Z,,u-b,bob,asserted,3600,603900,3600,,,,arn:p/execution/ab12,Train,onBehalfOf of StartPipelineExecution eventID e4
+
+                """)
+        // By start, else (no start in the data) by end.
+        #expect(
+            try await csv("sagemaker_pipelines.csv") == """
+                execution_arn,pipeline_name,account_id,started_at,ended_at,status,failure_reason,user_id,user_name,identity_status,jobs,event_id,end_evidence
+                arn:p/execution/old1,churn,111,2024-12-31T23:00:00Z,,Executing,,,,missing,0,e0,EventBridge logs/e.gz:1
+                arn:p/execution/ab12,churn,111,2025-01-01T10:00:00Z,2025-01-01T11:00:00Z,Succeeded,,u-b,bob,propagated,1,e4,EventBridge logs/e.gz:9
+                arn:p/execution/zz99,churn,111,,2025-01-03T01:00:00Z,Failed,Step failure,,,unknown,0,,EventBridge logs/e.gz:12
 
                 """)
         #expect(

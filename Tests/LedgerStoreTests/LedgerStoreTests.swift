@@ -52,6 +52,7 @@ struct LedgerStoreTests {
                 "finding=1", "identity=1", "ingest_setting=1",
                 "input_file=1", "livy_event=1", "livy_request=1", "livy_rest_session=1", "livy_statement=1", "meta=1",
                 "policy_change=1", "quarantine=1", "sagemaker_job=1", "sagemaker_job_state=1",
+                "sagemaker_pipeline_execution=1", "sagemaker_pipeline_state=1",
                 "security_configuration=1", "session=1",
                 "yarn_app=1", "yarn_app_containers=1", "yarn_app_listing=1", "yarn_audit=1",
             ])

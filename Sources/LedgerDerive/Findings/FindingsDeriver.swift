@@ -9,6 +9,7 @@ enum FindingsDeriver {
     static func rebuild(_ db: Database, settings: DeriveSettings, identity: IdentityDeriver.SessionContext) throws {
         try db.execute(sql: "DELETE FROM finding")
         try db.execute(sql: "DELETE FROM sagemaker_job")
+        try db.execute(sql: "DELETE FROM sagemaker_pipeline_execution")
         // The findings found in Swift go to a temporary table as they are found (SQLite sorts
         // them on disk: a year's role assumptions and SageMaker jobs are never all in memory),
         // through SQLite's C API (RawStatement).

@@ -5,7 +5,9 @@ import GRDB
 /// carry `onBehalfOf`.
 ///
 /// With user background sessions a job runs at most min(MaxRuntimeInSeconds, the background session
-/// duration); without them it stops within 15 minutes of the user's sign-in ending.
+/// duration); without them it stops within 15 minutes of the user's sign-in ending. A job a
+/// Pipelines step ran is the user's who started the execution (``PipelineExecutions``), and the
+/// user's session is counted from that start: the execution, not each step, runs in it.
 enum SageMakerJobs {
     /// `identity` is what `IdentityDeriver` made of this derive's CloudTrail: the directory,
     /// sign-in windows and policy timeline (computed once; they were computed again here).
@@ -33,12 +35,14 @@ enum SageMakerJobs {
             stops[name, default: []].append((t, r["event_id"], r["event_name"]))
         }
         let states = try JobStates(db)
+        let pipelines = try PipelineExecutions(db)
+        var pipelineJobs: [String: Int] = [:]
         let insert = try db.makeStatement(
             sql: """
                 INSERT OR REPLACE INTO sagemaker_job (job_name, job_type, account_id, created_at, ended_at, user_id, user_name,
                   identity_status, max_runtime_s, session_limit_s, effective_limit_s, event_id, end_status, failure_reason,
-                  end_evidence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  end_evidence, pipeline_execution_arn, pipeline_step, user_evidence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for r in try Row.fetchAll(
             db,
@@ -56,24 +60,45 @@ enum SageMakerJobs {
             let stopping =
                 JSONValue.member(request, training ? "stoppingCondition" : "stoppingCondition") as? [String: Any]
             let maxRuntime = (JSONValue.member(stopping, "maxRuntimeInSeconds") as? NSNumber)?.int64Value
-            let user: String? = r["on_behalf_of_user_id"]
+            let type = training ? "training" : "processing"
+            let account: String? = r["recipient_account_id"]
+            // Whose job it is: its own call's `onBehalfOf`, else (a pipeline's step, created by
+            // the pipeline's role) that of the call that started the execution.
+            let pipeline = pipelines.link(type: type, name: name, account: account)
+            var user: String? = r["on_behalf_of_user_id"]
+            var userEvidence = user.map { _ in
+                "onBehalfOf of \(r["event_name"] as String) eventID \(r["event_id"] as String)"
+            }
+            var identityStatus = user == nil ? "missing" : "propagated"
+            if user == nil, let (execution, _) = pipeline, let starter = execution.user,
+                let event = execution.startEvent
+            {
+                user = starter
+                userEvidence = "onBehalfOf of StartPipelineExecution eventID \(event)"
+                identityStatus = "asserted"
+            }
+            if let (execution, _) = pipeline { pipelineJobs[execution.arn.lowercased(), default: 0] += 1 }
+            // The session is the user's from when the job (or its pipeline) was started.
+            let anchor = pipeline?.0.started.map { min($0, created) } ?? created
+            let anchorText =
+                anchor == created ? (r["event_time"] as String) : pipeline?.0.startedText ?? r["event_time"]
             // The limit the user's session puts on the job: the background session duration, or
-            // (background sessions off) the end of the user's sign-in window and the grace.
+            // (background sessions off) the end of the user's sign-in window and the grace; from
+            // the job's creation.
             var sessionLimit: Int64?
             var windowEnd: Int64?
-            let background = policy.applicationAllowsBackground(at: r["event_time"]) == true
+            let background = policy.applicationAllowsBackground(at: anchorText) == true
+            let backgroundLimit = Int64(settings.backgroundSessionDurationSeconds)
             if background {
-                sessionLimit = Int64(settings.backgroundSessionDurationSeconds)
+                sessionLimit = max(0, anchor + backgroundLimit - created)
             } else if let user, let w = windows[user] {
-                let open = w.filter { $0.0 <= created && created < $0.1 }.map(\.1).max()
+                let open = w.filter { $0.0 <= anchor && anchor < $0.1 }.map(\.1).max()
                 windowEnd = open
-                sessionLimit = (open.map { $0 - created } ?? 0) + IdentityDeriver.backgroundGraceSeconds
+                sessionLimit = max(0, (open ?? anchor) + IdentityDeriver.backgroundGraceSeconds - created)
             }
             let effective = [maxRuntime, sessionLimit].compactMap { $0 }.min()
-            let type = training ? "training" : "processing"
             // How it ended: what AWS wrote of the job (its last state), else a Stop call (when the
             // stop was asked for; how the job ended is not known).
-            let account: String? = r["recipient_account_id"]
             let state = states.last(type: type, name: name, account: account)
             var ended: Int64?
             var endStatus: String?
@@ -94,14 +119,22 @@ enum SageMakerJobs {
             try insert.execute(arguments: [
                 name, type, account, SessionDeriver.iso(created),
                 ended.map(SessionDeriver.iso), user, user.flatMap { directory.user(id: $0)?.userName },
-                user == nil ? "missing" : "propagated",
-                maxRuntime, sessionLimit, effective, r["event_id"], endStatus,
+                identityStatus, maxRuntime, sessionLimit, effective, r["event_id"], endStatus,
                 state.flatMap { JobStates.terminal.contains($0.status) ? $0.failureReason : nil }, endEvidence,
+                pipeline?.0.arn, pipeline?.1.step, userEvidence,
             ])
             // A cut only on evidence of how the job ended (SPEC §4; a Stop call is not that).
             guard let state, let ended, JobStates.terminal.contains(state.status), let maxRuntime else { continue }
-            let evidence = "eventID \(r["event_id"] as String); \(state.evidence)"
+            var evidence = "eventID \(r["event_id"] as String); \(state.evidence)"
             let reason = state.failureReason.map { " (\($0))" } ?? ""
+            var inPipeline = ""
+            if let (execution, link) = pipeline {
+                inPipeline =
+                    "; it ran \(link.step.map { "step \($0) of " } ?? "in ")pipeline \(execution.pipelineName) "
+                    + "(execution \(execution.arn)) that the user started"
+                evidence +=
+                    "; " + link.evidence + (execution.startEvent.map { "; StartPipelineExecution eventID \($0)" } ?? "")
+            }
             if !background, let windowEnd, state.status == "Failed", ended >= windowEnd,
                 ended <= windowEnd + IdentityDeriver.backgroundGraceSeconds + 60
             {
@@ -109,18 +142,20 @@ enum SageMakerJobs {
                     "medium", "job_cut_by_session", name,
                     "failed\(reason) \(ended - windowEnd) s after the user's sign-in ended, background sessions off "
                         + "(a job stops within 15 minutes of logout); it ran \(ended - created) s of its own limit of "
-                        + "\(maxRuntime) s",
+                        + "\(maxRuntime) s" + inPipeline,
                     evidence)
             } else if background, let sessionLimit, maxRuntime > sessionLimit, state.status != "Completed",
                 abs((ended - created) - sessionLimit) <= 300
             {
+                let since = anchor == created ? "" : " (\(ended - anchor) s after its pipeline started)"
                 add(
                     "medium", "job_cut_by_session", name,
-                    "\(state.status.lowercased())\(reason) after \(ended - created) s, at the background session limit "
-                        + "of \(sessionLimit) s although its own limit was \(maxRuntime) s",
+                    "\(state.status.lowercased())\(reason) after \(ended - created) s\(since), at the background session "
+                        + "limit of \(backgroundLimit) s although its own limit was \(maxRuntime) s" + inPipeline,
                     evidence)
             }
         }
+        try pipelines.write(db, directory: directory, jobs: pipelineJobs)
     }
 }
 

@@ -19,9 +19,11 @@ public struct CloudTrailFormat: LogFormat {
     public static let summary =
         "AWS CloudTrail logs (JSON, gzipped or not): sign-ins, identities, roles, EMR and SageMaker events"
     public static let inputMode = InputMode.bytes
-    /// 2: EMR's `AddJobFlowSteps` and `GetClusterSessionCredentials` kept (runtime roles); two
-    /// records with no comma between them flagged.
-    public static let revision = 2
+    /// The parser's revision: 3 keeps SageMaker Pipelines' start and stop.
+    ///
+    /// 2 kept EMR's `AddJobFlowSteps` and `GetClusterSessionCredentials` (runtime roles) and
+    /// flagged two records with no comma between them.
+    public static let revision = 3
     /// CloudTrail caps a record's parts at about 250 KB; anything past 4 MiB is not an event.
     public static let maxRecordBytes = 4 << 20
 
@@ -56,6 +58,8 @@ public struct CloudTrailFormat: LogFormat {
         "sagemaker.amazonaws.com": [
             "CreateTrainingJob", "CreateProcessingJob", "StopTrainingJob", "StopProcessingJob",
             "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl",
+            // Who started a pipeline, whose steps' jobs its role creates.
+            "StartPipelineExecution", "StopPipelineExecution",
         ],
     ]
 

@@ -59,6 +59,12 @@ enum Schema {
             db in
             try db.execute(sql: v16)
         }
+        migrator.registerMigration(
+            "v17: sagemaker_pipeline_state, sagemaker_pipeline_execution, sagemaker_job pipeline"
+        ) {
+            db in
+            try db.execute(sql: v17)
+        }
         return migrator
     }
 
