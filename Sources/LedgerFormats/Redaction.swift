@@ -68,13 +68,13 @@ public enum Redaction {
 
     /// A JSON value with the values under secret-looking keys replaced by `***`, at any depth.
     ///
-    /// A name–value pair (`{"name": "ApiToken", "value": …}`, as SageMaker's pipeline
-    /// parameters and environments are written) is a key and its value too.
+    /// A name–value pair (`{"name": "ApiToken", "value": …}`, as SageMaker writes pipeline
+    /// parameters; `{"key": …, "value": …}`, as it writes tags) is a key and its value too.
     public static func redact(_ value: Any) -> Any {
         if let object = value as? [String: Any] {
             var out: [String: Any] = [:]
             for (k, v) in object { out[k] = isSecret(key: k) ? "***" : redact(v) }
-            for (nameKey, valueKey) in [("name", "value"), ("Name", "Value")] {
+            for (nameKey, valueKey) in [("name", "value"), ("Name", "Value"), ("key", "value"), ("Key", "Value")] {
                 if let name = object[nameKey] as? String, object[valueKey] != nil, isSecret(key: name) {
                     out[valueKey] = "***"
                 }

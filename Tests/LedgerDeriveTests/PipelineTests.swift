@@ -22,6 +22,12 @@ import Testing
 ///   executing when an admin stops it at 14:20. Its job (14:00) has no user: no cut when it
 ///   fails at 14:10.
 /// - `pipelines-zzzz9999zzzz-Other-k5` names an execution nobody knows: tied to none.
+/// - Execution D (`scoring`, `dddd4444eeee`) is known only from a step event: it started when
+///   its step did (14:50:10); its job is tied to it by that event.
+/// - Execution E: a stop at 07:30 comes before pia starts it at 07:45: it is no end of E.
+/// - Execution F: pia starts it at 08:05 (background on: her session ends 11:05); its job,
+///   created 11:30, fails 11:31, 26 minutes after that end: no cut. (Counted from the job's
+///   creation with the limit clamped at 0 s, a failure a minute in would have looked like one.)
 @Suite("SageMaker Pipelines: whose a step's job is, from when its session counts, how it ended")
 struct PipelineTests {
     static let account = "111122223333"
@@ -73,6 +79,8 @@ struct PipelineTests {
         let a = arn("churn", "aaaa1111bbbb")
         let b = arn("churn", "cccc2222dddd")
         let c = arn("nightly-score", "eeee3333ffff")
+        let e = arn("churn", "eeee5555ffff")
+        let f = arn("churn", "ffff6666aaaa")
         return "{\"Records\":["
             + [
                 policy("p-on", "07:00:00", "ENABLED"),
@@ -91,6 +99,11 @@ struct PipelineTests {
                 create("job-c1", "14:00:00", training: false, "pipelines-eeee3333ffff-Score-k4w", limit: 7200),
                 create("job-z", "14:05:00", training: true, "pipelines-zzzz9999zzzz-Other-k5", limit: 3600),
                 stop("stop-c", "14:20:00", c),
+                stop("stop-e", "07:30:00", e),
+                start("start-e", "07:45:00", "u-pia", e),
+                start("start-f", "08:05:00", "u-pia", f),
+                create("job-f1", "11:30:00", training: true, "pipelines-ffff6666aaaa-Late-k8", limit: 86400),
+                create("job-d1", "14:50:00", training: false, "pipelines-dddd4444eeee-Score-k6", limit: 3600),
             ].joined(separator: ",") + "]}"
     }
 
@@ -110,10 +123,13 @@ struct PipelineTests {
             #"{"\#(p)JobName":"\#(name)","\#(p)JobStatus":"\#(status)","\#(p)EndTime":\#(endMillis)\#(failure)}"#)
     }
 
-    static func step(_ time: String, _ execution: String, _ step: String, _ status: String, _ job: String) -> String {
-        eventBridge(
+    static func step(
+        _ time: String, _ execution: String, _ step: String, _ status: String, _ job: String, started: String? = nil
+    ) -> String {
+        let start = started.map { #","stepStartTime":"2025-11-24T\#($0)Z""# } ?? ""
+        return eventBridge(
             "SageMaker Model Building Pipeline Execution Step Status Change", time,
-            #"{"metadata":{\#(job)},"stepName":"\#(step)","currentStepStatus":"\#(status)","pipelineExecutionArn":"\#(execution)"}"#
+            #"{"metadata":{\#(job)},"stepName":"\#(step)","currentStepStatus":"\#(status)"\#(start),"pipelineExecutionArn":"\#(execution)"}"#
         )
     }
 
@@ -167,6 +183,15 @@ struct PipelineTests {
             jobState(
                 "14:10:02", training: false, "pipelines-eeee3333ffff-Score-k4w", "Failed", endMillis: 1_763_993_400_000,
                 "AlgorithmError: x"),
+            // 10
+            step(
+                "15:00:05", Self.arn("scoring", "dddd4444eeee"), "Score", "Succeeded",
+                #""processingJob":{"arn":"arn:aws:sagemaker:us-east-1:111122223333:processing-job/pipelines-dddd4444eeee-score-k6"}"#,
+                started: "14:50:10"),
+            // 11 (1763983860000 is 11:31:00)
+            jobState(
+                "11:31:02", training: true, "pipelines-ffff6666aaaa-Late-k8", "Failed", endMillis: 1_763_983_860_000,
+                "ClientError: x"),
         ].joined(separator: "\n") + "\n"
     }
 
@@ -223,6 +248,10 @@ struct PipelineTests {
                     "Failed", a, "-", "onBehalfOf of StartPipelineExecution eventID start-a",
                 ],
                 [
+                    "pipelines-ffff6666aaaa-Late-k8", "pia", "asserted", "0", "0", "2025-11-24T11:31:00Z", "Failed",
+                    Self.arn("churn", "ffff6666aaaa"), "-", "onBehalfOf of StartPipelineExecution eventID start-f",
+                ],
+                [
                     "pipelines-cccc2222dddd-Train-k3z", "max", "asserted", "2400", "2400", "2025-11-24T13:40:00Z",
                     "Failed", b, "Train", "onBehalfOf of StartPipelineExecution eventID start-b",
                 ],
@@ -231,6 +260,10 @@ struct PipelineTests {
                     c, "-", "-",
                 ],
                 ["pipelines-zzzz9999zzzz-Other-k5", "-", "missing", "-", "3600", "-", "-", "-", "-", "-"],
+                [
+                    "pipelines-dddd4444eeee-Score-k6", "-", "missing", "-", "3600", "-", "-",
+                    Self.arn("scoring", "dddd4444eeee"), "Score", "-",
+                ],
             ])
     }
 
@@ -262,7 +295,8 @@ struct PipelineTests {
     }
 
     @Test(
-        "executions: who started each, its jobs, how it ended (EventBridge over a stop call), unknown without a start")
+        "executions: who started each, its jobs, how it ended (EventBridge over a stop call, no stop before the start), unknown without a start"
+    )
     func executions() async throws {
         let have = try await rows(
             """
@@ -284,9 +318,21 @@ struct PipelineTests {
                     "EventBridge logs/sagemaker/events.json:7",
                 ],
                 [
+                    Self.arn("churn", "eeee5555ffff"), "churn", Self.account, "2025-11-24T07:45:00Z", "-", "-", "-",
+                    "pia", "propagated", "0", "start-e", "-",
+                ],
+                [
+                    Self.arn("churn", "ffff6666aaaa"), "churn", Self.account, "2025-11-24T08:05:00Z", "-", "-", "-",
+                    "pia", "propagated", "1", "start-f", "-",
+                ],
+                [
                     Self.arn("nightly-score", "eeee3333ffff"), "nightly-score", Self.account, "2025-11-24T13:59:00Z",
                     "2025-11-24T14:20:00Z", "Executing", "-", "-", "unknown", "1", "-",
                     "StopPipelineExecution eventID stop-c (a stop asked for; how it ended is not in the data)",
+                ],
+                [
+                    Self.arn("scoring", "dddd4444eeee"), "scoring", Self.account, "2025-11-24T14:50:10Z", "-", "-", "-",
+                    "-", "unknown", "1", "-", "-",
                 ],
             ])
     }

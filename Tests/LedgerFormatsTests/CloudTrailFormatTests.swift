@@ -196,8 +196,9 @@ struct CloudTrailFormatTests {
         #expect(r["source_identity"] == .text("alice@example.com"))
     }
 
-    // SageMaker writes pipeline parameters as name–value pairs: the name says whether the value is
-    // a secret, so the pair is read as a key and its value.
+    // SageMaker writes pipeline parameters as name–value pairs and tags as key–value pairs: the
+    // name says whether the value is a secret, so the pair is read as a key and its value. (A
+    // tag's own name is hidden too: "key" is one of the secret words.)
     @Test("a pipeline's start is kept, and its secret-named parameters' values never reach the ledger")
     func keepsPipelineStartsWithoutSecrets() throws {
         let start = event(
@@ -207,7 +208,7 @@ struct CloudTrailFormatTests {
         ).replacingOccurrences(
             of: #""recipientAccountId""#,
             with:
-                #""requestParameters":{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"tok-123"},{"name":"Epochs","value":"5"}]},"responseElements":{"pipelineExecutionArn":"arn:aws:sagemaker:us-east-1:1:pipeline/churn/execution/abc"},"recipientAccountId""#
+                #""requestParameters":{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"tok-123"},{"name":"Epochs","value":"5"}],"tags":[{"key":"db_password","value":"hunter2"}]},"responseElements":{"pipelineExecutionArn":"arn:aws:sagemaker:us-east-1:1:pipeline/churn/execution/abc"},"recipientAccountId""#
         )
         let (_, rows, skipped) = try parseTrail(start)
         #expect(skipped == 0)
@@ -216,7 +217,7 @@ struct CloudTrailFormatTests {
         #expect(
             r["request_parameters"]
                 == .text(
-                    #"{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"***"},{"name":"Epochs","value":"5"}]}"#
+                    #"{"pipelineName":"churn","pipelineParameters":[{"name":"ApiToken","value":"***"},{"name":"Epochs","value":"5"}],"tags":[{"key":"***","value":"***"}]}"#
                 ))
         let stop = event("q", "sagemaker.amazonaws.com", "StopPipelineExecution")
         #expect(try parseTrail(stop).1.count == 1)

@@ -36,7 +36,6 @@ enum SageMakerJobs {
         }
         let states = try JobStates(db)
         let pipelines = try PipelineExecutions(db)
-        var pipelineJobs: [String: Int] = [:]
         let insert = try db.makeStatement(
             sql: """
                 INSERT OR REPLACE INTO sagemaker_job (job_name, job_type, account_id, created_at, ended_at, user_id, user_name,
@@ -77,11 +76,12 @@ enum SageMakerJobs {
                 userEvidence = "onBehalfOf of StartPipelineExecution eventID \(event)"
                 identityStatus = "asserted"
             }
-            if let (execution, _) = pipeline { pipelineJobs[execution.arn.lowercased(), default: 0] += 1 }
-            // The session is the user's from when the job (or its pipeline) was started.
-            let anchor = pipeline?.0.started.map { min($0, created) } ?? created
+            // The session is the user's from when the job, or the pipeline a user started, was
+            // started (a scheduled execution has no user, and no user's session).
+            let starter = pipeline.flatMap { $0.0.user == nil ? nil : $0.0 }
+            let anchor = starter?.started.map { min($0, created) } ?? created
             let anchorText =
-                anchor == created ? (r["event_time"] as String) : pipeline?.0.startedText ?? r["event_time"]
+                anchor == created ? (r["event_time"] as String) : starter?.startedText ?? r["event_time"]
             // The limit the user's session puts on the job: the background session duration, or
             // (background sessions off) the end of the user's sign-in window and the grace; from
             // the job's creation.
@@ -131,7 +131,7 @@ enum SageMakerJobs {
             if let (execution, link) = pipeline {
                 inPipeline =
                     "; it ran \(link.step.map { "step \($0) of " } ?? "in ")pipeline \(execution.pipelineName) "
-                    + "(execution \(execution.arn)) that the user started"
+                    + "(execution \(execution.arn))" + (execution.user == nil ? "" : " that the user started")
                 evidence +=
                     "; " + link.evidence + (execution.startEvent.map { "; StartPipelineExecution eventID \($0)" } ?? "")
             }
@@ -145,7 +145,7 @@ enum SageMakerJobs {
                         + "\(maxRuntime) s" + inPipeline,
                     evidence)
             } else if background, let sessionLimit, maxRuntime > sessionLimit, state.status != "Completed",
-                abs((ended - created) - sessionLimit) <= 300
+                abs(ended - (anchor + backgroundLimit)) <= 300
             {
                 let since = anchor == created ? "" : " (\(ended - anchor) s after its pipeline started)"
                 add(
@@ -155,7 +155,7 @@ enum SageMakerJobs {
                     evidence)
             }
         }
-        try pipelines.write(db, directory: directory, jobs: pipelineJobs)
+        try pipelines.write(db, directory: directory)
     }
 }
 

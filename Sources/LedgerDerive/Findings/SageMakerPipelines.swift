@@ -25,7 +25,11 @@ struct PipelineExecutions {
         var failureReason: String?
         var ended: Int64?
         var endEvidence: String?
-        var stopped: (at: Int64, event: String)?
+        /// `StopPipelineExecution` calls, in time order.
+        var stops: [(at: Int64, event: String)] = []
+        /// The earliest time a step event gives: the start of an execution known only from
+        /// its steps.
+        var firstStep: (at: Int64, text: String)?
     }
 
     /// How a job is known to belong to an execution.
@@ -62,7 +66,7 @@ struct PipelineExecutions {
             if (r["event_name"] as String) == "StopPipelineExecution" {
                 guard let arn = JSONValue.string(request, "pipelineExecutionArn") else { continue }
                 var e = execution(arn, account: r["recipient_account_id"])
-                if e.stopped == nil { e.stopped = (at, r["event_id"]) }
+                e.stops.append((at, r["event_id"]))
                 executions[arn.lowercased()] = e
                 continue
             }
@@ -98,6 +102,10 @@ struct PipelineExecutions {
                     steps[type + "/" + name.lowercased()] = Link(
                         executionARN: arn.lowercased(), step: step, evidence: evidence)
                 }
+                let text: String? = r["started_at"] ?? r["observed_at"]
+                if let text, let at = SessionDeriver.seconds(text), at < (e.firstStep?.at ?? .max) {
+                    e.firstStep = (at, text)
+                }
             } else {
                 // The execution's own status: its start if no call said it, its last end.
                 let started = (r["started_at"] as String?).flatMap(SessionDeriver.seconds)
@@ -118,9 +126,22 @@ struct PipelineExecutions {
             }
             executions[arn.lowercased()] = e
         }
-        for (key, e) in executions {
-            if let id = e.arn.split(separator: "/").last { byID[id.lowercased()] = key }
+        // Each execution id names one execution (`…:pipeline/<name>/execution/<id>`); an id two
+        // known ARNs share ties no job by its name.
+        var ambiguous = Set<String>()
+        for key in executions.keys.sorted() {
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count >= 4, parts[parts.count - 2] == "execution", key.contains(":pipeline/"),
+                let id = parts.last, !id.isEmpty
+            else { continue }
+            if byID.updateValue(key, forKey: String(id)) != nil { ambiguous.insert(String(id)) }
+            if var e = executions[key], e.started == nil, let first = e.firstStep {
+                e.started = first.at
+                e.startedText = first.text
+                executions[key] = e
+            }
         }
+        for id in ambiguous { byID[id] = nil }
     }
 
     /// The execution of `arn`, as known so far (its pipeline's name from the ARN,
@@ -154,9 +175,18 @@ struct PipelineExecutions {
         return (e, link)
     }
 
-    /// `sagemaker_pipeline_execution`, with how many of the jobs written each ran (`jobs`, by
-    /// lowercased execution ARN).
-    func write(_ db: Database, directory: IdentityDirectory, jobs: [String: Int]) throws {
+    /// `sagemaker_pipeline_execution`, with how many of the jobs in `sagemaker_job` each ran.
+    func write(_ db: Database, directory: IdentityDirectory) throws {
+        var jobs: [String: Int] = [:]
+        for r in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT lower(pipeline_execution_arn), count(*) FROM sagemaker_job
+                WHERE pipeline_execution_arn IS NOT NULL GROUP BY 1
+                """)
+        {
+            jobs[r[0]] = r[1]
+        }
         let insert = try db.makeStatement(
             sql: """
                 INSERT INTO sagemaker_pipeline_execution (execution_arn, pipeline_name, account_id, started_at, ended_at,
@@ -167,7 +197,9 @@ struct PipelineExecutions {
             let e = executions[key]!
             var ended = e.ended
             var evidence = e.endEvidence
-            if !(e.status.map(Self.terminal.contains) ?? false), let stop = e.stopped {
+            if !(e.status.map(Self.terminal.contains) ?? false),
+                let stop = e.stops.first(where: { $0.at >= (e.started ?? .min) })
+            {
                 ended = stop.at
                 evidence =
                     "StopPipelineExecution eventID \(stop.event) (a stop asked for; how it ended is not in the data)"

@@ -228,7 +228,8 @@ public struct SageMakerJobStateFormat: LogFormat {
         switch value {
         case let n as NSNumber:
             let d = n.doubleValue
-            guard d.isFinite, d > 0 else { return nil }
+            // Past the year 9999 in milliseconds is no time (and would not fit an Int64).
+            guard d.isFinite, d > 0, d < 2.6e14 else { return nil }
             // Epoch seconds are under 1e11 until the year 5138; milliseconds are over it.
             return d >= 1e11 ? Int64(d.rounded()) : Int64((d * 1000).rounded())
         case let s as String:
