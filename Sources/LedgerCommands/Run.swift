@@ -20,7 +20,38 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Print a machine-readable run summary on stdout.")
     var json = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Also write the run's metrics to this file in Prometheus's text format (for node_exporter's textfile collector), atomically, whatever the exit code.",
+            valueName: "file"))
+    var metrics: String?
+
     func run() async throws {
+        var record = RunMetrics(started: Date(), ended: Date(), exitCode: 0)
+        do {
+            try await nightly(&record)
+        } catch {
+            writeMetrics(&record, exitCode: (error as? ExitCode)?.rawValue ?? 1)
+            throw error
+        }
+        writeMetrics(&record, exitCode: 0)
+    }
+
+    /// Writes `--metrics`, if asked for; a failure to is said on stderr and changes no exit code.
+    func writeMetrics(_ record: inout RunMetrics, exitCode: Int32) {
+        guard let metrics else { return }
+        record.ended = Date()
+        record.exitCode = exitCode
+        record.lastSuccess = exitCode == 0 ? record.ended : RunMetrics.lastSuccess(in: metrics)
+        do {
+            try record.write(to: metrics)
+        } catch {
+            printError("error: \(error.localizedDescription)")
+        }
+    }
+
+    func nightly(_ record: inout RunMetrics) async throws {
         try await withExitCodes {
             let configuration = try Configuration.load(path: config)
             guard !configuration.inputs.isEmpty else {
@@ -42,6 +73,14 @@ struct Run: AsyncParsableCommand {
                 throw ExitCode(4)
             }
             let (summary, written, failures) = (outcome.ingest, outcome.reports, outcome.gateFailures)
+            if metrics != nil {
+                record.filesByAction = Dictionary(
+                    uniqueKeysWithValues: FileReport.Action.allCases.map { action in
+                        (action.rawValue, summary.files.filter { $0.action == action }.count)
+                    })
+                record.ledger = try? RunMetrics.LedgerFigures.read(database: configuration.database)
+                record.gates = outcome.gates
+            }
 
             let terminal = isatty(STDERR_FILENO) == 1
             for diagnostic in summary.diagnostics where terminal || !failures.isEmpty {

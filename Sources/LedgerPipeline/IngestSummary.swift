@@ -2,7 +2,7 @@ import LedgerModel
 
 /// What happened to one file in one ingest.
 public struct FileReport: Sendable, Equatable {
-    public enum Action: String, Sendable {
+    public enum Action: String, Sendable, CaseIterable {
         /// Size and mtime as stored, or same bytes as stored: not read again.
         case unchanged
         /// Read and stored for the first time.

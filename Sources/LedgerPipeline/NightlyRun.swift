@@ -26,8 +26,10 @@ public struct NightlyRun {
         public var ingest: IngestSummary
         /// The report files written, by name.
         public var reports: [String]
+        /// Every configured data-quality gate, held or failed.
+        public var gates: [Gates.Result]
         /// One sentence per data-quality gate that failed.
-        public var gateFailures: [String]
+        public var gateFailures: [String] { gates.compactMap(\.failure) }
     }
 
     /// Runs, or returns the lock another run holds (nothing is read then); `ingested` is called
@@ -43,7 +45,7 @@ public struct NightlyRun {
         let written = try reporting.write(
             database: configuration.database, configuration: configuration, to: configuration.reportDirectory,
             window: .all, only: [], toolVersion: toolVersion)
-        let failures = try Gates.failures(database: configuration.database, gates: configuration.gates)
-        return .success(Outcome(ingest: summary, reports: written, gateFailures: failures))
+        let gates = try Gates.evaluate(database: configuration.database, gates: configuration.gates)
+        return .success(Outcome(ingest: summary, reports: written, gates: gates))
     }
 }
