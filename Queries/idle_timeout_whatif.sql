@@ -1,6 +1,7 @@
 -- title: Idle-timeout what-if
 -- description: For each candidate Livy idle timeout, how many sessions would have ended sooner, and the idle hours and money that would have saved (SPEC §4: saving = Σ cost_usd / duration_s × max(0, idle_tail_s − T)).
 -- csv: idle_timeout_whatif.csv
+-- plot: line x=timeout_minutes y=cost_saved_usd
 -- order: 6
 with candidate(timeout_minutes) as (
     values (15), (30), (60), (120), (240), (480)

@@ -1,6 +1,7 @@
 -- title: Background vs interactive
 -- description: Per user, how much session time ran while they were signed in and how much after (background), and what the background part cost.
 -- csv: usage_mode.csv
+-- plot: bar x=user_name y=interactive_hours,background_hours
 -- order: 7
 select coalesce(user_name, proxy_user, owner, '(no user)') as user_name,
        cost_center,

@@ -43,6 +43,7 @@ struct Demo: AsyncParsableCommand {
                 """
 
                 Reports in \(out)/: \(written.joined(separator: ", ")).
+                Open the report in a browser: \(URL(fileURLWithPath: out + "/report.html").absoluteString)
                 Next:
                   session-ledger status --db \(database)
                   session-ledger query --db \(database) "select * from finding"

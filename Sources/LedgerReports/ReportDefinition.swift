@@ -13,6 +13,9 @@ public struct ReportDefinition: Sendable, Equatable {
     public var order: Int
     /// `line` or `bar`: the query's rows (series, x, y) are drawn as a Mermaid chart in `report.md`.
     public var chart: String?
+    /// `line x=COLUMN y=COLUMN[,COLUMN…]` or `bar …`: a report's rows are also drawn as a chart in
+    /// `report.html` (`-- plot:`), one series per y column over the x column.
+    public var plot: String?
     public var sql: String
     public var path: String
 
@@ -52,7 +55,23 @@ public struct ReportDefinition: Sendable, Equatable {
         }
         return ReportDefinition(
             name: name, title: title, description: header["description"] ?? "", csv: csv,
-            order: header["order"].flatMap { Int($0) } ?? Int.max, chart: header["chart"], sql: sql, path: path)
+            order: header["order"].flatMap { Int($0) } ?? Int.max, chart: header["chart"], plot: header["plot"],
+            sql: sql, path: path)
+    }
+
+    /// ``plot`` read: the kind, the x column and the y columns; nil when it is not of that shape.
+    public var plotSpec: (kind: String, x: String, ys: [String])? {
+        guard let plot else { return nil }
+        let words = plot.split(separator: " ")
+        guard let kind = words.first.map(String.init), kind == "line" || kind == "bar" else { return nil }
+        var x: String?
+        var ys: [String] = []
+        for word in words.dropFirst() {
+            if word.hasPrefix("x=") { x = String(word.dropFirst(2)) }
+            if word.hasPrefix("y=") { ys = word.dropFirst(2).split(separator: ",").map(String.init) }
+        }
+        guard let x, !ys.isEmpty else { return nil }
+        return (kind, x, ys)
     }
 
     static func isPlainFileName(_ s: String) -> Bool {

@@ -3,7 +3,8 @@ import LedgerModel
 import LedgerSQLite
 import Mustache
 
-/// Runs the report queries on a read-only ledger and writes their CSV files and `report.md`.
+/// Runs the report queries on a read-only ledger and writes their CSV files, `report.md` and
+/// `report.html`.
 ///
 /// Every file is written to a temporary name in the output directory and renamed, so a reader
 /// never sees half a report; the same ledger, window and templates give the same bytes.
@@ -13,6 +14,9 @@ public struct ReportWriter: Sendable {
     public let templatesDirectory: String
     /// Rows of each report shown in `report.md` (all are in its CSV).
     public var topRows = 10
+    /// Rows of each report in `report.html`, where they can be sorted and filtered: all of them
+    /// up to this many (a year's sessions would make a page no browser opens).
+    public var htmlRows = 5000
 
     public init(queriesDirectory: String, templatesDirectory: String) throws(LedgerError) {
         queries = try ReportDefinition.load(directory: queriesDirectory)
@@ -40,6 +44,7 @@ public struct ReportWriter: Sendable {
         let charts = only.isEmpty ? queries.filter { $0.chart != nil } : []
         let reports = charts + queries.filter { $0.csv != nil && (only.isEmpty || only.contains($0.name)) }
         let results = ResultBox(count: reports.count)
+        let evidence = EvidenceIndex.load(ledger)
         // Each report on a connection of its own, side by side; a prepared ledger's snapshot
         // lives in its one connection, so its reports run on it one after another.
         @Sendable func run(_ index: Int, on connection: ReadOnlyLedger) {
@@ -50,7 +55,9 @@ public struct ReportWriter: Sendable {
                     .success(
                         report.csv == nil
                             ? try chartSection(report, on: connection, arguments: arguments)
-                            : try csvSection(report, on: connection, arguments: arguments, directory: directory)))
+                            : try csvSection(
+                                report, on: connection, arguments: arguments, directory: directory, evidence: evidence
+                            )))
             } catch {
                 results.set(index, .failure(error))
             }
@@ -83,6 +90,17 @@ public struct ReportWriter: Sendable {
             return (order[name] ?? Int.max, name)
         }
         sections.sort { key($0) < key($1) }
+        var htmlSections: [[String: Any]] = []
+        var cites = EvidenceIndex.Citations()
+        for (report, result) in zip(reports, results.values) {
+            guard case .success(let section) = result else { continue }
+            cites.formUnion(section.cites)
+            htmlSections.append(section.html.merging(["order": order[report.name] ?? Int.max]) { a, _ in a })
+        }
+        htmlSections.sort {
+            ($0["order"] as? Int ?? Int.max, $0["name"] as? String ?? "")
+                < ($1["order"] as? Int ?? Int.max, $1["name"] as? String ?? "")
+        }
         var context: [String: Any] = [
             "sections": sections,
             "tool_version": provenance.toolVersion, "window": provenance.window,
@@ -107,6 +125,11 @@ public struct ReportWriter: Sendable {
         }
         try Self.atomicWrite(try render(template: "report", fallback: nil, context), to: directory + "/report.md")
         written.append("report.md")
+        context["sections"] = htmlSections
+        context["evidence"] = evidence.appendix(cites, ledger: ledger)
+        try Self.atomicWrite(
+            try render(template: "report", fallback: nil, context, extension: "html"), to: directory + "/report.html")
+        written.append("report.html")
         return written
     }
 
@@ -119,20 +142,27 @@ public struct ReportWriter: Sendable {
             "name": report.name, "title": report.title, "description": report.description,
             "chart": Chart.mermaid(table, kind: report.chart ?? "line", title: report.title),
         ]
+        let kind = SVGChart.Kind(rawValue: report.chart ?? "line") ?? .line
         return Section(
             dictionary: section.merging(["body": try render(template: report.name, fallback: "chart", section)]) {
                 a, _ in a
-            })
+            },
+            html: [
+                "name": report.name, "title": report.title, "description": report.description,
+                "chart": SVGChart(kind: kind, longRows: table).context,
+            ], cites: .init())
     }
 
     /// Runs one report into its CSV file; returns its section of `report.md`.
     private func csvSection(
-        _ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String], directory: String
+        _ report: ReportDefinition, on ledger: ReadOnlyLedger, arguments: [String: String], directory: String,
+        evidence: EvidenceIndex
     ) throws(LedgerError) -> Section {
         let csv = report.csv ?? report.name + ".csv"
         // Rows go to the CSV file as SQLite gives them; report.md keeps only the first few.
         var sink = try CSVSink(path: directory + "/" + csv)
         var shown = ResultTable(columns: [], rows: [])
+        var htmlRows: [[SQLValue]] = []
         var rowCount = 0
         do throws(LedgerError) {
             try QueryRunner.stream(
@@ -143,7 +173,11 @@ public struct ReportWriter: Sendable {
                 },
                 raw: { row in
                     try sink.row(row)
-                    if rowCount < topRows { shown.rows.append((0..<row.count).map(row.value)) }
+                    if rowCount < max(topRows, self.htmlRows) {
+                        let values = (0..<row.count).map(row.value)
+                        if rowCount < self.htmlRows { htmlRows.append(values) }
+                        if rowCount < topRows { shown.rows.append(values) }
+                    }
                     rowCount += 1
                 })
             try sink.finish()
@@ -157,12 +191,27 @@ public struct ReportWriter: Sendable {
         ]
         if rowCount > topRows { section["more"] = rowCount - topRows }
         section["body"] = try render(template: report.name, fallback: "section", section)
-        return Section(dictionary: section)
+        let (table, cites) = HTMLTable.context(
+            columns: shown.columns, rows: htmlRows, total: rowCount, evidence: evidence)
+        var html: [String: Any] = [
+            "name": report.name, "title": report.title, "description": report.description, "csv": csv, "table": table,
+        ]
+        if let plot = report.plotSpec,
+            let chart = SVGChart(
+                kind: SVGChart.Kind(rawValue: plot.kind) ?? .line, x: plot.x, ys: plot.ys,
+                wideRows: ResultTable(columns: shown.columns, rows: htmlRows))
+        {
+            html["chart"] = chart.context
+        }
+        return Section(dictionary: section, html: html, cites: cites)
     }
 
-    /// A section of `report.md`, handed from the thread that ran its report.
+    /// A section of `report.md` and of `report.html`, handed from the thread that ran its report.
     struct Section: @unchecked Sendable {
         let dictionary: [String: Any]
+        let html: [String: Any]
+        /// The files and events its cells cite.
+        let cites: EvidenceIndex.Citations
     }
 
     /// Each report's outcome, filled in by the threads that run them.
@@ -177,12 +226,12 @@ public struct ReportWriter: Sendable {
         }
     }
 
-    private func render(template name: String, fallback: String?, _ context: [String: Any]) throws(LedgerError)
-        -> String
-    {
+    private func render(
+        template name: String, fallback: String?, _ context: [String: Any], extension: String = "md"
+    ) throws(LedgerError) -> String {
         let candidates = [name] + (fallback.map { [$0] } ?? [])
         for candidate in candidates {
-            let path = templatesDirectory + "/" + candidate + ".md.mustache"
+            let path = templatesDirectory + "/" + candidate + "." + `extension` + ".mustache"
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
             do {
                 return try MustacheTemplate(string: text).render(context)
@@ -190,7 +239,8 @@ public struct ReportWriter: Sendable {
                 throw .query(message: "\(path): not a valid template: \(error)")
             }
         }
-        throw .input(path: templatesDirectory + "/" + name + ".md.mustache", message: "no such report template")
+        throw .input(
+            path: templatesDirectory + "/" + name + "." + `extension` + ".mustache", message: "no such report template")
     }
 
     /// Writes `text` to `path` by way of a temporary file in the same directory.

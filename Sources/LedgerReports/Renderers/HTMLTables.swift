@@ -1,0 +1,206 @@
+import Foundation
+import LedgerModel
+
+/// The tables of `report.html`, and the evidence their cells cite.
+///
+/// A finding's evidence is a log file and line (`path:line`) or a CloudTrail `eventID`. In the
+/// HTML each becomes a link to the report's evidence appendix (`#file-<path>`,
+/// `#event-<eventID>`), which lists every file and event cited, so a link never points at
+/// nothing even when a table shows only its first rows. Anchors are made of the path itself,
+/// never of row ids, which depend on the order files were ingested in.
+struct EvidenceIndex: Sendable {
+    /// Every input file's path.
+    let paths: Set<String>
+
+    /// The columns whose cells cite evidence.
+    static let columns: Set<String> = ["evidence", "end_evidence", "user_evidence", "event_id"]
+
+    /// The ledger's files; none when it has no `input_file` table (a ledger of reports only).
+    static func load(_ ledger: ReadOnlyLedger) -> EvidenceIndex {
+        var paths = Set<String>()
+        for row in (try? QueryRunner.run(sql: "SELECT path FROM input_file", on: ledger).rows) ?? [] {
+            if case .text(let path) = row[0] { paths.insert(path) }
+        }
+        return EvidenceIndex(paths: paths)
+    }
+
+    /// The appendix row's id for a file: its path, with every character that could end an
+    /// attribute or a URL fragment written as `~` and its hex code (so two paths never share one).
+    static func anchor(_ path: String) -> String {
+        var out = "file-"
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "-", "_", ".", "/", ":": out.unicodeScalars.append(scalar)
+            default: out += "~" + String(scalar.value, radix: 16) + "~"
+            }
+        }
+        return out
+    }
+
+    /// What a cell cites.
+    struct Citations: Sendable {
+        var files = Set<String>()
+        var events = Set<String>()
+
+        mutating func formUnion(_ other: Citations) {
+            files.formUnion(other.files)
+            events.formUnion(other.events)
+        }
+    }
+
+    /// A cell's text cut into plain parts and links, and what it cites.
+    func parts(_ text: String, column: String) -> (parts: [[String: Any]], cites: Citations) {
+        var cites = Citations()
+        guard Self.columns.contains(column), !text.isEmpty else { return ([["text": text]], cites) }
+        if column == "event_id" {
+            guard Self.isEventID(text) else { return ([["text": text]], cites) }
+            cites.events.insert(text)
+            return ([["text": text, "href": "#event-" + text]], cites)
+        }
+        var parts: [[String: Any]] = []
+        var plain = ""
+        func flush() {
+            if !plain.isEmpty { parts.append(["text": plain]) }
+            plain = ""
+        }
+        var previous = ""
+        for (i, token) in text.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            if i > 0 { plain += " " }
+            // A token may end in the `;` or `,` that separates pieces of evidence.
+            let core = String(token.reversed().drop { $0 == ";" || $0 == "," }.reversed())
+            var href: String?
+            if previous == "eventID", Self.isEventID(core) {
+                cites.events.insert(core)
+                href = "#event-" + core
+            } else if paths.contains(core) || paths.contains(Self.withoutLine(core)) {
+                let path = paths.contains(core) ? core : Self.withoutLine(core)
+                cites.files.insert(path)
+                href = "#" + Self.anchor(path)
+            }
+            if let href {
+                flush()
+                parts.append(["text": core, "href": href])
+                plain = String(token.dropFirst(core.count))
+            } else {
+                plain += token
+            }
+            previous = String(token)
+        }
+        flush()
+        return (parts, cites)
+    }
+
+    /// `path:123` without its `:123`.
+    static func withoutLine(_ token: String) -> String {
+        guard let colon = token.lastIndex(of: ":"), colon < token.index(before: token.endIndex),
+            token[token.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return token }
+        return String(token[..<colon])
+    }
+
+    /// CloudTrail event ids are UUIDs; anything else of letters, digits, `-` and `_` is let through
+    /// (other services' ids), nothing that could leave an HTML attribute or a URL fragment.
+    static func isEventID(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 128
+            && s.unicodeScalars.allSatisfy {
+                ($0.value >= 0x30 && $0.value <= 0x39) || ($0.value >= 0x41 && $0.value <= 0x5A)
+                    || ($0.value >= 0x61 && $0.value <= 0x7A) || $0 == "-" || $0 == "_"
+            }
+    }
+
+    /// Runs `sql` once per 500 of `values`, bound as `:v0`, `:v1`, … in place of `$VALUES`.
+    static func rows(_ sql: String, _ values: [String], on ledger: ReadOnlyLedger) -> [[SQLValue]] {
+        var out: [[SQLValue]] = []
+        for start in stride(from: 0, to: values.count, by: 500) {
+            let chunk = values[start..<min(start + 500, values.count)]
+            var arguments: [String: String] = [:]
+            for (i, v) in chunk.enumerated() { arguments["v\(i)"] = v }
+            let names = chunk.indices.map { ":v\($0 - start)" }.joined(separator: ", ")
+            // A ledger without the table (reports of a hand-made one) cites nothing there.
+            out +=
+                (try? QueryRunner.run(
+                    sql: sql.replacingOccurrences(of: "$VALUES", with: names), on: ledger, arguments: arguments
+                ).rows)
+                ?? []
+        }
+        return out
+    }
+
+    /// The evidence appendix: every cited file and CloudTrail event, in a stable order.
+    func appendix(_ cites: Citations, ledger: ReadOnlyLedger) -> [String: Any] {
+        var files: [[String: Any]] = []
+        for r in Self.rows(
+            """
+            SELECT path, coalesce(format, ''), status, records, rejected, coalesce(detail, '')
+            FROM input_file WHERE path IN ($VALUES)
+            """, cites.files.sorted(), on: ledger)
+        {
+            let path = SVGChart.text(r[0])
+            files.append([
+                "anchor": Self.anchor(path), "path": path, "format": SVGChart.text(r[1]), "status": SVGChart.text(r[2]),
+                "records": SVGChart.text(r[3]), "rejected": SVGChart.text(r[4]), "detail": SVGChart.text(r[5]),
+            ])
+        }
+        files.sort { ($0["path"] as? String ?? "") < ($1["path"] as? String ?? "") }
+        var events: [[String: Any]] = []
+        var found = Set<String>()
+        for r in Self.rows(
+            """
+            SELECT e.event_id, e.event_time, coalesce(e.event_source, ''), coalesce(e.event_name, ''),
+                   coalesce(e.identity_arn, e.user_name, ''), coalesce(e.on_behalf_of_user_id, ''),
+                   f.path || ':' || e.line
+            FROM ct_event e JOIN input_file f ON f.id = e.file_id
+            WHERE e.event_id IN ($VALUES)
+            """, cites.events.sorted(), on: ledger)
+        {
+            let id = SVGChart.text(r[0])
+            found.insert(id)
+            events.append([
+                "id": id, "time": String(SVGChart.text(r[1]).prefix(19)) + "Z", "source": SVGChart.text(r[2]),
+                "name": SVGChart.text(r[3]), "identity": SVGChart.text(r[4]), "on_behalf_of": SVGChart.text(r[5]),
+                "file": SVGChart.text(r[6]),
+            ])
+        }
+        for id in cites.events where !found.contains(id) {
+            events.append(["id": id, "time": "", "source": "", "name": "(not in the ledger)", "file": ""])
+        }
+        events.sort { ($0["id"] as? String ?? "") < ($1["id"] as? String ?? "") }
+        return ["files": files, "events": events, "any": !files.isEmpty || !events.isEmpty]
+    }
+}
+
+/// A report's rows as the HTML table's context.
+enum HTMLTable {
+    static func context(
+        columns: [String], rows: [[SQLValue]], total: Int, evidence: EvidenceIndex
+    ) -> (context: [String: Any], cites: EvidenceIndex.Citations) {
+        var cites = EvidenceIndex.Citations()
+        var out: [[String: Any]] = []
+        out.reserveCapacity(rows.count)
+        for row in rows {
+            var cells: [[String: Any]] = []
+            cells.reserveCapacity(row.count)
+            for (column, value) in zip(columns, row) {
+                let text = CellFormat.csvCell(value, column: column)
+                var cell: [String: Any]
+                if EvidenceIndex.columns.contains(column) {
+                    let (parts, cited) = evidence.parts(text, column: column)
+                    cites.formUnion(cited)
+                    cell = ["parts": parts]
+                } else {
+                    cell = ["parts": [["text": text]]]
+                }
+                if case .integer = value { cell["num"] = true }
+                if case .real = value { cell["num"] = true }
+                cells.append(cell)
+            }
+            out.append(["cells": cells])
+        }
+        return (
+            [
+                "columns": columns, "rows": out, "shown": rows.count, "total": total, "cut": total > rows.count,
+                "empty": total == 0,
+            ], cites
+        )
+    }
+}
