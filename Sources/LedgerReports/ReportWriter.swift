@@ -16,7 +16,7 @@ public struct ReportWriter: Sendable {
     public var topRows = 10
     /// Rows of each report in `report.html`, where they can be sorted and filtered: all of them
     /// up to this many (a year's sessions would make a page no browser opens).
-    public var htmlRows = 5000
+    public var htmlRows = 1000
 
     public init(queriesDirectory: String, templatesDirectory: String) throws(LedgerError) {
         queries = try ReportDefinition.load(directory: queriesDirectory)
@@ -43,12 +43,37 @@ public struct ReportWriter: Sendable {
         // each, on every core (a year of sessions is seconds of SQLite work per report).
         let charts = only.isEmpty ? queries.filter { $0.chart != nil } : []
         let reports = charts + queries.filter { $0.csv != nil && (only.isEmpty || only.contains($0.name)) }
-        let results = ResultBox(count: reports.count)
+        // With the findings report, every finding also goes to findings.ocsf.json, on a connection
+        // of its own: a year can hold hundreds of thousands of findings.
+        let ocsf = reports.contains { $0.csv == "findings.csv" }
+        let jobs = reports.count + (ocsf ? 1 : 0)
+        let results = ResultBox(count: jobs)
         let evidence = EvidenceIndex.load(ledger)
+        // The findings' OCSF records are timed at the end of the window, or of the data when the
+        // window is open (a ledger of reports alone, with no input files, has none: 0).
+        var end = to == "9999" ? nil : UTCTime.seconds(to)
+        if end == nil,
+            case .text(let last) = (try? QueryRunner.run(sql: "SELECT max(last_event) FROM input_file", on: ledger))?
+                .rows.first?.first
+        {
+            end = UTCTime.seconds(last)
+        }
+        let findingsTime = (end ?? 0) * 1000
+        let toolVersion = provenance.toolVersion
         // Each report on a connection of its own, side by side; a prepared ledger's snapshot
         // lives in its one connection, so its reports run on it one after another.
-        @Sendable func run(_ index: Int, on connection: ReadOnlyLedger) {
+        // The OCSF job, the longest over a year of findings, goes first; its result is the last.
+        let offset = ocsf ? 1 : 0
+        @Sendable func run(_ job: Int, on connection: ReadOnlyLedger) {
+            let index = job < offset ? reports.count : job - offset
             do throws(LedgerError) {
+                if job < offset {
+                    try writeOCSF(
+                        on: connection, directory: directory, evidence: evidence, time: findingsTime,
+                        toolVersion: toolVersion)
+                    results.set(index, .success(Section(dictionary: [:], html: [:], cites: .init())))
+                    return
+                }
                 let report = reports[index]
                 results.set(
                     index,
@@ -63,13 +88,13 @@ public struct ReportWriter: Sendable {
             }
         }
         if ledger.isPrepared {
-            for index in reports.indices { run(index, on: ledger) }
+            for index in 0..<jobs { run(index, on: ledger) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: reports.count) { index in
+            DispatchQueue.concurrentPerform(iterations: jobs) { job in
                 do throws(LedgerError) {
-                    run(index, on: try ReadOnlyLedger(path: ledger.path))
+                    run(job, on: try ReadOnlyLedger(path: ledger.path))
                 } catch {
-                    results.set(index, .failure(error))
+                    results.set(job < offset ? reports.count : job - offset, .failure(error))
                 }
             }
         }
@@ -84,6 +109,7 @@ public struct ReportWriter: Sendable {
                 preconditionFailure("report \(report.name) did not run")
             }
         }
+        if ocsf, case .failure(let error)? = results.values[reports.count] { throw error }
         let order = Dictionary(queries.map { ($0.name, $0.order) }, uniquingKeysWith: { a, _ in a })
         func key(_ section: [String: Any]) -> (Int, String) {
             let name = section["name"] as? String ?? ""
@@ -125,12 +151,46 @@ public struct ReportWriter: Sendable {
         }
         try Self.atomicWrite(try render(template: "report", fallback: nil, context), to: directory + "/report.md")
         written.append("report.md")
+        if reports.contains(where: { $0.csv == "findings.csv" }) { written.append("findings.ocsf.json") }
         context["sections"] = htmlSections
         context["evidence"] = evidence.appendix(cites, ledger: ledger)
         try Self.atomicWrite(
             try render(template: "report", fallback: nil, context, extension: "html"), to: directory + "/report.html")
         written.append("report.html")
         return written
+    }
+
+    /// Writes `findings.ocsf.json`: every finding of the ledger, in the order the derive stored
+    /// them (by code, subject, detail and evidence: the same ledger, the same bytes), read as
+    /// SQLite gives them; not in the findings report's order, whose sort would cost a second one.
+    private func writeOCSF(
+        on ledger: ReadOnlyLedger, directory: String, evidence: EvidenceIndex, time: Int64, toolVersion: String
+    ) throws(LedgerError) {
+        var sink = try OCSFSink(
+            path: directory + "/findings.ocsf.json", time: time, toolVersion: toolVersion, evidence: evidence)
+        var columns: [Int] = []
+        do throws(LedgerError) {
+            try QueryRunner.stream(
+                sql: "SELECT severity, code, subject, detail, evidence FROM finding ORDER BY rowid", on: ledger,
+                columns: { names in
+                    columns = ["severity", "code", "subject", "detail", "evidence"].map {
+                        names.firstIndex(of: $0) ?? -1
+                    }
+                },
+                raw: { row in
+                    func text(_ i: Int) -> String {
+                        guard i >= 0, i < row.count, case .text(let s) = row.value(i) else { return "" }
+                        return s
+                    }
+                    try sink.record(
+                        severity: text(columns[0]), code: text(columns[1]), subject: text(columns[2]),
+                        detail: text(columns[3]), cited: text(columns[4]))
+                })
+            try sink.finish()
+        } catch {
+            sink.abandon()
+            throw error
+        }
     }
 
     /// Runs one chart query; returns its section of `report.md`.
@@ -147,10 +207,12 @@ public struct ReportWriter: Sendable {
             dictionary: section.merging(["body": try render(template: report.name, fallback: "chart", section)]) {
                 a, _ in a
             },
-            html: [
-                "name": report.name, "title": report.title, "description": report.description,
-                "chart": SVGChart(kind: kind, longRows: table).context,
-            ], cites: .init())
+            html: try htmlSection(
+                report,
+                [
+                    "name": report.name, "title": report.title, "description": report.description,
+                    "chart": SVGChart(kind: kind, longRows: table).context,
+                ]), cites: .init())
     }
 
     /// Runs one report into its CSV file; returns its section of `report.md`.
@@ -203,7 +265,17 @@ public struct ReportWriter: Sendable {
         {
             html["chart"] = chart.context
         }
-        return Section(dictionary: section, html: html, cites: cites)
+        return Section(dictionary: section, html: try htmlSection(report, html), cites: cites)
+    }
+
+    /// A report's section of `report.html`, rendered on the thread that ran the report (the page
+    /// takes its name, title and `body`).
+    private func htmlSection(_ report: ReportDefinition, _ context: [String: Any]) throws(LedgerError) -> [String: Any]
+    {
+        [
+            "name": report.name, "title": report.title,
+            "body": try render(template: report.name, fallback: "section", context, extension: "html"),
+        ]
     }
 
     /// A section of `report.md` and of `report.html`, handed from the thread that ran its report.

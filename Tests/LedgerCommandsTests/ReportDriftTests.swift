@@ -17,13 +17,13 @@ struct ReportDriftTests {
         func reports(_ directory: String) throws -> Set<String> {
             Set(
                 try FileManager.default.contentsOfDirectory(atPath: directory).filter {
-                    $0.hasSuffix(".csv") || $0.hasSuffix(".md") || $0.hasSuffix(".html")
+                    $0.hasSuffix(".csv") || $0.hasSuffix(".md") || $0.hasSuffix(".html") || $0.hasSuffix(".json")
                 })
         }
         let names = try reports(committed).union(reports(dir.path + "/out")).sorted()
         // 13 CSVs of SPEC §5 (cost has two), shared_clusters.csv, cost_by_account.csv,
-        // sagemaker_pipelines.csv, report.md and report.html.
-        #expect(names.count == 18)
+        // sagemaker_pipelines.csv, report.md, report.html and findings.ocsf.json.
+        #expect(names.count == 19)
         for name in names {
             let have = try? Data(contentsOf: URL(fileURLWithPath: dir.path + "/out/" + name))
             #expect(

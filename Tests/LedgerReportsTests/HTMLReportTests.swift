@@ -1,5 +1,6 @@
 import Foundation
 import LedgerModel
+import LedgerTestSupport
 import Testing
 
 @testable import LedgerReports
@@ -91,5 +92,47 @@ struct HTMLReportTests {
         #expect(context["points"] as? Int == 2)
         let ticks = try #require(context["y_ticks"] as? [[String: Any]]).map { $0["label"] as? String ?? "" }
         #expect(ticks == ["0", "5", "10", "15", "20"])
+    }
+}
+
+/// `findings.ocsf.json` is written by hand as the rows stream: it must stay JSON whatever the
+/// findings' text holds.
+@Suite("findings.ocsf.json: written by hand, read back by a JSON parser")
+struct OCSFSinkTests {
+    // A detail with a quote, a backslash, a line feed, a tab, a control character and non-ASCII
+    // text; two findings of one code and subject (numbered ids); evidence naming a file of the
+    // ledger with its line and an eventID.
+    @Test("escapes what JSON escapes, numbers repeated ids, and reads evidence into observables")
+    func roundTrips() throws {
+        let dir = try TemporaryDirectory("ledger-ocsf-sink")
+        defer { dir.remove() }
+        let path = dir.path + "/findings.ocsf.json"
+        var sink = try OCSFSink(
+            path: path, time: 1_700_000_000_000, toolVersion: "t", evidence: EvidenceIndex(paths: ["logs/a.gz"]))
+        let detail = "a \"quoted\" \\ path\nnext\tline \u{1} café"
+        try sink.record(
+            severity: "high", code: "identity_missing", subject: "s1", detail: detail,
+            cited: "logs/a.gz:7; eventID e-1")
+        try sink.record(severity: "low", code: "identity_missing", subject: "s1", detail: "again", cited: "")
+        try sink.finish()
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let records = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+        #expect(records.count == 2)
+        let info = records.map { $0["finding_info"] as? [String: Any] ?? [:] }
+        #expect(info[0]["desc"] as? String == detail)
+        #expect(
+            info.map { $0["uid"] as? String } == [
+                "session-ledger/identity_missing/s1", "session-ledger/identity_missing/s1/2",
+            ])
+        #expect(records[0]["time"] as? Int == 1_700_000_000_000 && records[1]["severity_id"] as? Int == 2)
+        let observables = (records[0]["observables"] as? [[String: Any]] ?? []).map {
+            "\($0["name"] as? String ?? "")=\($0["value"] as? String ?? "")"
+        }
+        #expect(
+            observables == [
+                "evidence.log_line=logs/a.gz:7", "evidence.cloudtrail_event_uid=e-1",
+            ])
+        // Nothing but the file itself is left.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["findings.ocsf.json"])
     }
 }

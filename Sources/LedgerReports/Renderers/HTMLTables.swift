@@ -51,23 +51,23 @@ struct EvidenceIndex: Sendable {
     /// A cell's text cut into plain parts and links, and what it cites.
     func parts(_ text: String, column: String) -> (parts: [[String: Any]], cites: Citations) {
         var cites = Citations()
-        guard Self.columns.contains(column), !text.isEmpty else { return ([["text": text]], cites) }
+        guard Self.columns.contains(column), !text.isEmpty else { return ([["text": text, "href": false]], cites) }
         if column == "event_id" {
-            guard Self.isEventID(text) else { return ([["text": text]], cites) }
+            guard Self.isEventID(text) else { return ([["text": text, "href": false]], cites) }
             cites.events.insert(text)
             return ([["text": text, "href": "#event-" + text]], cites)
         }
         var parts: [[String: Any]] = []
         var plain = ""
         func flush() {
-            if !plain.isEmpty { parts.append(["text": plain]) }
+            if !plain.isEmpty { parts.append(["text": plain, "href": false]) }
             plain = ""
         }
         var previous = ""
         for (i, token) in text.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
             if i > 0 { plain += " " }
             // A token may end in the `;` or `,` that separates pieces of evidence.
-            let core = String(token.reversed().drop { $0 == ";" || $0 == "," }.reversed())
+            let core = Self.core(token)
             var href: String?
             if previous == "eventID", Self.isEventID(core) {
                 cites.events.insert(core)
@@ -90,10 +90,22 @@ struct EvidenceIndex: Sendable {
         return (parts, cites)
     }
 
-    /// `path:123` without its `:123`.
+    /// A token of evidence without the `;` or `,` after it (bytes: this runs for every finding).
+    static func core(_ token: Substring) -> String {
+        var end = token.utf8.endIndex
+        while end > token.utf8.startIndex {
+            let before = token.utf8.index(before: end)
+            guard token.utf8[before] == UInt8(ascii: ";") || token.utf8[before] == UInt8(ascii: ",") else { break }
+            end = before
+        }
+        return String(token[token.startIndex..<end])
+    }
+
+    /// `path:123` without its `:123` (on bytes, as ``core(_:)``).
     static func withoutLine(_ token: String) -> String {
-        guard let colon = token.lastIndex(of: ":"), colon < token.index(before: token.endIndex),
-            token[token.index(after: colon)...].allSatisfy({ $0.isASCII && $0.isNumber })
+        let utf8 = token.utf8
+        guard let colon = utf8.lastIndex(of: UInt8(ascii: ":")), utf8.index(after: colon) < utf8.endIndex,
+            utf8[utf8.index(after: colon)...].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
         else { return token }
         return String(token[..<colon])
     }
@@ -181,18 +193,21 @@ enum HTMLTable {
             var cells: [[String: Any]] = []
             cells.reserveCapacity(row.count)
             for (column, value) in zip(columns, row) {
+                // Every key the template asks of a cell is there (false when it does not apply):
+                // Mustache looks a missing key up in every enclosing context, row by row.
                 let text = CellFormat.csvCell(value, column: column)
-                var cell: [String: Any]
+                let number: Bool
+                switch value {
+                case .integer, .real: number = true
+                default: number = false
+                }
                 if EvidenceIndex.columns.contains(column) {
                     let (parts, cited) = evidence.parts(text, column: column)
                     cites.formUnion(cited)
-                    cell = ["parts": parts]
+                    cells.append(["text": text, "num": number, "linked": true, "parts": parts])
                 } else {
-                    cell = ["parts": [["text": text]]]
+                    cells.append(["text": text, "num": number, "linked": false])
                 }
-                if case .integer = value { cell["num"] = true }
-                if case .real = value { cell["num"] = true }
-                cells.append(cell)
             }
             out.append(["cells": cells])
         }
