@@ -84,6 +84,7 @@ let package = Package(
             dependencies: [
                 "LedgerModel", "LedgerSQLite", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]),
 
         // MARK: Orchestration & CLI

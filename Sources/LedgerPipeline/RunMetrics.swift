@@ -139,7 +139,9 @@ public struct RunMetrics: Sendable {
     /// Writes ``text`` to `path` atomically: a temporary file beside it, then a rename.
     public func write(to path: String) throws(LedgerError) {
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
+        // A name of this process's own: a run refused for the lock may write the same file.
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).tmp")
         do {
             try Data(text.utf8).write(to: temporary)
         } catch {
@@ -172,7 +174,8 @@ public struct RunMetrics: Sendable {
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "+Inf" : "-Inf") }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(format: "%.6f", value)
+        // Swift's shortest form (`0.875`, `1e-07`) is what Go's ParseFloat reads.
+        return "\(value)"
     }
 
     /// A label value: backslash, double quote and line feed escaped.

@@ -19,6 +19,7 @@ public struct ReportWriter: Sendable {
     public var htmlRows = 1000
 
     public init(queriesDirectory: String, templatesDirectory: String) throws(LedgerError) {
+        _ = HTMLScalarEscaping.registered
         queries = try ReportDefinition.load(directory: queriesDirectory)
         self.templatesDirectory = templatesDirectory
     }

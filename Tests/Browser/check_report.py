@@ -12,6 +12,7 @@ sorting and filtering must work. Screenshots (desktop, narrow, print, dark) and 
 import argparse
 import csv
 import os
+import pathlib
 import sys
 from collections import defaultdict
 
@@ -159,7 +160,7 @@ def main():
     report = os.path.abspath(args.report)
     directory = os.path.dirname(report)
     os.makedirs(args.artifacts, exist_ok=True)
-    url = "file://" + report
+    url = pathlib.Path(report).as_uri()
     c = Checks()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

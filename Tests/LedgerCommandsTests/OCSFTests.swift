@@ -64,9 +64,11 @@ struct OCSFTests {
         #expect((breach["compliance"] as? [String: Any])?["status_id"] as? Int == 3)
         let cut = try #require(
             records.first {
-                (($0["finding_info"] as? [String: Any])?["uid"] as? String)
-                    == "session-ledger/job_cut_by_session/pipelines-r5t8w1y3u6i9-BuildFeatures-Zx4cV6bN8m"
+                (($0["resources"] as? [[String: Any]])?.first?["uid"] as? String)
+                    == "pipelines-r5t8w1y3u6i9-BuildFeatures-Zx4cV6bN8m"
             })
+        let uid = (cut["finding_info"] as? [String: Any])?["uid"] as? String
+        #expect(uid?.hasPrefix("session-ledger:job_cut_by_session:") == true)
         #expect(cut["class_uid"] as? Int == 2004 && cut["severity_id"] as? Int == 3)
         #expect(cut["compliance"] == nil)
         let observables = try #require(cut["observables"] as? [[String: Any]])

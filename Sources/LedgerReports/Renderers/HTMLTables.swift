@@ -174,7 +174,10 @@ struct EvidenceIndex: Sendable {
             ])
         }
         for id in cites.events where !found.contains(id) {
-            events.append(["id": id, "time": "", "source": "", "name": "(not in the ledger)", "file": ""])
+            events.append([
+                "id": id, "time": "", "source": "", "name": "(not in the ledger)", "identity": "", "on_behalf_of": "",
+                "file": "",
+            ])
         }
         events.sort { ($0["id"] as? String ?? "") < ($1["id"] as? String ?? "") }
         return ["files": files, "events": events, "any": !files.isEmpty || !events.isEmpty]

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import LedgerModel
 
@@ -11,8 +12,8 @@ import LedgerModel
 /// Detection Finding (2004). The subject is the finding's resource; each piece of evidence (a
 /// CloudTrail `eventID`, a log file and line) is an observable.
 ///
-/// Written as the findings report's rows stream, one record a line inside the array, keys in
-/// sorted order, by hand: a year can hold hundreds of thousands of findings, which Foundation's
+/// Written from the ledger's findings as SQLite gives them (on a connection of its own), one record
+/// a line inside the array, keys in sorted order, by hand: a year can hold hundreds of thousands of findings, which Foundation's
 /// JSON writers hold whole (gigabytes) and take minutes over; the record's shape is fixed, so
 /// its keys are written in order and only its strings need escaping.
 struct OCSFSink {
@@ -50,11 +51,11 @@ struct OCSFSink {
     private let evidence: EvidenceIndex
     private var records = 0
     private var closed = false
-    /// The previous record's code and subject, and how many had them: repeats are adjacent (the
-    /// findings are stored ordered by them), and each gets a numbered id.
+    /// The previous record's code and the hash of its subject, detail and evidence, and how many
+    /// had them.
     private var previousCode = ""
     private var kind: (classUID: Int, title: String, resource: String) = (0, "", "")
-    private var previousSubject = ""
+    private var previousDigest: [UInt8] = []
     private var repeats = 0
     /// The last log file cited: a run of findings usually cites one file.
     private var lastPath: String?
@@ -84,9 +85,19 @@ struct OCSFSink {
         }
         let compliance = kind.classUID == 2003
         let (severityID, severityName) = Self.severities[severity] ?? (0, "Unknown")
-        repeats = code == previousCode && subject == previousSubject ? repeats + 1 : 1
+        // The id: the code and a hash of what the finding says, so that it stays the finding's own
+        // when others come and go; numbered only among findings identical in every part (those
+        // are stored side by side).
+        var hasher = SHA256()
+        for part in [subject, detail, cited] {
+            hasher.update(data: Array(part.utf8))
+            hasher.update(data: [0])
+        }
+        let digest = hasher.finalize()
+        let same = code == previousCode && Array(digest) == previousDigest
+        repeats = same ? repeats + 1 : 1
         previousCode = code
-        previousSubject = subject
+        previousDigest = Array(digest)
 
         buffer.append(contentsOf: records == 0 ? Self.first : Self.next)
         records += 1
@@ -103,11 +114,13 @@ struct OCSFSink {
         string(kind.title)
         buffer.append(contentsOf: Self.types)
         string(code)
-        // The id: the code and subject, numbered when they repeat (repeats are adjacent).
         buffer.append(contentsOf: Self.uid)
         body(code)
-        buffer.append(0x2F)
-        body(subject)
+        buffer.append(0x3A)
+        for byte in digest.prefix(16) {
+            buffer.append(Self.hex[Int(byte >> 4)])
+            buffer.append(Self.hex[Int(byte & 0xF)])
+        }
         if repeats > 1 {
             buffer.append(0x2F)
             appendInteger(Int64(repeats))
@@ -165,7 +178,7 @@ struct OCSFSink {
     static let desc = Array(#","finding_info":{"desc":"#.utf8)
     static let title = Array(#","title":"#.utf8)
     static let types = Array(#","types":["#.utf8)
-    static let uid = Array(#"],"uid":"session-ledger/"#.utf8)
+    static let uid = Array(#"],"uid":"session-ledger:"#.utf8)
     static let metadata = Array(
         #"},"metadata":{"log_name":"findings","product":{"name":"session-ledger","vendor_name":"session-ledger","version":"#
             .utf8)
@@ -283,7 +296,7 @@ extension EvidenceIndex {
             if start < end {
                 let token = text[start..<end]
                 let core = Self.core(token)
-                if let cached = cache, core.utf8.count > cached.utf8.count + 1, core.hasPrefix(cached),
+                if let cached = cache, core.utf8.count > cached.utf8.count + 1, core.utf8.starts(with: cached.utf8),
                     core.utf8.dropFirst(cached.utf8.count).first == UInt8(ascii: ":"),
                     core.utf8.dropFirst(cached.utf8.count + 1).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
                 {

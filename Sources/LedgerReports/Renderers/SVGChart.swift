@@ -60,6 +60,7 @@ struct SVGChart {
     var context: [String: Any] {
         let plotWidth = Self.width - Self.left - Self.right
         let plotHeight = Self.height - Self.top - Self.bottom
+        // Values below 0 (a user's own query) sit on the axis: the charts here count and add up.
         let maximum = series.flatMap { $0.ys.compactMap { $0 } }.max() ?? 0
         let (top, step) = Self.niceScale(maximum)
         func y(_ v: Double) -> Double { Self.top + plotHeight - (top > 0 ? v / top * plotHeight : 0) }
@@ -75,7 +76,7 @@ struct SVGChart {
         }
         // At most 12 x labels, evenly spaced, the last one always.
         let every = max(1, Int((Double(xs.count) / 12).rounded(.up)))
-        let xLabels: [[String: Any]] = xs.indices.filter { $0 % every == 0 }.map {
+        let xLabels: [[String: Any]] = xs.indices.filter { $0 % every == 0 || $0 == xs.count - 1 }.map {
             ["x": Self.format(xCentre($0)), "label": xs[$0]]
         }
         var out: [[String: Any]] = []
@@ -84,7 +85,7 @@ struct SVGChart {
             var marks: [[String: Any]] = []
             for (i, value) in s.ys.enumerated() {
                 guard let value else { continue }
-                let cy = y(value)
+                let cy = y(max(value, 0))
                 var mark: [String: Any] = [
                     "x": xs[i], "value": Self.label(value), "cx": Self.format(xCentre(i)), "cy": Self.format(cy),
                 ]
