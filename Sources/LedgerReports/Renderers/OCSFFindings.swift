@@ -89,9 +89,9 @@ struct OCSFSink {
         // when others come and go; numbered only among findings identical in every part (those
         // are stored side by side).
         var hasher = SHA256()
-        for part in [subject, detail, cited] {
-            hasher.update(data: Array(part.utf8))
-            hasher.update(data: [0])
+        for var part in [subject, detail, cited] {
+            part.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         }
         let digest = hasher.finalize()
         let same = code == previousCode && Array(digest) == previousDigest
