@@ -12,18 +12,11 @@ import Testing
 struct BrowserTests {
     static let script = Fixtures.project + "/Tests/Browser/check_report.py"
 
+    /// The script's exit status, and all it printed.
     static func check(_ report: String, artifacts: String, screenshot: String? = nil) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["python3", script, report, "--artifacts", artifacts] + (screenshot.map { ["--screenshot", $0] } ?? [])
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: text, as: UTF8.self), stderr: "")
+        let r = try CLI.python(
+            [script, report, "--artifacts", artifacts] + (screenshot.map { ["--screenshot", $0] } ?? []))
+        return CLI.Result(status: r.status, stdout: r.stdout + r.stderr, stderr: "")
     }
 
     /// The demo's output directory (its reports beside the ledger).

@@ -21,7 +21,15 @@ struct CLI {
         return Fixtures.project + "/.build/debug/session-ledger"
     }()
 
-    static func run(_ arguments: [String], in directory: String? = nil) throws -> Result {
+    /// Runs `python3` with `arguments` (the tests that check outputs with real parsers and a
+    /// real browser).
+    static func python(_ arguments: [String]) throws -> Result {
+        try run(["python3"] + arguments, executable: "/usr/bin/env")
+    }
+
+    static func run(_ arguments: [String], in directory: String? = nil, executable: String = executable) throws
+        -> Result
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -21,22 +21,12 @@ struct MetricsTests {
                     out[s.name + ("{" + labels + "}" if labels else "")] = s.value
             print(json.dumps(out))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let r = try CLI.python(["-c", script, path])
         try #require(
-            process.terminationStatus == 0,
-            "the Prometheus parser refused the file (or python3's prometheus_client is missing: pip install prometheus_client): \(String(decoding: stderr, as: UTF8.self))"
+            r.status == 0,
+            "the Prometheus parser refused the file (or python3's prometheus_client is missing: pip install prometheus_client): \(r.stderr)"
         )
-        return try JSONDecoder().decode([String: Double].self, from: stdout)
+        return try JSONDecoder().decode([String: Double].self, from: Data(r.stdout.utf8))
     }
 
     // Three runs into one file. The first: the fixtures' one cut .gz fails max_quarantined_files

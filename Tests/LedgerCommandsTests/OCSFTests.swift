@@ -21,16 +21,8 @@ struct OCSFTests {
                 print("/".join(map(str, e.path)), e.message[:200])
             sys.exit(1 if errors else 0)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, schema, document]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: text, as: UTF8.self))
+        let r = try CLI.python(["-c", script, schema, document])
+        return (r.status, r.stdout + r.stderr)
     }
 
     func records() async throws -> (String, [[String: Any]]) {
