@@ -58,7 +58,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         /** parse: recognise a format by content; one parser per format → typed table rows. */
-        .target(name: "LedgerFormats", dependencies: ["LedgerModel"]),
+        .target(
+            name: "LedgerFormats", dependencies: ["LedgerModel"],
+            // Which CloudTrail records are kept: one file, compiled in, and read by the scale-out job.
+            resources: [.embedInCode("CloudTrail/relevance.json")]),
         /** The one layer over SQLite's C API, under GRDB: statements bound and read in place,
             multi-row inserts, read-only connections beside a write, process settings. Store,
             derive and reports share it; nothing else imports GRDBSQLite. */

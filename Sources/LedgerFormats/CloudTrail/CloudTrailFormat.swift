@@ -44,24 +44,8 @@ public struct CloudTrailFormat: LogFormat {
         return text.contains("\"eventVersion\"") && text.contains("\"eventSource\"") && text.contains("\"eventTime\"")
     }
 
-    /// Events kept, by source: `*` keeps every event of that source.
-    static let relevant: [String: Set<String>] = [
-        "signin.amazonaws.com": ["*"],
-        "sso.amazonaws.com": ["*"],
-        "sso-oauth.amazonaws.com": ["*"],
-        "sts.amazonaws.com": ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"],
-        "elasticmapreduce.amazonaws.com": [
-            "RunJobFlow", "TerminateJobFlows", "CreateSecurityConfiguration", "DeleteSecurityConfiguration",
-            // They name a cluster's runtime roles (`executionRoleArn`).
-            "AddJobFlowSteps", "GetClusterSessionCredentials",
-        ],
-        "sagemaker.amazonaws.com": [
-            "CreateTrainingJob", "CreateProcessingJob", "StopTrainingJob", "StopProcessingJob",
-            "CreatePresignedDomainUrl", "CreatePresignedNotebookInstanceUrl",
-            // Who started a pipeline, whose steps' jobs its role creates.
-            "StartPipelineExecution", "StopPipelineExecution",
-        ],
-    ]
+    /// Events kept, by source: `*` keeps every event of that source (`relevance.json`).
+    static let relevant: [String: Set<String>] = CloudTrailRelevance.definition.sources
 
     /// The staging tables this format fills.
     public static var tables: [StagingTable] { [eventTable] }
@@ -146,11 +130,7 @@ public struct CloudTrailFormat: LogFormat {
                 excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
             return
         }
-        let wanted = Self.isRelevant(
-            source: UnsafeRawBufferPointer(rebasing: bytes[source]), name: UnsafeRawBufferPointer(rebasing: bytes[name])
-        )
-        guard wanted || Self.contains(Self.onBehalfOfKey, in: bytes) || Self.contains(Self.sourceIdentityKey, in: bytes)
-        else {
+        guard Self.keeps(bytes, source: source, name: name) else {
             skipped += 1
             if let time = Self.valueRange(ofQuoted: Self.eventTimeKey, in: bytes),
                 let t = Self.millis(raw: UnsafeRawBufferPointer(rebasing: bytes[time]))
@@ -173,6 +153,26 @@ public struct CloudTrailFormat: LogFormat {
                 line: index, reason: "cloudtrail: \(problem.reason)",
                 excerpt: String(decoding: bytes.prefix(200), as: UTF8.self))
         } catch {}
+    }
+
+    /// Whether the record `bytes` is kept.
+    ///
+    /// It is when its source and name are relevant, or when it holds a key of
+    /// `relevance.json`'s `keep_if_present`; a record without both strings is not.
+    ///
+    /// The scale-out job (`scale-out/relevance.py`) decides on the same raw text the same way.
+    public static func keeps(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let source = valueRange(ofQuoted: eventSourceKey, in: bytes),
+            let name = valueRange(ofQuoted: eventNameKey, in: bytes)
+        else { return false }
+        return keeps(bytes, source: source, name: name)
+    }
+
+    static func keeps(_ bytes: UnsafeRawBufferPointer, source: Range<Int>, name: Range<Int>) -> Bool {
+        isRelevant(
+            source: UnsafeRawBufferPointer(rebasing: bytes[source]), name: UnsafeRawBufferPointer(rebasing: bytes[name])
+        )
+            || keepKeys.contains { contains($0, in: bytes) }
     }
 
     /// A source of `relevant` as bytes, for the records whose source and name are ASCII (nearly
@@ -301,8 +301,8 @@ public struct CloudTrailFormat: LogFormat {
     static let eventSourceKey = Array(#""eventSource""#.utf8)
     static let eventNameKey = Array(#""eventName""#.utf8)
     static let eventTimeKey = Array(#""eventTime""#.utf8)
-    static let onBehalfOfKey = Array(#""onBehalfOf""#.utf8)
-    static let sourceIdentityKey = Array(#""sourceIdentity""#.utf8)
+    /// The keys whose presence keeps a record (`"onBehalfOf"`, `"sourceIdentity"`).
+    static let keepKeys = CloudTrailRelevance.definition.keepIfPresent.map { Array("\"\($0)\"".utf8) }
 
     /// Where the raw contents of the first `"key": "…"` string value are in the bytes (`needle` is
     /// the key, quoted, in bytes); escapes are left as they are (these values are service and API
