@@ -48,7 +48,76 @@ struct EvidenceIndex: Sendable {
         }
     }
 
-    /// A cell's text cut into plain parts and links, and what it cites.
+    /// A piece of evidence a finding cites.
+    enum Piece: Equatable {
+        case event(String)
+        case file(path: String, line: String?)
+    }
+
+    /// A piece of evidence and where its text stands in the evidence.
+    struct Cited {
+        var range: Range<String.Index>
+        var piece: Piece
+    }
+
+    /// The CloudTrail events and log files (with their lines) that `text` cites, in its order.
+    ///
+    /// An event is the token after `eventID`; a file is a token that is a path of the ledger,
+    /// or one with `:<line>` after it. Tokens are separated by spaces and may end in `;` or `,`.
+    ///
+    /// Read on its bytes: this runs for every finding, and a year can have hundreds of
+    /// thousands. `cache` keeps the last path found: a run of findings usually cites one file,
+    /// whose `path:line` is then known without looking the path up again.
+    func cited(_ text: String, cache: inout String?) -> [Cited] {
+        var out: [Cited] = []
+        var previousWasEventID = false
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        while start < utf8.endIndex {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: " ")) ?? utf8.endIndex
+            if start < end {
+                let token = text[start..<end]
+                let core = Self.core(token)
+                let range = start..<utf8.index(start, offsetBy: core.utf8.count)
+                if let cached = cache, core.utf8.count > cached.utf8.count + 1, core.utf8.starts(with: cached.utf8),
+                    core.utf8.dropFirst(cached.utf8.count).first == UInt8(ascii: ":"),
+                    core.utf8.dropFirst(cached.utf8.count + 1).allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                {
+                    out.append(
+                        Cited(
+                            range: range,
+                            piece: .file(path: cached, line: String(core.utf8.dropFirst(cached.utf8.count + 1))!)))
+                } else if previousWasEventID, Self.isEventID(core) {
+                    out.append(Cited(range: range, piece: .event(core)))
+                } else if paths.contains(core) {
+                    out.append(Cited(range: range, piece: .file(path: core, line: nil)))
+                } else {
+                    let path = Self.withoutLine(core)
+                    if path.utf8.count != core.utf8.count, paths.contains(path) {
+                        out.append(
+                            Cited(
+                                range: range,
+                                piece: .file(path: path, line: String(core.utf8.dropFirst(path.utf8.count + 1))!)))
+                        cache = path
+                    }
+                }
+                previousWasEventID = token == "eventID"
+            }
+            start = end == utf8.endIndex ? end : utf8.index(after: end)
+        }
+        return out
+    }
+
+    /// ``cited(_:cache:)`` without the places.
+    func pieces(_ text: String, cache: inout String?) -> [Piece] { cited(text, cache: &cache).map(\.piece) }
+
+    func pieces(_ text: String) -> [Piece] {
+        var cache: String?
+        return pieces(text, cache: &cache)
+    }
+
+    /// A cell's text cut into plain parts and links (the pieces ``cited(_:cache:)`` finds), and
+    /// what it cites.
     func parts(_ text: String, column: String) -> (parts: [[String: Any]], cites: Citations) {
         var cites = Citations()
         guard Self.columns.contains(column), !text.isEmpty else { return ([["text": text, "href": false]], cites) }
@@ -58,35 +127,25 @@ struct EvidenceIndex: Sendable {
             return ([["text": text, "href": "#event-" + text]], cites)
         }
         var parts: [[String: Any]] = []
-        var plain = ""
-        func flush() {
-            if !plain.isEmpty { parts.append(["text": plain, "href": false]) }
-            plain = ""
-        }
-        var previous = ""
-        for (i, token) in text.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
-            if i > 0 { plain += " " }
-            // A token may end in the `;` or `,` that separates pieces of evidence.
-            let core = Self.core(token)
-            var href: String?
-            if previous == "eventID", Self.isEventID(core) {
-                cites.events.insert(core)
-                href = "#event-" + core
-            } else if paths.contains(core) || paths.contains(Self.withoutLine(core)) {
-                let path = paths.contains(core) ? core : Self.withoutLine(core)
+        var cache: String?
+        var plainStart = text.startIndex
+        for cited in cited(text, cache: &cache) {
+            if plainStart < cited.range.lowerBound {
+                parts.append(["text": String(text[plainStart..<cited.range.lowerBound]), "href": false])
+            }
+            let href: String
+            switch cited.piece {
+            case .event(let id):
+                cites.events.insert(id)
+                href = "#event-" + id
+            case .file(let path, _):
                 cites.files.insert(path)
                 href = "#" + Self.anchor(path)
             }
-            if let href {
-                flush()
-                parts.append(["text": core, "href": href])
-                plain = String(token.dropFirst(core.count))
-            } else {
-                plain += token
-            }
-            previous = String(token)
+            parts.append(["text": String(text[cited.range]), "href": href])
+            plainStart = cited.range.upperBound
         }
-        flush()
+        if plainStart < text.endIndex { parts.append(["text": String(text[plainStart...]), "href": false]) }
         return (parts, cites)
     }
 
