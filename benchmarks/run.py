@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """session-ledger's benchmark: our ingest beside DuckDB and gzip -dc, in one run.
 
-usage: benchmarks/run.py [--corpus DIR] [--binary PATH] [--year]   (swift build -c release first)
+usage: benchmarks/run.py [--corpus DIR] [--binary PATH] [--year] [--spark]   (swift build -c release first)
 
 Generates the corpus with corpus.py when DIR does not hold one, then reports wall time, CPU
 time (user + system) and peak memory (max RSS of the child) for:
@@ -14,7 +14,9 @@ time (user + system) and peak memory (max RSS of the child) for:
   5. ingest of many small files, then the same ingest again (the no-change nightly re-run);
   6. with --year: a year of a platform, 15 clusters of Livy and RM logs (10.7 GiB of text,
      600,000 sessions, generated once into DIR-year): ingest time and peak memory, then every
-     report over it.
+     report over it;
+  7. with --spark: the scale-out job (scale-out/cloudtrail_extract.py, pyspark) over the CloudTrail
+     files on local[1] and local[2]: records per second per core beside the native ingest's.
 Times are compared as ratios from this one run; the machine is shared and noisy.
 """
 import argparse, glob, os, re, shutil, subprocess, sys, tempfile, time
@@ -24,6 +26,7 @@ p = argparse.ArgumentParser()
 p.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "session-ledger-bench"))
 p.add_argument("--binary", default=os.path.join(here, "..", ".build", "release", "session-ledger"))
 p.add_argument("--year", action="store_true", help="also the 10.7 GiB, 600,000-session year (several minutes)")
+p.add_argument("--spark", action="store_true", help="also the scale-out job on Spark local[1] and local[2]")
 a = p.parse_args()
 
 if not os.path.exists(a.binary):
@@ -78,6 +81,27 @@ except ImportError:
     print("  duckdb: not installed (pip install duckdb); skipped")
 ours = run("session-ledger ingest", [a.binary, "ingest", os.path.join(a.corpus, "cloudtrail"), "--db", os.path.join(work, "ct.sqlite")])
 print(f"  ratios: ours / gzip -dc = {ours / gz:.2f} (bar ≤ 3)" + (f", ours / duckdb = {ours / duck:.2f} (bar ≤ 0.5)" if duck else ""))
+
+if a.spark:
+    import sqlite3
+    cores = os.cpu_count() or 1
+    records = sqlite3.connect(os.path.join(work, "ct.sqlite")).execute(
+        "select sum(lines) from input_file where format = 'cloudtrail'").fetchone()[0]
+    print(f"Scale-out job: {records} records, the native ingest above "
+          f"{records / ours / cores:,.0f} records/s per core ({cores} cores, wall time)")
+    for n in (1, 2):
+        out = os.path.join(work, f"extract-{n}")
+        t0 = time.perf_counter()
+        job = subprocess.run([sys.executable, os.path.join(here, "..", "scale-out", "cloudtrail_extract.py"),
+                              "--master", f"local[{n}]", os.path.join(a.corpus, "cloudtrail"), "--output", out],
+                             capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        said = re.search(r"extract: .*?(\d+) record\(s\) read, (\d+) kept; ([0-9.]+) s", job.stdout)
+        if job.returncode != 0 or not said:
+            sys.exit(f"the scale-out job failed: {(job.stderr.strip().splitlines() or ['?'])[-1]}")
+        read, kept, seconds = int(said.group(1)), int(said.group(2)), float(said.group(3))
+        print(f"  local[{n}]: {seconds:7.2f} s reading and writing ({wall:.2f} s with Spark's start), "
+              f"{read} read, {kept} kept: {read / seconds / n:,.0f} records/s per core")
 
 emr = os.path.join(a.corpus, "emr")
 lines = 0

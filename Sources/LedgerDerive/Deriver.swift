@@ -40,11 +40,11 @@ public enum Deriver {
             sql: """
                 INSERT INTO cluster (cluster_id, files, as_of)
                 SELECT coalesce(cluster_id, '\(unknownCluster)'), count(*), min(max(last_event), coalesce(?, max(last_event)))
-                FROM input_file
+                FROM input_file WHERE format IS NOT ?
                 GROUP BY 1
                 ORDER BY 1
                 """,
-            arguments: [cap])
+            arguments: [cap, CloudTrailNames.extractFormat])
         let identity = try step("identities") { try IdentityDeriver.rebuild(db, settings: settings) }
         try step("sessions") {
             try SessionDeriver.rebuild(db, settings: settings, identity: identity, readers: readers)

@@ -11,6 +11,13 @@ public struct DiscoveredFile: Sendable, Equatable {
     public var mtimeNanos: Int64
     /// What the path's layout says (cluster, instance, account, region).
     public var context: InputContext
+
+    public init(path: String, size: Int64, mtimeNanos: Int64, context: InputContext) {
+        self.path = path
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+        self.context = context
+    }
 }
 
 /// Walks input paths and lists the regular files under them in a stable order.

@@ -3,6 +3,11 @@ import Foundation
 /// What CloudTrail's S3 key layout says (formats.md §3.1), shared by the digest check and the
 /// integrity findings.
 public enum CloudTrailNames {
+    /// The format name of a scale-out extract's part file (`scale-out/cloudtrail_extract.py`):
+    /// stored so that an unchanged part is not read again, and counted as no cluster's file and
+    /// in no data-quality row of its own, because the trail files it holds are stored as files.
+    public static let extractFormat = "cloudtrail-extract"
+
     /// How long after the newest digest's end a log file may wait for its own digest.
     ///
     /// CloudTrail delivers each hour's digest an hour or more after the hour, so a nightly run

@@ -65,7 +65,8 @@ public enum DigestVerifier {
 
         for file in try InputWalker.discover(paths) {
             // Recognised as the ingest recognises it: the same head, the same answer.
-            guard case .success(let recognised) = FileReader.recognise(path: file.path), let format = recognised
+            guard case .success(.format(let recognised)) = FileReader.recognise(path: file.path),
+                let format = recognised
             else { continue }
             if format == CloudTrailFormat.self {
                 let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { _ in }

@@ -3,8 +3,12 @@ import LedgerModel
 import LedgerStore
 
 /// What a parse worker sends the writer about one file, in order: `reading`, any number of
-/// `rows`, then `end`.
+/// `rows`, then `end`; before them, for each file an extract's part file holds, `virtual` and
+/// that file's own `reading`, `rows` and `end`.
 enum FileMessage: Sendable {
+    /// The next messages are those of the source file at `path`, which the file being read holds
+    /// (``ExtractReader``).
+    case virtual(path: String)
     /// Reading began; `appending` when only what a grown file added is read.
     case reading(appending: Bool)
     /// Rows parsed so far; the file goes on.

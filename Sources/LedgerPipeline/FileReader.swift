@@ -20,14 +20,20 @@ enum FileReader {
     ///
     /// Never fails: every problem becomes the file's status.
     static func read(_ job: IngestPlan.Job, send: (FileMessage) -> Void) {
-        send(.end(read(job, begin: { send(.reading(appending: $0)) }, rows: { send(.rows($0)) })))
+        withoutActuallyEscaping(send) { send in
+            send(.end(read(job, begin: { send(.reading(appending: $0)) }, rows: { send(.rows($0)) }, virtual: send)))
+        }
     }
 
     /// Decodes and parses one file: `begin` hears whether it is read on from where a grown file
     /// was stored up to, `rows` gets rows as they are parsed; the rest is returned.
-    static func read(_ job: IngestPlan.Job, begin: (_ appending: Bool) -> Void, rows: ([TableBatch]) -> Void)
-        -> FileLoad
-    {
+    ///
+    /// An extract's part file sends the files it holds to `virtual` first (``ExtractReader``);
+    /// without `virtual` it is not recognised as one.
+    static func read(
+        _ job: IngestPlan.Job, begin: (_ appending: Bool) -> Void, rows: ([TableBatch]) -> Void,
+        virtual: ((FileMessage) -> Void)? = nil
+    ) -> FileLoad {
         let file = job.file
         var load = FileLoad(
             path: file.path, size: file.size, mtimeNanos: file.mtimeNanos, sha256: nil, format: nil,
@@ -44,21 +50,25 @@ enum FileReader {
             begin(true)
             return parse(format, job: job, into: load, from: previous, rows: rows)
         }
-        begin(false)
-
         // Recognise the format from the head of the decoded content (unless forced).
         var format: (any LogFormat.Type)?
         if let forced = job.format {
             format = try? FormatRegistry.format(named: forced)
         } else {
-            switch recognise(path: file.path) {
-            case .success(let recognised): format = recognised
+            switch recognise(path: file.path, extracts: virtual != nil) {
+            case .success(.extract):
+                let part = ExtractReader.read(job, into: load, send: virtual ?? { _ in })
+                begin(false)
+                return part
+            case .success(.format(let recognised)): format = recognised
             case .failure(let why):
+                begin(false)
                 load.status = .unreadable
                 load.detail = "cannot read: \(why)"
                 return load
             }
         }
+        begin(false)
 
         guard let format else {
             // Still hashed: an unrecognised file is recorded once, and skipped when unchanged.
@@ -89,18 +99,27 @@ enum FileReader {
     /// registry, takes any head that begins so: those files are decided from their first 4 KiB.
     /// A trail's files are a few hundred KiB, so inflating a 256 KiB head nearly doubled their
     /// inflating, as the parse inflates the whole file again (benchmarks/NOTES.md, `recognise`).
-    static func recognise(path: String) -> Result<(any LogFormat.Type)?, Unreadable> {
+    static func recognise(path: String, extracts: Bool = false) -> Result<Recognised, Unreadable> {
         var head: [UInt8] = []
         let quick = 4096
         let first = InputDecoder.decode(path: path, hashing: false, limit: quick, chunkSize: quick) {
             head.append(contentsOf: $0)
         }
         if case .unreadable(let why) = first.problem { return .failure(Unreadable(why: why)) }
-        if head.starts(with: recordsPrefix) { return .success(CloudTrailFormat.self) }
+        if head.starts(with: recordsPrefix) { return .success(.format(CloudTrailFormat.self)) }
+        if extracts && head.starts(with: ExtractReader.marker) { return .success(.extract) }
         head = []
         let peek = InputDecoder.decode(path: path, hashing: false, limit: sniffBytes) { head.append(contentsOf: $0) }
         if case .unreadable(let why) = peek.problem { return .failure(Unreadable(why: why)) }
-        return .success(FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(sniffBytes)))))
+        return .success(.format(FormatRegistry.recognise(HeadSample(bytes: Array(head.prefix(sniffBytes))))))
+    }
+
+    /// What a file's head says it is.
+    enum Recognised {
+        /// A log of this format (nil: none).
+        case format((any LogFormat.Type)?)
+        /// A part file of a scale-out extract.
+        case extract
     }
 
     static let recordsPrefix = Array(#"{"Records":["#.utf8)

@@ -86,7 +86,9 @@ struct IngestPlan {
     ///
     /// A copy (`duplicate`) holds no rows and is left as it is.
     static func readByEarlierParser(_ entry: ManifestEntry) -> Bool {
-        guard entry.status != .duplicate, let format = entry.format, let revision = FormatRegistry.revision(of: format)
+        guard entry.status != .duplicate, let format = entry.format,
+            let revision = FormatRegistry.revision(of: format)
+                ?? (format == ExtractReader.format ? ExtractReader.revision : nil)
         else { return false }
         return entry.parserRevision < revision
     }

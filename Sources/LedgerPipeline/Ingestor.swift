@@ -93,7 +93,7 @@ public struct Ingestor: Sendable {
         logger.debug("read and stored \(plan.toRead.count) file(s) in \(started.duration(to: clock.now))")
 
         var summary = IngestSummary()
-        summary.files = plan.reports.compactMap { $0 }
+        summary.files = plan.reports.compactMap { $0 } + writer.heldReports
         for report in summary.files {
             logger.debug(
                 "\(report.action.rawValue): \(report.path)",

@@ -6,6 +6,9 @@ struct StoreWriter {
     let store: LedgerStore
     var copies: CopyDetector
     var storedAnything = false
+    /// The reports of the files an extract's part files held (``ExtractReader``), in the order
+    /// stored.
+    var heldReports: [FileReport] = []
 
     init(store: LedgerStore, copies: CopyDetector) {
         self.store = store
@@ -17,8 +20,16 @@ struct StoreWriter {
     /// Its rows go into the store as they come, in the file's one savepoint; a file that turns out,
     /// at its end, to be stored already (touched, copied, rotated and gzipped) is rolled back and
     /// recorded as such.
+    ///
+    /// The files an extract's part file holds come first, each stored as a file of its own (its
+    /// report in ``heldReports``), then the part file.
     mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
-        guard case .reading(let appending) = receive() else {
+        var first = receive()
+        while case .virtual(let held) = first {
+            heldReports.append(try write(path: held, receive: receive))
+            first = receive()
+        }
+        guard case .reading(let appending) = first else {
             preconditionFailure("a file's first message is .reading")
         }
         var pieces = 0
@@ -34,7 +45,7 @@ struct StoreWriter {
                 case .end(var load):
                     copies.finishing(&load)
                     return .end(load)
-                case .reading: preconditionFailure("a file began twice")
+                case .reading, .virtual: preconditionFailure("a file began twice")
                 }
             },
             keep: { copies.verdict($0) == .new })

@@ -5,7 +5,7 @@ import Testing
 
 /// Which CloudTrail records are kept is defined once, in `relevance.json`.
 ///
-/// The Swift prefilter compiles it in; the scale-out job reads it (`scale-out/relevance.py`).
+/// The Swift prefilter compiles it in; the scale-out job reads it (`scale-out/cloudtrail_extract.py`).
 /// They must never keep different records: a copy of the definition in either would show here
 /// as a disagreement.
 @Suite("CloudTrail relevance: one definition, and the Swift and Python filters agree on every record")
@@ -52,7 +52,9 @@ struct RelevanceTests {
         (#"{"eventSourceX":"sts.amazonaws.com","eventSource":"sso.amazonaws.com","eventName":"X"}"#, true),
     ]
 
-    @Test("the Swift prefilter and scale-out/relevance.py decide the same on every record of samples/ and the edges")
+    @Test(
+        "the Swift prefilter and scale-out/cloudtrail_extract.py decide the same on every record of samples/ and the edges"
+    )
     func agree() throws {
         var records: [[UInt8]] = Self.edges.map { Array($0.0.utf8) }
         let trail = Self.project + "/samples/AWSLogs/111122223333/CloudTrail/us-east-1/"
@@ -75,7 +77,9 @@ struct RelevanceTests {
         try dir.write("records.jsonl", lines)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.project + "/scale-out/relevance.py", dir.path + "/records.jsonl"]
+        process.arguments = [
+            "python3", Self.project + "/scale-out/cloudtrail_extract.py", "keeps", dir.path + "/records.jsonl",
+        ]
         let out = Pipe()
         process.standardOutput = out
         try process.run()

@@ -22,7 +22,8 @@ struct RecogniseTests {
     }
 
     static func recognised(_ path: String) -> String? {
-        guard case .success(let format) = FileReader.recognise(path: path) else { return "unreadable" }
+        guard case .success(let recognised) = FileReader.recognise(path: path) else { return "unreadable" }
+        guard case .format(let format) = recognised else { return "extract" }
         return format?.name
     }
 

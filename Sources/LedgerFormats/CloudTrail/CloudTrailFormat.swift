@@ -118,6 +118,27 @@ public struct CloudTrailFormat: LogFormat {
         }
     }
 
+    // MARK: Reading a file's kept records alone
+
+    /// Reads one record of the file, whole, as if the splitter had cut it out: for a file whose
+    /// other records were filtered out elsewhere (the scale-out extract), with ``skip(records:)``
+    /// for those.
+    public mutating func consume(record bytes: UnsafeRawBufferPointer) {
+        read(bytes)
+    }
+
+    /// Counts `count` records that the prefilter would have skipped (read, not kept).
+    public mutating func skip(records count: Int) {
+        for _ in 0..<max(count, 0) { tally.sawRecord() }
+        skipped += max(count, 0)
+    }
+
+    /// The earliest and latest times of the records ``skip(records:)`` counted, as the prefilter
+    /// reads a skipped record's time (``millis(raw:)`` of its first `eventTime`).
+    public mutating func sawSkippedEvents(firstMillis: Int64?, lastMillis: Int64?) {
+        for t in [firstMillis, lastMillis].compactMap({ $0 }) { tally.sawEvent(atMillis: t) }
+    }
+
     /// Looks at one record's source and name; decodes and keeps it if relevant.
     private mutating func read(_ bytes: UnsafeRawBufferPointer) {
         tally.sawRecord()
@@ -160,7 +181,7 @@ public struct CloudTrailFormat: LogFormat {
     /// It is when its source and name are relevant, or when it holds a key of
     /// `relevance.json`'s `keep_if_present`; a record without both strings is not.
     ///
-    /// The scale-out job (`scale-out/relevance.py`) decides on the same raw text the same way.
+    /// The scale-out job (`scale-out/cloudtrail_extract.py`) decides on the same raw text the same way.
     public static func keeps(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard let source = valueRange(ofQuoted: eventSourceKey, in: bytes),
             let name = valueRange(ofQuoted: eventNameKey, in: bytes)

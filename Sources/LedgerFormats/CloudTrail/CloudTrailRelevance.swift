@@ -2,12 +2,16 @@ import Foundation
 
 /// Which CloudTrail records are kept, as `relevance.json` beside this file says: the one
 /// definition, compiled in here (`embedInCode`) and read by the scale-out job
-/// (`scale-out/relevance.py`), so that the two can never keep different records.
+/// (`scale-out/cloudtrail_extract.py`), so that the two can never keep different records.
 public struct CloudTrailRelevance: Sendable, Equatable {
     /// Event names kept, by event source; `*` keeps every name of that source.
     public var sources: [String: Set<String>]
     /// Keys whose presence anywhere in a record keeps it.
     public var keepIfPresent: [String]
+
+    /// `relevance.json` as compiled in, byte for byte: its SHA-256 names the definition an
+    /// extract was made with.
+    public static let fileBytes: [UInt8] = PackageResources.relevance_json
 
     /// The compiled-in definition.
     public static let definition: CloudTrailRelevance = {
