@@ -44,7 +44,8 @@ public struct VerifyReport: Sendable {
 /// covered hour is missing from the digests.
 ///
 /// Signatures are not checked: CloudTrail keeps them in S3 object metadata, which a synced
-/// directory does not have.
+/// directory does not have. A scale-out extract's logs are checked by the hashes its manifest
+/// lines carry (a whole file's by its bytes).
 public enum DigestVerifier {
     public static func verify(paths: [String]) throws(LedgerError) -> VerifyReport {
         var report = VerifyReport()
@@ -65,9 +66,18 @@ public enum DigestVerifier {
 
         for file in try InputWalker.discover(paths) {
             // Recognised as the ingest recognises it: the same head, the same answer.
-            guard case .success(.format(let recognised)) = FileReader.recognise(path: file.path),
-                let format = recognised
-            else { continue }
+            guard case .success(let what) = FileReader.recognise(path: file.path, extracts: true) else { continue }
+            guard case .format(let recognised) = what else {
+                // A scale-out extract's part file: the logs it holds, under their source paths.
+                for held in ExtractReader.heldLogs(path: file.path) {
+                    logs.append(
+                        Log(
+                            path: held.path, hash: held.contentSHA256, key: objectKey(held.path),
+                            delivered: deliveryTime(held.path)))
+                }
+                continue
+            }
+            guard let format = recognised else { continue }
             if format == CloudTrailFormat.self {
                 let r = InputDecoder.decode(path: file.path, hashing: false, hashingDecoded: true) { _ in }
                 logs.append(

@@ -214,6 +214,32 @@ struct ScaleOutTests {
         #expect(raw == extracted, "\(Set(raw).symmetricDifference(extracted).sorted().prefix(4))")
     }
 
+    @Test("verify reads the extract's manifest lines as it reads the trail's files: the same report")
+    func verify() async throws {
+        let ledgers = try await Self.ledgers.value
+        let org = ledgers.dir.path + "/org/AWSLogs"
+        let samples = Self.project + "/samples/AWSLogs"
+        let raw = try DigestVerifier.verify(paths: [samples, org])
+        let extracted = try DigestVerifier.verify(
+            paths: [
+                samples + "/111122223333/CloudTrail-Digest", org + "/o-exampleorg1/222233334444/CloudTrail-Digest",
+                org + "/o-exampleorg1/555566667777/CloudTrail-Digest", ledgers.extract,
+            ])
+        let key = try NSRegularExpression(pattern: #"[^ ;,()"]*?/AWSLogs/"#)
+        func normal(_ report: VerifyReport) -> [String] {
+            report.findings.map { f in
+                let text = "\(f.kind.rawValue) \(f.subject): \(f.detail)"
+                return key.stringByReplacingMatches(
+                    in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "AWSLogs/")
+            }.sorted()
+        }
+        #expect(raw.logFiles > 180 && raw.verified > 20, "\(raw.logFiles) logs, \(raw.verified) verified")
+        #expect(normal(raw).contains { $0.hasPrefix("changed ") && $0.contains("555566667777") })
+        let counts: [Int] = [extracted.logFiles, extracted.digests, extracted.verified, extracted.pending]
+        #expect(counts == [raw.logFiles, raw.digests, raw.verified, raw.pending])
+        #expect(normal(extracted) == normal(raw))
+    }
+
     /// The part files' blocks, by how they carry their source file.
     static func blocks(_ extract: String) throws -> (filtered: [String], whole: [String]) {
         var filtered: [String] = []
