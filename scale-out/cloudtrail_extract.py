@@ -5,7 +5,8 @@
 
 INPUT is any path Spark reads (s3:// on EMR, a local folder in tests) holding a trail's
 AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz files; CloudTrail-Digest
-files are left out (sync them directly: they are small). EXTRACT is written as gzipped JSON
+files are left out (sync them directly: they are small). Spark lists no empty (zero-byte) file,
+so such a file, which CloudTrail never writes, is in no extract. EXTRACT is written as gzipped JSON
 Lines, partitioned account=/region=/day= by each source file's place in the layout, one part
 file per partition. Each source file is a block of lines, in the byte order of its path:
 
@@ -330,7 +331,8 @@ def main(argv):
      .sortWithinPartitions("account", "region", "day", "source", "seq")
      .select("account", "region", "day", "value")
      .write.mode("overwrite").partitionBy("account", "region", "day")
-     .option("compression", "gzip").text(args.output))
+     # A cluster-wide spark.sql.files.maxRecordsPerFile would cut a block across two files.
+     .option("maxRecordsPerFile", 0).option("compression", "gzip").text(args.output))
     c = {k: v.value for k, v in counts.items()}
     print("extract: %d file(s), %d carried whole; %d record(s) read, %d kept; %.2f s"
           % (c["files"], c["whole"], c["read"], c["kept"], time.perf_counter() - started))

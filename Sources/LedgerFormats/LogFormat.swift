@@ -144,6 +144,9 @@ public struct ParseTally: Sendable {
     /// Counts one record of a JSON format (kept in ``ParsedFile/lines``).
     public mutating func sawRecord() { file.lines += 1 }
 
+    /// Counts `n` records read elsewhere (a scale-out extract's skipped ones).
+    public mutating func sawRecords(_ n: Int) { file.lines += max(n, 0) }
+
     public mutating func sawEvent(atMillis t: Int64) {
         if let first = file.firstEventMillis {
             file.firstEventMillis = min(first, t)

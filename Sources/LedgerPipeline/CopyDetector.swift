@@ -31,7 +31,7 @@ struct CopyDetector {
     let manifest: [String: ManifestEntry]
     /// Paths read again for a newer parser: their rows are replaced even if their bytes are the
     /// stored ones.
-    let reread: Set<String>
+    var reread: Set<String>
     /// SHA-256 → the path stored with those bytes.
     private var pathByHash: [String: String] = [:]
     /// SHA-256 of decoded content → the path stored with it (plain or gzip).
@@ -78,7 +78,9 @@ struct CopyDetector {
         if known == nil, load.status == .ok, let content = load.contentSHA256, let other = pathByContent[content],
             other != load.path
         {
-            return FileManager.default.fileExists(atPath: other) ? .sameContent(as: other) : .rotated(from: other)
+            // A file an extract holds is where its source path says, not on this disk.
+            return FileManager.default.fileExists(atPath: other) || ExtractReader.isHeld(other)
+                ? .sameContent(as: other) : .rotated(from: other)
         }
         return .new
     }
@@ -207,7 +209,9 @@ struct CopyDetector {
         var sources: [String: String] = [:]  // SHA-256 → a stored path whose bytes may have moved
         var sourceSizes = Set<Int64>()
         for entry in manifest.values.sorted(by: { $0.id < $1.id })
-        where !unchanged.contains(entry.path) && entry.status != .duplicate && entry.status != .unreadable {
+        where !unchanged.contains(entry.path) && entry.status != .duplicate && entry.status != .unreadable
+            && !ExtractReader.isHeld(entry.path)
+        {
             if let sha = entry.sha256, sources[sha] == nil {
                 sources[sha] = entry.path
                 sourceSizes.insert(entry.size)

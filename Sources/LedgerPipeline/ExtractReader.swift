@@ -71,23 +71,31 @@ enum ExtractReader {
         var block: Block?
         var stored = 0
         var refused = 0
+        var strayLines = 0
         var problems: [QuarantineEntry] = []
         var lastPath: String?
         var foreign: String?
+        var foreignBlocks = 0
         var cut: String?
 
-        func spoil(_ why: String, line: Int) {
-            if block != nil, block?.spoiled == nil { block?.spoiled = why }
+        func note(_ why: String, line: Int) {
             if problems.count < ParseTally.quarantineSampleLimit {
                 problems.append(QuarantineEntry(line: line, reason: "\(format): \(why)", excerpt: ""))
             }
+        }
+        func spoil(_ why: String, line: Int) {
+            if block != nil, block?.spoiled == nil { block?.spoiled = why }
+            note(why, line: line)
         }
         func close() {
             guard var open = block else { return }
             block = nil
             try? open.handle?.close()
             open.handle = nil
-            if let why = missing(in: open) { spoil(why, line: open.line) }
+            if open.spoiled == nil, let why = missing(in: open) {
+                open.spoiled = why
+                note(why, line: open.line)
+            }
             if open.spoiled != nil {
                 refused += 1
                 return
@@ -96,7 +104,6 @@ enum ExtractReader {
             stored += 1
         }
         func feed(_ line: Line) {
-            guard foreign == nil else { return }
             let bytes = line.bytes
             if bytes.starts(with: marker) {
                 close()
@@ -109,9 +116,11 @@ enum ExtractReader {
                 }
                 block = Block(manifest: manifest, line: line.number)
                 if manifest.relevance != relevance {
-                    foreign = manifest.relevance
-                    block = nil
-                    return
+                    foreign = foreign ?? manifest.relevance
+                    foreignBlocks += 1
+                    return spoil(
+                        "\(manifest.path) was extracted with another relevance.json (SHA-256 \(manifest.relevance))",
+                        line: line.number)
                 }
                 if let last = lastPath, !last.utf8.lexicographicallyPrecedes(manifest.path.utf8) {
                     spoil("\(manifest.path) comes after \(last): the part file is not in path order", line: line.number)
@@ -131,7 +140,10 @@ enum ExtractReader {
                 return
             }
             guard block != nil, block?.spoiled == nil else {
-                if block == nil { spoil("line \(line.number) belongs to no source file", line: line.number) }
+                if block == nil {
+                    strayLines += 1
+                    note("line \(line.number) belongs to no source file", line: line.number)
+                }
                 return
             }
             if line.isOverlong {
@@ -176,9 +188,9 @@ enum ExtractReader {
         load.contentSHA256 = result.decodedSHA256
         load.compression = result.compression
         load.lines = splitter.lineNumber
-        load.rejected = refused + (cut == nil ? 0 : 1)
+        load.rejected = refused + strayLines + (cut == nil ? 0 : 1)
         load.quarantine = problems
-        if let foreign {
+        if let foreign, stored == 0, foreignBlocks == refused, strayLines == 0, result.problem == nil {
             load.status = .unrecognised
             load.detail =
                 "an extract made with another relevance.json (SHA-256 \(foreign)) than this build's (\(relevance)): "
@@ -186,7 +198,9 @@ enum ExtractReader {
             load.quarantine = [QuarantineEntry(line: 0, reason: "\(format): \(load.detail!)", excerpt: "")]
             return load
         }
-        let spoiled = refused > 0 ? "; \(refused) not read (see the quarantine)" : ""
+        let spoiled =
+            (refused > 0 ? "; \(refused) not read (see the quarantine)" : "")
+            + (strayLines > 0 ? "; \(strayLines) line(s) of no source file" : "")
         load.detail = "\(stored) source file(s)\(spoiled)"
         if let problem = result.problem {
             FileReader.apply(problem, to: &load, lines: splitter.lineNumber)
@@ -195,7 +209,7 @@ enum ExtractReader {
                 + (cut.map { "; \($0), which it cuts, was not" } ?? "")
         } else if result.decodedBytes == 0 {
             load.status = .empty
-        } else if refused > 0 {
+        } else if refused > 0 || strayLines > 0 {
             load.status = .corrupt
         }
         return load
@@ -248,12 +262,17 @@ enum ExtractReader {
     /// What a block lacks to be its source file whole, if anything.
     private static func missing(in block: Block) -> String? {
         let m = block.manifest
+        // A manifest line is input too: numbers out of any real file's range are refused here,
+        // before they are counted or multiplied.
+        guard m.size >= 0, !m.modifiedMs.multipliedReportingOverflow(by: 1_000_000).overflow
+        else { return "\(m.path): its manifest line's size or time is out of range" }
         if m.whole {
             return block.written == m.size
                 ? nil : "\(m.path): \(block.written) of its \(m.size) bytes are in the extract"
         }
         guard let read = m.recordsRead, let kept = m.recordsKept, m.contentSha256 != nil,
-            let compression = m.compression, Compression(rawValue: compression) != nil
+            let compression = m.compression, Compression(rawValue: compression) != nil,
+            read >= 0, read <= Int(Int32.max), kept >= 0
         else { return "\(m.path): its manifest line lacks what a filtered file needs" }
         return block.records.count == kept && kept <= read
             ? nil : "\(m.path): \(block.records.count) of its \(kept) kept records are in the extract"
@@ -272,6 +291,7 @@ enum ExtractReader {
                 index: job.index, file: DiscoveredFile(path: file, size: m.size, mtimeNanos: mtime, context: context),
                 format: nil, context: context)
             whole.deferHash = false
+            whole.parsePath = m.path
             var load = FileReader.read(whole, begin: { send(.reading(appending: $0)) }, rows: { send(.rows($0)) })
             load.path = m.path
             try? FileManager.default.removeItem(atPath: file)
@@ -290,7 +310,11 @@ enum ExtractReader {
         }
         parser.skip(records: (m.recordsRead ?? 0) - (next - 1))
         parser.sawSkippedEvents(firstMillis: m.skippedFirstMs, lastMillis: m.skippedLastMs)
-        let parsed = parser.finish()
+        var parsed = parser.finish()
+        // The last rows go as rows, not inside `.end`, so that the writer's memory budget counts
+        // them: a part file holds thousands of files.
+        if !parsed.batches.isEmpty { send(.rows(parsed.batches)) }
+        parsed.batches = []
         var load = FileLoad(
             path: m.path, size: m.size, mtimeNanos: mtime, sha256: m.sha256, format: CloudTrailFormat.name,
             compression: Compression(rawValue: m.compression ?? "") ?? .gzip, status: .ok, context: context)
@@ -334,6 +358,12 @@ enum ExtractReader {
     private static func wholeName(_ path: String) -> String {
         let name = path.split(separator: "/").last.map(String.init) ?? "file"
         return String(Fingerprint.sha256Hex(Array(path.utf8)).prefix(16)) + "/" + name
+    }
+
+    /// Whether `path` names a file an extract holds: a source path as Spark writes it, with a URI
+    /// scheme (`s3://`, `file:`), never a path on this disk.
+    static func isHeld(_ path: String) -> Bool {
+        path.hasPrefix("file:") || path.contains("://")
     }
 
     private static let decoder: JSONDecoder = {

@@ -136,7 +136,8 @@ enum FileReader {
         let clock = (try? LocalTimeConverter(identifier: job.context.timeZone)) ?? LocalTimeConverter(timeZone: .gmt)
         var parser = F(
             context: ParseContext(
-                path: job.file.path, input: job.context, clock: clock, modifiedNanos: job.file.mtimeNanos))
+                path: job.parsePath ?? job.file.path, input: job.context, clock: clock,
+                modifiedNanos: job.file.mtimeNanos))
         var splitter = LineSplitter(lineNumber: previous?.lines ?? 0)
         // A line past the reader's limit (1 MiB), or one that is not text (control bytes,
         // invalid UTF-8), is no log line we read: it is counted, sampled into the quarantine, and

@@ -16,6 +16,9 @@ struct IngestPlan {
         var previous: ManifestEntry? = nil
         /// Whether a new plain file's hash is left to ``HashLane`` (the run's last files).
         var deferHash = false
+        /// The path its parser is told, when it is not the one read: a file an extract carried
+        /// whole is read from scratch, and parsed as its source path.
+        var parsePath: String? = nil
     }
 
     /// Every input file, in byte order of its path (`index` is its place).

@@ -26,6 +26,8 @@ struct StoreWriter {
     mutating func write(path: String, receive: () -> FileMessage) throws(LedgerError) -> FileReport {
         var first = receive()
         while case .virtual(let held) = first {
+            // As for a file on disk: rows an earlier parser made are replaced, bytes unchanged or not.
+            if let known = copies.manifest[held], IngestPlan.readByEarlierParser(known) { copies.reread.insert(held) }
             heldReports.append(try write(path: held, receive: receive))
             first = receive()
         }

@@ -5,7 +5,8 @@ session-ledger as it reads the original):
 
 - a gzip cut short in the middle (an upload that died);
 - a file with one broken record (a missing brace);
-- a file of pretty-printed records (line breaks between tokens), one not gzipped, an empty one;
+- a file of pretty-printed records (line breaks between tokens), one not gzipped, one with no
+  records (`{"Records":[]}`; Spark lists no zero-byte file, so none is made);
 - the same event delivered twice, in two files (CloudTrail's at-least-once delivery);
 - records the prefilter rejects (no eventSource) and skipped records with odd times;
 - a digest per account and region that lists the logs, one of them with a wrong hash.

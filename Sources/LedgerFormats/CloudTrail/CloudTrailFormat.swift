@@ -129,7 +129,7 @@ public struct CloudTrailFormat: LogFormat {
 
     /// Counts `count` records that the prefilter would have skipped (read, not kept).
     public mutating func skip(records count: Int) {
-        for _ in 0..<max(count, 0) { tally.sawRecord() }
+        tally.sawRecords(count)
         skipped += max(count, 0)
     }
 
@@ -196,8 +196,7 @@ public struct CloudTrailFormat: LogFormat {
             || keepKeys.contains { contains($0, in: bytes) }
     }
 
-    /// A source of `relevant` as bytes, for the records whose source and name are ASCII (nearly
-    /// all).
+    /// A source of `relevant` as bytes.
     ///
     /// A struct, not a tuple: an array of tuples made the runtime look up the tuple's type for
     /// every record.
@@ -216,17 +215,13 @@ public struct CloudTrailFormat: LogFormat {
     /// Whether an event of `source` and `name` (a string value's raw bytes each) is kept for
     /// itself.
     ///
-    /// ASCII is compared as bytes, which for ASCII is what String equality is; anything else goes
-    /// through Strings as before (hashing two Strings per record of a trail was a twentieth of its
-    /// ingest).
+    /// Compared as UTF-8 bytes, as the scale-out job compares code points: String equality would
+    /// also take canonically equivalent spellings (hashing two Strings per record of a trail was a
+    /// twentieth of its ingest, too).
     static func isRelevant(source: UnsafeRawBufferPointer, name: UnsafeRawBufferPointer) -> Bool {
         func same(_ a: [UInt8], _ b: UnsafeRawBufferPointer) -> Bool {
-            a.count == b.count && a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 }
-        }
-        guard source.allSatisfy({ $0 < 0x80 }), name.allSatisfy({ $0 < 0x80 }), !source.isEmpty, !name.isEmpty else {
-            let source = String(decoding: source, as: UTF8.self)
-            let name = String(decoding: name, as: UTF8.self)
-            return relevant[source].map { $0.contains("*") || $0.contains(name) } ?? false
+            a.count == b.count
+                && (a.isEmpty || a.withUnsafeBytes { memcmp($0.baseAddress!, b.baseAddress!, a.count) == 0 })
         }
         for entry in relevantBytes where same(entry.source, source) {
             return entry.all || entry.names.contains { same($0, name) }
