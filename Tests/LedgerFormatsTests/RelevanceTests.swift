@@ -94,4 +94,24 @@ struct RelevanceTests {
             "they disagree on \(disagreements.count) record(s), first: \(disagreements.first.map { lines.split(separator: "\n")[$0] } ?? "")"
         )
     }
+
+    /// Which definition each parser revision kept: a tripwire, not a result.
+    ///
+    /// Files stored by an earlier revision are read again (an extract's too), so a change to
+    /// `relevance.json` must come with a new `CloudTrailFormat.revision`; this pins the file's
+    /// SHA-256 to the revision it belongs to, and fails on any edit until both move together.
+    static let definitionOfRevision: [Int: String] = [
+        3: "0994bccb37175fed0fa885fd1ea36cb49caa57409c9ba1630aca81c96870fc12"
+    ]
+
+    @Test("a change to relevance.json comes with a new CloudTrail parser revision")
+    func revisionFollowsDefinition() throws {
+        let file = try Data(
+            contentsOf: URL(fileURLWithPath: Self.project + "/Sources/LedgerFormats/CloudTrail/relevance.json"))
+        #expect(Array(file) == CloudTrailRelevance.fileBytes)
+        let digest = try sha256sum(Array(file))
+        #expect(
+            Self.definitionOfRevision[CloudTrailFormat.revision] == digest,
+            "relevance.json is \(digest): raise CloudTrailFormat.revision and pin the new digest here")
+    }
 }
