@@ -216,46 +216,23 @@ enum ExtractReader {
     }
 
     /// The CloudTrail logs a part file holds, each with the SHA-256 of its decompressed content
-    /// (nil when it cannot be read to its end), for `verify`: a filtered file's from its manifest
-    /// line, a whole file's from its bytes put back together.
+    /// (nil when it cannot be read to its end), for `verify`: read as the ingest reads them (a
+    /// filtered file's hash from its manifest line, a whole file's from its bytes), so a block
+    /// the ingest refuses is not verified either.
     static func heldLogs(path: String) -> [(path: String, contentSHA256: String?)] {
+        let file = DiscoveredFile(path: path, size: 0, mtimeNanos: 0, context: InputContext())
+        let job = IngestPlan.Job(index: 0, file: file, format: nil, context: file.context)
         var logs: [(path: String, contentSHA256: String?)] = []
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "session-ledger-verify-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var whole: (path: String, file: URL, handle: FileHandle)?
-        func closeWhole() {
-            guard let open = whole else { return }
-            whole = nil
-            try? open.handle.close()
-            if case .success(.format(let format)) = FileReader.recognise(path: open.file.path),
-                format == CloudTrailFormat.self
-            {
-                let r = InputDecoder.decode(path: open.file.path, hashing: false, hashingDecoded: true) { _ in }
-                logs.append((open.path, r.decodedSHA256))
-            }
-            try? FileManager.default.removeItem(at: open.file)
-        }
-        var splitter = LineSplitter(maxLineLength: CloudTrailFormat.maxRecordBytes + 4096)
-        func feed(_ line: Line) {
-            if line.bytes.starts(with: marker) {
-                closeWhole()
-                guard let m = try? decoder.decode(Manifest.self, from: Data(line.bytes)) else { return }
-                if !m.whole { return logs.append((m.path, m.contentSha256)) }
-                let file = scratch.appendingPathComponent(wholeName(m.path))
-                try? FileManager.default.createDirectory(
-                    at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                _ = FileManager.default.createFile(atPath: file.path, contents: nil)
-                if let handle = try? FileHandle(forWritingTo: file) { whole = (m.path, file, handle) }
-            } else if let open = whole, let bytes = chunk(line.bytes) {
-                try? open.handle.write(contentsOf: bytes)
+        _ = read(
+            job,
+            into: FileLoad(
+                path: path, size: 0, mtimeNanos: 0, sha256: nil, format: nil, compression: .none, status: .ok,
+                context: file.context)
+        ) { message in
+            if case .end(let load) = message, load.format == CloudTrailFormat.name {
+                logs.append((load.path, load.contentSHA256))
             }
         }
-        let result = InputDecoder.decode(path: path, hashing: false) { splitter.feed($0, feed) }
-        if result.problem == nil { splitter.finish(feed) }
-        // A whole file cut off by the end of a cut part is not there to verify: `missing`, as it
-        // would be had it never been synced.
-        if result.problem == nil { closeWhole() } else if let open = whole { try? open.handle.close() }
         return logs
     }
 

@@ -96,6 +96,13 @@ struct ScaleOutTests {
         return ledgers
     }
 
+    /// Ingests `paths` into the ledger at `database` with the default settings, as `ingest` does.
+    @discardableResult
+    static func ingest(_ paths: [String], into database: String) async throws -> IngestSummary {
+        try await Ingestor(store: try LedgerStore(path: database), configuration: .init()).ingest(
+            paths.map { .init(path: $0) })
+    }
+
     struct Failure: Error, CustomStringConvertible {
         let description: String
         init(_ d: String) { description = d }
@@ -302,8 +309,7 @@ struct ScaleOutTests {
         let dir = try TemporaryDirectory("ledger-scale-out-revision")
         defer { dir.remove() }
         let database = dir.path + "/l.sqlite"
-        let inputs = [LedgerPipeline.Configuration.Input(path: ledgers.extract)]
-        _ = try await Ingestor(store: try LedgerStore(path: database), configuration: .init()).ingest(inputs)
+        try await Self.ingest([ledgers.extract], into: database)
         // As an older build would have left it: every file read by revision 1, and one event it
         // did not keep.
         let queue = try DatabaseQueue(path: database)
@@ -313,8 +319,7 @@ struct ScaleOutTests {
             try db.execute(sql: "DELETE FROM ct_event WHERE event_id = ?", arguments: [id])
             return id
         }
-        let summary = try await Ingestor(store: try LedgerStore(path: database), configuration: .init()).ingest(
-            inputs)
+        let summary = try await Self.ingest([ledgers.extract], into: database)
         let held = summary.files.filter { $0.format == "cloudtrail" }
         #expect(held.count > 150 && held.allSatisfy { $0.action == .replaced }, "\(Set(held.map(\.action)))")
         let back = try await queue.read { db in
@@ -329,15 +334,11 @@ struct ScaleOutTests {
         let dir = try TemporaryDirectory("ledger-scale-out-copy")
         defer { dir.remove() }
         let database = dir.path + "/l.sqlite"
-        _ = try await Ingestor(store: try LedgerStore(path: database), configuration: .init()).ingest([
-            .init(path: ledgers.extract)
-        ])
+        try await Self.ingest([ledgers.extract], into: database)
         let folder = ledgers.dir.path + "/org/AWSLogs/o-exampleorg1/555566667777/CloudTrail/us-east-1/2025/11/18"
         let name = try #require(try FileManager.default.contentsOfDirectory(atPath: folder).sorted().first)
         let copy = try dir.write("copy/" + name, Gzip.compress(try Gunzip.decode(folder + "/" + name), level: 1))
-        let summary = try await Ingestor(store: try LedgerStore(path: database), configuration: .init()).ingest([
-            .init(path: dir.path + "/copy")
-        ])
+        let summary = try await Self.ingest([dir.path + "/copy"], into: database)
         let report = try #require(summary.files.first { $0.path == copy })
         #expect(report.status == .duplicate)
         #expect(report.detail?.hasPrefix("same content as file:") == true, "\(report.detail ?? "")")
@@ -358,10 +359,7 @@ struct ScaleOutTests {
         let chunk = try #require(lines.firstIndex { $0.hasPrefix(#"{"chunk":"#) })
         lines.remove(at: chunk)
         _ = try dir.write("extract/part.txt.gz", Gzip.compress(Array((lines.joined(separator: "\n") + "\n").utf8)))
-        let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: LedgerPipeline.Configuration()).ingest([
-            LedgerPipeline.Configuration.Input(path: dir.path + "/extract")
-        ])
+        let summary = try await Self.ingest([dir.path + "/extract"], into: dir.path + "/l.sqlite")
         let report = try #require(summary.files.first { $0.path.hasSuffix("part.txt.gz") })
         #expect(report.status == .corrupt)
         #expect(report.rejected == 2)
@@ -385,10 +383,7 @@ struct ScaleOutTests {
         #expect(blocks >= 5)
         let gz = Gzip.compress(text)
         _ = try dir.write("extract/part.txt.gz", Array(gz.prefix(gz.count * 2 / 3)))
-        let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: LedgerPipeline.Configuration()).ingest([
-            LedgerPipeline.Configuration.Input(path: dir.path + "/extract")
-        ])
+        let summary = try await Self.ingest([dir.path + "/extract"], into: dir.path + "/l.sqlite")
         let partReport = try #require(summary.files.first { $0.path.hasSuffix("part.txt.gz") })
         #expect(partReport.status == .truncated)
         #expect(partReport.detail?.contains("source file(s) before it were read") == true, "\(partReport.detail ?? "")")
@@ -413,10 +408,7 @@ struct ScaleOutTests {
         _ = try dir.write(
             "extract/part.txt.gz",
             Gzip.compress(Array(text.replacingOccurrences(of: String(ours), with: other).utf8)))
-        let store = try LedgerStore(path: dir.path + "/l.sqlite")
-        let summary = try await Ingestor(store: store, configuration: LedgerPipeline.Configuration()).ingest([
-            LedgerPipeline.Configuration.Input(path: dir.path + "/extract")
-        ])
+        let summary = try await Self.ingest([dir.path + "/extract"], into: dir.path + "/l.sqlite")
         #expect(summary.files.count == 1)
         #expect(summary.files.first?.status == .unrecognised)
         #expect(summary.files.first?.detail?.contains(other) == true)
